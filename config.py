@@ -1,0 +1,64 @@
+"""Configuration classes read from the environment (12-factor)."""
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def _env_int(name: str, default: int) -> int:
+    """An integer from the environment, or the default."""
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+class Config:
+    """Production defaults; every value can be overridden by an environment variable."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'workflow.db'}"
+    DATABASE_POOL_SIZE = _env_int("DATABASE_POOL_SIZE", 5)
+    PORT = _env_int("PORT", 8050)
+
+    # Authentication
+    JWT_ISSUER = os.environ.get("JWT_ISSUER", "workflow-manager")
+    JWT_ALGORITHM = "HS256"  # pinned: tokens signed with anything else are refused
+    JWT_EXPIRES_SECONDS = _env_int("JWT_EXPIRES_SECONDS", 3600)
+    ARGON2_TIME_COST = _env_int("ARGON2_TIME_COST", 3)
+    ARGON2_MEMORY_COST = _env_int("ARGON2_MEMORY_COST", 65536)
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = _env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
+    LOGIN_MAX_FAILURES_PER_ADDRESS = _env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
+    LOGIN_FAILURE_WINDOW_SECONDS = _env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true")
+
+    # Optional services
+    REDIS_URL = os.environ.get("REDIS_URL")
+    AWS_ENDPOINT_URL = os.environ.get("AWS_ENDPOINT_URL")
+    S3_BUCKET = os.environ.get("S3_BUCKET")
+    SNS_TOPIC_ARN = os.environ.get("SNS_TOPIC_ARN")
+    SMTP_URL = os.environ.get("SMTP_URL")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "workflow@localhost")
+
+    # Demo users and data are only ever created by the embedded default.
+    DEMO = False
+    TESTING = False
+
+
+class EmbeddedConfig(Config):
+    """`python app.py`: SQLite under instance/, demo data, a local secret."""
+
+    DEMO = True
+    SECRET_KEY = os.environ.get("SECRET_KEY") or "embedded-demo-secret-not-for-production"
+
+
+class TestingConfig(Config):
+    """The test suite: cheap password hashing, a fixed secret, the database from the test runner."""
+
+    TESTING = True
+    SECRET_KEY = "testing-secret-key-with-enough-length-for-hs256"
+    DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+    REDIS_URL = None

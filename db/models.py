@@ -1,0 +1,235 @@
+"""Typed SQLAlchemy 2 models: the seed's data model plus what a real system needs."""
+import enum
+import uuid
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import (
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    Uuid,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from db.types import JSONDocument, StringList, UTCDateTime, utcnow
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class TaskStatus(str, enum.Enum):
+    NEW = "New"
+    IN_PROGRESS = "In Progress"
+    ON_HOLD = "On Hold"
+    COMPLETED = "Completed"
+    CANCELLED = "Cancelled"
+
+
+class Priority(str, enum.Enum):
+    LOW = "Low"
+    MEDIUM = "Medium"
+    HIGH = "High"
+    CRITICAL = "Critical"
+
+
+class Role(str, enum.Enum):
+    ADMIN = "Admin"
+    MANAGER = "Manager"
+    AGENT = "Agent"
+    VIEWER = "Viewer"
+
+
+class NotificationType(str, enum.Enum):
+    TASK_ASSIGNMENT = "Task Assignment"
+    STATUS_CHANGE = "Status Change"
+    DUE_DATE = "Due Date"
+    COMMENT = "Comment"
+
+
+class ChangeType(str, enum.Enum):
+    CREATION = "Creation"
+    STATUS_CHANGE = "Status Change"
+    ASSIGNMENT = "Assignment"
+    EDIT = "Edit"
+
+
+class CaseStatus(str, enum.Enum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+def db_enum(enum_class: type[enum.Enum], name: str) -> Enum:
+    """A native enum type on PostgreSQL, a checked VARCHAR on SQLite, storing the seed's values."""
+    return Enum(
+        enum_class,
+        name=name,
+        values_callable=lambda members: [member.value for member in members],
+        create_constraint=True,
+        validate_strings=True,
+    )
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(db_enum(Role, "user_role"), index=True)
+    department: Mapped[Optional[str]] = mapped_column(String(100), index=True)
+    phone: Mapped[Optional[str]] = mapped_column(String(16))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[CaseStatus] = mapped_column(
+        db_enum(CaseStatus, "case_status"), default=CaseStatus.OPEN, index=True
+    )
+    created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# List queries filter on live tasks only, so their indexes skip deleted rows.
+LIVE = text("deleted_at IS NULL")
+
+
+def _live_index(name: str, *columns: str) -> Index:
+    return Index(name, *columns, postgresql_where=LIVE, sqlite_where=LIVE)
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        _live_index("ix_tasks_created_at_id", "created_at", "id"),
+        _live_index("ix_tasks_updated_at_id", "updated_at", "id"),
+        _live_index("ix_tasks_due_date_id", "due_date", "id"),
+        _live_index("ix_tasks_title_id", "title", "id"),
+        _live_index("ix_tasks_status_created_at_id", "status", "created_at", "id"),
+        _live_index("ix_tasks_status_due_date_id", "status", "due_date", "id"),
+        _live_index("ix_tasks_priority_created_at_id", "priority", "created_at", "id"),
+        _live_index("ix_tasks_assigned_to_created_at_id", "assigned_to", "created_at", "id"),
+        _live_index("ix_tasks_created_by_created_at_id", "created_by", "created_at", "id"),
+        _live_index("ix_tasks_case_id_created_at_id", "case_id", "created_at", "id"),
+        Index("ix_tasks_tags", "tags", postgresql_using="gin"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[TaskStatus] = mapped_column(
+        db_enum(TaskStatus, "task_status"), default=TaskStatus.NEW
+    )
+    priority: Mapped[Priority] = mapped_column(
+        db_enum(Priority, "task_priority"), default=Priority.MEDIUM
+    )
+    due_date: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    assigned_to: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("users.id"))
+    created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    case_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("cases.id"))
+    tags: Mapped[list[str]] = mapped_column(StringList, default=list)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    deleted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    # UPDATE ... WHERE version = :seen: a concurrent writer can never be overwritten silently.
+    __mapper_args__ = {"version_id_col": version}
+
+
+class TaskHistory(Base):
+    __tablename__ = "task_history"
+    __table_args__ = (
+        Index("ix_task_history_task_id_changed_at_id", "task_id", "changed_at", "id"),
+        Index("ix_task_history_changed_at_id", "changed_at", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    task_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tasks.id"))
+    changed_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    change_type: Mapped[ChangeType] = mapped_column(db_enum(ChangeType, "change_type"))
+    old_value: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONDocument)
+    new_value: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONDocument)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TaskComment(Base):
+    __tablename__ = "task_comments"
+    __table_args__ = (Index("ix_task_comments_task_id_created_at_id", "task_id", "created_at", "id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    task_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tasks.id"))
+    author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TaskWatcher(Base):
+    __tablename__ = "task_watchers"
+
+    task_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+UNREAD = text("read = false")
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_user_id_created_at_id", "user_id", "created_at", "id"),
+        # The unread-count poll is one index-only lookup on this partial index.
+        Index(
+            "ix_notifications_user_id_unread",
+            "user_id",
+            postgresql_where=UNREAD,
+            sqlite_where=UNREAD,
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    content: Mapped[str] = mapped_column(Text)
+    type: Mapped[NotificationType] = mapped_column(db_enum(NotificationType, "notification_type"))
+    read: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    related_task_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("tasks.id"), index=True)
+
+
+class NotificationPreference(Base):
+    __tablename__ = "notification_preferences"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    type: Mapped[NotificationType] = mapped_column(
+        db_enum(NotificationType, "notification_type"), primary_key=True
+    )
+    in_app: Mapped[bool] = mapped_column(Boolean)
+    email: Mapped[bool] = mapped_column(Boolean)
+    sms: Mapped[bool] = mapped_column(Boolean)
