@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from db.types import JSONDocument, StringList, UTCDateTime, utcnow
+from db.types import JSONDocument, StringList, UTCDateTime, utcnow, uuid7
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -88,7 +88,7 @@ def db_enum(enum_class: type[enum.Enum], name: str) -> Enum:
 class User(Base):
     __tablename__ = "users"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
@@ -104,7 +104,7 @@ class User(Base):
 class Case(Base):
     __tablename__ = "cases"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
     reference: Mapped[str] = mapped_column(String(32), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -140,7 +140,7 @@ class Task(Base):
         Index("ix_tasks_tags", "tags", postgresql_using="gin"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[TaskStatus] = mapped_column(
@@ -170,7 +170,7 @@ class TaskHistory(Base):
         Index("ix_task_history_changed_at_id", "changed_at", "id"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
     task_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tasks.id"))
     changed_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     change_type: Mapped[ChangeType] = mapped_column(db_enum(ChangeType, "change_type"))
@@ -183,7 +183,7 @@ class TaskComment(Base):
     __tablename__ = "task_comments"
     __table_args__ = (Index("ix_task_comments_task_id_created_at_id", "task_id", "created_at", "id"),)
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
     task_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tasks.id"))
     author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     body: Mapped[str] = mapped_column(Text)
@@ -214,7 +214,7 @@ class Notification(Base):
         ),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     content: Mapped[str] = mapped_column(Text)
     type: Mapped[NotificationType] = mapped_column(db_enum(NotificationType, "notification_type"))

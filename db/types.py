@@ -1,4 +1,8 @@
 """Portable column types: native on PostgreSQL, working equivalents on SQLite."""
+import os
+import threading
+import time
+import uuid
 from datetime import datetime, timezone
 
 from sqlalchemy import JSON, DateTime, Text, exists, func, literal, select
@@ -46,3 +50,34 @@ def list_contains(column, item: str, dialect_name: str):
         return column.op("@>")(postgresql.array([literal(item, Text())]))
     each = func.json_each(column).table_valued("value")
     return exists(select(literal(1)).select_from(each).where(each.c.value == item))
+
+
+_last_uuid7 = 0
+_uuid7_lock = threading.Lock()
+
+
+def uuid7() -> uuid.UUID:
+    """A time-ordered UUID (RFC 9562 version 7), strictly increasing within this process.
+
+    Ordered ids keep B-tree inserts local and break timestamp ties in creation order.
+    """
+    global _last_uuid7
+    with _uuid7_lock:
+        millis = time.time_ns() // 1_000_000
+        candidate = (millis << 80) | (int.from_bytes(os.urandom(10)) & ((1 << 74) - 1))
+        # Within the same millisecond, step the random bits past the last id handed out.
+        if candidate >> 80 == _last_uuid7 >> 80 and candidate <= _last_uuid7:
+            candidate = _last_uuid7 + 1
+        _last_uuid7 = candidate
+    value = candidate
+    # Insert the version (7) and variant (0b10) bits around 48 bits of time and 74 random bits.
+    time_part, rand_part = value >> 80, value & ((1 << 74) - 1)
+    rand_a, rand_b = rand_part >> 62, rand_part & ((1 << 62) - 1)
+    as_int = (time_part << 80) | (0x7 << 76) | (rand_a << 64) | (0b10 << 62) | rand_b
+    return uuid.UUID(int=as_int)
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern (escape character `\\`) matching `text` anywhere, wildcards taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -1,0 +1,109 @@
+"""The REST API: one route table of Flask-RESTful resources under /api."""
+from dataclasses import dataclass
+
+from flask import Blueprint, Flask, jsonify, request
+from flask_restful import Api
+from flask_swagger_ui import get_swaggerui_blueprint
+from sqlalchemy import text
+
+from api import auth, cases, notifications, tasks, users
+from api.base import BaseResource
+from api.errors import envelope, to_response
+from db import session
+
+
+@dataclass(frozen=True)
+class Route:
+    path: str  # OpenAPI style: {task_id}
+    resource: type[BaseResource]
+    endpoint: str
+
+    @property
+    def flask_path(self) -> str:
+        return self.path.replace("{", "<").replace("}", ">")
+
+
+#: Every API route, in the order the OpenAPI document lists them.
+ROUTES = [
+    Route("/auth/login", auth.Login, "login"),
+    Route("/tasks", tasks.TaskList, "tasks"),
+    Route("/tasks/{task_id}", tasks.TaskItem, "task"),
+    Route("/tasks/{task_id}/status", tasks.TaskStatusResource, "task_status"),
+    Route("/tasks/{task_id}/history", tasks.TaskHistoryResource, "task_history"),
+    Route("/tasks/{task_id}/comments", tasks.TaskComments, "task_comments"),
+    Route("/tasks/{task_id}/watchers", tasks.TaskWatchers, "task_watchers"),
+    Route("/cases", cases.CaseList, "cases"),
+    Route("/cases/{case_id}", cases.CaseItem, "case"),
+    Route("/users", users.UserList, "users"),
+    Route("/users/{user_id}", users.UserItem, "user"),
+    Route("/notifications", notifications.NotificationList, "notifications"),
+    Route("/notifications/unread-count", notifications.NotificationUnreadCount, "notifications_unread_count"),
+    Route("/notifications/read-all", notifications.NotificationReadAll, "notifications_read_all"),
+    Route("/notifications/settings", notifications.NotificationSettings, "notification_settings"),
+    Route("/notifications/{notification_id}/read", notifications.NotificationRead, "notification_read"),
+]
+
+
+class JsonApi(Api):
+    """Flask-RESTful with our error envelope for everything a resource raises."""
+
+    def handle_error(self, e):
+        return to_response(e)
+
+
+def _api_blueprint() -> Blueprint:
+    blueprint = Blueprint("api", __name__, url_prefix="/api")
+    api = JsonApi(blueprint)
+    for route in ROUTES:
+        api.add_resource(route.resource, route.flask_path, endpoint=route.endpoint)
+
+    @blueprint.get("/openapi.json")
+    def openapi_document():
+        from api.openapi import build_document
+
+        return jsonify(build_document(ROUTES))
+
+    return blueprint
+
+
+def _guard_api_paths() -> None:
+    """/api/... that no API route serves is a JSON 404, even where another app catches all paths."""
+    rule = request.url_rule
+    if request.path.startswith("/api/") or request.path == "/api":
+        if rule is not None and not (request.endpoint or "").startswith(("api.", "swagger_ui")):
+            return envelope(404, "not_found", "no such API endpoint")
+    return None
+
+
+def _http_error(exc):
+    if request.path.startswith("/api"):
+        return to_response(exc)
+    return exc
+
+
+def init_app(app: Flask) -> None:
+    """Register the API, its docs, the health checks and JSON errors for /api."""
+    from werkzeug.exceptions import HTTPException
+
+    app.register_blueprint(_api_blueprint())
+    app.register_blueprint(
+        get_swaggerui_blueprint("/api/docs", "/api/openapi.json", config={"app_name": "Workflow Manager API"}),
+        url_prefix="/api/docs",
+    )
+    app.before_request(_guard_api_paths)
+    app.register_error_handler(HTTPException, _http_error)
+
+    @app.get("/healthz")
+    def healthz():
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    def readyz():
+        """The database answers."""
+        try:
+            session.execute(text("SELECT 1"))
+        except Exception:  # any driver error means not ready
+            session.rollback()
+            return {"status": "database unavailable"}, 503
+        return {"status": "ok"}

@@ -1,0 +1,123 @@
+"""The base resource (auth required), request parsing and the operation docs the OpenAPI reads."""
+import uuid
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any, Callable
+
+from flask import g, request
+from flask_restful import Resource
+from pydantic import BaseModel
+
+from api.errors import BadRequest
+from auth import request_user
+from db import session
+from db.pagination import InvalidCursor, Page
+from workflow.errors import PreconditionFailed, ValidationFailed
+
+
+@dataclass
+class Operation:
+    """What the OpenAPI document says about one method of one resource."""
+
+    summary: str
+    tag: str
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: Any = None
+    status: int = 200
+    errors: tuple[int, ...] = ()
+    headers: dict[str, str] = field(default_factory=dict)
+    public: bool = False
+    content_type: str = "application/json"
+
+
+def operation(**kwargs) -> Callable:
+    """Attach an Operation to a resource method."""
+
+    def attach(method):
+        method.operation = Operation(**kwargs)
+        return method
+
+    return attach
+
+
+def _authenticated(method):
+    @wraps(method)
+    def wrapper(*args, **kwargs):
+        if not getattr(getattr(method, "operation", None), "public", False):
+            g.user = request_user()
+        return method(*args, **kwargs)
+
+    return wrapper
+
+
+class BaseResource(Resource):
+    """Every API resource: the caller must authenticate unless the operation is public."""
+
+    method_decorators = [_authenticated]
+
+
+def parse_body(schema: type[BaseModel]) -> BaseModel:
+    """The JSON body validated by `schema`; malformed JSON is 400, invalid fields 422."""
+    if not request.is_json:
+        raise BadRequest("send a JSON body with 'Content-Type: application/json'")
+    data = request.get_json(silent=True)
+    if data is None:
+        raise BadRequest("the request body is not valid JSON")
+    if not isinstance(data, dict):
+        raise ValidationFailed("the body must be a JSON object", [{"field": "body", "message": "must be an object"}])
+    return schema.model_validate(data)
+
+
+def parse_query(schema: type[BaseModel]) -> BaseModel:
+    """Query parameters validated by `schema` (the first value of each)."""
+    return schema.model_validate(request.args.to_dict(flat=True))
+
+
+def parse_id(value: str, name: str = "id") -> uuid.UUID:
+    """A path id; anything but a UUID is a 422 naming the parameter."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise ValidationFailed(f"{name} is not a valid UUID", [{"field": name, "message": "must be a UUID"}]) from None
+
+
+def me_or(value, user) -> Any:
+    """`me` in a filter means the caller."""
+    return user.id if value == "me" else value
+
+
+def dump(schema: type[BaseModel], obj, **extra) -> dict:
+    """A model instance as the response JSON of `schema`."""
+    return schema.model_validate(obj, from_attributes=True).model_copy(update=extra).model_dump(
+        mode="json", by_alias=True
+    )
+
+
+def page_response(page: Page, render: Callable[[Any], dict]) -> dict:
+    return {"items": [render(item) for item in page.items], "next_cursor": page.next_cursor}
+
+
+def paged(fetch: Callable[[], Page]) -> Page:
+    """Run a list query; a cursor we did not issue is a 400."""
+    try:
+        return fetch()
+    except InvalidCursor as exc:
+        session.rollback()
+        raise BadRequest(str(exc), [{"field": "cursor", "message": str(exc)}]) from None
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def if_match_version() -> int | None:
+    """The version named by `If-Match` (`"3"` or `W/"3"`); `*` or absent is None; junk is 412."""
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise PreconditionFailed("If-Match must be an ETag this API sent")
+    return int(value)
+

@@ -1,0 +1,69 @@
+"""Notification resources: each user's own notifications and settings."""
+from flask import g
+
+from api.base import BaseResource, dump, operation, page_response, paged, parse_body, parse_id, parse_query
+from api.schemas import (
+    MarkedOut,
+    NotificationOut,
+    NotificationQuery,
+    NotificationSettingsOut,
+    NotificationSettingsUpdate,
+    PageOut,
+    UnreadCountOut,
+)
+from db.models import NotificationType
+from notifications import preferences, store
+
+
+class NotificationList(BaseResource):
+    @operation(summary="Your notifications", tag="notifications", query=NotificationQuery, response=PageOut[NotificationOut])
+    def get(self):
+        """`?unread=true` -> {"items": [NotificationOut] newest first, "next_cursor"}."""
+        query = parse_query(NotificationQuery)
+        page = paged(
+            lambda: store.list_notifications(user=g.user, unread=query.unread, limit=query.limit, cursor=query.cursor)
+        )
+        return page_response(page, lambda item: dump(NotificationOut, item))
+
+
+class NotificationUnreadCount(BaseResource):
+    @operation(summary="Your unread count (cheap to poll)", tag="notifications", response=UnreadCountOut)
+    def get(self):
+        """-> {"unread": n}."""
+        return {"unread": store.unread_count(user_id=g.user.id)}
+
+
+class NotificationRead(BaseResource):
+    @operation(summary="Mark a notification read", tag="notifications", response=NotificationOut, errors=(404,))
+    def patch(self, notification_id):
+        """-> NotificationOut; another user's notification is 404."""
+        notification_uuid = parse_id(notification_id, "notification_id")
+        return dump(NotificationOut, store.mark_read(user=g.user, notification_id=notification_uuid))
+
+
+class NotificationReadAll(BaseResource):
+    @operation(summary="Mark all your notifications read", tag="notifications", response=MarkedOut)
+    def post(self):
+        """-> {"marked": n}."""
+        return {"marked": store.mark_all_read(user=g.user)}
+
+
+class NotificationSettings(BaseResource):
+    @operation(summary="Your notification settings", tag="notifications", response=NotificationSettingsOut)
+    def get(self):
+        """-> {"<type>": {"in_app", "email", "sms"}, ...} for every type."""
+        return preferences.get_settings(user=g.user)
+
+    @operation(
+        summary="Update your notification settings (partial)", tag="notifications",
+        body=NotificationSettingsUpdate, response=NotificationSettingsOut,
+    )
+    def post(self):
+        """{"<type>": {"<channel>": bool}} (only what is named changes) -> the full settings."""
+        body = parse_body(NotificationSettingsUpdate)
+        changes = {
+            NotificationType(kind): channels
+            for kind, channels in body.model_dump(by_alias=True, exclude_unset=True).items()
+        }
+        changes = {kind: {c: v for c, v in channels.items() if v is not None} for kind, channels in changes.items()}
+        return preferences.update_settings(user=g.user, changes=changes)

@@ -1,0 +1,413 @@
+"""Request and response schemas, split by direction; the OpenAPI document is generated from them."""
+import uuid
+from datetime import datetime, timezone
+from typing import Annotated, Generic, Literal, Optional, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+from db.models import CaseStatus, ChangeType, NotificationType, Priority, Role, TaskStatus
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+def _utc(value: datetime) -> datetime:
+    """Naive timestamps are taken as UTC; everything is stored in UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def Text(min_length: int = 0, max_length: int = 10_000, strip: bool = True):
+    """A string type with limits that refuses NUL characters (PostgreSQL cannot store them)."""
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=strip, min_length=min_length, max_length=max_length),
+        AfterValidator(_no_nul),
+    ]
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+Title = Text(1, 200)
+Description = Text(0, 20_000, strip=False)
+Tag = Text(1, 50)
+Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{3,64}$")]
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$"),
+]
+Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
+Password = Text(10, 200, strip=False)
+Department = Text(1, 100)
+FullName = Text(1, 200)
+Cursor = Text(1, 1000)
+SearchText = Text(1, 200)
+
+
+class Schema(BaseModel):
+    """Requests refuse fields they do not know."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Out(BaseModel):
+    """Responses read straight from model attributes."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+def _unique_tags(tags: Optional[list[str]]) -> Optional[list[str]]:
+    if tags is None:
+        return None
+    return list(dict.fromkeys(tags))
+
+
+# --- auth -------------------------------------------------------------------------------
+
+
+class LoginIn(Schema):
+    username: Text(1, 64)
+    password: Text(1, 200, strip=False)
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int
+
+
+# --- tasks ------------------------------------------------------------------------------
+
+
+class TaskCreate(Schema):
+    title: Title
+    description: Description = ""
+    priority: Priority = Priority.MEDIUM
+    due_date: Optional[UtcDatetime] = None
+    assigned_to: Optional[uuid.UUID] = None
+    case_id: Optional[uuid.UUID] = None
+    tags: list[Tag] = Field(default_factory=list, max_length=20)
+
+    _tags = field_validator("tags")(_unique_tags)
+
+
+class TaskUpdate(Schema):
+    """Partial update: only the fields sent change; `null` clears due_date, assignee or case."""
+
+    title: Optional[Title] = None
+    description: Optional[Description] = None
+    priority: Optional[Priority] = None
+    status: Optional[TaskStatus] = None
+    due_date: Optional[UtcDatetime] = None
+    assigned_to: Optional[uuid.UUID] = None
+    case_id: Optional[uuid.UUID] = None
+    tags: Optional[list[Tag]] = Field(default=None, max_length=20)
+    version: Optional[int] = Field(default=None, ge=1, le=2**31 - 1, description="The version you edited; a stale one is refused with 409.")
+
+    _tags = field_validator("tags")(_unique_tags)
+
+    @field_validator("title", "description", "priority", "status", "tags")
+    @classmethod
+    def _not_null(cls, value):
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+
+class StatusChange(Schema):
+    status: TaskStatus
+    version: Optional[int] = Field(default=None, ge=1, le=2**31 - 1)
+
+
+class TaskOut(Out):
+    id: uuid.UUID
+    title: str
+    description: str
+    status: TaskStatus
+    priority: Priority
+    due_date: Optional[datetime]
+    assigned_to: Optional[uuid.UUID]
+    created_by: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+    case_id: Optional[uuid.UUID]
+    tags: list[str]
+    version: int
+    allowed_transitions: list[TaskStatus] = Field(
+        default_factory=list, description="The statuses the caller may move this task to."
+    )
+
+
+class TaskQuery(Schema):
+    """Filters, sort and paging of the task list."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    status: Optional[TaskStatus] = None
+    priority: Optional[Priority] = None
+    assigned_to: Optional[uuid.UUID | Literal["me", "none"]] = Field(
+        default=None, description="A user id, `me`, or `none` for the unassigned queue."
+    )
+    created_by: Optional[uuid.UUID | Literal["me"]] = None
+    case_id: Optional[uuid.UUID] = None
+    tag: Optional[Tag] = None
+    q: Optional[SearchText] = Field(default=None, description="Text in the title or description.")
+    due_before: Optional[UtcDatetime] = None
+    due_after: Optional[UtcDatetime] = None
+    sort: Optional[
+        Literal[
+            "created_at", "-created_at", "updated_at", "-updated_at", "due_date", "-due_date",
+            "title", "-title", "priority", "-priority", "status", "-status",
+        ]
+    ] = Field(default=None, description="Sort field, `-` for descending; default `-created_at`.")
+    limit: int = Field(default=50, ge=1, le=500)
+    cursor: Optional[Cursor] = None
+
+
+class PageQuery(Schema):
+    model_config = ConfigDict(extra="ignore")
+
+    limit: int = Field(default=50, ge=1, le=500)
+    cursor: Optional[Cursor] = None
+
+
+class HistoryOut(Out):
+    id: uuid.UUID
+    task_id: uuid.UUID
+    changed_by: uuid.UUID
+    change_type: ChangeType
+    old_value: Optional[dict]
+    new_value: Optional[dict]
+    changed_at: datetime
+
+
+class CommentCreate(Schema):
+    body: Text(1, 10_000, strip=False)
+
+    @field_validator("body")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
+class CommentOut(Out):
+    id: uuid.UUID
+    task_id: uuid.UUID
+    author_id: uuid.UUID
+    body: str
+    created_at: datetime
+
+
+class WatcherChange(Schema):
+    user_id: Optional[uuid.UUID] = Field(default=None, description="Defaults to yourself.")
+
+
+class WatcherQuery(Schema):
+    model_config = ConfigDict(extra="ignore")
+
+    user_id: Optional[uuid.UUID] = Field(default=None, description="Defaults to yourself.")
+
+
+class WatchersOut(BaseModel):
+    task_id: uuid.UUID
+    watchers: list[uuid.UUID]
+
+
+# --- cases ------------------------------------------------------------------------------
+
+
+class CaseCreate(Schema):
+    title: Title
+    description: Description = ""
+
+
+class CaseUpdate(Schema):
+    title: Optional[Title] = None
+    description: Optional[Description] = None
+    status: Optional[CaseStatus] = None
+
+    @field_validator("title", "description", "status")
+    @classmethod
+    def _not_null(cls, value):
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+
+class CaseOut(Out):
+    id: uuid.UUID
+    reference: str
+    title: str
+    description: str
+    status: CaseStatus
+    created_by: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+
+
+class CaseDetailOut(CaseOut):
+    task_counts: dict[str, int] = Field(description="Live tasks of the case per status.")
+
+
+class CaseQuery(PageQuery):
+    status: Optional[CaseStatus] = None
+    q: Optional[SearchText] = None
+
+
+# --- users ------------------------------------------------------------------------------
+
+
+class UserCreate(Schema):
+    username: Username
+    email: Email
+    full_name: FullName
+    role: Role
+    password: Password
+    department: Optional[Department] = None
+    phone: Optional[Phone] = Field(default=None, description="E.164, e.g. +447700900123")
+
+
+class UserUpdate(Schema):
+    """Admins change anything; users change their own full_name, email, phone and password."""
+
+    username: Optional[Username] = None
+    email: Optional[Email] = None
+    full_name: Optional[FullName] = None
+    role: Optional[Role] = None
+    password: Optional[Password] = None
+    department: Optional[Department] = None
+    phone: Optional[Phone] = None
+    is_active: Optional[bool] = None
+
+    @field_validator("username", "email", "full_name", "role", "password", "is_active")
+    @classmethod
+    def _not_null(cls, value):
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+
+class UserOut(Out):
+    id: uuid.UUID
+    username: str
+    email: str
+    full_name: str
+    role: Role
+    department: Optional[str]
+    phone: Optional[str]
+    is_active: bool
+    created_at: datetime
+    last_login: Optional[datetime]
+
+
+class UserQuery(PageQuery):
+    role: Optional[Role] = None
+    department: Optional[Department] = None
+    is_active: Optional[bool] = None
+    q: Optional[SearchText] = None
+
+
+# --- notifications ----------------------------------------------------------------------
+
+
+class NotificationOut(Out):
+    id: uuid.UUID
+    type: NotificationType
+    content: str
+    read: bool
+    related_task_id: Optional[uuid.UUID]
+    created_at: datetime
+
+
+class NotificationQuery(PageQuery):
+    unread: Optional[bool] = Field(default=None, description="`true`: only unread; `false`: only read.")
+
+
+class UnreadCountOut(BaseModel):
+    unread: int
+
+
+class MarkedOut(BaseModel):
+    marked: int
+
+
+class ChannelSettings(Schema):
+    in_app: bool
+    email: bool
+    sms: bool
+
+
+class ChannelSettingsUpdate(Schema):
+    in_app: Optional[bool] = None
+    email: Optional[bool] = None
+    sms: Optional[bool] = None
+
+    @field_validator("in_app", "email", "sms")
+    @classmethod
+    def _not_null(cls, value):
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+
+class NotificationSettingsUpdate(Schema):
+    """A partial update: only the types named change (and of those, only the channels named)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+
+    task_assignment: Optional[ChannelSettingsUpdate] = Field(default=None, alias="Task Assignment")
+    status_change: Optional[ChannelSettingsUpdate] = Field(default=None, alias="Status Change")
+    due_date: Optional[ChannelSettingsUpdate] = Field(default=None, alias="Due Date")
+    comment: Optional[ChannelSettingsUpdate] = Field(default=None, alias="Comment")
+
+
+class NotificationSettingsOut(BaseModel):
+    task_assignment: ChannelSettings = Field(alias="Task Assignment")
+    status_change: ChannelSettings = Field(alias="Status Change")
+    due_date: ChannelSettings = Field(alias="Due Date")
+    comment: ChannelSettings = Field(alias="Comment")
+
+
+# --- shared -----------------------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+class PageOut(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: Optional[str]
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: Optional[object] = None
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody
+
+
+class HealthOut(BaseModel):
+    status: str
+
+
+def field_name(location: tuple) -> str:
+    """`('tags', 2)` -> `tags[2]`, as named in error details."""
+    name = ""
+    for part in location:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name
+

@@ -1,0 +1,186 @@
+"""Task resources: list, create, read, update, delete, status, history, comments, watchers."""
+from flask import g, url_for
+
+from api.base import (
+    BaseResource,
+    dump,
+    etag,
+    if_match_version,
+    me_or,
+    operation,
+    page_response,
+    paged,
+    parse_body,
+    parse_id,
+    parse_query,
+)
+from api.schemas import (
+    CommentCreate,
+    CommentOut,
+    HistoryOut,
+    PageOut,
+    PageQuery,
+    StatusChange,
+    TaskCreate,
+    TaskOut,
+    TaskQuery,
+    TaskUpdate,
+    WatcherChange,
+    WatcherQuery,
+    WatchersOut,
+)
+from workflow import comments, history, rules, tasks, watchers
+
+
+def render_task(task) -> dict:
+    """A task as JSON, with the transitions the caller may make."""
+    return dump(TaskOut, task, allowed_transitions=rules.allowed_targets(g.user, task))
+
+
+def task_response(task, status: int = 200, headers: dict | None = None):
+    return render_task(task), status, {"ETag": etag(task.version), **(headers or {})}
+
+
+def _precondition(body_version: int | None) -> tuple[int | None, bool]:
+    """The version the caller edited: If-Match wins over the body's `version`."""
+    header_version = if_match_version()
+    if header_version is not None:
+        return header_version, True
+    return body_version, False
+
+
+class TaskList(BaseResource):
+    @operation(summary="List tasks", tag="tasks", query=TaskQuery, response=PageOut[TaskOut])
+    def get(self):
+        """Filters, sort and keyset pagination -> {"items": [TaskOut], "next_cursor"}."""
+        query = parse_query(TaskQuery)
+        filters = tasks.TaskFilters(
+            status=query.status,
+            priority=query.priority,
+            assigned_to=me_or(query.assigned_to, g.user),
+            created_by=me_or(query.created_by, g.user),
+            case_id=query.case_id,
+            tag=query.tag,
+            q=query.q,
+            due_before=query.due_before,
+            due_after=query.due_after,
+        )
+        page = paged(lambda: tasks.list_tasks(filters=filters, sort=query.sort, limit=query.limit, cursor=query.cursor))
+        return page_response(page, render_task)
+
+    @operation(
+        summary="Create a task", tag="tasks", body=TaskCreate, response=TaskOut, status=201,
+        errors=(403,), headers={"Location": "URL of the new task", "ETag": "The task's version"},
+    )
+    def post(self):
+        """TaskCreate -> 201 TaskOut with Location and ETag."""
+        body = parse_body(TaskCreate)
+        task = tasks.create_task(actor=g.user, **body.model_dump())
+        location = url_for("api.task", task_id=task.id)
+        return task_response(task, 201, {"Location": location})
+
+
+class TaskItem(BaseResource):
+    @operation(summary="Get a task", tag="tasks", response=TaskOut, errors=(404,), headers={"ETag": "The task's version"})
+    def get(self, task_id):
+        """-> TaskOut with its ETag."""
+        return task_response(tasks.get_task(task_id=parse_id(task_id, "task_id")))
+
+    @operation(
+        summary="Update a task (partial)", tag="tasks", body=TaskUpdate, response=TaskOut,
+        errors=(403, 404, 409, 412), headers={"ETag": "The task's new version"},
+    )
+    def put(self, task_id):
+        """TaskUpdate (only the fields sent change) -> TaskOut; a stale If-Match is 412, a stale version 409."""
+        return self._update(task_id)
+
+    @operation(
+        summary="Update a task (partial)", tag="tasks", body=TaskUpdate, response=TaskOut,
+        errors=(403, 404, 409, 412), headers={"ETag": "The task's new version"},
+    )
+    def patch(self, task_id):
+        """Same as PUT."""
+        return self._update(task_id)
+
+    def _update(self, task_id):
+        task_uuid = parse_id(task_id, "task_id")
+        body = parse_body(TaskUpdate)
+        changes = body.model_dump(exclude_unset=True, exclude={"version"})
+        expected, precondition = _precondition(body.version)
+        task = tasks.update_task(
+            actor=g.user, task_id=task_uuid, changes=changes, expected_version=expected, precondition=precondition
+        )
+        return task_response(task)
+
+    @operation(summary="Delete a task", tag="tasks", response=None, status=204, errors=(403, 404, 409, 412))
+    def delete(self, task_id):
+        """Soft delete -> 204; the task leaves lists, its history stays."""
+        task_uuid = parse_id(task_id, "task_id")
+        expected, precondition = _precondition(None)
+        tasks.delete_task(actor=g.user, task_id=task_uuid, expected_version=expected, precondition=precondition)
+        return "", 204
+
+
+class TaskStatusResource(BaseResource):
+    @operation(
+        summary="Change a task's status", tag="tasks", body=StatusChange, response=TaskOut,
+        errors=(403, 404, 409, 412), headers={"ETag": "The task's new version"},
+    )
+    def patch(self, task_id):
+        """{"status", "version"?} -> TaskOut; a move the table or role forbids is 409 with the allowed targets."""
+        task_uuid = parse_id(task_id, "task_id")
+        body = parse_body(StatusChange)
+        expected, precondition = _precondition(body.version)
+        task = tasks.change_status(
+            actor=g.user, task_id=task_uuid, status=body.status, expected_version=expected, precondition=precondition
+        )
+        return task_response(task)
+
+
+class TaskHistoryResource(BaseResource):
+    @operation(summary="A task's history", tag="tasks", query=PageQuery, response=PageOut[HistoryOut], errors=(404,))
+    def get(self, task_id):
+        """-> {"items": [HistoryOut] oldest first, "next_cursor"}; Managers and Admins also see deleted tasks'."""
+        task_uuid = parse_id(task_id, "task_id")
+        tasks.get_task(task_id=task_uuid, include_deleted=rules.is_supervisor(g.user))
+        query = parse_query(PageQuery)
+        page = paged(lambda: history.list_history(task_id=task_uuid, limit=query.limit, cursor=query.cursor))
+        return page_response(page, lambda entry: dump(HistoryOut, entry))
+
+
+class TaskComments(BaseResource):
+    @operation(summary="A task's comments", tag="tasks", query=PageQuery, response=PageOut[CommentOut], errors=(404,))
+    def get(self, task_id):
+        """-> {"items": [CommentOut] oldest first, "next_cursor"}."""
+        task_uuid = parse_id(task_id, "task_id")
+        query = parse_query(PageQuery)
+        page = paged(lambda: comments.list_comments(task_id=task_uuid, limit=query.limit, cursor=query.cursor))
+        return page_response(page, lambda comment: dump(CommentOut, comment))
+
+    @operation(summary="Comment on a task", tag="tasks", body=CommentCreate, response=CommentOut, status=201, errors=(403, 404))
+    def post(self, task_id):
+        """{"body"} -> 201 CommentOut."""
+        task_uuid = parse_id(task_id, "task_id")
+        body = parse_body(CommentCreate)
+        comment = comments.add_comment(actor=g.user, task_id=task_uuid, body=body.body)
+        return dump(CommentOut, comment), 201
+
+
+class TaskWatchers(BaseResource):
+    @operation(summary="Watch a task", tag="tasks", body=WatcherChange, response=WatchersOut, errors=(403, 404))
+    def post(self, task_id):
+        """{"user_id"?} (yourself by default; others: Managers and Admins) -> the task's watchers."""
+        task_uuid = parse_id(task_id, "task_id")
+        body = parse_body(WatcherChange)
+        ids = watchers.watch(actor=g.user, task_id=task_uuid, user_id=body.user_id)
+        return {"task_id": str(task_uuid), "watchers": [str(i) for i in ids]}
+
+    @operation(
+        summary="Stop watching a task", tag="tasks", query=WatcherQuery, response=None, status=204, errors=(403, 404)
+    )
+    def delete(self, task_id):
+        """`?user_id=` (yourself by default; others: Managers and Admins) -> 204."""
+        task_uuid = parse_id(task_id, "task_id")
+        query = parse_query(WatcherQuery)
+        watchers.unwatch(actor=g.user, task_id=task_uuid, user_id=query.user_id)
+        return "", 204

@@ -1,0 +1,56 @@
+"""Workflow Manager: `create_app()` for gunicorn (`app:app`), `python app.py` for the embedded default."""
+import logging
+import os
+
+from flask import Flask, redirect
+
+import api
+import auth
+import db
+from config import Config, EmbeddedConfig
+
+
+def create_app(config: type[Config] | dict | None = None) -> Flask:
+    """Build the Flask server with the database, authentication and the API attached."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(config if isinstance(config, type) else Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    app.json.sort_keys = False
+    db.init_app(app)
+    auth.init_app(app)
+    api.init_app(app)
+
+    @app.get("/")
+    def index():
+        """The API's documentation is the front page until the portal is mounted here."""
+        return redirect("/api/docs/")
+
+    return app
+
+
+def _embedded_app() -> Flask:
+    """The default `app` object: production settings, or the embedded demo when nothing is configured."""
+    if os.environ.get("DATABASE_URL") or os.environ.get("SECRET_KEY"):
+        return create_app(Config)
+    return create_app(EmbeddedConfig)
+
+
+app = _embedded_app()
+
+
+def main() -> None:
+    """Migrate, load demo data when the database is empty, and serve on 127.0.0.1:PORT."""
+    from db.demo import ensure_demo_data
+    from db.migrate import upgrade
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    upgrade(app.config["DATABASE_URL"])
+    if app.config["DEMO"]:
+        with app.app_context():
+            ensure_demo_data()
+    app.run(host="127.0.0.1", port=app.config["PORT"], threaded=True)
+
+
+if __name__ == "__main__":
+    main()

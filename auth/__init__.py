@@ -1,0 +1,119 @@
+"""Authentication: who is calling, from a Bearer token (API) or a session cookie (portal)."""
+import hmac
+import secrets
+import uuid
+
+from flask import Flask, current_app, request, session as flask_session
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from sqlalchemy import select
+
+from auth import passwords
+from auth.throttle import LoginThrottle
+from auth.tokens import read_token
+from db import session
+from db.models import User
+from db.types import utcnow
+from workflow.errors import Forbidden, Unauthorized
+
+login_manager = LoginManager()
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "X-CSRF-Token"
+
+
+class SessionUser(UserMixin):
+    """What Flask-Login keeps for a portal session: the user's id and the loaded user."""
+
+    def __init__(self, user: User):
+        self.user = user
+
+    def get_id(self) -> str:
+        return str(self.user.id)
+
+    @property
+    def is_active(self) -> bool:
+        return self.user.is_active
+
+
+@login_manager.user_loader
+def _load_session_user(user_id: str) -> SessionUser | None:
+    try:
+        user = session.get(User, uuid.UUID(user_id))
+    except ValueError:
+        return None
+    # A deactivated user's session ends on their next request.
+    return SessionUser(user) if user is not None and user.is_active else None
+
+
+def init_app(app: Flask) -> None:
+    """Configure hashing, the login throttle and Flask-Login."""
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set (see README: Configuration)")
+    passwords.configure(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"])
+    app.extensions["login_throttle"] = LoginThrottle(
+        app.config.get("REDIS_URL") or "memory://",
+        app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
+        app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+        app.config["LOGIN_FAILURE_WINDOW_SECONDS"],
+    )
+    login_manager.init_app(app)
+
+
+def client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def authenticate(*, username: str, password: str) -> User:
+    """The active user with these credentials, or Unauthorized; throttled per account and address."""
+    throttle: LoginThrottle = current_app.extensions["login_throttle"]
+    address = client_address()
+    throttle.check(username, address)
+    user = session.scalar(select(User).where(User.username == username))
+    valid = passwords.verify_password(user.password_hash if user else None, password)
+    if not valid or user is None or not user.is_active:
+        throttle.failed(username, address)
+        session.rollback()
+        raise Unauthorized("invalid username or password")
+    throttle.succeeded(username)
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    user.last_login = utcnow()
+    session.commit()
+    return user
+
+
+def start_session(user: User) -> None:
+    """Sign a user into the portal session (cookie)."""
+    login_user(SessionUser(user))
+    csrf_token()
+
+
+def end_session() -> None:
+    logout_user()
+    flask_session.pop("csrf_token", None)
+
+
+def csrf_token() -> str:
+    """The session's CSRF token, created on first use."""
+    if "csrf_token" not in flask_session:
+        flask_session["csrf_token"] = secrets.token_urlsafe(32)
+    return flask_session["csrf_token"]
+
+
+def request_user() -> User:
+    """The caller of an API request: Bearer token first, then the portal session with CSRF."""
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("use 'Authorization: Bearer <token>'")
+        user = session.get(User, read_token(token.strip()))
+        if user is None or not user.is_active:
+            raise Unauthorized("user is deactivated or unknown")
+        return user
+    if current_user.is_authenticated:
+        if request.method not in SAFE_METHODS:
+            sent = request.headers.get(CSRF_HEADER, "")
+            if not sent or not hmac.compare_digest(sent, flask_session.get("csrf_token", "")):
+                raise Forbidden("missing or wrong CSRF token", {"header": CSRF_HEADER})
+        return current_user.user
+    raise Unauthorized("authentication required")

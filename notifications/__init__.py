@@ -1,0 +1,1 @@
+"""Notifications: the in-app store and each user's delivery preferences."""

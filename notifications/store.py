@@ -1,0 +1,55 @@
+"""In-app notifications: each user reads and marks only their own."""
+import uuid
+
+from sqlalchemy import func, select, update
+
+from db import session
+from db.models import Notification, User
+from db.pagination import Page, datetime_key, paginate
+from workflow.errors import NotFound
+
+
+def list_notifications(*, user: User, unread: bool | None, limit: int, cursor: str | None) -> Page:
+    """The user's notifications, newest first."""
+    statement = select(Notification).where(Notification.user_id == user.id)
+    if unread is not None:
+        statement = statement.where(Notification.read.is_(not unread))
+    return paginate(
+        session(),
+        statement,
+        id_column=Notification.id,
+        key=datetime_key(Notification.created_at),
+        sort="-created_at",
+        descending=True,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def unread_count(*, user_id: uuid.UUID) -> int:
+    """One indexed count, cheap enough to poll."""
+    return session.scalar(
+        select(func.count()).where(Notification.user_id == user_id, Notification.read.is_(False))
+    )
+
+
+def mark_read(*, user: User, notification_id: uuid.UUID) -> Notification:
+    """Mark one of the user's notifications read; someone else's is not found."""
+    notification = session.get(Notification, notification_id)
+    if notification is None or notification.user_id != user.id:
+        raise NotFound("notification not found")
+    if not notification.read:
+        notification.read = True
+        session.commit()
+    return notification
+
+
+def mark_all_read(*, user: User) -> int:
+    """Mark all the user's notifications read; returns how many changed."""
+    result = session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read.is_(False))
+        .values(read=True)
+    )
+    session.commit()
+    return result.rowcount

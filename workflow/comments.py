@@ -1,0 +1,38 @@
+"""Comments on tasks, oldest first."""
+import uuid
+
+from sqlalchemy import select
+
+from db import session
+from db.models import TaskComment, User
+from db.pagination import Page, datetime_key, paginate
+from db.types import utcnow, uuid7
+from workflow import rules
+from workflow.errors import Forbidden
+from workflow.tasks import get_task
+
+
+def add_comment(*, actor: User, task_id: uuid.UUID, body: str) -> TaskComment:
+    """Comment on a live task."""
+    if not rules.can_comment(actor):
+        raise Forbidden("your role cannot comment")
+    get_task(task_id=task_id)
+    comment = TaskComment(id=uuid7(), task_id=task_id, author_id=actor.id, body=body, created_at=utcnow())
+    session.add(comment)
+    session.commit()
+    return comment
+
+
+def list_comments(*, task_id: uuid.UUID, limit: int, cursor: str | None) -> Page:
+    """A live task's comments, oldest first."""
+    get_task(task_id=task_id)
+    return paginate(
+        session(),
+        select(TaskComment).where(TaskComment.task_id == task_id),
+        id_column=TaskComment.id,
+        key=datetime_key(TaskComment.created_at),
+        sort="created_at",
+        descending=False,
+        limit=limit,
+        cursor=cursor,
+    )

@@ -1,0 +1,88 @@
+"""The rules, each in one place: status transitions and who may do what."""
+from db.models import Role, Task, TaskStatus, User
+
+S = TaskStatus
+
+#: Allowed status moves; anything else is an invalid transition.
+TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
+    S.NEW: frozenset({S.IN_PROGRESS, S.ON_HOLD, S.CANCELLED}),
+    S.IN_PROGRESS: frozenset({S.ON_HOLD, S.COMPLETED, S.CANCELLED}),
+    S.ON_HOLD: frozenset({S.IN_PROGRESS, S.CANCELLED}),
+    S.COMPLETED: frozenset({S.IN_PROGRESS}),
+    S.CANCELLED: frozenset({S.NEW}),
+}
+
+#: Reopening a completed task and restoring a cancelled one are for Managers and Admins.
+SUPERVISOR_TRANSITIONS = frozenset({(S.COMPLETED, S.IN_PROGRESS), (S.CANCELLED, S.NEW)})
+
+OPEN_STATUSES = frozenset({S.NEW, S.IN_PROGRESS, S.ON_HOLD})
+
+SUPERVISORS = frozenset({Role.ADMIN, Role.MANAGER})
+WRITERS = frozenset({Role.ADMIN, Role.MANAGER, Role.AGENT})
+
+
+def is_supervisor(user: User) -> bool:
+    """Admins and Managers act on every task."""
+    return user.role in SUPERVISORS
+
+
+def can_create_task(user: User) -> bool:
+    return user.role in WRITERS
+
+
+def can_edit_task(user: User, task: Task) -> bool:
+    """Supervisors edit any task; an Agent edits tasks assigned to or created by them."""
+    if is_supervisor(user):
+        return True
+    return user.role == Role.AGENT and user.id in (task.assigned_to, task.created_by)
+
+
+def can_assign(user: User, task: Task | None, assignee_id) -> bool:
+    """Supervisors assign anyone; an Agent only takes an unassigned task (or creates one) for themself."""
+    if is_supervisor(user):
+        return True
+    if user.role != Role.AGENT or assignee_id != user.id:
+        return False
+    return task is None or task.assigned_to is None
+
+
+def can_unassign(user: User, task: Task) -> bool:
+    """Supervisors unassign anyone; an Agent may hand back a task assigned to them."""
+    return is_supervisor(user) or (user.role == Role.AGENT and task.assigned_to == user.id)
+
+
+def allowed_targets(user: User, task: Task) -> list[TaskStatus]:
+    """The statuses this user may move this task to, in lifecycle order."""
+    if not can_edit_task(user, task):
+        return []
+    return [
+        target
+        for target in TaskStatus
+        if target in TRANSITIONS[task.status]
+        and ((task.status, target) not in SUPERVISOR_TRANSITIONS or is_supervisor(user))
+    ]
+
+
+def can_delete_task(user: User) -> bool:
+    return is_supervisor(user)
+
+
+def can_comment(user: User) -> bool:
+    """Anyone who works tasks may comment on any task; Viewers change nothing."""
+    return user.role in WRITERS
+
+
+def can_create_case(user: User) -> bool:
+    return user.role in WRITERS
+
+
+def can_edit_case(user: User, case) -> bool:
+    return is_supervisor(user) or (user.role == Role.AGENT and case.created_by == user.id)
+
+
+def can_manage_users(user: User) -> bool:
+    return user.role == Role.ADMIN
+
+
+def can_manage_watchers_of_others(user: User) -> bool:
+    return is_supervisor(user)

@@ -1,0 +1,338 @@
+"""Task lifecycle: create, read, list, edit, assign, take, transition, delete."""
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from db import session
+from db.models import Case, CaseStatus, ChangeType, Priority, Role, Task, TaskStatus, User
+from db.pagination import Page, SortKey, datetime_key, int_key, paginate, text_key
+from db.types import contains_pattern, list_contains, utcnow, uuid7
+from workflow import history, rules
+from workflow.errors import (
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    PreconditionFailed,
+    StaleVersion,
+    ValidationFailed,
+)
+
+#: Fields an edit may change besides status and assignment.
+EDITABLE_FIELDS = ("title", "description", "priority", "due_date", "case_id", "tags")
+
+#: Ranks so that priority and status sort in their natural order on every backend.
+PRIORITY_RANK = case({p: rank for rank, p in enumerate(Priority)}, value=Task.priority)
+STATUS_RANK = case({s: rank for rank, s in enumerate(TaskStatus)}, value=Task.status)
+
+SORT_KEYS: dict[str, SortKey] = {
+    "created_at": datetime_key(Task.created_at),
+    "updated_at": datetime_key(Task.updated_at),
+    "due_date": datetime_key(Task.due_date, nullable=True),
+    "title": text_key(Task.title),
+    "priority": int_key(PRIORITY_RANK),
+    "status": int_key(STATUS_RANK),
+}
+DEFAULT_SORT = "-created_at"
+
+#: `assigned_to=none` in a filter selects the unassigned queue.
+UNASSIGNED = "none"
+
+
+@dataclass(frozen=True)
+class TaskFilters:
+    """Filters of the task list; None means no filter."""
+
+    status: TaskStatus | None = None
+    priority: Priority | None = None
+    assigned_to: uuid.UUID | str | None = None
+    created_by: uuid.UUID | None = None
+    case_id: uuid.UUID | None = None
+    tag: str | None = None
+    q: str | None = None
+    due_before: datetime | None = None
+    due_after: datetime | None = None
+
+
+def filtered_statement(filters: TaskFilters):
+    """SELECT of live tasks matching `filters` (shared by the list, counts and exports)."""
+    statement = select(Task).where(Task.deleted_at.is_(None))
+    if filters.status is not None:
+        statement = statement.where(Task.status == filters.status)
+    if filters.priority is not None:
+        statement = statement.where(Task.priority == filters.priority)
+    if filters.assigned_to == UNASSIGNED:
+        statement = statement.where(Task.assigned_to.is_(None))
+    elif filters.assigned_to is not None:
+        statement = statement.where(Task.assigned_to == filters.assigned_to)
+    if filters.created_by is not None:
+        statement = statement.where(Task.created_by == filters.created_by)
+    if filters.case_id is not None:
+        statement = statement.where(Task.case_id == filters.case_id)
+    if filters.tag is not None:
+        dialect = session().get_bind().dialect.name
+        statement = statement.where(list_contains(Task.tags, filters.tag, dialect))
+    if filters.q:
+        pattern = contains_pattern(filters.q)
+        statement = statement.where(
+            or_(Task.title.ilike(pattern, escape="\\"), Task.description.ilike(pattern, escape="\\"))
+        )
+    if filters.due_before is not None:
+        statement = statement.where(Task.due_date < filters.due_before)
+    if filters.due_after is not None:
+        statement = statement.where(Task.due_date >= filters.due_after)
+    return statement
+
+
+def parse_sort(sort: str | None) -> tuple[str, bool]:
+    """`-due_date` -> ("due_date", descending); unknown fields are a validation error."""
+    sort = sort or DEFAULT_SORT
+    name, descending = (sort[1:], True) if sort.startswith("-") else (sort, False)
+    if name not in SORT_KEYS:
+        raise ValidationFailed(
+            "unknown sort field",
+            [{"field": "sort", "message": f"one of {sorted(SORT_KEYS)}, optionally prefixed by '-'"}],
+        )
+    return name, descending
+
+
+def list_tasks(*, filters: TaskFilters, sort: str | None, limit: int, cursor: str | None) -> Page:
+    """One page of live tasks, keyset-paginated on (sort field, id)."""
+    name, descending = parse_sort(sort)
+    return paginate(
+        session(),
+        filtered_statement(filters),
+        id_column=Task.id,
+        key=SORT_KEYS[name],
+        sort=sort or DEFAULT_SORT,
+        descending=descending,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def get_task(*, task_id: uuid.UUID, include_deleted: bool = False) -> Task:
+    """A task by id; deleted tasks are not found unless asked for (audit)."""
+    task = session.get(Task, task_id)
+    if task is None or (task.deleted_at is not None and not include_deleted):
+        raise NotFound("task not found")
+    return task
+
+
+def _active_assignee(user_id: uuid.UUID) -> User:
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise ValidationFailed(
+            "assignee is not an active user",
+            [{"field": "assigned_to", "message": "must be an active user"}],
+        )
+    if user.role == Role.VIEWER:
+        raise ValidationFailed(
+            "viewers cannot be assigned tasks",
+            [{"field": "assigned_to", "message": "must be an Agent, Manager or Admin"}],
+        )
+    return user
+
+
+def _open_case(case_id: uuid.UUID) -> Case:
+    found = session.get(Case, case_id)
+    if found is None:
+        raise ValidationFailed("case not found", [{"field": "case_id", "message": "no such case"}])
+    if found.status != CaseStatus.OPEN:
+        raise ValidationFailed("case is closed", [{"field": "case_id", "message": "case is closed"}])
+    return found
+
+
+def _check_version(task: Task, expected_version: int | None, precondition: bool) -> None:
+    if expected_version is not None and expected_version != task.version:
+        error = PreconditionFailed if precondition else StaleVersion
+        raise error(
+            "the task was changed by someone else; reload it and try again",
+            {"current_version": task.version},
+        )
+
+
+def _commit_change(task: Task, precondition: bool) -> None:
+    """Commit; a concurrent writer that got there first turns into a version error."""
+    try:
+        session.commit()
+    except StaleDataError:
+        session.rollback()
+        error = PreconditionFailed if precondition else StaleVersion
+        raise error("the task was changed by someone else; reload it and try again") from None
+
+
+def create_task(
+    *,
+    actor: User,
+    title: str,
+    description: str = "",
+    priority: Priority = Priority.MEDIUM,
+    due_date: datetime | None = None,
+    assigned_to: uuid.UUID | None = None,
+    case_id: uuid.UUID | None = None,
+    tags: list[str] | None = None,
+) -> Task:
+    """Create a task and its Creation history row."""
+    if not rules.can_create_task(actor):
+        raise Forbidden("your role cannot create tasks")
+    now = utcnow()
+    if due_date is not None and due_date < now:
+        raise ValidationFailed(
+            "due date is in the past", [{"field": "due_date", "message": "must not be in the past"}]
+        )
+    if assigned_to is not None:
+        if not rules.can_assign(actor, None, assigned_to):
+            raise Forbidden("agents may only create tasks assigned to themselves or unassigned")
+        _active_assignee(assigned_to)
+    if case_id is not None:
+        _open_case(case_id)
+    task = Task(
+        id=uuid7(),
+        title=title,
+        description=description,
+        status=TaskStatus.NEW,
+        priority=priority,
+        due_date=due_date,
+        assigned_to=assigned_to,
+        created_by=actor.id,
+        created_at=now,
+        updated_at=now,
+        case_id=case_id,
+        tags=list(tags or []),
+    )
+    session.add(task)
+    history.record(task, actor, ChangeType.CREATION, None, history.snapshot(task), now)
+    session.commit()
+    return task
+
+
+def _apply_transition(task: Task, actor: User, target: TaskStatus, now: datetime) -> None:
+    if not rules.can_edit_task(actor, task):
+        raise Forbidden("you may only move tasks assigned to or created by you")
+    allowed = rules.allowed_targets(actor, task)
+    if target not in allowed:
+        raise InvalidTransition(
+            f"cannot move a task from {task.status.value} to {target.value}",
+            {"from": task.status.value, "to": target.value, "allowed": [s.value for s in allowed]},
+        )
+    old = task.status
+    task.status = target
+    history.record(
+        task, actor, ChangeType.STATUS_CHANGE, {"status": old.value}, {"status": target.value}, now
+    )
+
+
+def _apply_assignment(task: Task, actor: User, assignee_id: uuid.UUID | None, now: datetime) -> None:
+    if assignee_id is None:
+        if not rules.can_unassign(actor, task):
+            raise Forbidden("only managers may unassign someone else's task")
+    else:
+        if not rules.can_assign(actor, task, assignee_id):
+            raise Forbidden("agents may only take unassigned tasks for themselves")
+        _active_assignee(assignee_id)
+    old = task.assigned_to
+    task.assigned_to = assignee_id
+    history.record(
+        task,
+        actor,
+        ChangeType.ASSIGNMENT,
+        {"assigned_to": history.jsonable(old)},
+        {"assigned_to": history.jsonable(assignee_id)},
+        now,
+    )
+
+
+def update_task(
+    *,
+    actor: User,
+    task_id: uuid.UUID,
+    changes: dict[str, Any],
+    expected_version: int | None = None,
+    precondition: bool = False,
+) -> Task:
+    """Apply `changes` (any of EDITABLE_FIELDS, `assigned_to`, `status`) as one versioned change.
+
+    Writes one Edit row for the plain fields that changed, one Assignment row and one Status
+    Change row as applicable. Nothing is written if any part is refused.
+    """
+    task = get_task(task_id=task_id)
+    _check_version(task, expected_version, precondition)
+    now = utcnow()
+    try:
+        edits = {f: v for f, v in changes.items() if f in EDITABLE_FIELDS and getattr(task, f) != v}
+        assign = "assigned_to" in changes and changes["assigned_to"] != task.assigned_to
+        move = "status" in changes and changes["status"] != task.status
+        # Taking an unassigned task is an assignment, not an edit: agents may take any task.
+        if edits and not rules.can_edit_task(actor, task):
+            raise Forbidden("you may only edit tasks assigned to or created by you")
+        if assign:
+            _apply_assignment(task, actor, changes["assigned_to"], now)
+        if edits:
+            if edits.get("case_id") is not None:
+                _open_case(edits["case_id"])
+            old = {field: history.jsonable(getattr(task, field)) for field in edits}
+            for field, value in edits.items():
+                setattr(task, field, value)
+            new = {field: history.jsonable(value) for field, value in edits.items()}
+            history.record(task, actor, ChangeType.EDIT, old, new, now)
+        if move:
+            _apply_transition(task, actor, changes["status"], now)
+    except Exception:
+        session.rollback()
+        raise
+    if edits or assign or move:
+        task.updated_at = now
+        _commit_change(task, precondition)
+    return task
+
+
+def change_status(
+    *,
+    actor: User,
+    task_id: uuid.UUID,
+    status: TaskStatus,
+    expected_version: int | None = None,
+    precondition: bool = False,
+) -> Task:
+    """Move a task to `status` if the transition table and the actor's role allow it."""
+    task = get_task(task_id=task_id)
+    _check_version(task, expected_version, precondition)
+    now = utcnow()
+    try:
+        _apply_transition(task, actor, status, now)
+    except Exception:
+        session.rollback()
+        raise
+    task.updated_at = now
+    _commit_change(task, precondition)
+    return task
+
+
+def delete_task(
+    *, actor: User, task_id: uuid.UUID, expected_version: int | None = None, precondition: bool = False
+) -> None:
+    """Soft-delete: the task leaves every list and read; its history stays for audit."""
+    if not rules.can_delete_task(actor):
+        raise Forbidden("only managers and admins may delete tasks")
+    task = get_task(task_id=task_id)
+    _check_version(task, expected_version, precondition)
+    now = utcnow()
+    task.deleted_at = now
+    task.updated_at = now
+    history.record(
+        task, actor, ChangeType.EDIT, {"deleted_at": None}, {"deleted_at": now.isoformat()}, now
+    )
+    _commit_change(task, precondition)
+
+
+def count_by_status(*, case_id: uuid.UUID | None = None) -> dict[str, int]:
+    """Live task counts per status (every status present, zeros included)."""
+    statement = select(Task.status, func.count()).where(Task.deleted_at.is_(None))
+    if case_id is not None:
+        statement = statement.where(Task.case_id == case_id)
+    counts = dict(session.execute(statement.group_by(Task.status)).all())
+    return {status.value: counts.get(status, 0) for status in TaskStatus}

@@ -1,0 +1,129 @@
+"""Users: the directory, and the Admin's management of it."""
+import uuid
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from auth.passwords import hash_password
+from db import session
+from db.models import Role, User
+from db.pagination import Page, paginate, text_key
+from db.types import contains_pattern, utcnow, uuid7
+from workflow import rules
+from workflow.errors import Conflict, Forbidden, NotFound
+
+#: What a user may change about themself; everything else is the Admin's.
+SELF_EDITABLE = frozenset({"full_name", "email", "phone", "password"})
+ADMIN_EDITABLE = SELF_EDITABLE | {"role", "department", "is_active", "username"}
+
+
+def _unique_violation(exc: IntegrityError) -> Conflict:
+    text = str(exc.orig).lower()
+    field = "username" if "username" in text else "email" if "email" in text else None
+    return Conflict(
+        f"a user with this {field or 'value'} already exists",
+        [{"field": field, "message": "already taken"}] if field else None,
+    )
+
+
+def create_user(
+    *,
+    actor: User | None,
+    username: str,
+    email: str,
+    full_name: str,
+    role: Role,
+    password: str,
+    department: str | None = None,
+    phone: str | None = None,
+) -> User:
+    """Create a user (Admin only; `actor=None` is the command line)."""
+    if actor is not None and not rules.can_manage_users(actor):
+        raise Forbidden("only admins may create users")
+    user = User(
+        id=uuid7(),
+        username=username,
+        email=email,
+        full_name=full_name,
+        role=role,
+        department=department,
+        phone=phone,
+        is_active=True,
+        password_hash=hash_password(password),
+        created_at=utcnow(),
+    )
+    session.add(user)
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise _unique_violation(exc) from None
+    return user
+
+
+def get_user(*, user_id: uuid.UUID) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("user not found")
+    return user
+
+
+def update_user(*, actor: User, user_id: uuid.UUID, changes: dict) -> User:
+    """Admins change anything; a user changes their own name, email, phone and password."""
+    user = get_user(user_id=user_id)
+    if rules.can_manage_users(actor):
+        allowed = ADMIN_EDITABLE
+    elif actor.id == user.id:
+        allowed = SELF_EDITABLE
+    else:
+        raise Forbidden("you may only edit your own profile")
+    refused = sorted(set(changes) - allowed)
+    if refused:
+        raise Forbidden("you may not change " + ", ".join(refused), {"fields": refused})
+    if actor.id == user.id and changes.get("is_active") is False:
+        raise Conflict("you cannot deactivate yourself")
+    for field, value in changes.items():
+        if field == "password":
+            user.password_hash = hash_password(value)
+        else:
+            setattr(user, field, value)
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise _unique_violation(exc) from None
+    return user
+
+
+def list_users(
+    *,
+    role: Role | None,
+    department: str | None,
+    is_active: bool | None,
+    q: str | None,
+    limit: int,
+    cursor: str | None,
+) -> Page:
+    """Users by username."""
+    statement = select(User)
+    if role is not None:
+        statement = statement.where(User.role == role)
+    if department is not None:
+        statement = statement.where(User.department == department)
+    if is_active is not None:
+        statement = statement.where(User.is_active.is_(is_active))
+    if q:
+        pattern = contains_pattern(q)
+        statement = statement.where(
+            or_(User.username.ilike(pattern, escape="\\"), User.full_name.ilike(pattern, escape="\\"))
+        )
+    return paginate(
+        session(),
+        statement,
+        id_column=User.id,
+        key=text_key(User.username),
+        sort="username",
+        descending=False,
+        limit=limit,
+        cursor=cursor,
+    )

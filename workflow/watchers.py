@@ -1,0 +1,49 @@
+"""Watchers: users subscribed to a task's changes."""
+import uuid
+
+from sqlalchemy import delete, select
+
+from db import session
+from db.models import TaskWatcher, User
+from db.types import utcnow
+from workflow import rules
+from workflow.errors import Forbidden, ValidationFailed
+from workflow.tasks import get_task
+
+
+def _target(actor: User, user_id: uuid.UUID | None) -> uuid.UUID:
+    if user_id is None or user_id == actor.id:
+        return actor.id
+    if not rules.can_manage_watchers_of_others(actor):
+        raise Forbidden("you may only watch or unwatch for yourself")
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise ValidationFailed("no such active user", [{"field": "user_id", "message": "must be an active user"}])
+    return user_id
+
+
+def watch(*, actor: User, task_id: uuid.UUID, user_id: uuid.UUID | None = None) -> list[uuid.UUID]:
+    """Subscribe a user (yourself by default) to a task; watching twice is harmless."""
+    get_task(task_id=task_id)
+    target = _target(actor, user_id)
+    if session.get(TaskWatcher, (task_id, target)) is None:
+        session.add(TaskWatcher(task_id=task_id, user_id=target, created_at=utcnow()))
+        session.commit()
+    return list_watchers(task_id=task_id)
+
+
+def unwatch(*, actor: User, task_id: uuid.UUID, user_id: uuid.UUID | None = None) -> None:
+    """Unsubscribe a user (yourself by default); unwatching a task you do not watch is harmless."""
+    get_task(task_id=task_id)
+    target = _target(actor, user_id)
+    session.execute(delete(TaskWatcher).where(TaskWatcher.task_id == task_id, TaskWatcher.user_id == target))
+    session.commit()
+
+
+def list_watchers(*, task_id: uuid.UUID) -> list[uuid.UUID]:
+    """User ids watching a task."""
+    return list(
+        session.scalars(
+            select(TaskWatcher.user_id).where(TaskWatcher.task_id == task_id).order_by(TaskWatcher.created_at)
+        )
+    )
