@@ -1,14 +1,25 @@
 """Database engine and the request-scoped session."""
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import scoped_session, sessionmaker
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+class AppSession(Session):
+    """A session bound to the current app's database (tests may pin it to one connection)."""
+
+    def get_bind(self, mapper=None, clause=None, **kwargs):
+        return current_app.extensions["db_bind"]
+
 
 #: The one session registry; `workflow/` commits through it, everything else only reads.
-session = scoped_session(sessionmaker(expire_on_commit=False))
+#: `create_savepoint` lets the test suite run each test inside an outer transaction it rolls back.
+session = scoped_session(
+    sessionmaker(class_=AppSession, expire_on_commit=False, join_transaction_mode="create_savepoint")
+)
 
-_engine: Engine | None = None
+_engines: dict[str, Engine] = {}
 
 
 def make_engine(url: str, pool_size: int = 5) -> Engine:
@@ -41,21 +52,17 @@ def _fix_sqlite(engine: Engine) -> None:
 
 
 def engine() -> Engine:
-    """The engine configured by `init_app`."""
-    if _engine is None:
-        raise RuntimeError("database not initialised: call db.init_app(app)")
-    return _engine
+    """The current app's engine."""
+    return current_app.extensions["db_engine"]
 
 
 def init_app(app) -> None:
-    """Bind the session to the app's DATABASE_URL and release it after each request."""
-    global _engine
-    if _engine is None or str(_engine.url) != app.config["DATABASE_URL"]:
-        if _engine is not None:
-            _engine.dispose()
-        _engine = make_engine(app.config["DATABASE_URL"], app.config.get("DATABASE_POOL_SIZE", 5))
-    session.remove()
-    session.configure(bind=_engine)
+    """Give the app its engine (one per URL per process) and release the session after each request."""
+    url = app.config["DATABASE_URL"]
+    if url not in _engines:
+        _engines[url] = make_engine(url, app.config.get("DATABASE_POOL_SIZE", 5))
+    app.extensions["db_engine"] = _engines[url]
+    app.extensions["db_bind"] = _engines[url]
     app.teardown_appcontext(lambda _exc: session.remove())
 
     from db import cli

@@ -1,0 +1,194 @@
+"""Test fixtures: a real database per run (SQLite or PostgreSQL), one rolled-back transaction per test."""
+import itertools
+import os
+import threading
+import uuid
+
+import psycopg2
+import pytest
+from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
+
+import db
+from app import create_app
+from auth.tokens import issue_token
+from config import TestingConfig
+from db.migrate import upgrade
+from db.models import Priority, Role
+from workflow import tasks, users
+
+BACKEND = os.environ.get("TEST_DATABASE", "sqlite")
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+PASSWORD = "correct-horse-battery"
+
+
+def pytest_report_header(config):
+    return f"database backend: {BACKEND}"
+
+
+def _admin_connection():
+    url = make_url(POSTGRES_ADMIN_URL)
+    connection = psycopg2.connect(
+        host=url.host, port=url.port or 5432, user=url.username, password=url.password, dbname=url.database
+    )
+    connection.autocommit = True
+    return connection
+
+
+def create_postgres_database(prefix: str) -> str:
+    """A fresh, empty PostgreSQL database; returns its URL."""
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    connection = _admin_connection()
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    connection.close()
+    return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(url: str) -> None:
+    name = make_url(url).database
+    for engine in list(db._engines.values()):
+        if engine.url.database == name:
+            engine.dispose()
+    connection = _admin_connection()
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    connection.close()
+
+
+@pytest.fixture(scope="session")
+def fresh_database(tmp_path_factory):
+    """A factory of fresh migrated databases of this run's backend, all dropped at the end."""
+    created = []
+
+    def make(prefix: str = "wm_test") -> str:
+        if BACKEND == "postgresql":
+            url = create_postgres_database(prefix)
+            created.append(url)
+        else:
+            url = f"sqlite:///{tmp_path_factory.mktemp(prefix) / 'test.db'}"
+        upgrade(url)
+        return url
+
+    yield make
+    for url in created:
+        drop_postgres_database(url)
+
+
+@pytest.fixture(scope="session")
+def database_url(fresh_database):
+    return fresh_database()
+
+
+def config_for(url: str, **overrides) -> type:
+    return type("Config", (TestingConfig,), {"DATABASE_URL": url, **overrides})
+
+
+@pytest.fixture
+def app(database_url):
+    """The app with every session pinned to one connection whose transaction is rolled back."""
+    application = create_app(config_for(database_url))
+    connection = application.extensions["db_engine"].connect()
+    transaction = connection.begin()
+    application.extensions["db_bind"] = connection
+    yield application
+    db.session.remove()
+    transaction.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a user of a role (committed inside the test's transaction)."""
+    counter = itertools.count(1)
+
+    def make(role: Role = Role.AGENT, **fields):
+        n = next(counter)
+        name = fields.pop("username", f"{role.value.lower()}{n}_{uuid.uuid4().hex[:6]}")
+        with app.app_context():
+            return users.create_user(
+                actor=None,
+                username=name,
+                email=fields.pop("email", f"{name}@example.com"),
+                full_name=fields.pop("full_name", f"{role.value} {n}"),
+                role=role,
+                password=fields.pop("password", PASSWORD),
+                department=fields.pop("department", "Support"),
+                **fields,
+            )
+
+    return make
+
+
+@pytest.fixture
+def people(make_user):
+    """One user per role, plus a second agent."""
+    return {
+        "admin": make_user(Role.ADMIN),
+        "manager": make_user(Role.MANAGER),
+        "agent": make_user(Role.AGENT),
+        "other_agent": make_user(Role.AGENT),
+        "viewer": make_user(Role.VIEWER),
+    }
+
+
+@pytest.fixture
+def auth_headers(app):
+    """Bearer headers for a user."""
+
+    def headers(user) -> dict:
+        with app.test_request_context():
+            token, _ = issue_token(user.id)
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers
+
+
+@pytest.fixture
+def make_task(app):
+    """Create a task as `creator` through the workflow layer."""
+
+    def make(creator, **fields):
+        fields.setdefault("title", "Investigate login failures")
+        fields.setdefault("priority", Priority.MEDIUM)
+        with app.app_context():
+            return tasks.create_task(actor=creator, **fields)
+
+    return make
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context for tests that call service functions directly."""
+    with app.app_context():
+        yield
+
+
+class LiveServer:
+    def __init__(self, app):
+        self.app = app
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._server.shutdown()
+        self._thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(fresh_database):
+    """The app served over HTTP by a real threaded server, on its own committed database."""
+    application = create_app(config_for(fresh_database("wm_live"), LOGIN_MAX_FAILURES_PER_ADDRESS=10_000))
+    server = LiveServer(application).start()
+    yield server
+    server.stop()
