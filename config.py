@@ -57,7 +57,7 @@ class TestingConfig(Config):
     """The test suite: cheap password hashing, a fixed secret, the database from the test runner."""
 
     TESTING = True
-    SECRET_KEY = "testing-secret-key-with-enough-length-for-hs256"
+    SECRET_KEY = "testing-secret-key-long-enough-for-every-hmac-algorithm-0123456789"
     DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024

@@ -46,8 +46,9 @@ def _load_session_user(user_id: str) -> SessionUser | None:
 
 def init_app(app: Flask) -> None:
     """Configure hashing, the login throttle and Flask-Login."""
-    if not app.config.get("SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY must be set (see README: Configuration)")
+    secret = app.config.get("SECRET_KEY") or ""
+    if len(secret) < 32:
+        raise RuntimeError("SECRET_KEY must be set to at least 32 random characters (see README: Configuration)")
     passwords.configure(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"])
     app.extensions["login_throttle"] = LoginThrottle(
         app.config.get("REDIS_URL") or "memory://",
