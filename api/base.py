@@ -1,4 +1,5 @@
 """The base resource (auth required), request parsing and the operation docs the OpenAPI reads."""
+import re
 import uuid
 from dataclasses import dataclass, field
 from functools import wraps
@@ -116,8 +117,8 @@ def if_match_version() -> int | None:
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
         return None
-    value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    match = re.fullmatch(r'(?:W/)?"?([0-9]{1,9})"?', header.strip())
+    if match is None:
         raise PreconditionFailed("If-Match must be an ETag this API sent")
-    return int(value)
+    return int(match.group(1))
 

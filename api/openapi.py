@@ -6,6 +6,8 @@ from pydantic.json_schema import models_json_schema
 
 from api.schemas import ErrorOut
 
+IF_MATCH_PATTERN = r'^(\*|(W/)?"[0-9]{1,9}")$'
+
 METHODS = ("get", "post", "put", "patch", "delete")
 REF = "#/components/schemas/{model}"
 
@@ -36,6 +38,19 @@ def _path_params(path: str) -> list[dict]:
     ]
 
 
+def _drop_null_defaults(node):
+    """Remove `"default": null`: "left out" is what it means, and it is not a valid value of non-null fields."""
+    if isinstance(node, dict):
+        if node.get("default", ...) is None:
+            del node["default"]
+        for value in node.values():
+            _drop_null_defaults(value)
+    elif isinstance(node, list):
+        for value in node:
+            _drop_null_defaults(value)
+    return node
+
+
 @lru_cache(maxsize=1)
 def _build(routes: tuple) -> dict:
     models = {(ErrorOut, "serialization")}
@@ -45,7 +60,7 @@ def _build(routes: tuple) -> dict:
             if model is not None:
                 models.add((model, mode))
     refs, definitions = models_json_schema(sorted(models, key=lambda m: (m[0].__name__, m[1])), ref_template=REF, by_alias=True)
-    components = definitions.get("$defs", {})
+    components = _drop_null_defaults(definitions.get("$defs", {}))
 
     def resolve(model, mode) -> dict:
         return refs[(model, mode)]
@@ -78,7 +93,7 @@ def _build(routes: tuple) -> dict:
                     "in": "header",
                     "required": False,
                     "description": "The ETag you edited; a stale one is refused with 412.",
-                    "schema": {"type": "string"},
+                    "schema": {"type": "string", "pattern": IF_MATCH_PATTERN},
                 }
             )
         success: dict = {"description": op.summary}

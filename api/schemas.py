@@ -15,10 +15,10 @@ from pydantic import (
 from db.models import CaseStatus, ChangeType, NotificationType, Priority, Role, TaskStatus
 
 
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
+#: PostgreSQL cannot store NUL characters in text, so no string accepts them.
+NO_NUL = r"^[^\x00]*$"
+#: No NUL, and at least one visible character.
+VISIBLE = r"^[^\x00]*[^\s\x00][^\x00]*$"
 
 
 def _utc(value: datetime) -> datetime:
@@ -29,11 +29,15 @@ def _utc(value: datetime) -> datetime:
 
 
 def Text(min_length: int = 0, max_length: int = 10_000, strip: bool = True):
-    """A string type with limits that refuses NUL characters (PostgreSQL cannot store them)."""
+    """A string without NUL characters; when required (min_length > 0), not blank either."""
     return Annotated[
         str,
-        StringConstraints(strip_whitespace=strip, min_length=min_length, max_length=max_length),
-        AfterValidator(_no_nul),
+        StringConstraints(
+            strip_whitespace=strip,
+            min_length=min_length,
+            max_length=max_length,
+            pattern=VISIBLE if min_length else NO_NUL,
+        ),
     ]
 
 
@@ -42,10 +46,7 @@ Title = Text(1, 200)
 Description = Text(0, 20_000, strip=False)
 Tag = Text(1, 50)
 Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{3,64}$")]
-Email = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$"),
-]
+Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@ \t\r\n\x00]+@[^@ \t\r\n\x00.]+(\.[^@ \t\r\n\x00.]+)+$")]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
 Password = Text(10, 200, strip=False)
 Department = Text(1, 100)
@@ -55,7 +56,11 @@ SearchText = Text(1, 200)
 
 
 class Schema(BaseModel):
-    """Requests refuse fields they do not know."""
+    """Requests refuse fields they do not know.
+
+    In partial updates a field typed without Optional but defaulting to None may be left
+    out (unchanged) but not sent as null: defaults are not validated, explicit values are.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -104,24 +109,18 @@ class TaskCreate(Schema):
 class TaskUpdate(Schema):
     """Partial update: only the fields sent change; `null` clears due_date, assignee or case."""
 
-    title: Optional[Title] = None
-    description: Optional[Description] = None
-    priority: Optional[Priority] = None
-    status: Optional[TaskStatus] = None
+    # Non-Optional fields here may be left out but not set to null (see Schema).
+    title: Title = None
+    description: Description = None
+    priority: Priority = None
+    status: TaskStatus = None
     due_date: Optional[UtcDatetime] = None
     assigned_to: Optional[uuid.UUID] = None
     case_id: Optional[uuid.UUID] = None
-    tags: Optional[list[Tag]] = Field(default=None, max_length=20)
+    tags: list[Tag] = Field(default=None, max_length=20)
     version: Optional[int] = Field(default=None, ge=1, le=2**31 - 1, description="The version you edited; a stale one is refused with 409.")
 
     _tags = field_validator("tags")(_unique_tags)
-
-    @field_validator("title", "description", "priority", "status", "tags")
-    @classmethod
-    def _not_null(cls, value):
-        if value is None:
-            raise ValueError("may not be null")
-        return value
 
 
 class StatusChange(Schema):
@@ -194,13 +193,6 @@ class HistoryOut(Out):
 class CommentCreate(Schema):
     body: Text(1, 10_000, strip=False)
 
-    @field_validator("body")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be blank")
-        return value
-
 
 class CommentOut(Out):
     id: uuid.UUID
@@ -234,16 +226,9 @@ class CaseCreate(Schema):
 
 
 class CaseUpdate(Schema):
-    title: Optional[Title] = None
-    description: Optional[Description] = None
-    status: Optional[CaseStatus] = None
-
-    @field_validator("title", "description", "status")
-    @classmethod
-    def _not_null(cls, value):
-        if value is None:
-            raise ValueError("may not be null")
-        return value
+    title: Title = None
+    description: Description = None
+    status: CaseStatus = None
 
 
 class CaseOut(Out):
@@ -282,21 +267,14 @@ class UserCreate(Schema):
 class UserUpdate(Schema):
     """Admins change anything; users change their own full_name, email, phone and password."""
 
-    username: Optional[Username] = None
-    email: Optional[Email] = None
-    full_name: Optional[FullName] = None
-    role: Optional[Role] = None
-    password: Optional[Password] = None
+    username: Username = None
+    email: Email = None
+    full_name: FullName = None
+    role: Role = None
+    password: Password = None
     department: Optional[Department] = None
     phone: Optional[Phone] = None
-    is_active: Optional[bool] = None
-
-    @field_validator("username", "email", "full_name", "role", "password", "is_active")
-    @classmethod
-    def _not_null(cls, value):
-        if value is None:
-            raise ValueError("may not be null")
-        return value
+    is_active: bool = None
 
 
 class UserOut(Out):
@@ -350,16 +328,9 @@ class ChannelSettings(Schema):
 
 
 class ChannelSettingsUpdate(Schema):
-    in_app: Optional[bool] = None
-    email: Optional[bool] = None
-    sms: Optional[bool] = None
-
-    @field_validator("in_app", "email", "sms")
-    @classmethod
-    def _not_null(cls, value):
-        if value is None:
-            raise ValueError("may not be null")
-        return value
+    in_app: bool = None
+    email: bool = None
+    sms: bool = None
 
 
 class NotificationSettingsUpdate(Schema):
@@ -367,10 +338,10 @@ class NotificationSettingsUpdate(Schema):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=False)
 
-    task_assignment: Optional[ChannelSettingsUpdate] = Field(default=None, alias="Task Assignment")
-    status_change: Optional[ChannelSettingsUpdate] = Field(default=None, alias="Status Change")
-    due_date: Optional[ChannelSettingsUpdate] = Field(default=None, alias="Due Date")
-    comment: Optional[ChannelSettingsUpdate] = Field(default=None, alias="Comment")
+    task_assignment: ChannelSettingsUpdate = Field(default=None, alias="Task Assignment")
+    status_change: ChannelSettingsUpdate = Field(default=None, alias="Status Change")
+    due_date: ChannelSettingsUpdate = Field(default=None, alias="Due Date")
+    comment: ChannelSettingsUpdate = Field(default=None, alias="Comment")
 
 
 class NotificationSettingsOut(BaseModel):
