@@ -1,0 +1,607 @@
+"""Permission matrix: every API operation x every kind of caller -> the exact HTTP status, and its effect."""
+import uuid
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Callable
+
+import pytest
+
+import api
+import db
+from db.models import Notification, NotificationType, Role, TaskStatus
+from workflow import cases, comments, tasks, watchers
+
+CALLERS = ("anonymous", "viewer", "agent_own", "agent_other", "manager", "admin")
+ROLE_OF = {"viewer": "viewer", "agent_own": "agent", "agent_other": "agent", "manager": "manager", "admin": "admin"}
+ERROR_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "invalid_transition"}
+
+
+def _table(*rows) -> dict[str, dict[str, int]]:
+    return {operation: dict(zip(CALLERS, statuses, strict=True)) for operation, *statuses in rows}
+
+
+# operation ("METHOD /path [variant]") -> {caller: status}, from DESIGN.md's roles as workflow/rules.py
+# implements them. `agent_own` acts on a task or case that is theirs (created by or assigned to them),
+# `agent_other` and everyone else on one that is not. Where no task or case is involved the two Agent
+# columns are the same Agent and agree. Personal state (your own notifications, settings, profile and
+# watching) is the user's own business, so Viewers may change it.
+EXPECTED = _table(
+    # operation                                                 anon viewer own other  mgr admin
+    ("GET /tasks",                                              401, 200, 200, 200, 200, 200),
+    ("POST /tasks unassigned",                                  401, 403, 201, 201, 201, 201),
+    ("POST /tasks assigned to self",                            401, 403, 201, 201, 201, 201),
+    ("POST /tasks assigned to another",                         401, 403, 403, 403, 201, 201),
+    ("GET /tasks/{task_id}",                                    401, 200, 200, 200, 200, 200),
+    ("PUT /tasks/{task_id} edit (assigned to them)",            401, 403, 200, 403, 200, 200),
+    ("PUT /tasks/{task_id} edit (created by them)",             401, 403, 200, 403, 200, 200),
+    ("PATCH /tasks/{task_id} edit",                             401, 403, 200, 403, 200, 200),
+    ("PUT /tasks/{task_id} take an unassigned task",            401, 403, 200, 200, 200, 200),
+    ("PUT /tasks/{task_id} take a task assigned to another",    401, 403, 403, 403, 200, 200),
+    ("PUT /tasks/{task_id} reassign to another",                401, 403, 403, 403, 200, 200),
+    ("PUT /tasks/{task_id} unassign",                           401, 403, 200, 403, 200, 200),
+    ("PATCH /tasks/{task_id}/status start work",                401, 403, 200, 403, 200, 200),
+    ("PATCH /tasks/{task_id}/status reopen (supervisors only)", 401, 403, 409, 403, 200, 200),
+    ("DELETE /tasks/{task_id}",                                 401, 403, 403, 403, 204, 204),
+    ("GET /tasks/{task_id}/history",                            401, 200, 200, 200, 200, 200),
+    ("GET /tasks/{task_id}/comments",                           401, 200, 200, 200, 200, 200),
+    ("POST /tasks/{task_id}/comments",                          401, 403, 201, 201, 201, 201),
+    ("POST /tasks/{task_id}/watchers self",                     401, 200, 200, 200, 200, 200),
+    ("POST /tasks/{task_id}/watchers another user",             401, 403, 403, 403, 200, 200),
+    ("DELETE /tasks/{task_id}/watchers self",                   401, 204, 204, 204, 204, 204),
+    ("DELETE /tasks/{task_id}/watchers another user",           401, 403, 403, 403, 204, 204),
+    ("GET /cases",                                              401, 200, 200, 200, 200, 200),
+    ("POST /cases",                                             401, 403, 201, 201, 201, 201),
+    ("GET /cases/{case_id}",                                    401, 200, 200, 200, 200, 200),
+    ("PUT /cases/{case_id}",                                    401, 403, 200, 403, 200, 200),
+    ("GET /users",                                              401, 200, 200, 200, 200, 200),
+    ("POST /users",                                             401, 403, 403, 403, 403, 201),
+    ("GET /users/{user_id}",                                    401, 200, 200, 200, 200, 200),
+    ("PUT /users/{user_id} own profile",                        401, 200, 200, 200, 200, 200),
+    ("PUT /users/{user_id} own role and department",            401, 403, 403, 403, 403, 200),
+    ("PUT /users/{user_id} another user",                       401, 403, 403, 403, 403, 200),
+    ("GET /notifications",                                      401, 200, 200, 200, 200, 200),
+    ("GET /notifications/unread-count",                         401, 200, 200, 200, 200, 200),
+    ("POST /notifications/read-all",                            401, 200, 200, 200, 200, 200),
+    ("GET /notifications/settings",                             401, 200, 200, 200, 200, 200),
+    ("POST /notifications/settings",                            401, 200, 200, 200, 200, 200),
+    ("PATCH /notifications/{notification_id}/read own",         401, 200, 200, 200, 200, 200),
+    ("PATCH /notifications/{notification_id}/read another's",   401, 404, 404, 404, 404, 404),
+)
+
+#: (operation, caller) -> why the product gets it wrong; each such case is a strict xfail.
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
+
+NEW_PASSWORD = "a-brand-new-passphrase"
+
+
+@dataclass
+class Call:
+    """One request of the matrix: where it goes, its body, how to observe state and what a success changes."""
+
+    url: str
+    probe: Callable[[], Any]
+    json: Any = None
+    effect: Callable[[Any, Any, Any], bool] | None = None
+
+
+ARRANGE: dict[str, Callable[["World"], Call]] = {}
+
+
+def arranges(operation: str):
+    """Register the request builder of an operation of the table."""
+
+    def register(build):
+        ARRANGE[operation] = build
+        return build
+
+    return register
+
+
+@dataclass
+class World:
+    """Fresh data for one case: the people, the caller and what they act on."""
+
+    app: Any
+    client: Any
+    people: dict
+    make_user: Callable
+    make_task: Callable
+    auth_headers: Callable
+    caller: str
+
+    @property
+    def actor(self):
+        return self.people[ROLE_OF[self.caller]] if self.caller != "anonymous" else None
+
+    @property
+    def me(self):
+        """The caller, or for an anonymous caller the user whose things they try to touch."""
+        return self.actor or self.people["other_agent"]
+
+    @property
+    def owner(self):
+        """Whose task or case the caller acts on: the Agent's own in `agent_own`, someone else's otherwise."""
+        return self.people["agent"] if self.caller == "agent_own" else self.people["other_agent"]
+
+    @cached_property
+    def third(self):
+        """An Agent who is none of the callers."""
+        return self.make_user(Role.AGENT)
+
+    def headers(self) -> dict:
+        return self.auth_headers(self.actor) if self.actor else {}
+
+    def call_as(self, user, method: str, url: str, **kwargs):
+        return self.client.open(url, method=method, headers=self.auth_headers(user), **kwargs)
+
+    def read(self, url: str, user=None):
+        """GET as `user` (default the Admin): the JSON on 200, else the status."""
+        response = self.call_as(user or self.people["admin"], "GET", url)
+        return response.json if response.status_code == 200 else response.status_code
+
+    def service(self, function, **kwargs):
+        with self.app.app_context():
+            return function(**kwargs)
+
+    def task(self, kind: str = "assigned"):
+        """`assigned` to the owner (by a Manager), `created` by the owner and assigned to a third, `unassigned`."""
+        manager = self.people["manager"]
+        if kind == "assigned":
+            return self.make_task(manager, assigned_to=self.owner.id)
+        task = self.make_task(self.owner)
+        if kind == "created":
+            self.service(tasks.update_task, actor=manager, task_id=task.id, changes={"assigned_to": self.third.id})
+        return task
+
+    def task_state(self, task_id) -> dict:
+        """Everything a task request could change: the task, its history, comments and watchers."""
+        task = self.read(f"/api/tasks/{task_id}")
+        history = self.read(f"/api/tasks/{task_id}/history")["items"]
+        live = isinstance(task, dict)
+        return {
+            "task": task,
+            "history": [entry["change_type"] for entry in history],
+            "comments": len(self.read(f"/api/tasks/{task_id}/comments")["items"]) if live else None,
+            "watchers": [str(i) for i in self.service(watchers.list_watchers, task_id=task_id)],
+        }
+
+    def case(self):
+        return self.service(cases.create_case, actor=self.owner, title="Printer fleet renewal")
+
+    def notify(self, user) -> uuid.UUID:
+        """An unread in-app notification for `user` (nothing in the API creates one directly)."""
+        with self.app.app_context():
+            notification = Notification(
+                user_id=user.id, type=NotificationType.TASK_ASSIGNMENT, content="A task was assigned to you"
+            )
+            db.session.add(notification)
+            db.session.commit()
+            return notification.id
+
+    def unread(self, user) -> int:
+        return self.read("/api/notifications/unread-count", user)["unread"]
+
+    def is_read(self, user, notification_id) -> bool:
+        items = self.read("/api/notifications?limit=500", user)["items"]
+        return next(item["read"] for item in items if item["id"] == str(notification_id))
+
+
+def _count(w: World, url: str) -> Callable[[], int]:
+    return lambda: len(w.read(url + "?limit=500")["items"])
+
+
+def _changed(before, after, field, value, change_type) -> bool:
+    """The task now has `field` = `value`, one version later, with one more history row of `change_type`."""
+    return (
+        after["task"][field] == value
+        and after["task"]["version"] == before["task"]["version"] + 1
+        and after["history"] == before["history"] + [change_type]
+    )
+
+
+# --- tasks ------------------------------------------------------------------------------
+
+
+@arranges("GET /tasks")
+def _(w):
+    task = w.make_task(w.owner)
+    return Call("/api/tasks", probe=lambda: w.task_state(task.id), effect=lambda b, a, body: str(task.id) in [t["id"] for t in body["items"]])
+
+
+def _create(w: World, assignee) -> Call:
+    def created(before, after, body):
+        task = w.read(f"/api/tasks/{body['id']}")
+        history = w.read(f"/api/tasks/{body['id']}/history")["items"]
+        return (
+            after == before + 1
+            and task["created_by"] == str(w.me.id)
+            and task["assigned_to"] == (str(assignee.id) if assignee else None)
+            and [h["change_type"] for h in history] == ["Creation"]
+        )
+
+    body = {"title": "Replace toner", "priority": "High", "tags": ["hardware"]}
+    if assignee is not None:
+        body["assigned_to"] = str(assignee.id)
+    return Call("/api/tasks", json=body, probe=_count(w, "/api/tasks"), effect=created)
+
+
+@arranges("POST /tasks unassigned")
+def _(w):
+    return _create(w, None)
+
+
+@arranges("POST /tasks assigned to self")
+def _(w):
+    return _create(w, w.me)
+
+
+@arranges("POST /tasks assigned to another")
+def _(w):
+    return _create(w, w.third)
+
+
+@arranges("GET /tasks/{task_id}")
+def _(w):
+    task = w.task()
+    return Call(f"/api/tasks/{task.id}", probe=lambda: w.task_state(task.id), effect=lambda b, a, body: body["id"] == str(task.id))
+
+
+def _edit(w: World, kind: str) -> Call:
+    task = w.task(kind)
+    return Call(
+        f"/api/tasks/{task.id}",
+        json={"title": "Edited title"},
+        probe=lambda: w.task_state(task.id),
+        effect=lambda b, a, body: _changed(b, a, "title", "Edited title", "Edit"),
+    )
+
+
+@arranges("PUT /tasks/{task_id} edit (assigned to them)")
+def _(w):
+    return _edit(w, "assigned")
+
+
+@arranges("PUT /tasks/{task_id} edit (created by them)")
+def _(w):
+    return _edit(w, "created")
+
+
+@arranges("PATCH /tasks/{task_id} edit")
+def _(w):
+    return _edit(w, "assigned")
+
+
+def _assign(w: World, kind: str, assignee) -> Call:
+    task = w.task(kind)
+    value = str(assignee.id) if assignee else None
+    return Call(
+        f"/api/tasks/{task.id}",
+        json={"assigned_to": value},
+        probe=lambda: w.task_state(task.id),
+        effect=lambda b, a, body: _changed(b, a, "assigned_to", value, "Assignment"),
+    )
+
+
+@arranges("PUT /tasks/{task_id} take an unassigned task")
+def _(w):
+    return _assign(w, "unassigned", w.me)
+
+
+@arranges("PUT /tasks/{task_id} take a task assigned to another")
+def _(w):
+    return _assign(w, "created", w.me)
+
+
+@arranges("PUT /tasks/{task_id} reassign to another")
+def _(w):
+    return _assign(w, "assigned", w.third)
+
+
+@arranges("PUT /tasks/{task_id} unassign")
+def _(w):
+    return _assign(w, "assigned", None)
+
+
+def _move(w: World, task, target: str) -> Call:
+    return Call(
+        f"/api/tasks/{task.id}/status",
+        json={"status": target},
+        probe=lambda: w.task_state(task.id),
+        effect=lambda b, a, body: _changed(b, a, "status", target, "Status Change"),
+    )
+
+
+@arranges("PATCH /tasks/{task_id}/status start work")
+def _(w):
+    return _move(w, w.task(), "In Progress")
+
+
+@arranges("PATCH /tasks/{task_id}/status reopen (supervisors only)")
+def _(w):
+    task = w.task()
+    for status in (TaskStatus.IN_PROGRESS, TaskStatus.COMPLETED):
+        w.service(tasks.change_status, actor=w.people["manager"], task_id=task.id, status=status)
+    return _move(w, task, "In Progress")
+
+
+@arranges("DELETE /tasks/{task_id}")
+def _(w):
+    task = w.task()
+    return Call(
+        f"/api/tasks/{task.id}",
+        probe=lambda: w.task_state(task.id),
+        effect=lambda b, a, body: a["task"] == 404 and a["history"] == b["history"] + ["Edit"],
+    )
+
+
+@arranges("GET /tasks/{task_id}/history")
+def _(w):
+    task = w.task()
+    return Call(
+        f"/api/tasks/{task.id}/history",
+        probe=lambda: w.task_state(task.id),
+        effect=lambda b, a, body: [h["change_type"] for h in body["items"]] == b["history"],
+    )
+
+
+@arranges("GET /tasks/{task_id}/comments")
+def _(w):
+    task = w.task()
+    w.service(comments.add_comment, actor=w.people["manager"], task_id=task.id, body="Customer called again")
+    return Call(
+        f"/api/tasks/{task.id}/comments",
+        probe=lambda: w.task_state(task.id),
+        effect=lambda b, a, body: [c["body"] for c in body["items"]] == ["Customer called again"],
+    )
+
+
+@arranges("POST /tasks/{task_id}/comments")
+def _(w):
+    task = w.task()
+
+    def commented(before, after, body):
+        unchanged = {k: v for k, v in before.items() if k != "comments"}
+        return after["comments"] == before["comments"] + 1 and unchanged == {k: v for k, v in after.items() if k != "comments"}
+
+    return Call(
+        f"/api/tasks/{task.id}/comments", json={"body": "Looking into it"},
+        probe=lambda: w.task_state(task.id), effect=commented,
+    )
+
+
+def _watchers_become(w: World, task, expected: Callable[[list], bool]) -> Callable:
+    return lambda b, a, body: expected(a["watchers"]) and {**a, "watchers": None} == {**b, "watchers": None}
+
+
+@arranges("POST /tasks/{task_id}/watchers self")
+def _(w):
+    task = w.task()
+    return Call(
+        f"/api/tasks/{task.id}/watchers", json={}, probe=lambda: w.task_state(task.id),
+        effect=_watchers_become(w, task, lambda ids: ids == [str(w.me.id)]),
+    )
+
+
+@arranges("POST /tasks/{task_id}/watchers another user")
+def _(w):
+    task = w.task()
+    return Call(
+        f"/api/tasks/{task.id}/watchers", json={"user_id": str(w.third.id)}, probe=lambda: w.task_state(task.id),
+        effect=_watchers_become(w, task, lambda ids: ids == [str(w.third.id)]),
+    )
+
+
+@arranges("DELETE /tasks/{task_id}/watchers self")
+def _(w):
+    task = w.task()
+    w.service(watchers.watch, actor=w.me, task_id=task.id)
+    return Call(
+        f"/api/tasks/{task.id}/watchers", probe=lambda: w.task_state(task.id),
+        effect=_watchers_become(w, task, lambda ids: ids == []),
+    )
+
+
+@arranges("DELETE /tasks/{task_id}/watchers another user")
+def _(w):
+    task = w.task()
+    w.service(watchers.watch, actor=w.third, task_id=task.id)
+    return Call(
+        f"/api/tasks/{task.id}/watchers?user_id={w.third.id}", probe=lambda: w.task_state(task.id),
+        effect=_watchers_become(w, task, lambda ids: ids == []),
+    )
+
+
+# --- cases ------------------------------------------------------------------------------
+
+
+@arranges("GET /cases")
+def _(w):
+    found = w.case()
+    return Call("/api/cases", probe=_count(w, "/api/cases"), effect=lambda b, a, body: str(found.id) in [c["id"] for c in body["items"]])
+
+
+@arranges("POST /cases")
+def _(w):
+    def opened(before, after, body):
+        found = w.read(f"/api/cases/{body['id']}")
+        return after == before + 1 and found["created_by"] == str(w.me.id) and found["title"] == "Office move"
+
+    return Call("/api/cases", json={"title": "Office move"}, probe=_count(w, "/api/cases"), effect=opened)
+
+
+@arranges("GET /cases/{case_id}")
+def _(w):
+    found = w.case()
+    url = f"/api/cases/{found.id}"
+    return Call(url, probe=lambda: w.read(url), effect=lambda b, a, body: body["id"] == str(found.id))
+
+
+@arranges("PUT /cases/{case_id}")
+def _(w):
+    found = w.case()
+    url = f"/api/cases/{found.id}"
+    return Call(
+        url, json={"title": "Printer fleet (closed)", "status": "closed"}, probe=lambda: w.read(url),
+        effect=lambda b, a, body: (a["title"], a["status"]) == ("Printer fleet (closed)", "closed"),
+    )
+
+
+# --- users ------------------------------------------------------------------------------
+
+
+@arranges("GET /users")
+def _(w):
+    everyone = {str(user.id) for user in w.people.values()}
+    return Call("/api/users", probe=_count(w, "/api/users"), effect=lambda b, a, body: everyone <= {u["id"] for u in body["items"]})
+
+
+@arranges("POST /users")
+def _(w):
+    name = f"newhire_{uuid.uuid4().hex[:8]}"
+    body = {"username": name, "email": f"{name}@example.com", "full_name": "New Hire", "role": "Agent", "password": NEW_PASSWORD}
+
+    def created(before, after, response):
+        return after == before + 1 and w.read(f"/api/users/{response['id']}")["username"] == name
+
+    return Call("/api/users", json=body, probe=_count(w, "/api/users"), effect=created)
+
+
+@arranges("GET /users/{user_id}")
+def _(w):
+    url = f"/api/users/{w.third.id}"
+    return Call(url, probe=lambda: w.read(url), effect=lambda b, a, body: body["id"] == str(w.third.id))
+
+
+@arranges("PUT /users/{user_id} own profile")
+def _(w):
+    url = f"/api/users/{w.me.id}"
+    email = f"renamed_{uuid.uuid4().hex[:8]}@example.com"
+    body = {"full_name": "Renamed Person", "email": email, "phone": "+447700900123", "password": NEW_PASSWORD}
+
+    def updated(before, after, response):
+        login = w.client.post("/api/auth/login", json={"username": w.me.username, "password": NEW_PASSWORD})
+        return (after["full_name"], after["email"], after["phone"]) == ("Renamed Person", email, "+447700900123") and login.status_code == 200
+
+    return Call(url, json=body, probe=lambda: w.read(url), effect=updated)
+
+
+@arranges("PUT /users/{user_id} own role and department")
+def _(w):
+    url = f"/api/users/{w.me.id}"
+    return Call(
+        url, json={"role": "Admin", "department": "Escalations"}, probe=lambda: w.read(url),
+        effect=lambda b, a, body: (a["role"], a["department"]) == ("Admin", "Escalations"),
+    )
+
+
+@arranges("PUT /users/{user_id} another user")
+def _(w):
+    url = f"/api/users/{w.third.id}"
+    return Call(url, json={"full_name": "Renamed By Someone"}, probe=lambda: w.read(url), effect=lambda b, a, body: a["full_name"] == "Renamed By Someone")
+
+
+# --- notifications ----------------------------------------------------------------------
+
+
+@arranges("GET /notifications")
+def _(w):
+    mine, theirs = w.notify(w.me), w.notify(w.third)
+    return Call(
+        "/api/notifications", probe=lambda: (w.unread(w.me), w.unread(w.third)),
+        effect=lambda b, a, body: [n["id"] for n in body["items"]] == [str(mine)] and str(theirs) != str(mine),
+    )
+
+
+@arranges("GET /notifications/unread-count")
+def _(w):
+    w.notify(w.me), w.notify(w.third), w.notify(w.third)
+    return Call("/api/notifications/unread-count", probe=lambda: w.unread(w.third), effect=lambda b, a, body: body == {"unread": 1})
+
+
+@arranges("POST /notifications/read-all")
+def _(w):
+    w.notify(w.me), w.notify(w.third)
+    return Call(
+        "/api/notifications/read-all", probe=lambda: (w.unread(w.me), w.unread(w.third)),
+        effect=lambda b, a, body: body == {"marked": 1} and a == (0, 1),
+    )
+
+
+@arranges("GET /notifications/settings")
+def _(w):
+    url = "/api/notifications/settings"
+    return Call(url, probe=lambda: w.read(url, w.me), effect=lambda b, a, body: set(body) == {t.value for t in NotificationType})
+
+
+@arranges("POST /notifications/settings")
+def _(w):
+    url = "/api/notifications/settings"
+
+    def updated(before, after, body):
+        expected = {**before, "Comment": {**before["Comment"], "sms": True}}
+        return after == expected == body
+
+    return Call(url, json={"Comment": {"sms": True}}, probe=lambda: w.read(url, w.me), effect=updated)
+
+
+@arranges("PATCH /notifications/{notification_id}/read own")
+def _(w):
+    notification_id = w.notify(w.me)
+    return Call(
+        f"/api/notifications/{notification_id}/read", probe=lambda: w.is_read(w.me, notification_id),
+        effect=lambda b, a, body: a is True and body["read"] is True,
+    )
+
+
+@arranges("PATCH /notifications/{notification_id}/read another's")
+def _(w):
+    notification_id = w.notify(w.third)
+    return Call(f"/api/notifications/{notification_id}/read", probe=lambda: w.is_read(w.third, notification_id))
+
+
+# --- the matrix -------------------------------------------------------------------------
+
+
+def _cases() -> list:
+    return [
+        pytest.param(
+            operation, caller, id=f"{operation} | {caller}",
+            marks=[pytest.mark.xfail(reason=KNOWN_BUGS[operation, caller], strict=True)] if (operation, caller) in KNOWN_BUGS else [],
+        )
+        for operation in EXPECTED
+        for caller in CALLERS
+    ]
+
+
+@pytest.mark.parametrize("operation, caller", _cases())
+def test_permission(operation, caller, app, client, people, make_user, make_task, auth_headers):
+    """The caller gets exactly the table's status; a success has its effect, a refusal changes nothing."""
+    world = World(app, client, people, make_user, make_task, auth_headers, caller)
+    method = operation.split()[0]
+    call = ARRANGE[operation](world)
+    before = call.probe()
+    response = client.open(call.url, method=method, json=call.json, headers=world.headers())
+    expected = EXPECTED[operation][caller]
+    assert response.status_code == expected, response.get_json()
+    after = call.probe()
+    if response.status_code < 300:
+        assert call.effect is not None, "a success must be observable"
+        assert call.effect(before, after, response.get_json(silent=True)), (before, after)
+        if method == "GET":
+            assert after == before
+    else:
+        assert response.json["error"]["code"] == ERROR_CODES[expected]
+        assert after == before
+
+
+def test_table_covers_every_route_and_method():
+    """Every (method, route) in api.ROUTES but login has expectations and a request, and nothing else does."""
+    served = {
+        (method, route.path)
+        for route in api.ROUTES
+        for method in route.resource.methods
+        if (method, route.path) != ("POST", "/auth/login")
+    }
+    covered = {tuple(operation.split()[:2]) for operation in EXPECTED}
+    assert covered == served
+    assert set(ARRANGE) == set(EXPECTED)
