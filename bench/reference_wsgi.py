@@ -1,0 +1,55 @@
+"""The reference for the task-list benchmark: a plain WSGI app running the same SQL through psycopg2."""
+import json
+import os
+from urllib.parse import parse_qs
+
+import psycopg2
+from sqlalchemy.engine import make_url
+
+COLUMNS = (
+    "id, title, description, status, priority, due_date, assigned_to, created_by, "
+    "created_at, updated_at, case_id, tags, version"
+)
+FIRST_PAGE = (
+    f"SELECT {COLUMNS} FROM tasks WHERE deleted_at IS NULL AND status = %s AND due_date IS NOT NULL "
+    "ORDER BY due_date DESC, id DESC LIMIT %s"
+)
+NEXT_PAGE = (
+    f"SELECT {COLUMNS} FROM tasks WHERE deleted_at IS NULL AND status = %s AND due_date IS NOT NULL "
+    "AND (due_date, id) < (%s, %s) ORDER BY due_date DESC, id DESC LIMIT %s"
+)
+_connection = None
+
+
+def _connect():
+    global _connection
+    if _connection is None:
+        url = make_url(os.environ["DATABASE_URL"])
+        _connection = psycopg2.connect(
+            host=url.host, port=url.port or 5432, user=url.username, password=url.password, dbname=url.database
+        )
+        _connection.autocommit = True
+    return _connection
+
+
+def app(environ, start_response):
+    """GET /?status=Completed&limit=50[&after=<due_date>|<id>] -> {"items": [...], "next_cursor": ...}."""
+    query = parse_qs(environ.get("QUERY_STRING", ""))
+    status = query.get("status", ["Completed"])[0]
+    limit = int(query.get("limit", ["50"])[0])
+    with _connect().cursor() as cursor:
+        if "after" in query:
+            due, row_id = query["after"][0].split("|")
+            cursor.execute(NEXT_PAGE, (status, due, row_id, limit + 1))
+        else:
+            cursor.execute(FIRST_PAGE, (status, limit + 1))
+        names = [column.name for column in cursor.description]
+        rows = [dict(zip(names, row)) for row in cursor.fetchall()]
+    items = rows[:limit]
+    last = items[-1] if len(rows) > limit else None
+    body = json.dumps(
+        {"items": items, "next_cursor": f"{last['due_date'].isoformat()}|{last['id']}" if last else None},
+        default=str,
+    ).encode()
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
