@@ -19,6 +19,8 @@ class Config:
     DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'workflow.db'}"
     DATABASE_POOL_SIZE = _env_int("DATABASE_POOL_SIZE", 5)
     PORT = _env_int("PORT", 8050)
+    # JSON bodies are small; a bigger request is refused with 413 before it is read.
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 1024 * 1024)
 
     # Authentication
     JWT_ISSUER = os.environ.get("JWT_ISSUER", "workflow-manager")
