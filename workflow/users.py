@@ -17,13 +17,18 @@ SELF_EDITABLE = frozenset({"full_name", "email", "phone", "password"})
 ADMIN_EDITABLE = SELF_EDITABLE | {"role", "department", "is_active", "username"}
 
 
-def _unique_violation(exc: IntegrityError) -> Conflict:
-    text = str(exc.orig).lower()
-    field = "username" if "username" in text else "email" if "email" in text else None
-    return Conflict(
-        f"a user with this {field or 'value'} already exists",
-        [{"field": field, "message": "already taken"}] if field else None,
-    )
+def _commit_unique() -> None:
+    """Commit; a taken username or email (the unique indexes decide, race-free) is a Conflict."""
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        text = str(exc.orig).lower()
+        field = "username" if "username" in text else "email" if "email" in text else None
+        raise Conflict(
+            f"a user with this {field or 'value'} already exists",
+            [{"field": field, "message": "already taken"}] if field else None,
+        ) from None
 
 
 def create_user(
@@ -53,11 +58,7 @@ def create_user(
         created_at=utcnow(),
     )
     session.add(user)
-    try:
-        session.commit()
-    except IntegrityError as exc:
-        session.rollback()
-        raise _unique_violation(exc) from None
+    _commit_unique()
     return user
 
 
@@ -87,11 +88,7 @@ def update_user(*, actor: User, user_id: uuid.UUID, changes: dict) -> User:
             user.password_hash = hash_password(value)
         else:
             setattr(user, field, value)
-    try:
-        session.commit()
-    except IntegrityError as exc:
-        session.rollback()
-        raise _unique_violation(exc) from None
+    _commit_unique()
     return user
 
 
