@@ -1,4 +1,5 @@
 """The base resource (auth required), request parsing and the operation docs the OpenAPI reads."""
+import json
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -58,13 +59,20 @@ class BaseResource(Resource):
     method_decorators = [_authenticated]
 
 
-def parse_body(schema: type[BaseModel]) -> BaseModel:
-    """The JSON body validated by `schema`; malformed JSON is 400, invalid fields 422."""
+def parse_body(schema: type[BaseModel], optional: bool = False) -> BaseModel:
+    """The JSON body validated by `schema`; malformed JSON is 400, invalid fields 422.
+
+    With `optional`, an empty body means `{}` (every field of the schema is optional).
+    """
+    raw = request.get_data(cache=True)
+    if optional and not raw.strip():
+        return schema.model_validate({})
     if not request.is_json:
         raise BadRequest("send a JSON body with 'Content-Type: application/json'")
-    data = request.get_json(silent=True)
-    if data is None:
-        raise BadRequest("the request body is not valid JSON")
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise BadRequest("the request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise ValidationFailed("the body must be a JSON object", [{"field": "body", "message": "must be an object"}])
     return schema.model_validate(data)

@@ -9,8 +9,11 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationError,
+    WrapValidator,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from db.models import CaseStatus, ChangeType, NotificationType, Priority, Role, TaskStatus
 
@@ -25,7 +28,22 @@ def _utc(value: datetime) -> datetime:
     """Naive timestamps are taken as UTC; everything is stored in UTC."""
     if value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError("is out of range once converted to UTC") from None
+
+
+def _one_error(message: str):
+    """Report a union's failure as one error on the field, not one per member type."""
+
+    def validate(value, handler):
+        try:
+            return handler(value)
+        except ValidationError:
+            raise PydanticCustomError("invalid_value", message) from None
+
+    return WrapValidator(validate)
 
 
 def Text(min_length: int = 0, max_length: int = 10_000, strip: bool = True):
@@ -154,10 +172,10 @@ class TaskQuery(Schema):
 
     status: Optional[TaskStatus] = None
     priority: Optional[Priority] = None
-    assigned_to: Optional[uuid.UUID | Literal["me", "none"]] = Field(
-        default=None, description="A user id, `me`, or `none` for the unassigned queue."
-    )
-    created_by: Optional[uuid.UUID | Literal["me"]] = None
+    assigned_to: Annotated[
+        Optional[uuid.UUID | Literal["me", "none"]], _one_error("must be a user id, 'me' or 'none'")
+    ] = Field(default=None, description="A user id, `me`, or `none` for the unassigned queue.")
+    created_by: Annotated[Optional[uuid.UUID | Literal["me"]], _one_error("must be a user id or 'me'")] = None
     case_id: Optional[uuid.UUID] = None
     tag: Optional[Tag] = None
     q: Optional[SearchText] = Field(default=None, description="Text in the title or description.")

@@ -171,7 +171,7 @@ class TaskWatchers(BaseResource):
     def post(self, task_id):
         """{"user_id"?} (yourself by default; others: Managers and Admins) -> the task's watchers."""
         task_uuid = parse_id(task_id, "task_id")
-        body = parse_body(WatcherChange)
+        body = parse_body(WatcherChange, optional=True)
         ids = watchers.watch(actor=g.user, task_id=task_uuid, user_id=body.user_id)
         return {"task_id": str(task_uuid), "watchers": [str(i) for i in ids]}
 

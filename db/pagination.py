@@ -35,12 +35,13 @@ def _load_datetime(value: Any) -> datetime:
 def _load_text(value: Any) -> str:
     if not isinstance(value, str) or "\x00" in value:
         raise ValueError("cursor value is not text")
+    value.encode("utf-8")  # lone surrogates raise UnicodeEncodeError, a ValueError
     return value
 
 
 def _load_int(value: Any) -> int:
-    if type(value) is not int:
-        raise ValueError("cursor value is not an integer")
+    if type(value) is not int or not -(2**31) <= value < 2**31:
+        raise ValueError("cursor value is not a 32-bit integer")
     return value
 
 
@@ -72,7 +73,7 @@ def decode_cursor(cursor: str, sort: str) -> tuple[int, Any, uuid.UUID]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         cursor_sort, phase, value, row_id = json.loads(raw)
         row_id = uuid.UUID(row_id)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
+    except (binascii.Error, ValueError, TypeError, RecursionError) as exc:
         raise InvalidCursor("cursor is malformed") from exc
     if cursor_sort != sort or phase not in (0, 1):
         raise InvalidCursor("cursor belongs to another sort order")

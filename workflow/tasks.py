@@ -260,7 +260,10 @@ def update_task(
     Change row as applicable. Nothing is written if any part is refused.
     """
     task = get_task(task_id=task_id)
+    # A stale version first: whoever lost a race must reload before anything else applies.
     _check_version(task, expected_version, precondition)
+    if not rules.can_edit_task(actor, task) and not rules.can_assign(actor, task, actor.id):
+        raise Forbidden("you may only edit tasks assigned to or created by you")
     now = utcnow()
     try:
         edits = {f: v for f, v in changes.items() if f in EDITABLE_FIELDS and getattr(task, f) != v}
