@@ -87,7 +87,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(_api_blueprint())
     app.register_blueprint(
-        get_swaggerui_blueprint("/api/docs", "/api/openapi.json", config={"app_name": "Workflow Manager API"}),
+        get_swaggerui_blueprint("/api/docs", "/api/openapi.json", config={"app_name": "Workflow Manager API", "validatorUrl": None}),
         url_prefix="/api/docs",
     )
     app.before_request(_guard_api_paths)
