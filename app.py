@@ -6,6 +6,7 @@ from flask import Flask, redirect
 
 import api
 import auth
+import cli
 import db
 from config import Config, EmbeddedConfig
 
@@ -20,6 +21,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     db.init_app(app)
     auth.init_app(app)
     api.init_app(app)
+    cli.init_app(app)
 
     @app.get("/")
     def index():

@@ -141,7 +141,7 @@ def main() -> None:
     out = ROOT / "bench/results"
     out.mkdir(exist_ok=True)
     (out / "list_tasks.json").write_text(json.dumps(summary, indent=2))
-    print(f"| case | req/s | p50 | p99 | non-2xx |\n|---|---|---|---|---|")
+    print("| case | req/s | p50 | p99 | non-2xx |\n|---|---|---|---|---|")
     for name, result in results.items():
         print(f"| {name} | {result['rps']:.0f} | {result['p50']} | {result['p99']} | {result['non_2xx']} |")
     for key, value in summary.items():

@@ -64,7 +64,3 @@ def init_app(app) -> None:
     app.extensions["db_engine"] = _engines[url]
     app.extensions["db_bind"] = _engines[url]
     app.teardown_appcontext(lambda _exc: session.remove())
-
-    from db import cli
-
-    cli.init_app(app)

@@ -10,7 +10,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import TypeDecorator
 
 #: JSON documents: JSONB on PostgreSQL, JSON text on SQLite.
-JSONDocument = JSON().with_variant(postgresql.JSONB(), "postgresql")
+#: Python None is stored as SQL NULL (not JSON `null`), so `IS NULL` finds it.
+JSONDocument = JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True), "postgresql")
 
 #: A list of strings: text[] on PostgreSQL (GIN-indexable), a JSON array on SQLite.
 StringList = JSON().with_variant(postgresql.ARRAY(Text()), "postgresql")

@@ -1,7 +1,7 @@
 """TaskHistory: every change leaves its row, in the same transaction as the change."""
 import enum
 import uuid
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import select
@@ -30,7 +30,7 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, datetime):
-        return value.isoformat()
+        return value.astimezone(timezone.utc).isoformat()
     if isinstance(value, (list, tuple)):
         return [jsonable(item) for item in value]
     return value

@@ -3,7 +3,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from db import session
-from db.models import Notification, NotificationType, Role, TaskStatus
+from db.models import Notification, NotificationType, TaskStatus
 from db.types import uuid7
 
 

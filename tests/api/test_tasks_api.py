@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from db.models import Priority, TaskStatus
+from db.models import Priority
 
 
 def future(hours: int = 48) -> str:

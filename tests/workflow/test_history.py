@@ -30,6 +30,8 @@ def test_creation_row_holds_the_full_snapshot(ctx, make_user):
         "due_date": due.isoformat(), "assigned_to": str(agent.id), "case_id": str(case.id), "tags": ["move"],
     }
     assert creation.changed_at == task.created_at == task.updated_at
+    # Stored as SQL NULL, not JSON null, so audits can say `old_value IS NULL`.
+    assert session.query(TaskHistory).filter(TaskHistory.task_id == task.id, TaskHistory.old_value.is_(None)).count() == 1
 
 
 def test_edit_row_records_only_changed_fields(ctx, make_user):

@@ -1,0 +1,126 @@
+"""Flask CLI, an adapter like the API: `flask --app app db upgrade`, `users create`, `demo`."""
+import sys
+import time
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import inspect
+
+import db
+from db.demo import (
+    DEFAULT_AGENTS,
+    DEFAULT_SEED,
+    DEFAULT_TASKS,
+    DEMO_PASSWORD,
+    DEMO_USERS,
+    delete_all_rows,
+    generate,
+    has_users,
+)
+from db.models import Role
+
+db_cli = AppGroup("db", help="Database schema.")
+users_cli = AppGroup("users", help="User accounts.")
+
+
+@db_cli.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def upgrade_command(revision: str) -> None:
+    """Apply the migrations up to REVISION."""
+    from db.migrate import upgrade
+
+    upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"database upgraded to {revision}")
+
+
+@click.command("demo")
+@click.option("--tasks", default=DEFAULT_TASKS, show_default=True, type=click.IntRange(min=0))
+@click.option("--seed", default=DEFAULT_SEED, show_default=True)
+@click.option("--agents", default=DEFAULT_AGENTS, show_default=True, type=click.IntRange(min=0),
+              help="Agents besides the demo users.")
+@click.option("--reset", is_flag=True, help="Delete every row of every table first.")
+@click.option("--force", is_flag=True, help="Allow it outside the embedded default (e.g. a benchmark database).")
+@with_appcontext
+def demo_command(tasks: int, seed: int, agents: int, reset: bool, force: bool) -> None:
+    """Fill the database with demo users, cases and tasks with their history."""
+    if not current_app.config["DEMO"] and not current_app.config["TESTING"] and not force:
+        raise click.ClickException(
+            f"demo users have a public password ('{DEMO_PASSWORD}'); this is not the embedded default, "
+            "so add --force if you really want them in this database"
+        )
+    engine = db.engine()
+    if not inspect(engine).has_table("users"):
+        raise click.ClickException("the database has no schema yet: run `flask --app app db upgrade` first")
+    if has_users(engine):
+        if not reset:
+            raise click.ClickException("the database already has users; add --reset to delete all its data first")
+        delete_all_rows(engine)
+        click.echo("deleted all rows")
+    started = time.perf_counter()
+    counts = generate(
+        engine, tasks=tasks, seed=seed, agents=agents,
+        on_progress=lambda done: click.echo(f"  {done:,} tasks ({time.perf_counter() - started:.1f} s)"),
+    )
+    elapsed = time.perf_counter() - started
+    for table, rows in counts.items():
+        click.echo(f"{table:>15} {rows:>12,}")
+    rows = sum(counts.values())
+    click.echo(
+        f"{rows:,} rows in {elapsed:.1f} s "
+        f"({tasks / elapsed:,.0f} tasks/s, {rows / elapsed:,.0f} rows/s)"
+    )
+    usernames = ", ".join(username for username, *_ in DEMO_USERS)
+    click.echo(f"sign in as {usernames} with the password '{DEMO_PASSWORD}'")
+
+
+@users_cli.command("create")
+@click.option("--username", required=True)
+@click.option("--email", required=True)
+@click.option("--full-name", required=True)
+@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
+@click.option("--department")
+@click.option("--phone", help="E.164, e.g. +447700900123")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+def create_user_command(
+    username: str, email: str, full_name: str, role: str, department: str | None, phone: str | None,
+    password_stdin: bool,
+) -> None:
+    """Create a user and print its id; the password is asked for unless --password-stdin."""
+    from pydantic import ValidationError
+
+    # The API's input rules, so a user made here passes the same checks as one made over HTTP.
+    from api.schemas import UserCreate
+    from workflow.errors import DomainError
+    from workflow.users import create_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        fields = UserCreate(
+            username=username, email=email, full_name=full_name, role=role, password=password,
+            department=department, phone=phone,
+        )
+    except ValidationError as error:
+        # loc and msg only: the error's own text would echo the password back.
+        problems = "; ".join(
+            f"{'.'.join(map(str, problem['loc']))}: {problem['msg']}" for problem in error.errors()
+        )
+        raise click.ClickException(problems) from None
+    try:
+        user = create_user(
+            actor=None, username=fields.username, email=fields.email, full_name=fields.full_name,
+            role=fields.role, password=fields.password, department=fields.department, phone=fields.phone,
+        )
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(user.id)
+
+
+def init_app(app: Flask) -> None:
+    """Register the database, user and demo commands."""
+    app.cli.add_command(db_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_command)

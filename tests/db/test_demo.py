@@ -1,0 +1,244 @@
+"""The demo generator: right counts, histories that replay through the transition table, its CLI."""
+import uuid
+from datetime import datetime, timezone
+from itertools import groupby
+
+import pytest
+from sqlalchemy import func, select
+
+from app import create_app
+from tests.conftest import config_for
+from auth.passwords import verify_password
+from db import make_engine
+from db.demo import DEMO_PASSWORD, DEMO_USERS, OTHER_MANAGERS, TASKS_PER_CASE, ensure_demo_data, generate
+from db.models import (
+    Case,
+    CaseStatus,
+    ChangeType,
+    Notification,
+    Task,
+    TaskComment,
+    TaskHistory,
+    TaskStatus,
+    TaskWatcher,
+    User,
+)
+from workflow.history import SNAPSHOT_FIELDS
+from workflow.rules import TRANSITIONS
+
+TASKS = 300
+AGENTS = 6
+TABLES = {
+    "users": User,
+    "cases": Case,
+    "tasks": Task,
+    "task_history": TaskHistory,
+    "task_comments": TaskComment,
+    "task_watchers": TaskWatcher,
+    "notifications": Notification,
+}
+OPEN = {TaskStatus.NEW, TaskStatus.IN_PROGRESS, TaskStatus.ON_HOLD}
+
+
+@pytest.fixture(scope="module")
+def database_url(fresh_database):
+    """This module's own database (not the shared one the other tests roll back in)."""
+    return fresh_database("wm_demo")
+
+
+@pytest.fixture(scope="module")
+def demo(database_url):
+    """The engine of a database holding TASKS generated tasks, and generate()'s counts."""
+    engine = make_engine(database_url)
+    counts = generate(engine, tasks=TASKS, seed=7, agents=AGENTS)
+    with engine.connect() as connection:
+        yield connection, counts
+    engine.dispose()
+
+
+def test_counts_are_what_was_written(demo):
+    connection, counts = demo
+    for name, model in TABLES.items():
+        assert connection.scalar(select(func.count()).select_from(model)) == counts[name], name
+    assert counts["tasks"] == TASKS
+    assert counts["cases"] == TASKS // TASKS_PER_CASE
+    assert counts["users"] == len(DEMO_USERS) + len(OTHER_MANAGERS) + AGENTS
+    assert min(counts.values()) > 0
+
+
+def test_demo_users_sign_in_with_the_demo_password(demo):
+    connection, _ = demo
+    users = {user.username: user for user in connection.execute(select(User))}
+    for username, _name, role, _department, _phone in DEMO_USERS:
+        assert users[username].role == role
+        assert users[username].email == f"{username}@example.com"
+    assert verify_password(users["agent"].password_hash, DEMO_PASSWORD)
+    assert len({user.password_hash for user in users.values()}) == 1
+
+
+def test_every_history_starts_with_exactly_one_creation_row(demo):
+    connection, _ = demo
+    tasks = {task.id: task for task in connection.execute(select(Task))}
+    rows = connection.execute(
+        select(TaskHistory).order_by(TaskHistory.task_id, TaskHistory.changed_at, TaskHistory.id)
+    )
+    seen = set()
+    for task_id, entries in groupby(rows, key=lambda row: row.task_id):
+        first, *rest = entries
+        task = tasks[task_id]
+        assert first.change_type == ChangeType.CREATION
+        assert ChangeType.CREATION not in {entry.change_type for entry in rest}
+        assert (first.changed_by, first.changed_at) == (task.created_by, task.created_at)
+        assert first.old_value is None
+        assert set(first.new_value) == set(SNAPSHOT_FIELDS)
+        assert first.new_value["status"] == TaskStatus.NEW.value
+        assert first.new_value["case_id"] == (str(task.case_id) if task.case_id else None)
+        seen.add(task_id)
+    assert seen == set(tasks)
+    assert connection.scalar(
+        select(func.count()).select_from(TaskHistory).where(
+            TaskHistory.change_type == ChangeType.CREATION, TaskHistory.old_value.is_not(None)
+        )
+    ) == 0
+
+
+def test_status_changes_replay_through_the_transition_table_to_the_current_status(demo):
+    connection, _ = demo
+    current = dict(connection.execute(select(Task.id, Task.status)).all())
+    rows = connection.execute(
+        select(TaskHistory.task_id, TaskHistory.old_value, TaskHistory.new_value, TaskHistory.changed_at)
+        .where(TaskHistory.change_type == ChangeType.STATUS_CHANGE)
+        .order_by(TaskHistory.task_id, TaskHistory.changed_at, TaskHistory.id)
+    )
+    replayed = dict.fromkeys(current, TaskStatus.NEW)
+    for task_id, changes in groupby(rows, key=lambda row: row.task_id):
+        previous_at = None
+        for change in changes:
+            old, new = TaskStatus(change.old_value["status"]), TaskStatus(change.new_value["status"])
+            assert old == replayed[task_id]
+            assert new in TRANSITIONS[old], f"{old.value} -> {new.value}"
+            assert previous_at is None or change.changed_at > previous_at
+            replayed[task_id], previous_at = new, change.changed_at
+    assert replayed == current
+    assert {TaskStatus.COMPLETED, TaskStatus.CANCELLED} <= set(current.values())
+    assert OPEN & set(current.values())
+
+
+def test_version_counts_the_history_rows_and_updated_at_is_the_last_change(demo):
+    connection, _ = demo
+    history = (
+        select(TaskHistory.task_id, func.count().label("rows"), func.max(TaskHistory.changed_at).label("last"))
+        .group_by(TaskHistory.task_id)
+        .subquery()
+    )
+    mismatched = connection.scalar(
+        select(func.count())
+        .select_from(Task)
+        .join(history, history.c.task_id == Task.id)
+        .where((Task.version != history.c.rows) | (Task.updated_at != history.c.last))
+    )
+    assert mismatched == 0
+
+
+def test_no_change_before_its_task_was_created(demo):
+    connection, _ = demo
+    for model, column in ((TaskHistory, TaskHistory.changed_at), (TaskComment, TaskComment.created_at)):
+        early = connection.scalar(
+            select(func.count())
+            .select_from(model)
+            .join(Task, Task.id == model.task_id)
+            .where(column < Task.created_at)
+        )
+        assert early == 0, model.__name__
+
+
+def test_nothing_happens_in_the_future(demo):
+    connection, _ = demo
+    now = datetime.now(timezone.utc)
+    for column in (
+        User.created_at, User.last_login, Case.created_at, Case.updated_at, Task.created_at, Task.updated_at,
+        TaskHistory.changed_at, TaskComment.created_at, TaskWatcher.created_at, Notification.created_at,
+    ):
+        assert connection.scalar(select(func.max(column))) <= now, column
+
+
+def test_closed_cases_hold_only_tasks_finished_before_they_closed(demo):
+    connection, _ = demo
+    rows = connection.execute(
+        select(Task.status, Task.updated_at, Case.updated_at.label("closed_at"))
+        .join(Case, Case.id == Task.case_id)
+        .where(Case.status == CaseStatus.CLOSED)
+    ).all()
+    assert rows
+    assert all(row.status not in OPEN and row.updated_at < row.closed_at for row in rows)
+
+
+def test_demo_users_have_unread_notifications(demo):
+    connection, _ = demo
+    for username in ("agent", "manager"):
+        unread = connection.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .join(User, User.id == Notification.user_id)
+            .where(User.username == username, Notification.read.is_(False))
+        )
+        assert unread > 0, username
+
+
+@pytest.fixture
+def cli_app(fresh_database):
+    """An app on a fresh, empty database of its own."""
+    return create_app(config_for(fresh_database("wm_cli")))
+
+
+def test_demo_command_refuses_a_database_with_users_unless_reset(cli_app):
+    runner = cli_app.test_cli_runner()
+    first = runner.invoke(args=["demo", "--tasks", "40", "--agents", "3"])
+    assert first.exit_code == 0, first.output
+    assert "tasks" in first.output and "40" in first.output
+
+    refused = runner.invoke(args=["demo", "--tasks", "40"])
+    assert refused.exit_code == 1
+    assert "--reset" in refused.output
+
+    again = runner.invoke(args=["demo", "--tasks", "20", "--agents", "3", "--reset"])
+    assert again.exit_code == 0, again.output
+    with cli_app.app_context():
+        engine = cli_app.extensions["db_engine"]
+        with engine.connect() as connection:
+            assert connection.scalar(select(func.count()).select_from(Task)) == 20
+
+
+def test_ensure_demo_data_fills_an_empty_database_once(cli_app):
+    with cli_app.app_context():
+        ensure_demo_data()
+        engine = cli_app.extensions["db_engine"]
+        with engine.connect() as connection:
+            tasks = connection.scalar(select(func.count()).select_from(Task))
+        ensure_demo_data()
+        with engine.connect() as connection:
+            assert connection.scalar(select(func.count()).select_from(Task)) == tasks > 0
+
+
+def test_users_create_command(cli_app):
+    runner = cli_app.test_cli_runner()
+    arguments = [
+        "users", "create", "--username", "dana", "--email", "dana@example.com", "--full-name", "Dana Ruiz",
+        "--role", "Manager", "--department", "Billing", "--phone", "+447700900123", "--password-stdin",
+    ]
+    created = runner.invoke(args=arguments, input="a-long-enough-password\n")
+    assert created.exit_code == 0, created.output
+    user_id = uuid.UUID(created.output.strip())
+    with cli_app.app_context():
+        with cli_app.extensions["db_engine"].connect() as connection:
+            user = connection.execute(select(User).where(User.id == user_id)).one()
+    assert (user.username, user.role.value, user.department) == ("dana", "Manager", "Billing")
+    assert verify_password(user.password_hash, "a-long-enough-password")
+
+    duplicate = runner.invoke(args=arguments, input="a-long-enough-password\n")
+    assert duplicate.exit_code == 1
+    assert "already exists" in duplicate.output
+
+    invalid = runner.invoke(args=[*arguments[:-3], "--phone", "0770", "--password-stdin"], input="short\n")
+    assert invalid.exit_code == 1
+    assert "phone" in invalid.output and "password" in invalid.output
