@@ -120,6 +120,17 @@ class Case(Base):
 LIVE = text("deleted_at IS NULL")
 
 
+def _rank_sql(column: str, members: type[enum.Enum]) -> str:
+    whens = " ".join(f"WHEN '{member.value}' THEN {rank}" for rank, member in enumerate(members))
+    return f"(CASE {column} {whens} END)"  # parenthesised: PostgreSQL's index syntax wants it
+
+
+#: Priority and status in their natural order, as SQL both backends index. Queries must use
+#: these exact texts (literal, not bound parameters) for the planner to match the index.
+PRIORITY_RANK_SQL = _rank_sql("priority", Priority)
+STATUS_RANK_SQL = _rank_sql("status", TaskStatus)
+
+
 def _live_index(name: str, *columns: str) -> Index:
     return Index(name, *columns, postgresql_where=LIVE, sqlite_where=LIVE)
 
@@ -131,6 +142,8 @@ class Task(Base):
         _live_index("ix_tasks_updated_at_id", "updated_at", "id"),
         _live_index("ix_tasks_due_date_id", "due_date", "id"),
         _live_index("ix_tasks_title_id", "title", "id"),
+        _live_index("ix_tasks_priority_rank_id", text(PRIORITY_RANK_SQL), "id"),
+        _live_index("ix_tasks_status_rank_id", text(STATUS_RANK_SQL), "id"),
         _live_index("ix_tasks_status_created_at_id", "status", "created_at", "id"),
         _live_index("ix_tasks_status_due_date_id", "status", "due_date", "id"),
         _live_index("ix_tasks_priority_created_at_id", "priority", "created_at", "id"),

@@ -4,11 +4,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Integer, func, literal_column, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from db import session
-from db.models import Case, CaseStatus, ChangeType, Priority, Role, Task, TaskStatus, User
+from db.models import (
+    PRIORITY_RANK_SQL,
+    STATUS_RANK_SQL,
+    Case,
+    CaseStatus,
+    ChangeType,
+    Priority,
+    Role,
+    Task,
+    TaskStatus,
+    User,
+)
 from db.pagination import Page, SortKey, datetime_key, int_key, paginate, text_key
 from db.types import contains_pattern, list_contains, utcnow, uuid7
 from workflow import history, rules
@@ -24,9 +35,9 @@ from workflow.errors import (
 #: Fields an edit may change besides status and assignment.
 EDITABLE_FIELDS = ("title", "description", "priority", "due_date", "case_id", "tags")
 
-#: Ranks so that priority and status sort in their natural order on every backend.
-PRIORITY_RANK = case({p: rank for rank, p in enumerate(Priority)}, value=Task.priority)
-STATUS_RANK = case({s: rank for rank, s in enumerate(TaskStatus)}, value=Task.status)
+#: Ranks so that priority and status sort in their natural order on every backend (indexed).
+PRIORITY_RANK = literal_column(PRIORITY_RANK_SQL, Integer)
+STATUS_RANK = literal_column(STATUS_RANK_SQL, Integer)
 
 SORT_KEYS: dict[str, SortKey] = {
     "created_at": datetime_key(Task.created_at),
