@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any, Callable
 
-from flask import g, request
+from flask import Response, g, request
 from flask_restful import Resource
 from pydantic import BaseModel
 
 from api.errors import BadRequest
+from api.schemas import PageOut
 from auth import request_user
 from db import session
 from db.pagination import InvalidCursor, Page
@@ -103,8 +104,14 @@ def dump(schema: type[BaseModel], obj, **extra) -> dict:
     )
 
 
-def page_response(page: Page, render: Callable[[Any], dict]) -> dict:
-    return {"items": [render(item) for item in page.items], "next_cursor": page.next_cursor}
+def page_response(page: Page, schema: type[BaseModel], prepare: Callable[[Any, Any], None] | None = None) -> Response:
+    """A page as `{"items", "next_cursor"}`, serialised by pydantic in one pass (lists are the hot path)."""
+    items = [schema.model_validate(item, from_attributes=True) for item in page.items]
+    if prepare is not None:
+        for out, item in zip(items, page.items):
+            prepare(out, item)
+    body = PageOut[schema](items=items, next_cursor=page.next_cursor)
+    return Response(body.model_dump_json(by_alias=True), mimetype="application/json")
 
 
 def paged(fetch: Callable[[], Page]) -> Page:

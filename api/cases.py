@@ -16,7 +16,7 @@ class CaseList(BaseResource):
         """`?status=&q=` -> {"items": [CaseOut] newest first, "next_cursor"}."""
         query = parse_query(CaseQuery)
         page = paged(lambda: cases.list_cases(status=query.status, q=query.q, limit=query.limit, cursor=query.cursor))
-        return page_response(page, lambda found: dump(CaseOut, found))
+        return page_response(page, CaseOut)
 
     @operation(
         summary="Open a case", tag="cases", body=CaseCreate, response=CaseOut, status=201,

@@ -23,7 +23,7 @@ class NotificationList(BaseResource):
         page = paged(
             lambda: store.list_notifications(user=g.user, unread=query.unread, limit=query.limit, cursor=query.cursor)
         )
-        return page_response(page, lambda item: dump(NotificationOut, item))
+        return page_response(page, NotificationOut)
 
 
 class NotificationUnreadCount(BaseResource):

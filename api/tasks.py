@@ -32,9 +32,16 @@ from api.schemas import (
 from workflow import comments, history, rules, tasks, watchers
 
 
+def add_allowed_transitions(out: TaskOut, task) -> None:
+    """Tell the caller which statuses they may move this task to."""
+    out.allowed_transitions = rules.allowed_targets(g.user, task)
+
+
 def render_task(task) -> dict:
     """A task as JSON, with the transitions the caller may make."""
-    return dump(TaskOut, task, allowed_transitions=rules.allowed_targets(g.user, task))
+    out = TaskOut.model_validate(task, from_attributes=True)
+    add_allowed_transitions(out, task)
+    return out.model_dump(mode="json")
 
 
 def task_response(task, status: int = 200, headers: dict | None = None):
@@ -66,7 +73,7 @@ class TaskList(BaseResource):
             due_after=query.due_after,
         )
         page = paged(lambda: tasks.list_tasks(filters=filters, sort=query.sort, limit=query.limit, cursor=query.cursor))
-        return page_response(page, render_task)
+        return page_response(page, TaskOut, add_allowed_transitions)
 
     @operation(
         summary="Create a task", tag="tasks", body=TaskCreate, response=TaskOut, status=201,
@@ -145,7 +152,7 @@ class TaskHistoryResource(BaseResource):
         tasks.get_task(task_id=task_uuid, include_deleted=rules.is_supervisor(g.user))
         query = parse_query(PageQuery)
         page = paged(lambda: history.list_history(task_id=task_uuid, limit=query.limit, cursor=query.cursor))
-        return page_response(page, lambda entry: dump(HistoryOut, entry))
+        return page_response(page, HistoryOut)
 
 
 class TaskComments(BaseResource):
@@ -155,7 +162,7 @@ class TaskComments(BaseResource):
         task_uuid = parse_id(task_id, "task_id")
         query = parse_query(PageQuery)
         page = paged(lambda: comments.list_comments(task_id=task_uuid, limit=query.limit, cursor=query.cursor))
-        return page_response(page, lambda comment: dump(CommentOut, comment))
+        return page_response(page, CommentOut)
 
     @operation(summary="Comment on a task", tag="tasks", body=CommentCreate, response=CommentOut, status=201, errors=(403, 404))
     def post(self, task_id):

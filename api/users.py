@@ -17,7 +17,7 @@ class UserList(BaseResource):
                 limit=query.limit, cursor=query.cursor,
             )
         )
-        return page_response(page, lambda user: dump(UserOut, user))
+        return page_response(page, UserOut)
 
     @operation(
         summary="Create a user (Admin)", tag="users", body=UserCreate, response=UserOut, status=201,

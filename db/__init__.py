@@ -1,16 +1,29 @@
 """Database engine and the request-scoped session."""
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
+READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
+
+
 class AppSession(Session):
-    """A session bound to the current app's database (tests may pin it to one connection)."""
+    """A session bound to the current app's database (tests may pin it to one connection).
+
+    GET and HEAD requests only read: on PostgreSQL they run in autocommit, which saves the
+    BEGIN and ROLLBACK round trips and sees what READ COMMITTED would (a snapshot per statement).
+    """
 
     def get_bind(self, mapper=None, clause=None, **kwargs):
-        return current_app.extensions["db_bind"]
+        extensions = current_app.extensions
+        bind = extensions["db_bind"]
+        read_bind = extensions.get("db_read_bind")
+        if read_bind is not None and bind is extensions["db_engine"] and has_request_context():
+            if request.method in READ_ONLY_METHODS:
+                return read_bind
+        return bind
 
 
 #: The one session registry; `workflow/` commits through it, everything else only reads.
@@ -31,7 +44,9 @@ def make_engine(url: str, pool_size: int = 5) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _fix_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # No pre-ping (a round trip per request): a connection the server dropped fails one
+    # request, the pool then discards it; recycling keeps idle ones from going stale.
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
 
 
 def _fix_sqlite(engine: Engine) -> None:
@@ -61,6 +76,9 @@ def init_app(app) -> None:
     url = app.config["DATABASE_URL"]
     if url not in _engines:
         _engines[url] = make_engine(url, app.config.get("DATABASE_POOL_SIZE", 5))
-    app.extensions["db_engine"] = _engines[url]
-    app.extensions["db_bind"] = _engines[url]
+    engine = _engines[url]
+    app.extensions["db_engine"] = engine
+    app.extensions["db_bind"] = engine
+    if engine.dialect.name == "postgresql":
+        app.extensions["db_read_bind"] = engine.execution_options(isolation_level="AUTOCOMMIT")
     app.teardown_appcontext(lambda _exc: session.remove())

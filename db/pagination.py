@@ -90,11 +90,13 @@ def paginate(
     descending: bool,
     limit: int,
     cursor: str | None,
+    entities: bool = True,
 ) -> Page:
     """One page of `statement` ordered by (key, id); NULL keys come last in either direction.
 
     Phase 0 walks rows whose key is not NULL with a row-value comparison the index serves;
-    phase 1 walks the NULL-key rows by id. Each phase is one index range scan.
+    phase 1 walks the NULL-key rows by id. Each phase is one index range scan. Items are the
+    selected ORM entities, or with `entities=False` the rows themselves (cheaper for big lists).
     """
     phase, value, last_id = (0, None, None) if cursor is None else decode_cursor(cursor, sort)
     if value is not None:
@@ -112,8 +114,8 @@ def paginate(
             row, seen = tuple_(key.expression, id_column), tuple_(value, last_id)
             stmt = stmt.where(row < seen if descending else row > seen)
         order = (key.expression.desc(), id_column.desc()) if descending else (key.expression, id_column)
-        rows = session.execute(stmt.add_columns(key.expression).order_by(*order).limit(limit + 1)).all()
-        items = [row[0] for row in rows]
+        rows = session.execute(stmt.add_columns(key.expression.label("sort_key")).order_by(*order).limit(limit + 1)).all()
+        items = [row[0] if entities else row for row in rows]
         rows_key = [(0, row[-1]) for row in rows]
         if len(items) <= limit and key.nullable:
             phase, last_id = 1, None
@@ -122,7 +124,8 @@ def paginate(
         if last_id is not None:
             stmt = stmt.where(id_column < last_id if descending else id_column > last_id)
         order = id_column.desc() if descending else id_column
-        more = session.scalars(stmt.order_by(order).limit(limit + 1 - len(items))).all()
+        rows = session.execute(stmt.order_by(order).limit(limit + 1 - len(items))).all()
+        more = [row[0] if entities else row for row in rows]
         items += more
         rows_key += [(1, None)] * len(more)
     if len(items) <= limit:

@@ -51,16 +51,19 @@ def can_unassign(user: User, task: Task) -> bool:
     return is_supervisor(user) or (user.role == Role.AGENT and task.assigned_to == user.id)
 
 
+#: Per status, the targets in lifecycle order: for everyone who may edit, and for supervisors.
+_EDITOR_TARGETS = {
+    source: [t for t in TaskStatus if t in targets and (source, t) not in SUPERVISOR_TRANSITIONS]
+    for source, targets in TRANSITIONS.items()
+}
+_SUPERVISOR_TARGETS = {source: [t for t in TaskStatus if t in targets] for source, targets in TRANSITIONS.items()}
+
+
 def allowed_targets(user: User, task: Task) -> list[TaskStatus]:
     """The statuses this user may move this task to, in lifecycle order."""
     if not can_edit_task(user, task):
         return []
-    return [
-        target
-        for target in TaskStatus
-        if target in TRANSITIONS[task.status]
-        and ((task.status, target) not in SUPERVISOR_TRANSITIONS or is_supervisor(user))
-    ]
+    return list((_SUPERVISOR_TARGETS if is_supervisor(user) else _EDITOR_TARGETS)[task.status])
 
 
 def can_delete_task(user: User) -> bool:

