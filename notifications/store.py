@@ -1,7 +1,7 @@
 """In-app notifications: each user reads and marks only their own."""
 import uuid
 
-from sqlalchemy import func, select, update
+from sqlalchemy import false, func, select, update
 
 from db import session
 from db.models import Notification, User
@@ -13,7 +13,7 @@ def list_notifications(*, user: User, unread: bool | None, limit: int, cursor: s
     """The user's notifications, newest first."""
     statement = select(Notification).where(Notification.user_id == user.id)
     if unread is not None:
-        statement = statement.where(Notification.read.is_(not unread))
+        statement = statement.where(Notification.read == (not unread))
     return paginate(
         session(),
         statement,
@@ -29,7 +29,8 @@ def list_notifications(*, user: User, unread: bool | None, limit: int, cursor: s
 def unread_count(*, user_id: uuid.UUID) -> int:
     """One indexed count, cheap enough to poll."""
     return session.scalar(
-        select(func.count()).where(Notification.user_id == user_id, Notification.read.is_(False))
+        # `read = false`, not `read IS false`: only the former matches the partial index's predicate.
+        select(func.count()).where(Notification.user_id == user_id, Notification.read == false())
     )
 
 
@@ -48,7 +49,7 @@ def mark_all_read(*, user: User) -> int:
     """Mark all the user's notifications read; returns how many changed."""
     result = session.execute(
         update(Notification)
-        .where(Notification.user_id == user.id, Notification.read.is_(False))
+        .where(Notification.user_id == user.id, Notification.read == false())
         .values(read=True)
     )
     session.commit()
