@@ -170,7 +170,7 @@ def _check_version(task: Task, expected_version: int | None, precondition: bool)
         )
 
 
-def _commit_change(task: Task, precondition: bool) -> None:
+def _commit_change(precondition: bool) -> None:
     """Commit; a concurrent writer that got there first turns into a version error."""
     try:
         session.commit()
@@ -304,7 +304,7 @@ def update_task(
         raise
     if edits or assign or move:
         task.updated_at = now
-        _commit_change(task, precondition)
+        _commit_change(precondition)
     return task
 
 
@@ -326,7 +326,7 @@ def change_status(
         session.rollback()
         raise
     task.updated_at = now
-    _commit_change(task, precondition)
+    _commit_change(precondition)
     return task
 
 
@@ -344,7 +344,7 @@ def delete_task(
     history.record(
         task, actor, ChangeType.EDIT, {"deleted_at": None}, {"deleted_at": now.isoformat()}, now
     )
-    _commit_change(task, precondition)
+    _commit_change(precondition)
 
 
 def count_by_status(*, case_id: uuid.UUID | None = None) -> dict[str, int]:
