@@ -2,12 +2,13 @@
 import logging
 import os
 
-from flask import Flask, redirect
+from flask import Flask
 
 import api
 import auth
 import cli
 import db
+import portal
 from config import Config, EmbeddedConfig
 
 
@@ -22,11 +23,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     auth.init_app(app)
     api.init_app(app)
     cli.init_app(app)
-
-    @app.get("/")
-    def index():
-        """The API's documentation is the front page until the portal is mounted here."""
-        return redirect("/api/docs/")
+    portal.init_app(app)
 
     return app
 

@@ -1,10 +1,11 @@
 """The REST API: one route table of Flask-RESTful resources under /api."""
 from dataclasses import dataclass
 
-from flask import Blueprint, Flask, jsonify, request
+from flask import Blueprint, Flask, current_app, jsonify, request
 from flask_restful import Api
 from flask_swagger_ui import get_swaggerui_blueprint
 from sqlalchemy import text
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from api import auth, cases, notifications, tasks, users
 from api.base import BaseResource
@@ -71,20 +72,42 @@ def _guard_api_paths() -> None:
     rule = request.url_rule
     if request.path.startswith("/api/") or request.path == "/api":
         if rule is not None and not (request.endpoint or "").startswith(("api.", "swagger_ui")):
-            return envelope(404, "not_found", "no such API endpoint")
+            return _no_api_route()
     return None
 
 
+def _api_methods() -> list[str]:
+    """The methods an API route serves at this request's path (the portal's catch-all aside)."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    methods = []
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        try:
+            rule, _args = adapter.match(method=method, return_rule=True)
+        except HTTPException:
+            continue
+        if rule.endpoint.startswith("api."):
+            methods.append(method)
+    return methods
+
+
+def _no_api_route():
+    """405 if the API serves this path with other methods, else 404."""
+    methods = _api_methods()
+    if methods:
+        return to_response(MethodNotAllowed(valid_methods=methods))
+    return envelope(404, "not_found", "no such API endpoint")
+
+
 def _http_error(exc):
-    if request.path.startswith("/api"):
-        return to_response(exc)
-    return exc
+    if not request.path.startswith("/api"):
+        return exc
+    if isinstance(exc, MethodNotAllowed):
+        return _no_api_route()
+    return to_response(exc)
 
 
 def init_app(app: Flask) -> None:
     """Register the API, its docs, the health checks and JSON errors for /api."""
-    from werkzeug.exceptions import HTTPException
-
     app.register_blueprint(_api_blueprint())
     app.register_blueprint(
         get_swaggerui_blueprint("/api/docs", "/api/openapi.json", config={"app_name": "Workflow Manager API", "validatorUrl": None}),

@@ -1,0 +1,53 @@
+"""The portal: a Dash app on the same Flask server, behind the portal session."""
+from pathlib import Path
+
+import dash
+from flask import Flask, jsonify, redirect, request
+from urllib.parse import quote
+
+from portal import shell
+from portal.access import portal_user
+from portal.views import blueprint as auth_blueprint
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Paths served without a portal session: sign-in, the API (its own auth), health, static files.
+PUBLIC_PREFIXES = ("/login", "/logout", "/api", "/healthz", "/readyz", "/assets/", "/_dash-component-suites/", "/_favicon")
+#: Dash's own endpoints answer JSON; an anonymous call there is a 401, not a redirect.
+DASH_ENDPOINTS = ("/_dash-update-component", "/_dash-layout", "/_dash-dependencies", "/_reload-hash")
+
+
+def _require_session():
+    """Every portal page and every Dash callback needs a signed-in, active user."""
+    path = request.path
+    if path.startswith(PUBLIC_PREFIXES) or portal_user() is not None:
+        return None
+    if path.startswith(DASH_ENDPOINTS):
+        return jsonify({"error": {"code": "unauthorized", "message": "sign in first", "details": None}}), 401
+    target = request.full_path.rstrip("?") if request.query_string else path
+    return redirect(f"/login?next={quote(target)}")
+
+
+def init_app(server: Flask) -> dash.Dash:
+    """Mount the Dash app at / on `server`."""
+    server.register_blueprint(auth_blueprint)
+    server.before_request(_require_session)
+    app = dash.Dash(
+        __name__,
+        server=server,
+        use_pages=True,
+        pages_folder=str(Path(__file__).resolve().parent / "pages"),
+        assets_folder=str(ROOT / "assets"),
+        url_base_pathname="/",
+        title="Workflow Manager",
+        update_title=None,
+        serve_locally=True,
+        suppress_callback_exceptions=True,
+    )
+    app.layout = shell.layout
+    shell.register_callbacks(app)
+    # Dash takes the callbacks that page modules register globally on its first request; the
+    # tests build several apps in one process, so each app takes its own copy at once.
+    with server.app_context():
+        app._setup_server()
+    return app

@@ -1,0 +1,11 @@
+"""Component ids of the portal, in one place."""
+
+URL = "url"
+THEME_STORE = "theme-store"
+THEME_TOGGLE = "theme-toggle"
+BELL_COUNT = "bell-count"
+BELL_INTERVAL = "bell-interval"
+NAV_USER = "nav-user"
+
+HOME_COUNTS = "home-counts"
+HOME_TASKS = "home-tasks"

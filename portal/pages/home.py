@@ -1,0 +1,108 @@
+"""My work: the signed-in user's open tasks, soonest due first, and their latest notifications."""
+from datetime import datetime, timezone
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import html
+
+from db.models import TaskStatus
+from notifications import store
+from portal import ids
+from portal.access import portal_user
+from workflow import tasks
+
+dash.register_page(__name__, path="/", title="My work · Workflow Manager", name="My work")
+
+OPEN = (TaskStatus.NEW, TaskStatus.IN_PROGRESS, TaskStatus.ON_HOLD)
+PRIORITY_COLOURS = {"Critical": "danger", "High": "warning", "Medium": "info", "Low": "secondary"}
+ROWS = 25
+
+
+def _due_cell(due: datetime | None, now: datetime):
+    if due is None:
+        return html.Td("—", className="text-body-secondary")
+    text = due.strftime("%d %b %Y %H:%M")
+    return html.Td(text, className="text-danger fw-semibold" if due < now else None, title="Overdue" if due < now else None)
+
+
+def _task_rows(user, now):
+    rows = []
+    for status in OPEN:
+        page = tasks.list_tasks(
+            filters=tasks.TaskFilters(assigned_to=user.id, status=status), sort="due_date", limit=ROWS, cursor=None
+        )
+        rows += page.items
+    rows.sort(key=lambda t: (t.due_date is None, t.due_date or now))
+    return [
+        html.Tr(
+            [
+                html.Td(task.title),  # Dash renders text as text: user input never becomes markup
+                html.Td(dbc.Badge(task.priority.value, color=PRIORITY_COLOURS[task.priority.value])),
+                html.Td(task.status.value),
+                _due_cell(task.due_date, now),
+                html.Td(", ".join(task.tags), className="small text-body-secondary d-none d-md-table-cell"),
+            ]
+        )
+        for task in rows[:ROWS]
+    ]
+
+
+def _counts(user):
+    cards = []
+    for status in OPEN:
+        page = tasks.list_tasks(filters=tasks.TaskFilters(assigned_to=user.id, status=status), sort=None, limit=500, cursor=None)
+        count = f"{len(page.items)}{'+' if page.next_cursor else ''}"
+        cards.append(
+            dbc.Col(dbc.Card(dbc.CardBody([html.Div(status.value, className="text-body-secondary small"), html.Div(count, className="fs-3 fw-semibold")])), xs=4)
+        )
+    return cards
+
+
+def _notifications(user):
+    page = store.list_notifications(user=user, unread=None, limit=8, cursor=None)
+    if not page.items:
+        return [dbc.ListGroupItem("Nothing new.", className="text-body-secondary")]
+    return [
+        dbc.ListGroupItem(
+            [html.Div(n.content), html.Small(f"{n.type.value} · {n.created_at:%d %b %H:%M}", className="text-body-secondary")],
+            className="" if n.read else "fw-semibold",
+        )
+        for n in page.items
+    ]
+
+
+def layout(**_query):
+    """Built per request for the signed-in user."""
+    user = portal_user()
+    if user is None:
+        return html.Div()
+    now = datetime.now(timezone.utc)
+    return html.Div(
+        [
+            html.H1("My work", className="h3 mb-3"),
+            dbc.Row(_counts(user), className="g-3 mb-4", id=ids.HOME_COUNTS),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            html.H2("My open tasks", className="h5"),
+                            dbc.Table(
+                                [
+                                    html.Thead(
+                                        html.Tr(
+                                            [html.Th(h) for h in ("Title", "Priority", "Status", "Due")]
+                                            + [html.Th("Tags", className="d-none d-md-table-cell")]
+                                        )
+                                    ),
+                                    html.Tbody(_task_rows(user, now)),
+                                ],
+                                hover=True, responsive=True, size="sm", id=ids.HOME_TASKS,
+                            ),
+                        ],
+                        lg=8,
+                    ),
+                    dbc.Col([html.H2("Notifications", className="h5", id="notifications"), dbc.ListGroup(_notifications(user))], lg=4),
+                ]
+            ),
+        ]
+    )

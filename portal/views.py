@@ -1,0 +1,95 @@
+"""Sign in and sign out: plain Flask pages on the portal session (no Dash needed to log in)."""
+import hmac
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, redirect, render_template_string, request, session as flask_session
+
+import auth
+from workflow.errors import Throttled, Unauthorized
+
+blueprint = Blueprint("portal_auth", __name__)
+
+LOGIN_PAGE = """<!doctype html>
+<html lang="en" data-bs-theme="light">
+<head>
+  <meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>Sign in · Workflow Manager</title>
+  <link rel="stylesheet" href="/assets/00-bootstrap.min.css">
+  <link rel="stylesheet" href="/assets/app.css">
+</head>
+<body class="login-page">
+  <main class="login-card card shadow-sm">
+    <div class="card-body p-4">
+      <h1 class="h4 mb-1">Workflow Manager</h1>
+      <p class="text-body-secondary mb-4">Sign in to your queue</p>
+      {% if error %}<div class="alert alert-danger" role="alert" id="login-error">{{ error }}</div>{% endif %}
+      <form method="post" action="/login" novalidate>
+        <input type="hidden" name="csrf_token" value="{{ csrf }}">
+        <input type="hidden" name="next" value="{{ next }}">
+        <div class="mb-3">
+          <label class="form-label" for="username">Username</label>
+          <input class="form-control" id="username" name="username" autocomplete="username" value="{{ username }}" required autofocus>
+        </div>
+        <div class="mb-3">
+          <label class="form-label" for="password">Password</label>
+          <input class="form-control" id="password" name="password" type="password" autocomplete="current-password" required>
+        </div>
+        <button class="btn btn-primary w-100" type="submit">Sign in</button>
+      </form>
+    </div>
+  </main>
+</body>
+</html>"""
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: never an absolute or protocol-relative URL (open redirect)."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def _page(status: int = 200, error: str | None = None, username: str = ""):
+    next_url = safe_next(request.values.get("next"))
+    html = render_template_string(LOGIN_PAGE, csrf=auth.csrf_token(), next=next_url, error=error, username=username)
+    return html, status
+
+
+def _check_csrf() -> None:
+    sent = request.form.get("csrf_token", "")
+    if not sent or not hmac.compare_digest(sent, flask_session.get("csrf_token", "")):
+        abort(400, "the form expired; reload the page and try again")
+
+
+@blueprint.get("/login")
+def login_form():
+    """The sign-in form."""
+    return _page()
+
+
+@blueprint.post("/login")
+def login_submit():
+    """Check the credentials (throttled like the API), start the session, go where the user was going."""
+    _check_csrf()
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    try:
+        user = auth.authenticate(username=username, password=password)
+    except Throttled as exc:
+        return _page(429, f"Too many failed sign-ins. Try again in {exc.retry_after} seconds.", username)
+    except Unauthorized:
+        return _page(401, "Wrong username or password.", username)
+    flask_session.clear()  # a fresh session on sign-in: no fixation
+    auth.start_session(user)
+    return redirect(safe_next(request.form.get("next")))
+
+
+@blueprint.post("/logout")
+def logout():
+    """End the session."""
+    _check_csrf()
+    auth.end_session()
+    return redirect("/login")
