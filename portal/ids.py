@@ -9,3 +9,7 @@ NAV_USER = "nav-user"
 
 HOME_COUNTS = "home-counts"
 HOME_TASKS = "home-tasks"
+
+# Task board (portal/pages/board.py): add its ids below this line.
+
+# Task detail (portal/pages/task.py): add its ids below this line.

@@ -11,6 +11,7 @@ from portal.access import portal_user
 #: (label, path, icon, roles that see it; None: everyone)
 NAVIGATION = (
     ("My work", "/", "bi-inbox", None),
+    ("Board", "/board", "bi-kanban", None),
     ("API", "/api/docs/", "bi-braces", None),
 )
 BELL_POLL_MS = 15_000
