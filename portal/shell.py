@@ -12,6 +12,7 @@ from portal.access import portal_user
 NAVIGATION = (
     ("My work", "/", "bi-inbox", None),
     ("Board", "/board", "bi-kanban", None),
+    ("Tasks", "/tasks", "bi-table", None),
     ("API", "/api/docs/", "bi-braces", None),
 )
 BELL_POLL_MS = 15_000
