@@ -11,5 +11,37 @@ HOME_COUNTS = "home-counts"
 HOME_TASKS = "home-tasks"
 
 # Task board (portal/pages/board.py): add its ids below this line.
+BOARD = "board"
+BOARD_FILTERS = "board-filters"
+BOARD_SCOPE = "board-scope"
+BOARD_PRIORITY = "board-priority"
+BOARD_TAG = "board-tag"
+BOARD_Q = "board-q"
+BOARD_ALERT = "board-alert"
+#: Pattern-matching types: per column {"type": ..., "status": status}, per card {"type": ..., "id": task_id, ...}.
+BOARD_CARDS = "board-cards"
+BOARD_CURSOR = "board-cursor"
+BOARD_MORE = "board-more"
+BOARD_MOVE = "board-move"
 
 # Task detail (portal/pages/task.py): add its ids below this line.
+TASK_ID = "task-id"
+TASK_VERSION = "task-version"
+TASK_MESSAGE = "task-message"
+TASK_NOT_FOUND = "task-not-found"
+TASK_FIELDS = "task-fields"
+TASK_FORM = "task-form"
+#: Edit form inputs; each one's inline error is the element `<input id>-error`.
+TASK_TITLE_INPUT = "task-title-input"
+TASK_DESCRIPTION_INPUT = "task-description-input"
+TASK_PRIORITY_INPUT = "task-priority-input"
+TASK_DUE_INPUT = "task-due-input"
+TASK_ASSIGNEE_INPUT = "task-assignee-input"
+TASK_TAGS_INPUT = "task-tags-input"
+TASK_SAVE = "task-save"
+#: Pattern-matching type of the move buttons: {"type": TASK_MOVE, "status": "<target status>"}.
+TASK_MOVE = "task-move"
+TASK_HISTORY = "task-history"
+TASK_COMMENTS = "task-comments"
+TASK_COMMENT_INPUT = "task-comment-input"
+TASK_COMMENT_ADD = "task-comment-add"

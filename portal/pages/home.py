@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 
 from db.models import TaskStatus
 from notifications import store
@@ -36,7 +36,7 @@ def _task_rows(user, now):
     return [
         html.Tr(
             [
-                html.Td(task.title),  # Dash renders text as text: user input never becomes markup
+                html.Td(dcc.Link(task.title, href=f"/tasks/{task.id}")),  # Dash renders text as text: user input never becomes markup
                 html.Td(dbc.Badge(task.priority.value, color=PRIORITY_COLOURS[task.priority.value])),
                 html.Td(task.status.value),
                 _due_cell(task.due_date, now),

@@ -1,0 +1,518 @@
+"""Task detail: every field, the edit form, status moves, comments and the history timeline."""
+import re
+import uuid
+from datetime import datetime
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+from pydantic import ValidationError
+
+from api.schemas import CommentCreate, TaskUpdate
+from db.models import ChangeType, Priority, Role, Task, TaskStatus
+from db.types import utcnow
+from portal import ids
+from portal.access import portal_user
+from workflow import cases, comments, history, rules, tasks, users
+from workflow.errors import DomainError, NotFound, StaleVersion, ValidationFailed
+
+dash.register_page(__name__, path_template="/tasks/<task_id>", title="Task · Workflow Manager")
+
+STALE_MESSAGE = "This task was changed by someone else; reload to see the latest"
+PRIORITY_COLOURS = {"Critical": "danger", "High": "warning", "Medium": "info", "Low": "secondary"}
+STATUS_COLOURS = {"New": "primary", "In Progress": "info", "On Hold": "warning", "Completed": "success", "Cancelled": "secondary"}
+#: The edit form: task field -> input id (the order of the save callback's states).
+FORM_FIELDS = {
+    "title": ids.TASK_TITLE_INPUT,
+    "description": ids.TASK_DESCRIPTION_INPUT,
+    "priority": ids.TASK_PRIORITY_INPUT,
+    "due_date": ids.TASK_DUE_INPUT,
+    "assigned_to": ids.TASK_ASSIGNEE_INPUT,
+    "tags": ids.TASK_TAGS_INPUT,
+}
+FIELD_LABELS = {
+    "title": "Title", "description": "Description", "status": "Status", "priority": "Priority",
+    "due_date": "Due date", "assigned_to": "Assigned to", "case_id": "Case", "tags": "Tags",
+}
+DUE_FORMAT = "%Y-%m-%d %H:%M"
+#: `@username` not preceded by a word character (so e-mail addresses are not mentions).
+MENTION = re.compile(r"(?<![\w.@])@[A-Za-z0-9_.-]{2,63}[A-Za-z0-9_-]")
+PAGE_SIZE = 200
+PRE_WRAP = {"whiteSpace": "pre-wrap", "overflowWrap": "anywhere"}
+
+
+def _task_uuid(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _load(task_id) -> Task | None:
+    """The live task of a (possibly malformed) id from the browser, or None."""
+    task_uuid = _task_uuid(task_id)
+    if task_uuid is None:
+        return None
+    try:
+        return tasks.get_task(task_id=task_uuid)
+    except NotFound:
+        return None
+
+
+def _rendered_version(value) -> int:
+    """The version the page was rendered with; anything else never matches (refused as stale)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment:%d %b %Y %H:%M} UTC"
+
+
+def _name(user_id: uuid.UUID | str | None) -> str:
+    if user_id is None:
+        return "—"
+    try:
+        return users.get_user(user_id=uuid.UUID(str(user_id))).full_name
+    except (NotFound, ValueError):
+        return "Unknown user"
+
+
+def _case_label(case_id) -> str:
+    if case_id is None:
+        return "—"
+    try:
+        case = cases.get_case(case_id=uuid.UUID(str(case_id)))
+    except (NotFound, ValueError):
+        return str(case_id)
+    return f"{case.reference} · {case.title}"
+
+
+def _all(list_page, **filters) -> list:
+    """Every item of a keyset-paginated service list."""
+    items, cursor = [], None
+    while True:
+        page = list_page(**filters, limit=PAGE_SIZE, cursor=cursor)
+        items += page.items
+        cursor = page.next_cursor
+        if cursor is None:
+            return items
+
+
+def _with_mentions(text: str) -> list:
+    """Text with each `@username` in a highlighted span; everything stays text."""
+    parts, start = [], 0
+    for match in MENTION.finditer(text):
+        parts += [text[start:match.start()], html.Span(match.group(), className="mention text-primary fw-semibold")]
+        start = match.end()
+    parts.append(text[start:])
+    return [part for part in parts if part != ""]
+
+
+# --- read-only sections (re-rendered after every change) ---------------------------------
+
+
+def _detail_row(label: str, value) -> list:
+    return [html.Dt(label, className="col-4 col-lg-3 text-body-secondary fw-normal"), html.Dd(value, className="col-8 col-lg-9 mb-1")]
+
+
+def _due(task: Task):
+    if task.due_date is None:
+        return "—"
+    if task.due_date < utcnow() and task.status in rules.OPEN_STATUSES:
+        return html.Span([_when(task.due_date), dbc.Badge("Overdue", color="danger", className="ms-2")], className="text-danger fw-semibold")
+    return _when(task.due_date)
+
+
+def _fields(user, task: Task) -> list:
+    """Title, status, the moves this user may make, and every field of the task."""
+    moves = [
+        dbc.Button(f"Move to {target.value}", id={"type": ids.TASK_MOVE, "status": target.value},
+                   color="primary" if n == 0 else "outline-primary", size="sm", className="me-2 mb-2")
+        for n, target in enumerate(rules.allowed_targets(user, task))
+    ]
+    details = (
+        _detail_row("Status", task.status.value)
+        + _detail_row("Priority", task.priority.value)
+        + _detail_row("Due", _due(task))
+        + _detail_row("Assignee", _name(task.assigned_to))
+        + _detail_row("Created by", _name(task.created_by))
+        + _detail_row("Case", _case_label(task.case_id))
+        + _detail_row("Tags", [dbc.Badge(tag, color="light", text_color="dark", className="me-1 border") for tag in task.tags] or "—")
+        + _detail_row("Created", _when(task.created_at))
+        + _detail_row("Updated", _when(task.updated_at))
+        + _detail_row("Version", str(task.version))
+    )
+    return [
+        html.H1(task.title, className="h3 text-break mb-2"),
+        html.Div(
+            [dbc.Badge(task.status.value, color=STATUS_COLOURS[task.status.value], className="me-2"),
+             dbc.Badge(task.priority.value, color=PRIORITY_COLOURS[task.priority.value])],
+            className="mb-3",
+        ),
+        html.Div(moves, className="mb-2", **{"aria-label": "Move the task"}) if moves else None,
+        dbc.Card(
+            dbc.CardBody(
+                [
+                    html.Dl(details, className="row mb-2"),
+                    html.H2("Description", className="h6"),
+                    html.Div(task.description or "No description.", style=PRE_WRAP,
+                             className=None if task.description else "text-body-secondary"),
+                ]
+            ),
+            className="mb-3",
+        ),
+    ]
+
+
+def _shown(field: str, value) -> str:
+    """A history value in words."""
+    if value is None or value == []:
+        return "—"
+    if field == "assigned_to":
+        return _name(value)
+    if field == "case_id":
+        return _case_label(value)
+    if field == "due_date":
+        return _when(datetime.fromisoformat(value))
+    if field == "tags":
+        return ", ".join(value)
+    if field in ("title", "description"):
+        text = value if len(value) <= 80 else value[:79] + "…"
+        return f"'{text}'"
+    return str(value)
+
+
+def _changes_in_words(entry) -> list[str]:
+    if entry.change_type == ChangeType.CREATION:
+        return ["Created"]
+    old, new = entry.old_value or {}, entry.new_value or {}
+    if "deleted_at" in new:
+        return ["Deleted"]
+    return [f"{FIELD_LABELS.get(field, field)}: {_shown(field, old.get(field))} → {_shown(field, value)}" for field, value in new.items()]
+
+
+def _history(task: Task) -> list:
+    """The timeline, oldest first: who, when, what changed."""
+    return [
+        html.Li(
+            [
+                html.Div([html.Strong(_name(entry.changed_by)), html.Small(f" · {_when(entry.changed_at)}", className="text-body-secondary")]),
+                *[html.Div(line, className="text-break") for line in _changes_in_words(entry)],
+            ],
+            className="border-start border-3 ps-3 pb-3",
+        )
+        for entry in _all(history.list_history, task_id=task.id)
+    ]
+
+
+def _comments(task: Task) -> list:
+    """Comments, oldest first; bodies are text with their line breaks and highlighted mentions."""
+    items = _all(comments.list_comments, task_id=task.id)
+    if not items:
+        return [dbc.ListGroupItem("No comments yet.", className="text-body-secondary")]
+    return [
+        dbc.ListGroupItem(
+            [
+                html.Div([html.Strong(_name(comment.author_id)), html.Small(f" · {_when(comment.created_at)}", className="text-body-secondary")]),
+                html.Div(_with_mentions(comment.body), style=PRE_WRAP, className="comment-body"),
+            ]
+        )
+        for comment in items
+    ]
+
+
+# --- forms (rendered once per page load, only for those allowed) -------------------------
+
+
+def _form_values(task: Task) -> dict[str, str]:
+    """The task as the edit form shows it."""
+    return {
+        "title": task.title,
+        "description": task.description,
+        "priority": task.priority.value,
+        "due_date": task.due_date.strftime(DUE_FORMAT) if task.due_date else "",
+        "assigned_to": str(task.assigned_to) if task.assigned_to else "",
+        "tags": ", ".join(task.tags),
+    }
+
+
+def _assignee_options(task: Task) -> list[dict]:
+    people = [u for u in _all(users.list_users, role=None, department=None, is_active=True, q=None) if u.role != Role.VIEWER]
+    options = [{"label": "Unassigned", "value": ""}] + [{"label": u.full_name, "value": str(u.id)} for u in people]
+    if task.assigned_to is not None and task.assigned_to not in {u.id for u in people}:
+        options.append({"label": _name(task.assigned_to), "value": str(task.assigned_to)})
+    return options
+
+
+def _field(label: str, input_id: str, control, hint: str | None = None) -> html.Div:
+    return html.Div(
+        [
+            dbc.Label(label, html_for=input_id),
+            control,
+            dbc.FormFeedback(id=f"{input_id}-error", type="invalid"),
+            dbc.FormText(hint) if hint else None,
+        ],
+        className="mb-3",
+    )
+
+
+def _edit_form(task: Task) -> dbc.Card:
+    values = _form_values(task)
+    return dbc.Card(
+        [
+            dbc.CardHeader(html.H2("Edit task", className="h6 mb-0")),
+            dbc.CardBody(
+                [
+                    _field("Title", ids.TASK_TITLE_INPUT, dbc.Input(id=ids.TASK_TITLE_INPUT, value=values["title"])),
+                    _field("Description", ids.TASK_DESCRIPTION_INPUT,
+                           dbc.Textarea(id=ids.TASK_DESCRIPTION_INPUT, value=values["description"], rows=4)),
+                    dbc.Row(
+                        [
+                            dbc.Col(_field("Priority", ids.TASK_PRIORITY_INPUT, dbc.Select(
+                                id=ids.TASK_PRIORITY_INPUT, value=values["priority"], options=[p.value for p in Priority])), md=6),
+                            dbc.Col(_field("Due (UTC)", ids.TASK_DUE_INPUT, dbc.Input(
+                                id=ids.TASK_DUE_INPUT, value=values["due_date"], placeholder="YYYY-MM-DD HH:MM"),
+                                "Leave empty for no due date."), md=6),
+                        ]
+                    ),
+                    _field("Assignee", ids.TASK_ASSIGNEE_INPUT,
+                           dbc.Select(id=ids.TASK_ASSIGNEE_INPUT, value=values["assigned_to"], options=_assignee_options(task))),
+                    _field("Tags", ids.TASK_TAGS_INPUT, dbc.Input(id=ids.TASK_TAGS_INPUT, value=values["tags"]),
+                           "Separate tags with commas."),
+                    dbc.Button("Save changes", id=ids.TASK_SAVE, color="primary"),
+                ],
+                id=ids.TASK_FORM,
+            ),
+        ],
+        className="mb-3",
+    )
+
+
+def _comment_form() -> html.Div:
+    return html.Div(
+        [
+            _field("Add a comment", ids.TASK_COMMENT_INPUT, dbc.Textarea(id=ids.TASK_COMMENT_INPUT, rows=3),
+                   "Mention someone with @username."),
+            dbc.Button("Add comment", id=ids.TASK_COMMENT_ADD, color="primary"),
+        ],
+        className="mt-3",
+    )
+
+
+def _not_found() -> html.Div:
+    return html.Div(
+        [
+            html.H1("Task not found", className="h3"),
+            html.P("It may have been deleted, or the link is wrong.", className="text-body-secondary"),
+            dcc.Link("Back to My work", href="/"),
+        ],
+        id=ids.TASK_NOT_FOUND,
+    )
+
+
+def layout(task_id=None, **_query):
+    """Built per request for the signed-in user; what they may change decides what they see."""
+    user = portal_user()
+    if user is None:
+        return html.Div()
+    task = _load(task_id)
+    if task is None:
+        return _not_found()
+    return html.Div(
+        [
+            dcc.Store(id=ids.TASK_ID, data=str(task.id)),
+            dcc.Store(id=ids.TASK_VERSION, data=task.version),
+            html.Div(id=ids.TASK_MESSAGE, className="task-message position-fixed bottom-0 end-0 p-3", style={"zIndex": 1080}),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            html.Div(_fields(user, task), id=ids.TASK_FIELDS),
+                            _edit_form(task) if rules.can_edit_task(user, task) else None,
+                            dbc.Card(
+                                [
+                                    dbc.CardHeader(html.H2("Comments", className="h6 mb-0")),
+                                    dbc.CardBody(
+                                        [
+                                            dbc.ListGroup(_comments(task), id=ids.TASK_COMMENTS, flush=True),
+                                            _comment_form() if rules.can_comment(user) else None,
+                                        ]
+                                    ),
+                                ],
+                                className="mb-3",
+                            ),
+                        ],
+                        lg=8,
+                    ),
+                    dbc.Col(
+                        dbc.Card(
+                            [
+                                dbc.CardHeader(html.H2("History", className="h6 mb-0")),
+                                dbc.CardBody(html.Ol(_history(task), id=ids.TASK_HISTORY, className="list-unstyled mb-0")),
+                            ]
+                        ),
+                        lg=4,
+                    ),
+                ],
+                className="g-3",
+            ),
+        ]
+    )
+
+
+# --- callbacks: parse, call workflow/, render --------------------------------------------
+
+
+def _section_outputs() -> list[Output]:
+    return [
+        Output(ids.TASK_VERSION, "data", allow_duplicate=True),
+        Output(ids.TASK_FIELDS, "children", allow_duplicate=True),
+        Output(ids.TASK_HISTORY, "children", allow_duplicate=True),
+        Output(ids.TASK_COMMENTS, "children", allow_duplicate=True),
+        Output(ids.TASK_MESSAGE, "children", allow_duplicate=True),
+    ]
+
+
+def _message(text: str, ok: bool) -> dbc.Alert:
+    return dbc.Alert(text, color="success" if ok else "danger", dismissable=True, duration=4000 if ok else None, className="shadow mb-0")
+
+
+def _refreshed(user, task: Task, text: str) -> tuple:
+    return task.version, _fields(user, task), _history(task), _comments(task), _message(text, ok=True)
+
+
+def _refused(text: str) -> tuple:
+    return no_update, no_update, no_update, no_update, _message(text, ok=False)
+
+
+def _refusal(error: DomainError) -> str:
+    return STALE_MESSAGE if isinstance(error, StaleVersion) else error.message
+
+
+def _split_tags(text: str | None) -> list[str]:
+    return [tag.strip() for tag in (text or "").split(",") if tag.strip()]
+
+
+def _error_text(error: dict) -> str:
+    """A pydantic error in the words of the form."""
+    limit = error.get("ctx", {})
+    kind = error["type"]
+    if kind == "string_too_short":
+        text = "Required." if limit.get("min_length") == 1 else f"At least {limit['min_length']} characters."
+    elif kind == "string_too_long":
+        text = f"At most {limit['max_length']} characters."
+    elif kind == "too_long":
+        text = f"At most {limit['max_length']} tags."
+    elif kind == "string_pattern_mismatch":
+        text = "Required." if not str(error.get("input", "")).strip() else "Contains characters that are not allowed."
+    elif kind.startswith(("datetime", "date")):
+        text = "Enter a date and time as YYYY-MM-DD HH:MM."
+    elif kind.startswith("uuid"):
+        text = "Choose someone from the list."
+    elif kind == "enum":
+        text = "Choose one of the options."
+    else:
+        text = error["msg"]
+    location = error["loc"]
+    return f"Tag {location[1] + 1}: {text}" if len(location) > 1 and isinstance(location[1], int) else text
+
+
+def _field_errors(exc: ValidationError) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        errors.setdefault(str(error["loc"][0]), _error_text(error))
+    return errors
+
+
+def _form_feedback(errors: dict[str, str]) -> tuple:
+    """(invalid flag per input..., message per input...) in FORM_FIELDS order."""
+    return tuple(field in errors for field in FORM_FIELDS) + tuple(errors.get(field) for field in FORM_FIELDS)
+
+
+@dash.callback(
+    *_section_outputs(),
+    *[Output(input_id, "invalid") for input_id in FORM_FIELDS.values()],
+    *[Output(f"{input_id}-error", "children") for input_id in FORM_FIELDS.values()],
+    Input(ids.TASK_SAVE, "n_clicks"),
+    State(ids.TASK_ID, "data"),
+    State(ids.TASK_VERSION, "data"),
+    *[State(input_id, "value") for input_id in FORM_FIELDS.values()],
+    prevent_initial_call=True,
+)
+def save(_clicks, task_id, version, *values):
+    """Validate the form with the API's TaskUpdate, then save only what the user changed."""
+    user = portal_user()
+    task = _load(task_id)
+    if user is None or task is None:
+        return _refused("Task not found") + _form_feedback({})
+    form = {field: value or "" for field, value in zip(FORM_FIELDS, values)}
+    try:
+        update = TaskUpdate.model_validate(
+            {**form, "due_date": form["due_date"] or None, "assigned_to": form["assigned_to"] or None, "tags": _split_tags(form["tags"])}
+        )
+    except ValidationError as exc:
+        return _refused("Please correct the highlighted fields.") + _form_feedback(_field_errors(exc))
+    # Only fields edited in the form: an untouched due date is not re-saved rounded to the minute.
+    shown = _form_values(task)
+    changes = {field: getattr(update, field) for field in FORM_FIELDS if form[field] != shown[field]}
+    try:
+        task = tasks.update_task(actor=user, task_id=task.id, changes=changes, expected_version=_rendered_version(version))
+    except ValidationFailed as error:
+        fields = {item["field"]: item["message"] for item in error.details or [] if item.get("field") in FORM_FIELDS}
+        return _refused(error.message) + _form_feedback(fields)
+    except DomainError as error:
+        return _refused(_refusal(error)) + _form_feedback({})
+    return _refreshed(user, task, "Saved." if changes else "No changes to save.") + _form_feedback({})
+
+
+@dash.callback(
+    *_section_outputs(),
+    Input({"type": ids.TASK_MOVE, "status": ALL}, "n_clicks"),
+    State(ids.TASK_ID, "data"),
+    State(ids.TASK_VERSION, "data"),
+    prevent_initial_call=True,
+)
+def move(_clicks, task_id, version):
+    """Move the task to the clicked status; refusals are shown."""
+    if not ctx.triggered_id or not ctx.triggered[0]["value"]:
+        return (no_update,) * 5  # buttons re-rendered after a change, not clicked
+    user = portal_user()
+    task_uuid = _task_uuid(task_id)
+    if user is None or task_uuid is None:
+        return _refused("Task not found")
+    try:
+        target = TaskStatus(ctx.triggered_id["status"])
+        task = tasks.change_status(actor=user, task_id=task_uuid, status=target, expected_version=_rendered_version(version))
+    except ValueError:
+        return _refused("Unknown status")
+    except DomainError as error:
+        return _refused(_refusal(error))
+    return _refreshed(user, task, f"Moved to {target.value}.")
+
+
+@dash.callback(
+    *_section_outputs(),
+    Output(ids.TASK_COMMENT_INPUT, "value"),
+    Output(ids.TASK_COMMENT_INPUT, "invalid"),
+    Output(f"{ids.TASK_COMMENT_INPUT}-error", "children"),
+    Input(ids.TASK_COMMENT_ADD, "n_clicks"),
+    State(ids.TASK_ID, "data"),
+    State(ids.TASK_COMMENT_INPUT, "value"),
+    prevent_initial_call=True,
+)
+def add_comment(_clicks, task_id, body):
+    """Post a comment as the signed-in user."""
+    user = portal_user()
+    task_uuid = _task_uuid(task_id)
+    if user is None or task_uuid is None:
+        return _refused("Task not found") + (no_update, False, None)
+    try:
+        comment = CommentCreate(body=body or "")
+    except ValidationError as exc:
+        return _refused("Please correct the comment.") + (no_update, True, _field_errors(exc)["body"])
+    try:
+        comments.add_comment(actor=user, task_id=task_uuid, body=comment.body)
+        task = tasks.get_task(task_id=task_uuid)
+    except DomainError as error:
+        return _refused(_refusal(error)) + (no_update, False, None)
+    return _refreshed(user, task, "Comment added.") + ("", False, None)
