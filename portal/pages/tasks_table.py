@@ -24,6 +24,7 @@ RESULT = "tasks-edit-result"
 REFRESH = "tasks-grid-refresh"
 REFRESHED = "tasks-grid-refreshed"
 FILTERS_APPLIED = "tasks-filters-applied"
+OPEN_TASK = "tasks-open-task"
 ANY = "any"
 BLOCK = 100
 #: Grid columns the server can sort on, and the sort key each maps to.
@@ -35,7 +36,7 @@ DUE_PARSER = TypeAdapter(UtcDatetime)
 def _columns() -> list[dict]:
     editable = {"function": "params.data.can_edit"}
     return [
-        {"field": "title", "headerName": "Title", "flex": 3, "minWidth": 220},
+        {"field": "title", "headerName": "Title", "flex": 3, "minWidth": 220, "cellClass": "link-primary", "tooltipField": "title"},
         {"field": "status", "headerName": "Status", "width": 130},
         {
             "field": "priority", "headerName": "Priority", "width": 120, "editable": editable,
@@ -72,6 +73,7 @@ def layout(**_query):
             dcc.Store(id=REFRESH),
             html.Div(id=REFRESHED, hidden=True),
             html.Div(id=FILTERS_APPLIED, hidden=True),
+            dcc.Location(id=OPEN_TASK, refresh="callback-nav"),
             dag.AgGrid(
                 id=GRID,
                 columnDefs=_columns(),
@@ -224,3 +226,14 @@ clientside_callback(
     Input(REFRESH, "data"),
     prevent_initial_call=True,
 )
+
+
+@callback(Output(OPEN_TASK, "href"), Input(GRID, "cellClicked"), prevent_initial_call=True)
+def open_task(clicked):
+    """A click on a title opens that task."""
+    if not clicked or clicked.get("colId") != "title" or not clicked.get("rowId"):
+        return no_update
+    try:
+        return f"/tasks/{uuid.UUID(str(clicked['rowId']))}"
+    except ValueError:
+        return no_update

@@ -102,3 +102,12 @@ def test_sorting_is_done_by_the_server(page, live_server, portal_user):
     page.wait_for_function(
         "document.querySelector(\".ag-row[row-index='0'] [col-id=priority]\").innerText === 'Critical'"
     )
+
+
+def test_clicking_a_title_opens_the_task(page, live_server, portal_user):
+    agent = portal_user(Role.AGENT)
+    with live_server.app.app_context():
+        task = tasks.create_task(actor=agent, title="Open me from the table", assigned_to=agent.id)
+    _open_table_as(page, live_server, agent)
+    _row(page, "Open me from the table").locator("[col-id=title]").click()
+    page.wait_for_url(f"{live_server.url}/tasks/{task.id}")
