@@ -349,8 +349,11 @@ def delete_task(
 
 def count_by_status(*, case_id: uuid.UUID | None = None) -> dict[str, int]:
     """Live task counts per status (every status present, zeros included)."""
-    statement = select(Task.status, func.count()).where(Task.deleted_at.is_(None))
-    if case_id is not None:
-        statement = statement.where(Task.case_id == case_id)
-    counts = dict(session.execute(statement.group_by(Task.status)).all())
+    return status_counts(filters=TaskFilters(case_id=case_id))
+
+
+def status_counts(*, filters: TaskFilters) -> dict[str, int]:
+    """Live task counts per status for `filters`, one GROUP BY (every status present, zeros included)."""
+    statement = filtered_statement(filters).with_only_columns(Task.status, func.count()).group_by(Task.status)
+    counts = dict(session.execute(statement).all())
     return {status.value: counts.get(status, 0) for status in TaskStatus}

@@ -69,6 +69,13 @@ def get_user(*, user_id: uuid.UUID) -> User:
     return user
 
 
+def full_names(*, user_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Full names of these users by id, in one query."""
+    if not user_ids:
+        return {}
+    return dict(session.execute(select(User.id, User.full_name).where(User.id.in_(user_ids))).all())
+
+
 def update_user(*, actor: User, user_id: uuid.UUID, changes: dict) -> User:
     """Admins change anything; a user changes their own name, email, phone and password."""
     user = get_user(user_id=user_id)
