@@ -10,7 +10,7 @@ NAV_USER = "nav-user"
 HOME_COUNTS = "home-counts"
 HOME_TASKS = "home-tasks"
 
-# Task board (portal/pages/board.py): add its ids below this line.
+# Task board (portal/pages/board.py)
 BOARD = "board"
 BOARD_FILTERS = "board-filters"
 BOARD_SCOPE = "board-scope"
@@ -24,7 +24,7 @@ BOARD_CURSOR = "board-cursor"
 BOARD_MORE = "board-more"
 BOARD_MOVE = "board-move"
 
-# Task detail (portal/pages/task.py): add its ids below this line.
+# Task detail (portal/pages/task.py)
 TASK_ID = "task-id"
 TASK_VERSION = "task-version"
 TASK_MESSAGE = "task-message"
@@ -45,3 +45,14 @@ TASK_HISTORY = "task-history"
 TASK_COMMENTS = "task-comments"
 TASK_COMMENT_INPUT = "task-comment-input"
 TASK_COMMENT_ADD = "task-comment-add"
+
+# Task table (portal/pages/tasks_table.py)
+TASKS_GRID = "tasks-grid"
+TASKS_CURSORS = "tasks-grid-cursors"
+#: Pattern-matching type of the filter controls: {"type": TASKS_FILTERS, "name": "<filter>"}.
+TASKS_FILTERS = "tasks-filters"
+TASKS_FILTERS_APPLIED = "tasks-filters-applied"
+TASKS_EDIT_RESULT = "tasks-edit-result"
+TASKS_REFRESH = "tasks-grid-refresh"
+TASKS_REFRESHED = "tasks-grid-refreshed"
+TASKS_OPEN_TASK = "tasks-open-task"

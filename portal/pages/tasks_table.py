@@ -11,20 +11,21 @@ from pydantic import TypeAdapter, ValidationError
 
 from api.schemas import UtcDatetime
 from db.models import Priority, TaskStatus
+from portal import ids
 from portal.access import portal_user
 from workflow import rules, tasks, users
 from workflow.errors import DomainError
 
 dash.register_page(__name__, path="/tasks", title="Tasks · Workflow Manager", name="Tasks")
 
-GRID = "tasks-grid"
-CURSORS = "tasks-grid-cursors"
-FILTERS = "tasks-filters"
-RESULT = "tasks-edit-result"
-REFRESH = "tasks-grid-refresh"
-REFRESHED = "tasks-grid-refreshed"
-FILTERS_APPLIED = "tasks-filters-applied"
-OPEN_TASK = "tasks-open-task"
+GRID = ids.TASKS_GRID
+CURSORS = ids.TASKS_CURSORS
+FILTERS = ids.TASKS_FILTERS
+RESULT = ids.TASKS_EDIT_RESULT
+REFRESH = ids.TASKS_REFRESH
+REFRESHED = ids.TASKS_REFRESHED
+FILTERS_APPLIED = ids.TASKS_FILTERS_APPLIED
+OPEN_TASK = ids.TASKS_OPEN_TASK
 ANY = "any"
 BLOCK = 100
 #: Grid columns the server can sort on, and the sort key each maps to.
@@ -98,13 +99,13 @@ clientside_callback(
         const names = dash_clientside.callback_context.inputs_list[0].map(item => item.id.name);
         const context = {};
         names.forEach((name, i) => { context[name] = values[i] || ""; });
-        dash_ag_grid.getApiAsync('tasks-grid').then(api => {
+        dash_ag_grid.getApiAsync('GRID').then(api => {
             api.setGridOption('context', context);
             api.purgeInfiniteCache();
         });
         return window.dash_clientside.no_update;
     }
-    """,
+    """.replace("GRID", GRID),
     Output(FILTERS_APPLIED, "children"),
     Input({"type": FILTERS, "name": ALL}, "value"),
     prevent_initial_call=True,
@@ -218,10 +219,10 @@ def save_edit(changes):
 clientside_callback(
     """
     function(stamp) {
-        if (stamp) { dash_ag_grid.getApiAsync('tasks-grid').then(api => api.refreshInfiniteCache()); }
+        if (stamp) { dash_ag_grid.getApiAsync('GRID').then(api => api.refreshInfiniteCache()); }
         return window.dash_clientside.no_update;
     }
-    """,
+    """.replace("GRID", GRID),
     Output(REFRESHED, "children"),
     Input(REFRESH, "data"),
     prevent_initial_call=True,
