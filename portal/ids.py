@@ -56,3 +56,7 @@ TASKS_EDIT_RESULT = "tasks-edit-result"
 TASKS_REFRESH = "tasks-grid-refresh"
 TASKS_REFRESHED = "tasks-grid-refreshed"
 TASKS_OPEN_TASK = "tasks-open-task"
+
+# New task, notifications and preferences (portal/pages/new_task.py, notifications.py, preferences.py): add ids below.
+
+# Cases (portal/pages/cases.py, portal/pages/case.py): add ids below.

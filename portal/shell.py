@@ -4,6 +4,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
 
 import auth
+from db.models import Role
 from notifications import store
 from portal import ids
 from portal.access import portal_user
@@ -13,6 +14,8 @@ NAVIGATION = (
     ("My work", "/", "bi-inbox", None),
     ("Board", "/board", "bi-kanban", None),
     ("Tasks", "/tasks", "bi-table", None),
+    ("Cases", "/cases", "bi-folder2-open", None),
+    ("New task", "/new-task", "bi-plus-circle", (Role.ADMIN, Role.MANAGER, Role.AGENT)),
     ("API", "/api/docs/", "bi-braces", None),
 )
 BELL_POLL_MS = 15_000
@@ -39,7 +42,7 @@ def _navbar(user) -> dbc.Navbar:
                             [
                                 html.A(
                                     [html.I(className="bi bi-bell"), dbc.Badge("", id=ids.BELL_COUNT, color="danger", pill=True, className="ms-1")],
-                                    href="/#notifications",
+                                    href="/notifications",
                                     className="nav-link text-light position-relative me-3",
                                     title="Unread notifications",
                                     **{"aria-label": "Unread notifications"},
