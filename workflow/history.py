@@ -75,3 +75,18 @@ def list_history(*, task_id: uuid.UUID, limit: int, cursor: str | None) -> Page:
         limit=limit,
         cursor=cursor,
     )
+
+
+def list_case_history(*, case_id: uuid.UUID, limit: int, cursor: str | None) -> Page:
+    """The combined history of a case's tasks, newest first (keyset on changed_at, id)."""
+    statement = select(TaskHistory).join(Task, Task.id == TaskHistory.task_id).where(Task.case_id == case_id)
+    return paginate(
+        session(),
+        statement,
+        id_column=TaskHistory.id,
+        key=datetime_key(TaskHistory.changed_at),
+        sort="-changed_at",
+        descending=True,
+        limit=limit,
+        cursor=cursor,
+    )

@@ -1,7 +1,6 @@
 """Task detail: every field, the edit form, status moves, comments and the history timeline."""
 import re
 import uuid
-from datetime import datetime
 
 import dash
 import dash_bootstrap_components as dbc
@@ -9,10 +8,13 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from pydantic import ValidationError
 
 from api.schemas import CommentCreate, TaskUpdate
-from db.models import ChangeType, Priority, Role, Task, TaskStatus
+from db.models import Priority, Role, Task, TaskStatus
 from db.types import utcnow
 from portal import ids
 from portal.access import portal_user
+from portal.history_text import changes_in_words as _changes_in_words
+from portal.history_text import name as _name
+from portal.history_text import when as _when
 from workflow import cases, comments, history, rules, tasks, users
 from workflow.errors import DomainError, NotFound, StaleVersion, ValidationFailed
 
@@ -29,10 +31,6 @@ FORM_FIELDS = {
     "due_date": ids.TASK_DUE_INPUT,
     "assigned_to": ids.TASK_ASSIGNEE_INPUT,
     "tags": ids.TASK_TAGS_INPUT,
-}
-FIELD_LABELS = {
-    "title": "Title", "description": "Description", "status": "Status", "priority": "Priority",
-    "due_date": "Due date", "assigned_to": "Assigned to", "case_id": "Case", "tags": "Tags",
 }
 DUE_FORMAT = "%Y-%m-%d %H:%M"
 #: `@username` not preceded by a word character (so e-mail addresses are not mentions).
@@ -64,27 +62,15 @@ def _rendered_version(value) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-def _when(moment: datetime) -> str:
-    return f"{moment:%d %b %Y %H:%M} UTC"
-
-
-def _name(user_id: uuid.UUID | str | None) -> str:
-    if user_id is None:
-        return "—"
-    try:
-        return users.get_user(user_id=uuid.UUID(str(user_id))).full_name
-    except (NotFound, ValueError):
-        return "Unknown user"
-
-
-def _case_label(case_id) -> str:
+def _case_link(case_id):
+    """The task's case: its reference linking to the case page, then its title."""
     if case_id is None:
         return "—"
     try:
-        case = cases.get_case(case_id=uuid.UUID(str(case_id)))
-    except (NotFound, ValueError):
+        case = cases.get_case(case_id=case_id)
+    except NotFound:
         return str(case_id)
-    return f"{case.reference} · {case.title}"
+    return [dcc.Link(case.reference, href=f"/cases/{case.id}"), f" · {case.title}"]
 
 
 def _all(list_page, **filters) -> list:
@@ -136,7 +122,7 @@ def _fields(user, task: Task) -> list:
         + _detail_row("Due", _due(task))
         + _detail_row("Assignee", _name(task.assigned_to))
         + _detail_row("Created by", _name(task.created_by))
-        + _detail_row("Case", _case_label(task.case_id))
+        + _detail_row("Case", _case_link(task.case_id))
         + _detail_row("Tags", [dbc.Badge(tag, color="light", text_color="dark", className="me-1 border") for tag in task.tags] or "—")
         + _detail_row("Created", _when(task.created_at))
         + _detail_row("Updated", _when(task.updated_at))
@@ -162,33 +148,6 @@ def _fields(user, task: Task) -> list:
             className="mb-3",
         ),
     ]
-
-
-def _shown(field: str, value) -> str:
-    """A history value in words."""
-    if value is None or value == []:
-        return "—"
-    if field == "assigned_to":
-        return _name(value)
-    if field == "case_id":
-        return _case_label(value)
-    if field == "due_date":
-        return _when(datetime.fromisoformat(value))
-    if field == "tags":
-        return ", ".join(value)
-    if field in ("title", "description"):
-        text = value if len(value) <= 80 else value[:79] + "…"
-        return f"'{text}'"
-    return str(value)
-
-
-def _changes_in_words(entry) -> list[str]:
-    if entry.change_type == ChangeType.CREATION:
-        return ["Created"]
-    old, new = entry.old_value or {}, entry.new_value or {}
-    if "deleted_at" in new:
-        return ["Deleted"]
-    return [f"{FIELD_LABELS.get(field, field)}: {_shown(field, old.get(field))} → {_shown(field, value)}" for field, value in new.items()]
 
 
 def _history(task: Task) -> list:

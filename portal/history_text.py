@@ -1,0 +1,66 @@
+"""History entries in words, shared by the task and case pages."""
+import uuid
+from datetime import datetime
+
+from db.models import ChangeType
+from workflow import cases, users
+from workflow.errors import NotFound
+
+FIELD_LABELS = {
+    "title": "Title", "description": "Description", "status": "Status", "priority": "Priority",
+    "due_date": "Due date", "assigned_to": "Assigned to", "case_id": "Case", "tags": "Tags",
+}
+
+
+def when(moment: datetime) -> str:
+    """A moment as the portal shows it."""
+    return f"{moment:%d %b %Y %H:%M} UTC"
+
+
+def name(user_id: uuid.UUID | str | None) -> str:
+    """A user's full name, "—" for nobody."""
+    if user_id is None:
+        return "—"
+    try:
+        return users.get_user(user_id=uuid.UUID(str(user_id))).full_name
+    except (NotFound, ValueError):
+        return "Unknown user"
+
+
+def case_label(case_id) -> str:
+    """"<reference> · <title>" of a case, "—" for none."""
+    if case_id is None:
+        return "—"
+    try:
+        case = cases.get_case(case_id=uuid.UUID(str(case_id)))
+    except (NotFound, ValueError):
+        return str(case_id)
+    return f"{case.reference} · {case.title}"
+
+
+def shown(field: str, value) -> str:
+    """A history value in words."""
+    if value is None or value == []:
+        return "—"
+    if field == "assigned_to":
+        return name(value)
+    if field == "case_id":
+        return case_label(value)
+    if field == "due_date":
+        return when(datetime.fromisoformat(value))
+    if field == "tags":
+        return ", ".join(value)
+    if field in ("title", "description"):
+        text = value if len(value) <= 80 else value[:79] + "…"
+        return f"'{text}'"
+    return str(value)
+
+
+def changes_in_words(entry) -> list[str]:
+    """One line per change of a history entry."""
+    if entry.change_type == ChangeType.CREATION:
+        return ["Created"]
+    old, new = entry.old_value or {}, entry.new_value or {}
+    if "deleted_at" in new:
+        return ["Deleted"]
+    return [f"{FIELD_LABELS.get(field, field)}: {shown(field, old.get(field))} → {shown(field, value)}" for field, value in new.items()]

@@ -1,0 +1,298 @@
+"""Case detail: header, progress by status, a mini board of its tasks and their combined history."""
+import uuid
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, Patch, State, callback, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+from pydantic import ValidationError
+
+from api.schemas import CaseUpdate
+from db.models import CaseStatus, TaskStatus
+from portal import ids
+from portal.access import portal_user
+from portal.history_text import changes_in_words, name, when
+from portal.pages.cases import STATUS_COLOURS as CASE_COLOURS
+from portal.pages.home import PRIORITY_COLOURS
+from portal.pages.task import STATUS_COLOURS
+from workflow import cases, history, rules, tasks, users
+from workflow.errors import DomainError, NotFound
+
+dash.register_page(__name__, path_template="/cases/<case_id>", title="Case · Workflow Manager")
+
+CARDS_PER_STATUS = 20
+HISTORY_PAGE = 50
+PRE_WRAP = {"whiteSpace": "pre-wrap", "overflowWrap": "anywhere"}
+
+
+def _load(case_id):
+    """The case of a (possibly malformed) id from the browser, or None."""
+    try:
+        return cases.get_case(case_id=uuid.UUID(str(case_id)))
+    except (NotFound, ValueError):
+        return None
+
+
+def _header(case) -> list:
+    return [
+        html.Div(case.reference, className="text-body-secondary small"),
+        html.H1(
+            [html.Span(case.title, className="text-break me-2"),
+             dbc.Badge(case.status.value.capitalize(), color=CASE_COLOURS[case.status], className="align-middle fs-6")],
+            className="h3 mb-2",
+        ),
+        html.Div(case.description or "No description.", style=PRE_WRAP,
+                 className="mb-3" if case.description else "mb-3 text-body-secondary"),
+    ]
+
+
+def _toggle_label(case) -> str:
+    return "Close case" if case.status == CaseStatus.OPEN else "Reopen case"
+
+
+def _progress(counts: dict[str, int]) -> list:
+    total = sum(counts.values())
+    if not total:
+        return [html.P("No tasks in this case yet.", className="text-body-secondary mb-0")]
+    bars = [
+        dbc.Progress(value=100 * counts[s.value] / total, color=STATUS_COLOURS[s.value], bar=True, label=str(counts[s.value]))
+        for s in TaskStatus if counts[s.value]
+    ]
+    legend = [
+        html.Li(
+            [dbc.Badge(str(counts[s.value]), color=STATUS_COLOURS[s.value], className="me-1 case-count"), s.value],
+            className="me-3", **{"data-status": s.value},
+        )
+        for s in TaskStatus
+    ]
+    done = counts[TaskStatus.COMPLETED.value]
+    return [
+        html.Div(f"{done} of {total} tasks completed", className="small text-body-secondary mb-1"),
+        dbc.Progress(bars, style={"height": "1.25rem"}, className="mb-2"),
+        html.Ul(legend, className="list-unstyled d-flex flex-wrap small mb-0"),
+    ]
+
+
+def _board(case, counts: dict[str, int]) -> list:
+    pages = {
+        s: tasks.list_tasks(filters=tasks.TaskFilters(case_id=case.id, status=s), sort="due_date", limit=CARDS_PER_STATUS, cursor=None)
+        for s in TaskStatus
+    }
+    names = users.full_names(user_ids={t.assigned_to for page in pages.values() for t in page.items if t.assigned_to})
+    columns = []
+    for status, page in pages.items():
+        cards = [
+            html.Article(
+                dbc.Card(dbc.CardBody(
+                    [
+                        html.Div(
+                            [dcc.Link(t.title, href=f"/tasks/{t.id}", className="fw-semibold text-break text-decoration-none me-2"),
+                             dbc.Badge(t.priority.value, color=PRIORITY_COLOURS[t.priority.value], className="ms-auto")],
+                            className="d-flex align-items-start",
+                        ),
+                        html.Div([html.I(className="bi bi-person me-1"), names.get(t.assigned_to, "Unassigned")],
+                                 className="small text-body-secondary mt-1"),
+                    ],
+                    className="p-2",
+                ), className="shadow-sm"),
+                className="board-card", **{"data-task-id": str(t.id)},
+            )
+            for t in page.items
+        ]
+        hidden = counts[status.value] - len(page.items)
+        columns.append(html.Section(
+            [
+                html.H2([status.value, dbc.Badge(str(counts[status.value]), color="secondary", pill=True, className="ms-2")],
+                        className="h6 d-flex align-items-center mb-2"),
+                html.Div(cards or html.P("No tasks", className="text-body-secondary small mb-0"), className="board-cards"),
+                html.P(f"and {hidden} more", className="small text-body-secondary mt-2 mb-0") if hidden > 0 else None,
+            ],
+            className="board-column", **{"data-status": status.value},
+        ))
+    return columns
+
+
+def _history_items(page) -> list:
+    """Entries newest first: which task, who, when, what changed."""
+    titles = {}
+    for entry in page.items:
+        if entry.task_id not in titles:
+            titles[entry.task_id] = tasks.get_task(task_id=entry.task_id, include_deleted=True).title
+    return [
+        html.Li(
+            [
+                html.Div(dcc.Link(titles[entry.task_id], href=f"/tasks/{entry.task_id}", className="fw-semibold text-break")),
+                html.Div([html.Strong(name(entry.changed_by)), html.Small(f" · {when(entry.changed_at)}", className="text-body-secondary")]),
+                *[html.Div(line, className="text-break") for line in changes_in_words(entry)],
+            ],
+            className="border-start border-3 ps-3 pb-3",
+        )
+        for entry in page.items
+    ]
+
+
+def _more_style(cursor: str | None) -> dict:
+    return {} if cursor else {"display": "none"}
+
+
+def _field(label: str, input_id: str, control) -> html.Div:
+    return html.Div(
+        [dbc.Label(label, html_for=input_id), control, dbc.FormFeedback(id=f"{input_id}-error", type="invalid")],
+        className="mb-3",
+    )
+
+
+def _edit_form(case) -> dbc.Card:
+    return dbc.Card(
+        [
+            dbc.CardHeader(html.H2("Edit case", className="h6 mb-0")),
+            dbc.CardBody(
+                [
+                    _field("Title", ids.CASE_TITLE_INPUT, dbc.Input(id=ids.CASE_TITLE_INPUT, value=case.title, maxLength=200)),
+                    _field("Description", ids.CASE_DESCRIPTION_INPUT,
+                           dbc.Textarea(id=ids.CASE_DESCRIPTION_INPUT, value=case.description, rows=4)),
+                    dbc.Button("Save changes", id=ids.CASE_SAVE, color="primary"),
+                ]
+            ),
+        ],
+        className="mb-3",
+    )
+
+
+def _not_found() -> html.Div:
+    return html.Div(
+        [
+            html.H1("Case not found", className="h3"),
+            html.P("The link may be wrong.", className="text-body-secondary"),
+            dcc.Link("Back to cases", href="/cases"),
+        ],
+        id=ids.CASE_NOT_FOUND,
+    )
+
+
+def _card(title: str, body, **kwargs) -> dbc.Card:
+    return dbc.Card([dbc.CardHeader(html.H2(title, className="h6 mb-0")), dbc.CardBody(body)], className="mb-3", **kwargs)
+
+
+def layout(case_id=None, **_query):
+    """Built per request for the signed-in user; the edit controls only for those who may edit the case."""
+    user = portal_user()
+    if user is None:
+        return html.Div()
+    case = _load(case_id)
+    if case is None:
+        return _not_found()
+    editable = rules.can_edit_case(user, case)
+    counts = tasks.status_counts(filters=tasks.TaskFilters(case_id=case.id))
+    entries = history.list_case_history(case_id=case.id, limit=HISTORY_PAGE, cursor=None)
+    return html.Div(
+        [
+            dcc.Store(id=ids.CASE_ID, data=str(case.id)),
+            dcc.Store(id=ids.CASE_STATUS, data=case.status.value),
+            html.Div(id=ids.CASE_MESSAGE, className="position-fixed bottom-0 end-0 p-3", style={"zIndex": 1080}),
+            dcc.Link([html.I(className="bi bi-arrow-left me-1"), "Cases"], href="/cases", className="small"),
+            html.Div(_header(case), id=ids.CASE_HEADER, className="mt-2"),
+            dbc.Button(_toggle_label(case), id=ids.CASE_TOGGLE, color="outline-secondary", size="sm", className="mb-3")
+            if editable else None,
+            _card("Progress", _progress(counts), id=ids.CASE_PROGRESS),
+            html.Div(_board(case, counts), id=ids.CASE_BOARD, className="board mb-3"),
+            dbc.Row(
+                [
+                    dbc.Col(_card("History", [
+                        html.Ol(_history_items(entries), id=ids.CASE_HISTORY, className="list-unstyled mb-0"),
+                        dcc.Store(id=ids.CASE_HISTORY_CURSOR, data=entries.next_cursor),
+                        dbc.Button("More", id=ids.CASE_HISTORY_MORE, color="secondary", outline=True, size="sm",
+                                   style=_more_style(entries.next_cursor)),
+                    ]), lg=8),
+                    dbc.Col(_edit_form(case), lg=4) if editable else None,
+                ],
+                className="g-3",
+            ),
+        ]
+    )
+
+
+def _message(text: str, ok: bool) -> dbc.Alert:
+    return dbc.Alert(text, color="success" if ok else "danger", dismissable=True, duration=4000 if ok else None, className="shadow mb-0")
+
+
+@callback(
+    Output(ids.CASE_HEADER, "children"),
+    Output(ids.CASE_STATUS, "data"),
+    Output(ids.CASE_TOGGLE, "children"),
+    Output(ids.CASE_MESSAGE, "children"),
+    Input(ids.CASE_TOGGLE, "n_clicks"),
+    State(ids.CASE_ID, "data"),
+    State(ids.CASE_STATUS, "data"),
+    prevent_initial_call=True,
+)
+def toggle(_clicks, case_id, shown):
+    """Close an open case or reopen a closed one (the opposite of what the page showed)."""
+    user = portal_user()
+    case = _load(case_id)
+    if user is None or case is None:
+        return no_update, no_update, no_update, _message("Case not found", ok=False)
+    target = CaseStatus.OPEN if shown == CaseStatus.CLOSED.value else CaseStatus.CLOSED
+    try:
+        case = cases.update_case(actor=user, case_id=case.id, changes={"status": target})
+    except DomainError as error:
+        return no_update, no_update, no_update, _message(error.message, ok=False)
+    text = "Case closed." if target == CaseStatus.CLOSED else "Case reopened."
+    return _header(case), case.status.value, _toggle_label(case), _message(text, ok=True)
+
+
+@callback(
+    Output(ids.CASE_HEADER, "children", allow_duplicate=True),
+    Output(ids.CASE_MESSAGE, "children", allow_duplicate=True),
+    Output(ids.CASE_TITLE_INPUT, "invalid"),
+    Output(f"{ids.CASE_TITLE_INPUT}-error", "children"),
+    Output(ids.CASE_DESCRIPTION_INPUT, "invalid"),
+    Output(f"{ids.CASE_DESCRIPTION_INPUT}-error", "children"),
+    Input(ids.CASE_SAVE, "n_clicks"),
+    State(ids.CASE_ID, "data"),
+    State(ids.CASE_TITLE_INPUT, "value"),
+    State(ids.CASE_DESCRIPTION_INPUT, "value"),
+    prevent_initial_call=True,
+)
+def save(_clicks, case_id, title, description):
+    """Validate with the API's CaseUpdate, then save the title and description."""
+    user = portal_user()
+    case = _load(case_id)
+    if user is None or case is None:
+        return no_update, _message("Case not found", ok=False), False, None, False, None
+    try:
+        update = CaseUpdate(title=title or "", description=description or "")
+    except ValidationError as exc:
+        errors = {}
+        for error in exc.errors():
+            errors.setdefault(str(error["loc"][0]), "Required." if not str(error.get("input", "")).strip() else error["msg"])
+        return (no_update, _message("Please correct the highlighted fields.", ok=False),
+                "title" in errors, errors.get("title"), "description" in errors, errors.get("description"))
+    try:
+        case = cases.update_case(actor=user, case_id=case.id, changes=update.model_dump(include={"title", "description"}))
+    except DomainError as error:
+        return no_update, _message(error.message, ok=False), False, None, False, None
+    return _header(case), _message("Saved.", ok=True), False, None, False, None
+
+
+@callback(
+    Output(ids.CASE_HISTORY, "children"),
+    Output(ids.CASE_HISTORY_CURSOR, "data"),
+    Output(ids.CASE_HISTORY_MORE, "style"),
+    Input(ids.CASE_HISTORY_MORE, "n_clicks"),
+    State(ids.CASE_ID, "data"),
+    State(ids.CASE_HISTORY_CURSOR, "data"),
+    prevent_initial_call=True,
+)
+def more_history(_clicks, case_id, cursor):
+    """Append the next, older page of the history."""
+    case = _load(case_id)
+    if portal_user() is None or case is None or not cursor:
+        raise PreventUpdate
+    try:
+        page = history.list_case_history(case_id=case.id, limit=HISTORY_PAGE, cursor=cursor)
+    except ValueError:  # a forged cursor
+        raise PreventUpdate from None
+    items = Patch()
+    items.extend(_history_items(page))
+    return items, page.next_cursor, _more_style(page.next_cursor)
