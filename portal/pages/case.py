@@ -11,6 +11,7 @@ from api.schemas import CaseUpdate
 from db.models import CaseStatus, TaskStatus
 from portal import ids
 from portal.access import portal_user
+from portal.forms import field_errors, labelled_field
 from portal.history_text import changes_in_words, name, when
 from portal.pages.cases import STATUS_COLOURS as CASE_COLOURS
 from portal.pages.home import PRIORITY_COLOURS
@@ -135,21 +136,14 @@ def _more_style(cursor: str | None) -> dict:
     return {} if cursor else {"display": "none"}
 
 
-def _field(label: str, input_id: str, control) -> html.Div:
-    return html.Div(
-        [dbc.Label(label, html_for=input_id), control, dbc.FormFeedback(id=f"{input_id}-error", type="invalid")],
-        className="mb-3",
-    )
-
-
 def _edit_form(case) -> dbc.Card:
     return dbc.Card(
         [
             dbc.CardHeader(html.H2("Edit case", className="h6 mb-0")),
             dbc.CardBody(
                 [
-                    _field("Title", ids.CASE_TITLE_INPUT, dbc.Input(id=ids.CASE_TITLE_INPUT, value=case.title, maxLength=200)),
-                    _field("Description", ids.CASE_DESCRIPTION_INPUT,
+                    labelled_field("Title", ids.CASE_TITLE_INPUT, dbc.Input(id=ids.CASE_TITLE_INPUT, value=case.title, maxLength=200)),
+                    labelled_field("Description", ids.CASE_DESCRIPTION_INPUT,
                            dbc.Textarea(id=ids.CASE_DESCRIPTION_INPUT, value=case.description, rows=4)),
                     dbc.Button("Save changes", id=ids.CASE_SAVE, color="primary"),
                 ]
@@ -263,9 +257,7 @@ def save(_clicks, case_id, title, description):
     try:
         update = CaseUpdate(title=title or "", description=description or "")
     except ValidationError as exc:
-        errors = {}
-        for error in exc.errors():
-            errors.setdefault(str(error["loc"][0]), "Required." if not str(error.get("input", "")).strip() else error["msg"])
+        errors = field_errors(exc)
         return (no_update, _message("Please correct the highlighted fields.", ok=False),
                 "title" in errors, errors.get("title"), "description" in errors, errors.get("description"))
     try:

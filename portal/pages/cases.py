@@ -9,6 +9,7 @@ from api.schemas import CaseCreate
 from db.models import CaseStatus
 from portal import ids
 from portal.access import portal_user
+from portal.forms import field_errors, labelled_field
 from workflow import cases, rules
 from workflow.errors import DomainError
 
@@ -44,21 +45,14 @@ def _more_style(cursor: str | None) -> dict:
     return {} if cursor else {"display": "none"}
 
 
-def _field(label: str, input_id: str, control) -> html.Div:
-    return html.Div(
-        [dbc.Label(label, html_for=input_id), control, dbc.FormFeedback(id=f"{input_id}-error", type="invalid")],
-        className="mb-3",
-    )
-
-
 def _create_form() -> dbc.Card:
     return dbc.Card(
         [
             dbc.CardHeader(html.H2("Open a case", className="h6 mb-0")),
             dbc.CardBody(
                 [
-                    _field("Title", ids.CASES_TITLE_INPUT, dbc.Input(id=ids.CASES_TITLE_INPUT, maxLength=200)),
-                    _field("Description", ids.CASES_DESCRIPTION_INPUT, dbc.Textarea(id=ids.CASES_DESCRIPTION_INPUT, rows=3)),
+                    labelled_field("Title", ids.CASES_TITLE_INPUT, dbc.Input(id=ids.CASES_TITLE_INPUT, maxLength=200)),
+                    labelled_field("Description", ids.CASES_DESCRIPTION_INPUT, dbc.Textarea(id=ids.CASES_DESCRIPTION_INPUT, rows=3)),
                     dbc.Button("Open case", id=ids.CASES_CREATE, color="primary"),
                     dcc.Location(id=ids.CASES_GOTO),
                 ]
@@ -166,9 +160,7 @@ def open_case(_clicks, title, description):
     try:
         form = CaseCreate(title=title or "", description=description or "")
     except ValidationError as exc:
-        errors = {}
-        for error in exc.errors():
-            errors.setdefault(str(error["loc"][0]), "Required." if not str(error.get("input", "")).strip() else error["msg"])
+        errors = field_errors(exc)
         return no_update, "title" in errors, errors.get("title"), "description" in errors, errors.get("description")
     try:
         case = cases.create_case(actor=user, title=form.title, description=form.description)

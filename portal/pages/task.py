@@ -12,6 +12,7 @@ from db.models import Priority, Role, Task, TaskStatus
 from db.types import utcnow
 from portal import ids
 from portal.access import portal_user
+from portal.forms import field_errors, labelled_field
 from portal.history_text import changes_in_words as _changes_in_words
 from portal.history_text import name as _name
 from portal.history_text import when as _when
@@ -203,18 +204,6 @@ def _assignee_options(task: Task) -> list[dict]:
     return options
 
 
-def _field(label: str, input_id: str, control, hint: str | None = None) -> html.Div:
-    return html.Div(
-        [
-            dbc.Label(label, html_for=input_id),
-            control,
-            dbc.FormFeedback(id=f"{input_id}-error", type="invalid"),
-            dbc.FormText(hint) if hint else None,
-        ],
-        className="mb-3",
-    )
-
-
 def _edit_form(task: Task) -> dbc.Card:
     values = _form_values(task)
     return dbc.Card(
@@ -222,21 +211,21 @@ def _edit_form(task: Task) -> dbc.Card:
             dbc.CardHeader(html.H2("Edit task", className="h6 mb-0")),
             dbc.CardBody(
                 [
-                    _field("Title", ids.TASK_TITLE_INPUT, dbc.Input(id=ids.TASK_TITLE_INPUT, value=values["title"])),
-                    _field("Description", ids.TASK_DESCRIPTION_INPUT,
+                    labelled_field("Title", ids.TASK_TITLE_INPUT, dbc.Input(id=ids.TASK_TITLE_INPUT, value=values["title"])),
+                    labelled_field("Description", ids.TASK_DESCRIPTION_INPUT,
                            dbc.Textarea(id=ids.TASK_DESCRIPTION_INPUT, value=values["description"], rows=4)),
                     dbc.Row(
                         [
-                            dbc.Col(_field("Priority", ids.TASK_PRIORITY_INPUT, dbc.Select(
+                            dbc.Col(labelled_field("Priority", ids.TASK_PRIORITY_INPUT, dbc.Select(
                                 id=ids.TASK_PRIORITY_INPUT, value=values["priority"], options=[p.value for p in Priority])), md=6),
-                            dbc.Col(_field("Due (UTC)", ids.TASK_DUE_INPUT, dbc.Input(
+                            dbc.Col(labelled_field("Due (UTC)", ids.TASK_DUE_INPUT, dbc.Input(
                                 id=ids.TASK_DUE_INPUT, value=values["due_date"], placeholder="YYYY-MM-DD HH:MM"),
                                 "Leave empty for no due date."), md=6),
                         ]
                     ),
-                    _field("Assignee", ids.TASK_ASSIGNEE_INPUT,
+                    labelled_field("Assignee", ids.TASK_ASSIGNEE_INPUT,
                            dbc.Select(id=ids.TASK_ASSIGNEE_INPUT, value=values["assigned_to"], options=_assignee_options(task))),
-                    _field("Tags", ids.TASK_TAGS_INPUT, dbc.Input(id=ids.TASK_TAGS_INPUT, value=values["tags"]),
+                    labelled_field("Tags", ids.TASK_TAGS_INPUT, dbc.Input(id=ids.TASK_TAGS_INPUT, value=values["tags"]),
                            "Separate tags with commas."),
                     dbc.Button("Save changes", id=ids.TASK_SAVE, color="primary"),
                 ],
@@ -250,7 +239,7 @@ def _edit_form(task: Task) -> dbc.Card:
 def _comment_form() -> html.Div:
     return html.Div(
         [
-            _field("Add a comment", ids.TASK_COMMENT_INPUT, dbc.Textarea(id=ids.TASK_COMMENT_INPUT, rows=3),
+            labelled_field("Add a comment", ids.TASK_COMMENT_INPUT, dbc.Textarea(id=ids.TASK_COMMENT_INPUT, rows=3),
                    "Mention someone with @username."),
             dbc.Button("Add comment", id=ids.TASK_COMMENT_ADD, color="primary"),
         ],
@@ -352,37 +341,6 @@ def _split_tags(text: str | None) -> list[str]:
     return [tag.strip() for tag in (text or "").split(",") if tag.strip()]
 
 
-def _error_text(error: dict) -> str:
-    """A pydantic error in the words of the form."""
-    limit = error.get("ctx", {})
-    kind = error["type"]
-    if kind == "string_too_short":
-        text = "Required." if limit.get("min_length") == 1 else f"At least {limit['min_length']} characters."
-    elif kind == "string_too_long":
-        text = f"At most {limit['max_length']} characters."
-    elif kind == "too_long":
-        text = f"At most {limit['max_length']} tags."
-    elif kind == "string_pattern_mismatch":
-        text = "Required." if not str(error.get("input", "")).strip() else "Contains characters that are not allowed."
-    elif kind.startswith(("datetime", "date")):
-        text = "Enter a date and time as YYYY-MM-DD HH:MM."
-    elif kind.startswith("uuid"):
-        text = "Choose someone from the list."
-    elif kind == "enum":
-        text = "Choose one of the options."
-    else:
-        text = error["msg"]
-    location = error["loc"]
-    return f"Tag {location[1] + 1}: {text}" if len(location) > 1 and isinstance(location[1], int) else text
-
-
-def _field_errors(exc: ValidationError) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for error in exc.errors():
-        errors.setdefault(str(error["loc"][0]), _error_text(error))
-    return errors
-
-
 def _form_feedback(errors: dict[str, str]) -> tuple:
     """(invalid flag per input..., message per input...) in FORM_FIELDS order."""
     return tuple(field in errors for field in FORM_FIELDS) + tuple(errors.get(field) for field in FORM_FIELDS)
@@ -410,7 +368,7 @@ def save(_clicks, task_id, version, *values):
             {**form, "due_date": form["due_date"] or None, "assigned_to": form["assigned_to"] or None, "tags": _split_tags(form["tags"])}
         )
     except ValidationError as exc:
-        return _refused("Please correct the highlighted fields.") + _form_feedback(_field_errors(exc))
+        return _refused("Please correct the highlighted fields.") + _form_feedback(field_errors(exc))
     # Only fields edited in the form: an untouched due date is not re-saved rounded to the minute.
     shown = _form_values(task)
     changes = {field: getattr(update, field) for field in FORM_FIELDS if form[field] != shown[field]}
@@ -468,7 +426,7 @@ def add_comment(_clicks, task_id, body):
     try:
         comment = CommentCreate(body=body or "")
     except ValidationError as exc:
-        return _refused("Please correct the comment.") + (no_update, True, _field_errors(exc)["body"])
+        return _refused("Please correct the comment.") + (no_update, True, field_errors(exc)["body"])
     try:
         comments.add_comment(actor=user, task_id=task_uuid, body=comment.body)
         task = tasks.get_task(task_id=task_uuid)

@@ -1,0 +1,118 @@
+"""The notifications and preferences pages in a real browser: list, filter, mark read, settings."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from db import session
+from db.models import Notification, NotificationType, Role
+from db.types import utcnow, uuid7
+from notifications import preferences
+from tests.portal.conftest import screenshot, sign_in
+from workflow import tasks
+
+pytestmark = pytest.mark.live
+
+
+@pytest.fixture
+def inbox(live_server, portal_user):
+    """An agent with three notifications (one read, one about a task) and a manager with one of their own."""
+    agent, manager = portal_user(Role.AGENT), portal_user(Role.MANAGER)
+    now = utcnow()
+    with live_server.app.app_context():
+        task = tasks.create_task(actor=manager, title="Patch the mail server")
+        rows = [
+            Notification(id=uuid7(), user_id=agent.id, content="Oldest, already read", type=NotificationType.STATUS_CHANGE,
+                         read=True, created_at=now - timedelta(hours=3)),
+            Notification(id=uuid7(), user_id=agent.id, content="You were assigned <b>a task</b>", type=NotificationType.TASK_ASSIGNMENT,
+                         related_task_id=task.id, created_at=now - timedelta(hours=2)),
+            Notification(id=uuid7(), user_id=agent.id, content="Newest comment", type=NotificationType.COMMENT,
+                         created_at=now - timedelta(hours=1)),
+            Notification(id=uuid7(), user_id=manager.id, content="For the manager only", type=NotificationType.COMMENT, created_at=now),
+        ]
+        session.add_all(rows)
+        session.commit()
+    return agent, task, rows
+
+
+def _read_flags(live_server, user) -> dict[str, bool]:
+    with live_server.app.app_context():
+        return {n.content: n.read for n in session.scalars(select(Notification).where(Notification.user_id == user.id))}
+
+
+def _contents(page) -> list[str]:
+    return [text.split("\n")[0] for text in page.locator("#notifications-list .notification-item .text-break").all_inner_texts()]
+
+
+def test_list_filter_and_mark_read(page, live_server, inbox):
+    agent, task, rows = inbox
+    sign_in(page, live_server.url, agent, next_path="/notifications")
+    page.wait_for_selector("#notifications-list .notification-item")
+    assert _contents(page) == ["Newest comment", "You were assigned <b>a task</b>", "Oldest, already read"]
+    assert "For the manager only" not in page.inner_text("#notifications-list")
+    assert page.locator("#notifications-list b").count() == 0
+    assert page.get_attribute("#notifications-list a:text-is('You were assigned <b>a task</b>')", "href") == f"/tasks/{task.id}"
+    assert page.locator(".notification-unread").count() == 2
+    assert page.get_attribute("a[href='/preferences']", "href") == "/preferences"
+    page.wait_for_function("document.getElementById('bell-count').innerText === '2'")
+    screenshot(page, "notifications")
+
+    page.click("#notifications-unread")
+    page.wait_for_function("document.querySelectorAll('#notifications-list .notification-item').length === 2")
+    assert _contents(page) == ["Newest comment", "You were assigned <b>a task</b>"]
+
+    page.click(f"[data-id='{rows[2].id}'] button:text-is('Mark read')")
+    page.wait_for_function("document.querySelectorAll('#notifications-list .notification-item').length === 1")
+    assert _contents(page) == ["You were assigned <b>a task</b>"]
+    assert _read_flags(live_server, agent)["Newest comment"] is True
+    page.wait_for_function("document.getElementById('bell-count').innerText === '1'")
+
+    page.click("#notifications-unread")
+    page.wait_for_function("document.querySelectorAll('#notifications-list .notification-item').length === 3")
+    page.click("#notifications-mark-all")
+    page.wait_for_selector("#notifications-message :text('Marked 1 read.')")
+    assert page.locator(".notification-unread").count() == 0
+    assert page.locator("#notifications-list button:text-is('Mark read')").count() == 0
+    assert set(_read_flags(live_server, agent).values()) == {True}
+    page.wait_for_function("document.getElementById('bell-count').innerText === ''")
+    with live_server.app.app_context():
+        assert session.get(Notification, rows[3].id).read is False
+
+
+def test_more_pages_on_with_the_cursor(page, live_server, portal_user):
+    agent = portal_user(Role.AGENT)
+    now = utcnow()
+    with live_server.app.app_context():
+        session.add_all(
+            Notification(id=uuid7(), user_id=agent.id, content=f"Note {n:02d}", type=NotificationType.DUE_DATE,
+                         created_at=now - timedelta(minutes=n))
+            for n in range(55)
+        )
+        session.commit()
+    sign_in(page, live_server.url, agent, next_path="/notifications")
+    page.wait_for_selector("#notifications-list .notification-item")
+    assert page.locator("#notifications-list .notification-item").count() == 50
+    page.click("#notifications-more")
+    page.wait_for_function("document.querySelectorAll('#notifications-list .notification-item').length === 55")
+    assert _contents(page) == [f"Note {n:02d}" for n in range(55)]
+    assert not page.is_visible("#notifications-more")
+
+
+def test_preferences_are_saved(page, live_server, portal_user):
+    agent = portal_user(Role.AGENT)
+    sign_in(page, live_server.url, agent, next_path="/preferences")
+    switch = page.get_by_label("Comment by SMS")
+    switch.wait_for()
+    assert page.get_by_label("Task Assignment by Email").is_checked()
+    assert not switch.is_checked()
+    switch.check()
+    page.click("#preferences-save")
+    page.wait_for_selector("#preferences-message :text('Saved.')")
+    screenshot(page, "preferences")
+    page.reload()
+    page.get_by_label("Comment by SMS").wait_for()
+    assert page.get_by_label("Comment by SMS").is_checked()
+    with live_server.app.app_context():
+        settings = preferences.get_settings(user=agent)
+    assert settings["Comment"] == {"in_app": True, "email": False, "sms": True}
+    assert settings["Task Assignment"] == {"in_app": True, "email": True, "sms": False}
