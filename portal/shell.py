@@ -16,6 +16,7 @@ NAVIGATION = (
     ("Tasks", "/tasks", "bi-table", None),
     ("Cases", "/cases", "bi-folder2-open", None),
     ("New task", "/new-task", "bi-plus-circle", (Role.ADMIN, Role.MANAGER, Role.AGENT)),
+    ("Users", "/admin/users", "bi-people", (Role.ADMIN,)),
     ("API", "/api/docs/", "bi-braces", None),
 )
 BELL_POLL_MS = 15_000
