@@ -38,7 +38,13 @@ def _columns() -> list[dict]:
     editable = {"function": "params.data.can_edit"}
     return [
         {"field": "title", "headerName": "Title", "flex": 3, "minWidth": 220, "cellClass": "link-primary", "tooltipField": "title"},
-        {"field": "status", "headerName": "Status", "width": 130},
+        {
+            "field": "status", "headerName": "Status", "width": 130,
+            # Only the moves the rules allow this user, computed on the server for each row.
+            "editable": {"function": "params.data && params.data.moves.length > 0"},
+            "cellEditor": "agSelectCellEditor",
+            "cellEditorParams": {"function": "({values: [params.data.status].concat(params.data.moves)})"},
+        },
         {
             "field": "priority", "headerName": "Priority", "width": 120, "editable": editable,
             "cellEditor": "agSelectCellEditor", "cellEditorParams": {"values": [p.value for p in Priority]},
@@ -151,6 +157,7 @@ def _row(task, user, names: dict, now: datetime) -> dict:
         "updated_at": task.updated_at.strftime("%Y-%m-%d %H:%M"),
         "version": task.version,
         "can_edit": rules.can_edit_task(user, task),
+        "moves": [status.value for status in rules.allowed_targets(user, task)],
     }
 
 
@@ -203,14 +210,16 @@ def save_edit(changes):
     change = changes[0]
     field, row = change.get("colId"), change["data"]
     try:
-        if field == "priority":
+        if field == "status":
+            value = TaskStatus(change.get("value"))
+        elif field == "priority":
             value = Priority(change.get("value"))
         elif field == "due_date":
             value = DUE_PARSER.validate_python(change.get("value")) if change.get("value") else None
         else:
             raise DomainError(f"{field} cannot be edited here")
         tasks.update_task(actor=user, task_id=uuid.UUID(row["id"]), changes={field: value}, expected_version=row["version"])
-    except (DomainError, ValidationError, ValueError) as exc:
+    except (DomainError, ValidationError, ValueError, KeyError, TypeError) as exc:
         message = exc.message if isinstance(exc, DomainError) else f"{field}: not a valid value"
         return dbc.Alert(f"Not saved: {message}", color="danger", dismissable=True, className="py-2"), datetime.now().isoformat()
     return dbc.Alert(f"Saved {field} of '{row['title']}'.", color="success", dismissable=True, className="py-2"), datetime.now().isoformat()

@@ -13,8 +13,8 @@ def _row(page, title):
     return page.locator(".ag-row", has=page.locator("[col-id=title]", has_text=title)).first
 
 
-def _choose_priority(page, row, value):
-    row.locator("[col-id=priority]").dblclick()
+def _choose(page, row, column, value):
+    row.locator(f"[col-id={column}]").dblclick()
     page.locator(".ag-cell-inline-editing .ag-picker-field-wrapper, .ag-popup-editor .ag-picker-field-wrapper").first.click()
     page.locator(".ag-list-item", has_text=value).click()
 
@@ -30,7 +30,7 @@ def test_agent_edits_priority_and_due_date_and_history_records_both(page, live_s
     with live_server.app.app_context():
         task = tasks.create_task(actor=agent, title="Table edit subject", priority=Priority.LOW, assigned_to=agent.id)
     _open_table_as(page, live_server, agent)
-    _choose_priority(page, _row(page, "Table edit subject"), "Medium")
+    _choose(page, _row(page, "Table edit subject"), "priority", "Medium")
     page.wait_for_selector("text=Saved priority of 'Table edit subject'.")
     _row(page, "Table edit subject").locator("[col-id=due_date]").dblclick()
     page.keyboard.press("Control+a")
@@ -57,7 +57,7 @@ def test_stale_edit_is_refused_and_reverted(page, live_server, portal_user):
     _row(page, "Stale table subject").wait_for()
     with live_server.app.app_context():  # someone else edits it after the page loaded
         tasks.update_task(actor=agent, task_id=task.id, changes={"title": "Stale table subject (renamed)"})
-    _choose_priority(page, _row(page, "Stale table subject"), "High")
+    _choose(page, _row(page, "Stale table subject"), "priority", "High")
     page.wait_for_selector("text=Not saved: the task was changed by someone else; reload it and try again")
     page.wait_for_selector(".ag-row [col-id=title] >> text=Stale table subject (renamed)")
     assert _row(page, "Stale table subject (renamed)").locator("[col-id=priority]").inner_text() == "Low"
@@ -111,3 +111,22 @@ def test_clicking_a_title_opens_the_task(page, live_server, portal_user):
     _open_table_as(page, live_server, agent)
     _row(page, "Open me from the table").locator("[col-id=title]").click()
     page.wait_for_url(f"{live_server.url}/tasks/{task.id}")
+
+
+def test_status_cell_offers_only_allowed_moves_and_moves_through_the_workflow(page, live_server, portal_user):
+    agent = portal_user(Role.AGENT)
+    with live_server.app.app_context():
+        task = tasks.create_task(actor=agent, title="Move me in the table", assigned_to=agent.id)
+    _open_table_as(page, live_server, agent)
+    row = _row(page, "Move me in the table")
+    row.locator("[col-id=status]").dblclick()
+    page.locator(".ag-cell-inline-editing .ag-picker-field-wrapper, .ag-popup-editor .ag-picker-field-wrapper").first.click()
+    assert page.locator(".ag-list-item").all_inner_texts() == ["New", "In Progress", "On Hold", "Cancelled"]
+    page.locator(".ag-list-item", has_text="In Progress").click()
+    page.wait_for_selector("text=Saved status of 'Move me in the table'.")
+    with live_server.app.app_context():
+        assert session.get(Task, task.id).status.value == "In Progress"
+        moves = session.query(TaskHistory).filter_by(task_id=task.id, change_type=ChangeType.STATUS_CHANGE).all()
+        assert [(m.old_value, m.new_value, m.changed_by) for m in moves] == [
+            ({"status": "New"}, {"status": "In Progress"}, agent.id)
+        ]
