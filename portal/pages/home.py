@@ -48,14 +48,22 @@ def _task_rows(user, now):
 
 
 def _counts(user):
-    cards = []
-    for status in OPEN:
-        page = tasks.list_tasks(filters=tasks.TaskFilters(assigned_to=user.id, status=status), sort=None, limit=500, cursor=None)
-        count = f"{len(page.items)}{'+' if page.next_cursor else ''}"
-        cards.append(
-            dbc.Col(dbc.Card(dbc.CardBody([html.Div(status.value, className="text-body-secondary small"), html.Div(count, className="fs-3 fw-semibold")])), xs=4)
+    """The user's open tasks per status: one GROUP BY."""
+    counts = tasks.status_counts(filters=tasks.TaskFilters(assigned_to=user.id))
+    return [
+        dbc.Col(
+            dbc.Card(
+                dbc.CardBody(
+                    [
+                        html.Div(status.value, className="text-body-secondary small"),
+                        html.Div(f"{counts[status.value]:,}", className="fs-3 fw-semibold"),
+                    ]
+                )
+            ),
+            xs=4,
         )
-    return cards
+        for status in OPEN
+    ]
 
 
 def _notifications(user):

@@ -77,6 +77,7 @@ def test_user_text_is_rendered_as_text(page, live_server, portal_user):
     sign_in(page, live_server.url, agent)
     page.wait_for_selector("#home-tasks")
     assert title in page.inner_text("#home-tasks")
+    assert page.inner_text("#home-counts").split() == ["New", "1", "In", "Progress", "0", "On", "Hold", "0"]
     assert page.locator("#home-tasks img").count() == 0
     assert page.locator("#home-tasks b").count() == 0
     page.wait_for_timeout(300)
