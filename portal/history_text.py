@@ -2,6 +2,8 @@
 import uuid
 from datetime import datetime
 
+from flask import g
+
 from db.models import ChangeType
 from workflow import cases, users
 from workflow.errors import NotFound
@@ -18,13 +20,34 @@ def when(moment: datetime) -> str:
 
 
 def name(user_id: uuid.UUID | str | None) -> str:
-    """A user's full name, "—" for nobody."""
+    """A user's full name, "—" for nobody; looked up once per user per request."""
     if user_id is None:
         return "—"
     try:
-        return users.get_user(user_id=uuid.UUID(str(user_id))).full_name
-    except (NotFound, ValueError):
+        key = uuid.UUID(str(user_id))
+    except ValueError:
         return "Unknown user"
+    known = g.setdefault("user_names", {})
+    if key not in known:
+        known.update(users.full_names(user_ids={key}))
+    return known.get(key, "Unknown user")
+
+
+def remember_names(entries) -> None:
+    """Look up everyone a list of history entries names in one query, before rendering it."""
+    user_ids = set()
+    for entry in entries:
+        user_ids.add(entry.changed_by)
+        for values in (entry.old_value or {}, entry.new_value or {}):
+            user_ids.add(values.get("assigned_to"))
+    known = g.setdefault("user_names", {})
+    missing = set()
+    for user_id in user_ids - {None}:
+        try:
+            missing.add(uuid.UUID(str(user_id)))
+        except ValueError:
+            continue
+    known.update(users.full_names(user_ids=missing - set(known)))
 
 
 def case_label(case_id) -> str:

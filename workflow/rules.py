@@ -66,6 +66,15 @@ def allowed_targets(user: User, task: Task) -> list[TaskStatus]:
     return list((_SUPERVISOR_TARGETS if is_supervisor(user) else _EDITOR_TARGETS)[task.status])
 
 
+def is_overdue(task, now) -> bool:
+    """An open task past its due date."""
+    return task.due_date is not None and task.due_date < now and task.status in OPEN_STATUSES
+
+
+#: Roles that can be given tasks (Viewers change nothing, so they hold none).
+ASSIGNABLE_ROLES = WRITERS
+
+
 def can_delete_task(user: User) -> bool:
     return is_supervisor(user)
 

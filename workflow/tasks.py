@@ -15,7 +15,6 @@ from db.models import (
     CaseStatus,
     ChangeType,
     Priority,
-    Role,
     Task,
     TaskStatus,
     User,
@@ -144,7 +143,7 @@ def _active_assignee(user_id: uuid.UUID) -> User:
             "assignee is not an active user",
             [{"field": "assigned_to", "message": "must be an active user"}],
         )
-    if user.role == Role.VIEWER:
+    if user.role not in rules.ASSIGNABLE_ROLES:
         raise ValidationFailed(
             "viewers cannot be assigned tasks",
             [{"field": "assigned_to", "message": "must be an Agent, Manager or Admin"}],
@@ -345,6 +344,13 @@ def delete_task(
         task, actor, ChangeType.EDIT, {"deleted_at": None}, {"deleted_at": now.isoformat()}, now
     )
     _commit_change(precondition)
+
+
+def titles(*, task_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Titles of these tasks by id (deleted ones included, for audit views), in one query."""
+    if not task_ids:
+        return {}
+    return dict(session.execute(select(Task.id, Task.title).where(Task.id.in_(task_ids))).all())
 
 
 def count_by_status(*, case_id: uuid.UUID | None = None) -> dict[str, int]:

@@ -69,6 +69,17 @@ def get_user(*, user_id: uuid.UUID) -> User:
     return user
 
 
+def assignable_users() -> list[User]:
+    """Active users who can be given tasks, by full name, in one query."""
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.is_active.is_(True), User.role.in_(rules.ASSIGNABLE_ROLES))
+            .order_by(User.full_name, User.id)
+        )
+    )
+
+
 def full_names(*, user_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     """Full names of these users by id, in one query."""
     if not user_ids:

@@ -49,7 +49,7 @@ def _task_filters(user, filters: dict) -> tasks.TaskFilters:
 def _due(task, now: datetime):
     if task.due_date is None:
         return None
-    overdue = task.due_date < now and task.status in rules.OPEN_STATUSES
+    overdue = rules.is_overdue(task, now)
     text = f"Due {task.due_date:%d %b %Y}" + (" · overdue" if overdue else "")
     return html.Div(
         [html.I(className="bi bi-calendar-event me-1"), text],

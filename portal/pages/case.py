@@ -12,7 +12,7 @@ from db.models import CaseStatus, TaskStatus
 from portal import ids
 from portal.access import portal_user
 from portal.forms import field_errors, labelled_field
-from portal.history_text import changes_in_words, name, when
+from portal.history_text import changes_in_words, name, remember_names, when
 from portal.pages.cases import STATUS_COLOURS as CASE_COLOURS
 from portal.pages.home import PRIORITY_COLOURS
 from portal.pages.task import STATUS_COLOURS
@@ -115,10 +115,8 @@ def _board(case, counts: dict[str, int]) -> list:
 
 def _history_items(page) -> list:
     """Entries newest first: which task, who, when, what changed."""
-    titles = {}
-    for entry in page.items:
-        if entry.task_id not in titles:
-            titles[entry.task_id] = tasks.get_task(task_id=entry.task_id, include_deleted=True).title
+    titles = tasks.titles(task_ids={entry.task_id for entry in page.items})
+    remember_names(page.items)
     return [
         html.Li(
             [

@@ -9,20 +9,21 @@ from db.models import TaskStatus
 from notifications import store
 from portal import ids
 from portal.access import portal_user
-from workflow import tasks
+from workflow import rules, tasks
 
 dash.register_page(__name__, path="/", title="My work · Workflow Manager", name="My work")
 
-OPEN = (TaskStatus.NEW, TaskStatus.IN_PROGRESS, TaskStatus.ON_HOLD)
+OPEN = [status for status in TaskStatus if status in rules.OPEN_STATUSES]
 PRIORITY_COLOURS = {"Critical": "danger", "High": "warning", "Medium": "info", "Low": "secondary"}
 ROWS = 25
 
 
-def _due_cell(due: datetime | None, now: datetime):
-    if due is None:
+def _due_cell(task, now: datetime):
+    if task.due_date is None:
         return html.Td("—", className="text-body-secondary")
-    text = due.strftime("%d %b %Y %H:%M")
-    return html.Td(text, className="text-danger fw-semibold" if due < now else None, title="Overdue" if due < now else None)
+    text = task.due_date.strftime("%d %b %Y %H:%M")
+    overdue = rules.is_overdue(task, now)
+    return html.Td(text, className="text-danger fw-semibold" if overdue else None, title="Overdue" if overdue else None)
 
 
 def _task_rows(user, now):
@@ -39,7 +40,7 @@ def _task_rows(user, now):
                 html.Td(dcc.Link(task.title, href=f"/tasks/{task.id}")),  # Dash renders text as text: user input never becomes markup
                 html.Td(dbc.Badge(task.priority.value, color=PRIORITY_COLOURS[task.priority.value])),
                 html.Td(task.status.value),
-                _due_cell(task.due_date, now),
+                _due_cell(task, now),
                 html.Td(", ".join(task.tags), className="small text-body-secondary d-none d-md-table-cell"),
             ]
         )

@@ -5,7 +5,7 @@ from dash import Input, Output, State, dcc, html, no_update
 from pydantic import ValidationError
 
 from api.schemas import TaskCreate
-from db.models import Priority, Role
+from db.models import Priority
 from portal import ids
 from portal.access import portal_user
 from portal.forms import field_errors, labelled_field
@@ -23,20 +23,13 @@ FORM_FIELDS = {
     "assigned_to": ids.NEW_TASK_ASSIGNEE,
     "tags": ids.NEW_TASK_TAGS,
 }
-PAGE_SIZE = 200
 
 
 def _assignable(user) -> list:
     """Who this user may assign a new task to: an Agent only themself; supervisors any active non-Viewer."""
     if not rules.is_supervisor(user):
         return [user]
-    people, cursor = [], None
-    while True:
-        page = users.list_users(role=None, department=None, is_active=True, q=None, limit=PAGE_SIZE, cursor=cursor)
-        people += [u for u in page.items if u.role != Role.VIEWER]
-        cursor = page.next_cursor
-        if cursor is None:
-            return people
+    return users.assignable_users()
 
 
 def _form(user) -> html.Div:

@@ -8,12 +8,13 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from pydantic import ValidationError
 
 from api.schemas import CommentCreate, TaskUpdate
-from db.models import Priority, Role, Task, TaskStatus
+from db.models import Priority, Task, TaskStatus
 from db.types import utcnow
 from portal import ids
 from portal.access import portal_user
 from portal.forms import field_errors, labelled_field
 from portal.history_text import changes_in_words as _changes_in_words
+from portal.history_text import remember_names
 from portal.history_text import name as _name
 from portal.history_text import when as _when
 from workflow import cases, comments, history, rules, tasks, users
@@ -105,7 +106,7 @@ def _detail_row(label: str, value) -> list:
 def _due(task: Task):
     if task.due_date is None:
         return "—"
-    if task.due_date < utcnow() and task.status in rules.OPEN_STATUSES:
+    if rules.is_overdue(task, utcnow()):
         return html.Span([_when(task.due_date), dbc.Badge("Overdue", color="danger", className="ms-2")], className="text-danger fw-semibold")
     return _when(task.due_date)
 
@@ -153,6 +154,8 @@ def _fields(user, task: Task) -> list:
 
 def _history(task: Task) -> list:
     """The timeline, oldest first: who, when, what changed."""
+    entries = _all(history.list_history, task_id=task.id)
+    remember_names(entries)
     return [
         html.Li(
             [
@@ -161,7 +164,7 @@ def _history(task: Task) -> list:
             ],
             className="border-start border-3 ps-3 pb-3",
         )
-        for entry in _all(history.list_history, task_id=task.id)
+        for entry in entries
     ]
 
 
@@ -197,7 +200,7 @@ def _form_values(task: Task) -> dict[str, str]:
 
 
 def _assignee_options(task: Task) -> list[dict]:
-    people = [u for u in _all(users.list_users, role=None, department=None, is_active=True, q=None) if u.role != Role.VIEWER]
+    people = users.assignable_users()
     options = [{"label": "Unassigned", "value": ""}] + [{"label": u.full_name, "value": str(u.id)} for u in people]
     if task.assigned_to is not None and task.assigned_to not in {u.id for u in people}:
         options.append({"label": _name(task.assigned_to), "value": str(task.assigned_to)})

@@ -152,7 +152,7 @@ def _row(task, user, names: dict, now: datetime) -> dict:
         "priority": task.priority.value,
         "assignee": names.get(task.assigned_to, "—") if task.assigned_to else "—",
         "due_date": task.due_date.strftime("%Y-%m-%d %H:%M") if task.due_date else "",
-        "overdue": bool(task.due_date and task.due_date < now and task.status in rules.OPEN_STATUSES),
+        "overdue": rules.is_overdue(task, now),
         "tags": ", ".join(task.tags),
         "updated_at": task.updated_at.strftime("%Y-%m-%d %H:%M"),
         "version": task.version,
@@ -189,16 +189,11 @@ def serve_block(request, cursors):
         known[str(position)] = cursor
     if page.next_cursor is not None:
         known[str(position + BLOCK)] = page.next_cursor
-    names = {u.id: u.full_name for u in _assignees(page.items)}
+    names = users.full_names(user_ids={task.assigned_to for task in page.items if task.assigned_to})
     now = datetime.now(timezone.utc)
     rows = [_row(task, user, names, now) for task in page.items] if position == start else []
     row_count = start + len(rows) if page.next_cursor is None else -1
     return {"rowData": rows, "rowCount": row_count}, {query_key: known}
-
-
-def _assignees(rows) -> list:
-    ids = {row.assigned_to for row in rows if row.assigned_to}
-    return [users.get_user(user_id=user_id) for user_id in ids]
 
 
 @callback(Output(RESULT, "children"), Output(REFRESH, "data"), Input(GRID, "cellValueChanged"), prevent_initial_call=True)
