@@ -192,6 +192,7 @@ def layout(case_id=None, **_query):
                 [
                     dbc.Col(_card("History", [
                         html.Ol(_history_items(entries), id=ids.CASE_HISTORY, className="list-unstyled mb-0"),
+                        html.P("No changes yet.", className="text-body-secondary mb-0") if not entries.items else None,
                         dcc.Store(id=ids.CASE_HISTORY_CURSOR, data=entries.next_cursor),
                         dbc.Button("More", id=ids.CASE_HISTORY_MORE, color="secondary", outline=True, size="sm",
                                    style=_more_style(entries.next_cursor)),
