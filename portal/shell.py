@@ -4,19 +4,19 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
 
 import auth
-from db.models import Role
 from notifications import store
 from portal import ids
 from portal.access import portal_user
+from workflow import rules
 
-#: (label, path, icon, roles that see it; None: everyone)
+#: (label, path, icon, the rule that lets a user see it; None: everyone)
 NAVIGATION = (
     ("My work", "/", "bi-inbox", None),
     ("Board", "/board", "bi-kanban", None),
     ("Tasks", "/tasks", "bi-table", None),
     ("Cases", "/cases", "bi-folder2-open", None),
-    ("New task", "/new-task", "bi-plus-circle", (Role.ADMIN, Role.MANAGER, Role.AGENT)),
-    ("Users", "/admin/users", "bi-people", (Role.ADMIN,)),
+    ("New task", "/new-task", "bi-plus-circle", rules.can_create_task),
+    ("Users", "/admin/users", "bi-people", rules.can_manage_users),
     ("API", "/api/docs/", "bi-braces", None),
 )
 BELL_POLL_MS = 15_000
@@ -24,8 +24,8 @@ BELL_POLL_MS = 15_000
 
 def _nav_links(user) -> list:
     links = []
-    for label, path, icon, roles in NAVIGATION:
-        if roles is None or user.role in roles:
+    for label, path, icon, may_see in NAVIGATION:
+        if may_see is None or may_see(user):
             links.append(dbc.NavItem(dbc.NavLink([html.I(className=f"bi {icon} me-1"), label], href=path, active="exact")))
     return links
 
