@@ -97,11 +97,9 @@ def me_or(value, user) -> Any:
     return user.id if value == "me" else value
 
 
-def dump(schema: type[BaseModel], obj, **extra) -> dict:
-    """A model instance as the response JSON of `schema`."""
-    return schema.model_validate(obj, from_attributes=True).model_copy(update=extra).model_dump(
-        mode="json", by_alias=True
-    )
+def dump(schema: type[BaseModel], obj) -> dict:
+    """A model instance (or a dict) as the response JSON of `schema`."""
+    return schema.model_validate(obj, from_attributes=True).model_dump(mode="json", by_alias=True)
 
 
 def page_response(page: Page, schema: type[BaseModel], prepare: Callable[[Any, Any], None] | None = None) -> Response:
