@@ -1,4 +1,6 @@
 """The rules, each in one place: status transitions and who may do what."""
+import re
+
 from db.models import Role, Task, TaskStatus, User
 
 S = TaskStatus
@@ -82,6 +84,16 @@ def can_delete_task(user: User) -> bool:
 def can_comment(user: User) -> bool:
     """Anyone who works tasks may comment on any task; Viewers change nothing."""
     return user.role in WRITERS
+
+
+#: `@username` not preceded by a word character (so e-mail addresses are not mentions); a
+#: trailing full stop ends the sentence, not the name.
+MENTION = re.compile(r"(?<![\w.@])@([A-Za-z0-9_.-]{2,63}[A-Za-z0-9_-])")
+
+
+def mentioned_usernames(text: str) -> set[str]:
+    """The usernames `@mentioned` in a text."""
+    return {match.group(1) for match in MENTION.finditer(text)}
 
 
 def can_create_case(user: User) -> bool:

@@ -1,5 +1,4 @@
 """Task detail: every field, the edit form, status moves, comments and the history timeline."""
-import re
 import uuid
 
 import dash
@@ -35,8 +34,6 @@ FORM_FIELDS = {
     "tags": ids.TASK_TAGS_INPUT,
 }
 DUE_FORMAT = "%Y-%m-%d %H:%M"
-#: `@username` not preceded by a word character (so e-mail addresses are not mentions).
-MENTION = re.compile(r"(?<![\w.@])@[A-Za-z0-9_.-]{2,63}[A-Za-z0-9_-]")
 PAGE_SIZE = 200
 PRE_WRAP = {"whiteSpace": "pre-wrap", "overflowWrap": "anywhere"}
 
@@ -89,7 +86,7 @@ def _all(list_page, **filters) -> list:
 def _with_mentions(text: str) -> list:
     """Text with each `@username` in a highlighted span; everything stays text."""
     parts, start = [], 0
-    for match in MENTION.finditer(text):
+    for match in rules.MENTION.finditer(text):
         parts += [text[start:match.start()], html.Span(match.group(), className="mention text-primary fw-semibold")]
         start = match.end()
     parts.append(text[start:])
