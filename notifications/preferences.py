@@ -1,5 +1,7 @@
 """Per user, per notification type, per channel preferences, with defaults."""
-from sqlalchemy import select
+import uuid
+
+from sqlalchemy import and_, select
 
 from db import session
 from db.models import NotificationPreference, NotificationType, User
@@ -30,6 +32,29 @@ def get_settings(*, user: User) -> dict[str, dict[str, bool]]:
             {channel: getattr(pref, channel) for channel in CHANNELS} if pref else dict(DEFAULTS[kind])
         )
     return settings
+
+
+def enabled_channels(*, user_ids: set[uuid.UUID], kind: NotificationType) -> dict[uuid.UUID, frozenset[str]]:
+    """Per active user among `user_ids`, the channels they take `kind` on, in one query.
+
+    Deactivated users are left out: they get nothing.
+    """
+    if not user_ids:
+        return {}
+    rows = session.execute(
+        select(User.id, NotificationPreference.in_app, NotificationPreference.email, NotificationPreference.sms)
+        .outerjoin(
+            NotificationPreference,
+            and_(NotificationPreference.user_id == User.id, NotificationPreference.type == kind),
+        )
+        .where(User.id.in_(user_ids), User.is_active.is_(True))
+    )
+    enabled = {}
+    for user_id, *flags in rows:
+        # No stored row: the outer join gives NULLs and the default applies.
+        chosen = dict(zip(CHANNELS, flags)) if flags[0] is not None else DEFAULTS[kind]
+        enabled[user_id] = frozenset(channel for channel in CHANNELS if chosen[channel])
+    return enabled
 
 
 def update_settings(

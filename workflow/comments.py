@@ -7,6 +7,7 @@ from db import session
 from db.models import TaskComment, User
 from db.pagination import Page, datetime_key, paginate
 from db.types import utcnow, uuid7
+from notifications import events
 from workflow import rules
 from workflow.errors import Forbidden
 from workflow.tasks import get_task
@@ -16,9 +17,10 @@ def add_comment(*, actor: User, task_id: uuid.UUID, body: str) -> TaskComment:
     """Comment on a live task."""
     if not rules.can_comment(actor):
         raise Forbidden("your role cannot comment")
-    get_task(task_id=task_id)
+    task = get_task(task_id=task_id)
     comment = TaskComment(id=uuid7(), task_id=task_id, author_id=actor.id, body=body, created_at=utcnow())
     session.add(comment)
+    events.commented(actor=actor, task=task, body=body, at=comment.created_at)
     session.commit()
     return comment
 

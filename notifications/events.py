@@ -1,0 +1,125 @@
+"""Notification events: who hears of a task change, on which channels, and the in-app notices.
+
+The service functions in workflow/ call `task_assigned`, `status_changed` and `commented`
+before they commit, so the notices share the change's transaction: a refused or rolled-back
+change leaves none. Each event is first turned into deliveries (recipient, text, channels);
+the in-app writer is one consumer of them, and other channels can consume the same list.
+"""
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from db import session
+from db.models import Notification, NotificationType, Task, TaskStatus, TaskWatcher, User
+from db.types import utcnow, uuid7
+from notifications import preferences
+from workflow import rules
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One recipient's notice of one event, with the channels they take that type on."""
+
+    user_id: uuid.UUID
+    type: NotificationType
+    content: str
+    task_id: uuid.UUID
+    channels: frozenset[str]
+
+
+def _deliveries(
+    kind: NotificationType, actor: User, task: Task, contents: dict[uuid.UUID, str]
+) -> list[Delivery]:
+    """Deliveries for `contents` (recipient -> text): never the actor, only active users, as they chose."""
+    contents.pop(actor.id, None)
+    wanted = preferences.enabled_channels(user_ids=set(contents), kind=kind)
+    return [
+        Delivery(user_id=user_id, type=kind, content=content, task_id=task.id, channels=wanted[user_id])
+        for user_id, content in contents.items()
+        if wanted.get(user_id)
+    ]
+
+
+def _watchers(task: Task) -> list[uuid.UUID]:
+    """The creator, the assignee and whoever watches the task (creators and assignees need no row)."""
+    rows = session.scalars(
+        select(TaskWatcher.user_id).where(TaskWatcher.task_id == task.id).order_by(TaskWatcher.created_at)
+    )
+    return [user_id for user_id in (task.created_by, task.assigned_to, *rows) if user_id is not None]
+
+
+def _mentioned(text: str) -> list[uuid.UUID]:
+    """Users `@mentioned` in a text (unknown names are ignored)."""
+    names = rules.mentioned_usernames(text)
+    if not names:
+        return []
+    return list(session.scalars(select(User.id).where(User.username.in_(names)).order_by(User.username)))
+
+
+def assignment_deliveries(*, actor: User, task: Task) -> list[Delivery]:
+    """The new assignee hears that the task is theirs."""
+    if task.assigned_to is None:
+        return []
+    contents = {task.assigned_to: f"{actor.full_name} assigned you '{task.title}'"}
+    return _deliveries(NotificationType.TASK_ASSIGNMENT, actor, task, contents)
+
+
+def status_change_deliveries(*, actor: User, task: Task, old_status: TaskStatus) -> list[Delivery]:
+    """The creator, assignee and watchers hear of a move."""
+    content = f"{actor.full_name} moved '{task.title}' from {old_status.value} to {task.status.value}"
+    contents = dict.fromkeys(_watchers(task), content)
+    return _deliveries(NotificationType.STATUS_CHANGE, actor, task, contents)
+
+
+def comment_deliveries(*, actor: User, task: Task, body: str) -> list[Delivery]:
+    """The creator, assignee and watchers hear of a comment; whoever it mentions hears that instead."""
+    contents = dict.fromkeys(_watchers(task), f"{actor.full_name} commented on '{task.title}'")
+    for user_id in _mentioned(body):
+        contents[user_id] = f"{actor.full_name} mentioned you on '{task.title}'"
+    return _deliveries(NotificationType.COMMENT, actor, task, contents)
+
+
+def write_in_app(deliveries: list[Delivery], at: datetime | None = None) -> list[Notification]:
+    """Add an unread in-app notification per delivery that wants one (the caller commits)."""
+    at = at or utcnow()
+    notifications = [
+        Notification(
+            id=uuid7(), user_id=d.user_id, content=d.content, type=d.type, read=False,
+            created_at=at, related_task_id=d.task_id,
+        )
+        for d in deliveries
+        if "in_app" in d.channels
+    ]
+    session.add_all(notifications)
+    return notifications
+
+
+def _publish(deliveries: list[Delivery], at: datetime | None) -> None:
+    """Hand an event's deliveries to each channel; in-app is the only one written here."""
+    write_in_app(deliveries, at)
+
+
+def _reading():
+    """Read recipients without flushing the pending change."""
+    # A lost version race must surface at the service's own commit, where it becomes a version error.
+    return session.no_autoflush
+
+
+def task_assigned(*, actor: User, task: Task, at: datetime | None = None) -> None:
+    """A task was given to someone (at creation or later); call before the change commits."""
+    with _reading():
+        _publish(assignment_deliveries(actor=actor, task=task), at)
+
+
+def status_changed(*, actor: User, task: Task, old_status: TaskStatus, at: datetime | None = None) -> None:
+    """A task moved from `old_status` to its current status; call before the change commits."""
+    with _reading():
+        _publish(status_change_deliveries(actor=actor, task=task, old_status=old_status), at)
+
+
+def commented(*, actor: User, task: Task, body: str, at: datetime | None = None) -> None:
+    """Someone commented on a task; call before the comment commits."""
+    with _reading():
+        _publish(comment_deliveries(actor=actor, task=task, body=body), at)
