@@ -24,6 +24,7 @@ from sqlalchemy import ARRAY, JSON, Connection, Engine, Table, insert, select, u
 
 import db
 from auth.passwords import hash_password
+from db.counters import recount_task_statuses
 from db.models import (
     Base,
     CaseStatus,
@@ -901,6 +902,7 @@ def generate(
         finally:
             writer.close()
         _keep_some_unread(connection, staff)
+        recount_task_statuses(connection)
     if postgres:
         # Fresh statistics, or the planner guesses from an empty table.
         with engine.connect() as connection:

@@ -176,6 +176,15 @@ class Task(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
+class TaskStatusCount(Base):
+    """Live tasks per status, kept in each change's transaction: the unfiltered board reads 5 rows, not a scan."""
+
+    __tablename__ = "task_status_counts"
+
+    status: Mapped[TaskStatus] = mapped_column(db_enum(TaskStatus, "task_status"), primary_key=True)
+    live: Mapped[int] = mapped_column(Integer)
+
+
 class TaskHistory(Base):
     __tablename__ = "task_history"
     __table_args__ = (

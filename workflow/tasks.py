@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, func, literal_column, or_, select
+from sqlalchemy import Integer, func, literal_column, or_, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from db import session
@@ -17,6 +17,7 @@ from db.models import (
     Priority,
     Task,
     TaskStatus,
+    TaskStatusCount,
     User,
 )
 from db.pagination import Page, SortKey, datetime_key, int_key, paginate, text_key
@@ -169,6 +170,20 @@ def _check_version(task: Task, expected_version: int | None, precondition: bool)
         )
 
 
+def _count_move(before: TaskStatus | None, after: TaskStatus | None) -> None:
+    """Keep the live-per-status counters in the change's transaction (None: the task appears or leaves)."""
+    shifts = {status: delta for status, delta in ((before, -1), (after, 1)) if status is not None}
+    # Always in the same order, so two opposite moves at once cannot deadlock on the counter rows.
+    # No autoflush: flushing the half-made change here would spend a second version on it.
+    with session.no_autoflush:
+        for status in sorted(shifts, key=lambda s: s.value):
+            session.execute(
+                update(TaskStatusCount)
+                .where(TaskStatusCount.status == status)
+                .values(live=TaskStatusCount.live + shifts[status])
+            )
+
+
 def _commit_change(precondition: bool) -> None:
     """Commit; a concurrent writer that got there first turns into a version error."""
     try:
@@ -220,6 +235,7 @@ def create_task(
     )
     session.add(task)
     history.record(task, actor, ChangeType.CREATION, None, history.snapshot(task), now)
+    _count_move(None, task.status)
     session.commit()
     return task
 
@@ -235,6 +251,7 @@ def _apply_transition(task: Task, actor: User, target: TaskStatus, now: datetime
         )
     old = task.status
     task.status = target
+    _count_move(old, target)
     history.record(
         task, actor, ChangeType.STATUS_CHANGE, {"status": old.value}, {"status": target.value}, now
     )
@@ -340,6 +357,7 @@ def delete_task(
     now = utcnow()
     task.deleted_at = now
     task.updated_at = now
+    _count_move(task.status, None)
     history.record(
         task, actor, ChangeType.EDIT, {"deleted_at": None}, {"deleted_at": now.isoformat()}, now
     )
@@ -360,6 +378,10 @@ def count_by_status(*, case_id: uuid.UUID | None = None) -> dict[str, int]:
 
 def status_counts(*, filters: TaskFilters) -> dict[str, int]:
     """Live task counts per status for `filters`, one GROUP BY (every status present, zeros included)."""
+    if filters == TaskFilters():
+        # Unfiltered: the counters kept by every change, instead of a scan of every live task.
+        counts = dict(session.execute(select(TaskStatusCount.status, TaskStatusCount.live)).all())
+        return {status.value: counts.get(status, 0) for status in TaskStatus}
     statement = filtered_statement(filters).with_only_columns(Task.status, func.count()).group_by(Task.status)
     counts = dict(session.execute(statement).all())
     return {status.value: counts.get(status, 0) for status in TaskStatus}

@@ -119,3 +119,35 @@ def test_racing_status_changes_without_version_never_both_apply(live_server, rac
         state = move["new_value"]["status"]
     final = requests.get(f"{live_server.url}/api/tasks/{task_id}", headers=manager, timeout=10).json()
     assert final["status"] == state
+
+
+def test_opposite_moves_at_once_neither_deadlock_nor_miscount(live_server, racers):
+    """Two tasks swap In Progress and On Hold at the same instant: both counters rows change in both."""
+    from workflow import tasks
+
+    manager = racers["manager"]
+    first, second = _new_task(live_server, racers), _new_task(live_server, racers)
+    for task_id, status in ((first, "In Progress"), (second, "On Hold")):
+        moved = requests.patch(f"{live_server.url}/api/tasks/{task_id}/status", json={"status": status}, headers=manager, timeout=10)
+        assert moved.status_code == 200
+    states = {first: "In Progress", second: "On Hold"}
+    for _round in range(10):
+        targets = {task_id: ("On Hold" if state == "In Progress" else "In Progress") for task_id, state in states.items()}
+        barrier = threading.Barrier(2)
+        results = {}
+
+        def move(task_id):
+            barrier.wait()
+            results[task_id] = requests.patch(
+                f"{live_server.url}/api/tasks/{task_id}/status", json={"status": targets[task_id]}, headers=manager, timeout=30
+            )
+
+        threads = [threading.Thread(target=move, args=(task_id,)) for task_id in states]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert all(r.status_code == 200 for r in results.values()), [r.text for r in results.values()]
+        states = targets
+    with live_server.app.app_context():
+        assert tasks.status_counts(filters=tasks.TaskFilters()) == tasks.status_counts(filters=tasks.TaskFilters(q=""))

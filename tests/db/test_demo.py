@@ -20,6 +20,7 @@ from db.models import (
     TaskComment,
     TaskHistory,
     TaskStatus,
+    TaskStatusCount,
     TaskWatcher,
     User,
 )
@@ -242,3 +243,12 @@ def test_users_create_command(cli_app):
     invalid = runner.invoke(args=[*arguments[:-3], "--phone", "0770", "--password-stdin"], input="short\n")
     assert invalid.exit_code == 1
     assert "phone" in invalid.output and "password" in invalid.output
+
+
+def test_status_counters_match_the_generated_tasks(demo):
+    connection, _counts = demo
+    live = dict(connection.execute(
+        select(Task.status, func.count()).where(Task.deleted_at.is_(None)).group_by(Task.status)
+    ).all())
+    counters = dict(connection.execute(select(TaskStatusCount.status, TaskStatusCount.live)).all())
+    assert counters == {status: live.get(status, 0) for status in TaskStatus}

@@ -1,17 +1,21 @@
 """Alembic is the only way the schema is made: the migrations match the models and run both ways."""
 import re
+import uuid
+from datetime import datetime, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import insert, inspect, text
 
 import db
 from db.migrate import downgrade, upgrade
-from db.models import PRIORITY_RANK_SQL, STATUS_RANK_SQL, Base
+from db.models import PRIORITY_RANK_SQL, STATUS_RANK_SQL, Base, Priority, Role, Task, TaskStatus, User
 
 #: Made by the migration on PostgreSQL only (trigram search), so not in the portable models.
 MIGRATION_ONLY_INDEXES = {"ix_tasks_title_trgm"}
+USER_ID = uuid.UUID(int=99)
+NOW = datetime(2026, 1, 2, tzinfo=timezone.utc)
 #: Expression indexes, which Alembic cannot compare: checked by name and text below.
 EXPRESSION_INDEXES = {"ix_tasks_priority_rank_id": PRIORITY_RANK_SQL, "ix_tasks_status_rank_id": STATUS_RANK_SQL}
 
@@ -62,3 +66,28 @@ def test_downgrade_to_base_and_upgrade_again(fresh_database):
     engine = db.make_engine(url)
     assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
     engine.dispose()
+
+
+def test_status_counters_start_from_the_tasks_already_there(fresh_database):
+    url = fresh_database("wm_counters")
+    downgrade(url, "0002")
+    engine = db.make_engine(url)
+    with engine.begin() as connection:
+        # The users and tasks tables are the same at 0002 as in the models.
+        connection.execute(insert(User.__table__).values(
+            id=USER_ID, username="counter", email="counter@example.com", full_name="Counter", role=Role.AGENT,
+            department="", phone=None, is_active=True, password_hash="x", created_at=NOW,
+        ))
+        rows = [(TaskStatus.NEW, None), (TaskStatus.NEW, None), (TaskStatus.COMPLETED, None),
+                (TaskStatus.COMPLETED, NOW), (TaskStatus.ON_HOLD, None)]
+        connection.execute(insert(Task.__table__), [
+            {"id": uuid.UUID(int=number + 1), "title": f"t{number}", "description": "", "status": status,
+             "priority": Priority.LOW, "created_by": USER_ID, "created_at": NOW, "updated_at": NOW, "tags": [],
+             "version": 1, "deleted_at": deleted}
+            for number, (status, deleted) in enumerate(rows)
+        ])
+    upgrade(url)
+    with engine.connect() as connection:
+        counts = dict(connection.execute(text("SELECT status, live FROM task_status_counts")).all())
+    engine.dispose()
+    assert counts == {"New": 2, "In Progress": 0, "On Hold": 1, "Completed": 1, "Cancelled": 0}
