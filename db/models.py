@@ -255,3 +255,18 @@ class NotificationPreference(Base):
     in_app: Mapped[bool] = mapped_column(Boolean)
     email: Mapped[bool] = mapped_column(Boolean)
     sms: Mapped[bool] = mapped_column(Boolean)
+
+
+class SavedView(Base):
+    """A user's named task-table view: filters, sort and column state, reopened later."""
+
+    __tablename__ = "saved_views"
+    # One name per user; also serves the per-user list.
+    __table_args__ = (Index("ix_saved_views_user_id_name", "user_id", "name", unique=True),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(80))
+    state: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
