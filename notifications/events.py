@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from db import session
 from db.models import Notification, NotificationType, Task, TaskStatus, TaskWatcher, User
@@ -96,8 +96,11 @@ def write_in_app(deliveries: list[Delivery], at: datetime | None = None) -> list
     return notifications
 
 
-def _publish(deliveries: list[Delivery], at: datetime | None) -> None:
+def _publish(deliveries: list[Delivery], task: Task, at: datetime | None) -> None:
     """Hand an event's deliveries to each channel; in-app is the only one written here."""
+    if deliveries and inspect(task).pending:
+        # No relationship orders the flush, so a new task's row goes first: its notices refer to it.
+        session.flush()
     write_in_app(deliveries, at)
 
 
@@ -110,16 +113,19 @@ def _reading():
 def task_assigned(*, actor: User, task: Task, at: datetime | None = None) -> None:
     """A task was given to someone (at creation or later); call before the change commits."""
     with _reading():
-        _publish(assignment_deliveries(actor=actor, task=task), at)
+        deliveries = assignment_deliveries(actor=actor, task=task)
+    _publish(deliveries, task, at)
 
 
 def status_changed(*, actor: User, task: Task, old_status: TaskStatus, at: datetime | None = None) -> None:
     """A task moved from `old_status` to its current status; call before the change commits."""
     with _reading():
-        _publish(status_change_deliveries(actor=actor, task=task, old_status=old_status), at)
+        deliveries = status_change_deliveries(actor=actor, task=task, old_status=old_status)
+    _publish(deliveries, task, at)
 
 
 def commented(*, actor: User, task: Task, body: str, at: datetime | None = None) -> None:
     """Someone commented on a task; call before the comment commits."""
     with _reading():
-        _publish(comment_deliveries(actor=actor, task=task, body=body), at)
+        deliveries = comment_deliveries(actor=actor, task=task, body=body)
+    _publish(deliveries, task, at)

@@ -22,6 +22,7 @@ from db.models import (
 )
 from db.pagination import Page, SortKey, datetime_key, int_key, paginate, text_key
 from db.types import contains_pattern, list_contains, utcnow, uuid7
+from notifications import events
 from workflow import history, rules
 from workflow.errors import (
     Forbidden,
@@ -236,6 +237,7 @@ def create_task(
     session.add(task)
     history.record(task, actor, ChangeType.CREATION, None, history.snapshot(task), now)
     _count_move(None, task.status)
+    events.task_assigned(actor=actor, task=task, at=now)
     session.commit()
     return task
 
@@ -255,6 +257,7 @@ def _apply_transition(task: Task, actor: User, target: TaskStatus, now: datetime
     history.record(
         task, actor, ChangeType.STATUS_CHANGE, {"status": old.value}, {"status": target.value}, now
     )
+    events.status_changed(actor=actor, task=task, old_status=old, at=now)
 
 
 def _apply_assignment(task: Task, actor: User, assignee_id: uuid.UUID | None, now: datetime) -> None:
@@ -275,6 +278,7 @@ def _apply_assignment(task: Task, actor: User, assignee_id: uuid.UUID | None, no
         {"assigned_to": history.jsonable(assignee_id)},
         now,
     )
+    events.task_assigned(actor=actor, task=task, at=now)
 
 
 def update_task(
