@@ -56,6 +56,22 @@ TASKS_EDIT_RESULT = "tasks-edit-result"
 TASKS_REFRESH = "tasks-grid-refresh"
 TASKS_REFRESHED = "tasks-grid-refreshed"
 TASKS_OPEN_TASK = "tasks-open-task"
+#: Bulk actions on the selected rows, and their per-row report.
+TASKS_BULK_SELECTED = "tasks-bulk-selected"
+TASKS_BULK_FIELD = "tasks-bulk-field"
+TASKS_BULK_VALUE = "tasks-bulk-value"
+TASKS_BULK_APPLY = "tasks-bulk-apply"
+TASKS_BULK_RESULT = "tasks-bulk-result"
+TASKS_BULK_DONE = "tasks-bulk-done"
+TASKS_BULK_CLEARED = "tasks-bulk-cleared"
+#: Saved views: the picker, name input, save / replace / delete, and their message.
+TASKS_VIEWS = "tasks-views"
+TASKS_VIEW_NAME = "tasks-view-name"
+TASKS_VIEW_SAVE = "tasks-view-save"
+TASKS_VIEW_REPLACE = "tasks-view-replace"
+TASKS_VIEW_DELETE = "tasks-view-delete"
+TASKS_VIEW_MESSAGE = "tasks-view-message"
+TASKS_EXPORT = "tasks-export"
 
 # New task, notifications and preferences (portal/pages/new_task.py, notifications.py, preferences.py): add ids below.
 NEW_TASK_FORM = "new-task-form"

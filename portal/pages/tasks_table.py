@@ -1,20 +1,25 @@
-"""The task table: AG Grid's infinite row model, with sorting, filtering and paging done on the server."""
+"""The task table: AG Grid's infinite row model, with sorting, filtering and paging done on the server.
+
+Agents select rows for bulk changes, everyone saves named views and exports what they see.
+"""
+import enum
 import json
 import uuid
 from datetime import datetime, timezone
+from urllib.parse import quote, urlencode
 
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 from pydantic import TypeAdapter, ValidationError
 
 from api.schemas import UtcDatetime
 from db.models import Priority, TaskStatus
 from portal import ids
 from portal.access import portal_user
-from workflow import rules, tasks, users
-from workflow.errors import DomainError
+from workflow import bulk, rules, saved_views, tasks, users
+from workflow.errors import Conflict, DomainError
 
 dash.register_page(__name__, path="/tasks", title="Tasks · Workflow Manager", name="Tasks")
 
@@ -26,12 +31,35 @@ REFRESH = ids.TASKS_REFRESH
 REFRESHED = ids.TASKS_REFRESHED
 FILTERS_APPLIED = ids.TASKS_FILTERS_APPLIED
 OPEN_TASK = ids.TASKS_OPEN_TASK
+BULK_SELECTED = ids.TASKS_BULK_SELECTED
+BULK_FIELD = ids.TASKS_BULK_FIELD
+BULK_VALUE = ids.TASKS_BULK_VALUE
+BULK_APPLY = ids.TASKS_BULK_APPLY
+BULK_RESULT = ids.TASKS_BULK_RESULT
+BULK_DONE = ids.TASKS_BULK_DONE
+BULK_CLEARED = ids.TASKS_BULK_CLEARED
+VIEWS = ids.TASKS_VIEWS
+VIEW_NAME = ids.TASKS_VIEW_NAME
+VIEW_SAVE = ids.TASKS_VIEW_SAVE
+VIEW_REPLACE = ids.TASKS_VIEW_REPLACE
+VIEW_DELETE = ids.TASKS_VIEW_DELETE
+VIEW_MESSAGE = ids.TASKS_VIEW_MESSAGE
+EXPORT = ids.TASKS_EXPORT
 ANY = "any"
 BLOCK = 100
 #: Grid columns the server can sort on, and the sort key each maps to.
 SORTABLE = {"title": "title", "status": "status", "priority": "priority", "due_date": "due_date", "updated_at": "updated_at"}
 SCOPES = {"all": "All tasks", "mine": "Assigned to me", "none": "Unassigned"}
 DUE_PARSER = TypeAdapter(UtcDatetime)
+#: The context the grid starts with: the filter controls' initial values.
+INITIAL_CONTEXT = {"scope": "all", "status": ANY, "priority": ANY, "q": ""}
+#: What a bulk action can set, in the words the page shows.
+BULK_CHOICES = {"status": "Set status", "assigned_to": "Set assignee", "priority": "Set priority"}
+#: Written as `assigned_to=none` like the API's unassigned filter.
+UNASSIGNED = tasks.UNASSIGNED
+EXPORT_PATH = "/api/reports/tasks"
+#: The query parameters of GET /api/tasks, in the order the export link lists them.
+EXPORT_FILTERS = ("status", "priority", "assigned_to", "created_by", "case_id", "tag", "q", "due_before", "due_after")
 
 
 def _columns() -> list[dict]:
@@ -59,10 +87,62 @@ def _columns() -> list[dict]:
     ]
 
 
+def _view_options(user) -> list[dict]:
+    return [{"label": view.name, "value": str(view.id)} for view in saved_views.list_views(actor=user)]
+
+
+def _views_bar(user) -> html.Div:
+    """Open, save and delete named views; export what the grid shows."""
+    first_href = export_href(_filters(INITIAL_CONTEXT, user), _sort(None))
+    return html.Div(
+        [
+            dbc.Row(
+                [
+                    dbc.Col(dbc.Select(id=VIEWS, options=_view_options(user), value="", placeholder="Saved views"), md=3),
+                    dbc.Col(dbc.Button("Delete view", id=VIEW_DELETE, color="danger", outline=True), width="auto"),
+                    dbc.Col(dbc.Input(id=VIEW_NAME, placeholder="Name this view", maxLength=saved_views.MAX_NAME), md=3),
+                    dbc.Col(dbc.Button("Save view", id=VIEW_SAVE, color="secondary"), width="auto"),
+                    dbc.Col(dbc.Button("Replace it", id=VIEW_REPLACE, color="warning", className="d-none"), width="auto"),
+                    dbc.Col(
+                        html.A("Export this view", id=EXPORT, href=first_href, download="tasks.csv", className="btn btn-outline-primary"),
+                        width="auto", className="ms-auto",
+                    ),
+                ],
+                className="g-2 align-items-center",
+            ),
+            html.Div(id=VIEW_MESSAGE, className="mt-2"),
+        ],
+        className="mb-2",
+    )
+
+
+def _bulk_bar() -> dbc.Row:
+    """One change for every selected row."""
+    return dbc.Row(
+        [
+            dbc.Col(html.Span("No rows selected", id=BULK_SELECTED, className="text-body-secondary"), width="auto"),
+            dbc.Col(dbc.Select(id=BULK_FIELD, options=[{"label": v, "value": k} for k, v in BULK_CHOICES.items()], value="status"), md=2),
+            dbc.Col(dbc.Select(id=BULK_VALUE, options=[], placeholder="Choose a value"), md=3),
+            dbc.Col(dbc.Button("Apply to selected", id=BULK_APPLY, color="primary", disabled=True), width="auto"),
+        ],
+        className="g-2 mb-2 align-items-center",
+    )
+
+
 def layout(**_query):
     """Filters above an infinite grid; rows arrive a block at a time."""
-    if portal_user() is None:
+    user = portal_user()
+    if user is None:
         return html.Div()
+    may_bulk = bulk.may_bulk_update(user)
+    grid_options = {
+        "cacheBlockSize": BLOCK, "maxBlocksInCache": 20, "infiniteInitialRowCount": BLOCK,
+        "context": dict(INITIAL_CONTEXT),
+        "stopEditingWhenCellsLoseFocus": True,
+    }
+    if may_bulk:
+        # "Select all" is left out: with the infinite model it would only mean the rows loaded so far.
+        grid_options["rowSelection"] = {"mode": "multiRow", "checkboxes": True, "headerCheckbox": False}
     return html.Div(
         [
             html.H1("Tasks", className="h3 mb-3"),
@@ -75,11 +155,16 @@ def layout(**_query):
                 ],
                 className="g-2 mb-3",
             ),
+            _views_bar(user),
+            _bulk_bar() if may_bulk else None,
+            html.Div(id=BULK_RESULT),
             html.Div(id=RESULT),
             dcc.Store(id=CURSORS, data={}),
             dcc.Store(id=REFRESH),
             html.Div(id=REFRESHED, hidden=True),
             html.Div(id=FILTERS_APPLIED, hidden=True),
+            dcc.Store(id=BULK_DONE),
+            html.Div(id=BULK_CLEARED, hidden=True),
             dcc.Location(id=OPEN_TASK, refresh="callback-nav"),
             dag.AgGrid(
                 id=GRID,
@@ -87,11 +172,7 @@ def layout(**_query):
                 defaultColDef={"sortable": True, "resizable": True, "filter": False},
                 rowModelType="infinite",
                 getRowId="params.data.id",
-                dashGridOptions={
-                    "cacheBlockSize": BLOCK, "maxBlocksInCache": 20, "infiniteInitialRowCount": BLOCK,
-                    "context": {"scope": "all", "status": ANY, "priority": ANY, "q": ""},
-                    "stopEditingWhenCellsLoseFocus": True,
-                },
+                dashGridOptions=grid_options,
                 style={"height": "70vh"},
             ),
         ]
@@ -242,3 +323,233 @@ def open_task(clicked):
         return f"/tasks/{uuid.UUID(str(clicked['rowId']))}"
     except ValueError:
         return no_update
+
+
+def export_href(filters: tasks.TaskFilters, sort: str) -> str:
+    """The CSV report of exactly these filters and sort, with the query parameters of GET /api/tasks."""
+    params = [("format", "csv")]
+    for name in EXPORT_FILTERS:
+        value = getattr(filters, name)
+        if value is None:
+            continue
+        if isinstance(value, enum.Enum):
+            value = value.value
+        elif isinstance(value, datetime):
+            value = value.isoformat()
+        params.append((name, str(value)))
+    params.append(("sort", sort))
+    return f"{EXPORT_PATH}?{urlencode(params, quote_via=quote)}"
+
+
+@callback(Output(EXPORT, "href"), Input(GRID, "getRowsRequest"), prevent_initial_call=True)
+def export_link(request):
+    """The export link follows the grid's latest query (filters and sort), read the way serve_block reads it."""
+    user = portal_user()
+    if user is None or not request or request.get("startRow"):
+        return no_update
+    context = request.get("context") if isinstance(request.get("context"), dict) else {}
+    return export_href(_filters(context, user), _sort(request.get("sortModel")))
+
+
+def assignee_options(user) -> list[dict]:
+    """Supervisors may give tasks to anyone assignable; an Agent only takes tasks or hands them back."""
+    people = users.assignable_users() if rules.is_supervisor(user) else [user]
+    return [{"label": "Unassigned", "value": UNASSIGNED}] + [{"label": p.full_name, "value": str(p.id)} for p in people]
+
+
+@callback(Output(BULK_VALUE, "options"), Output(BULK_VALUE, "value"), Input(BULK_FIELD, "value"))
+def bulk_values(field):
+    """The values the chosen bulk change can take."""
+    user = portal_user()
+    if user is None:
+        return no_update, no_update
+    if field == "assigned_to":
+        return assignee_options(user), ""
+    enum_class = Priority if field == "priority" else TaskStatus
+    return [{"label": member.value, "value": member.value} for member in enum_class], ""
+
+
+clientside_callback(
+    """
+    function(rows) {
+        const count = (rows || []).length;
+        return [count ? count + (count === 1 ? " row selected" : " rows selected") : "No rows selected", count === 0];
+    }
+    """,
+    Output(BULK_SELECTED, "children"),
+    Output(BULK_APPLY, "disabled"),
+    Input(GRID, "selectedRows"),
+)
+
+
+def bulk_change(field: str, value: str) -> dict:
+    """The browser's choice as a typed change; ValueError if it is not one."""
+    if field == "status":
+        return {"status": TaskStatus(value)}
+    if field == "priority":
+        return {"priority": Priority(value)}
+    if field == "assigned_to":
+        return {"assigned_to": None if value == UNASSIGNED else uuid.UUID(value)}
+    raise ValueError(field)
+
+
+def _reason(result: bulk.RowResult) -> str:
+    if result.outcome == bulk.UNCHANGED:
+        return "Already so."
+    if result.outcome == bulk.CHANGED:
+        return ""
+    if result.code == "invalid_transition" and isinstance(result.details, dict):
+        allowed = result.details.get("allowed") or []
+        return f"{result.message} (allowed: {', '.join(allowed) if allowed else 'none'})"
+    return result.message
+
+
+def bulk_report(results: list[bulk.RowResult]) -> html.Div:
+    """A summary line and one table row per task, refusals with their reason."""
+    refused = sum(not r.ok for r in results)
+    color = "success" if not refused else ("danger" if refused == len(results) else "warning")
+    row_class = {bulk.CHANGED: "table-success", bulk.UNCHANGED: "", bulk.REFUSED: "table-danger"}
+    body = [
+        html.Tr(
+            [html.Td(r.title), html.Td(r.outcome.capitalize()), html.Td(_reason(r))],
+            className=row_class[r.outcome],
+        )
+        for r in results
+    ]
+    return html.Div(
+        [
+            dbc.Alert(bulk.summary(results), color=color, className="py-2 mb-2", dismissable=True),
+            html.Div(
+                dbc.Table(
+                    [html.Thead(html.Tr([html.Th("Task"), html.Th("Result"), html.Th("Reason")])), html.Tbody(body)],
+                    size="sm", className="mb-0 bulk-results",
+                ),
+                style={"maxHeight": "15rem", "overflowY": "auto"},
+            ),
+        ],
+        className="mb-2",
+    )
+
+
+@callback(
+    Output(BULK_RESULT, "children"),
+    Output(BULK_DONE, "data"),
+    Input(BULK_APPLY, "n_clicks"),
+    State(GRID, "selectedRows"),
+    State(BULK_FIELD, "value"),
+    State(BULK_VALUE, "value"),
+    prevent_initial_call=True,
+)
+def apply_bulk(clicks, selected, field, value):
+    """Each selected row through the workflow with the version it was shown at; then the grid reloads."""
+    user = portal_user()
+    if user is None or not clicks:
+        return no_update, no_update
+    try:
+        changes = bulk_change(field, value)
+        rows = [(uuid.UUID(row["id"]), int(row["version"])) for row in selected or []]
+        results = bulk.bulk_update(actor=user, rows=rows, changes=changes)
+    except DomainError as exc:
+        return dbc.Alert(f"Nothing changed: {exc.message}", color="danger", dismissable=True, className="py-2"), no_update
+    except (ValueError, TypeError, KeyError):
+        return dbc.Alert("Nothing changed: choose a value first.", color="danger", dismissable=True, className="py-2"), no_update
+    return bulk_report(results), datetime.now().isoformat()
+
+
+# After a bulk change the selection goes (its versions are stale) and the grid reloads.
+clientside_callback(
+    """
+    function(stamp) {
+        if (stamp) {
+            dash_ag_grid.getApiAsync('GRID').then(api => { api.deselectAll(); api.refreshInfiniteCache(); });
+        }
+        return window.dash_clientside.no_update;
+    }
+    """.replace("GRID", GRID),
+    Output(BULK_CLEARED, "children"),
+    Input(BULK_DONE, "data"),
+    prevent_initial_call=True,
+)
+
+
+def view_state(filter_ids: list[dict], filter_values: list, column_state: list | None) -> dict:
+    """What a saved view keeps: the filter controls, the sort and the columns (order, width, visibility)."""
+    filters = {item["name"]: value or "" for item, value in zip(filter_ids, filter_values)}
+    columns = [c for c in column_state or [] if isinstance(c, dict) and c.get("colId")]
+    sorted_columns = sorted((c for c in columns if c.get("sort")), key=lambda c: c.get("sortIndex") or 0)
+    return {"filters": filters, "sort": [{"colId": c["colId"], "sort": c["sort"]} for c in sorted_columns], "columns": columns}
+
+
+def columns_to_apply(state: dict) -> list[dict]:
+    """The saved columns with the saved sort on them (and no sort elsewhere)."""
+    columns = [c for c in state.get("columns") or [] if isinstance(c, dict) and c.get("colId")]
+    columns = columns or [{"colId": column["field"]} for column in _columns()]
+    sorts = {s.get("colId"): s.get("sort") for s in state.get("sort") or [] if isinstance(s, dict)}
+    return [{**column, "sort": sorts.get(column["colId"]), "sortIndex": 0 if sorts.get(column["colId"]) else None} for column in columns]
+
+
+@callback(
+    Output({"type": FILTERS, "name": ALL}, "value"),
+    Output(GRID, "columnState"),
+    Output(VIEW_NAME, "value"),
+    Input(VIEWS, "value"),
+    prevent_initial_call=True,
+)
+def open_view(view_id):
+    """A chosen view sets the filters, sort and columns; the grid then asks the server again."""
+    user = portal_user()
+    names = [output["id"]["name"] for output in ctx.outputs_list[0]]
+    if user is None or not view_id:
+        return [no_update] * len(names), no_update, no_update
+    try:
+        view = saved_views.get_view(actor=user, view_id=uuid.UUID(view_id))
+    except (DomainError, ValueError):
+        return [no_update] * len(names), no_update, no_update
+    filters = view.state.get("filters") if isinstance(view.state.get("filters"), dict) else {}
+    values = [str(filters.get(name) or INITIAL_CONTEXT.get(name, "")) for name in names]
+    return values, columns_to_apply(view.state), view.name
+
+
+def _view_message(text: str, color: str):
+    return dbc.Alert(text, color=color, dismissable=True, className="py-2 mb-0")
+
+
+@callback(
+    Output(VIEWS, "options"),
+    Output(VIEWS, "value"),
+    Output(VIEW_MESSAGE, "children"),
+    Output(VIEW_REPLACE, "className"),
+    Input(VIEW_SAVE, "n_clicks"),
+    Input(VIEW_REPLACE, "n_clicks"),
+    Input(VIEW_DELETE, "n_clicks"),
+    State(VIEW_NAME, "value"),
+    State(VIEWS, "value"),
+    State({"type": FILTERS, "name": ALL}, "id"),
+    State({"type": FILTERS, "name": ALL}, "value"),
+    State(GRID, "columnState"),
+    prevent_initial_call=True,
+)
+def manage_views(_save, _replace, _delete, name, chosen, filter_ids, filter_values, column_state):
+    """Save the current view (replacing one of the same name only when asked), or delete the chosen one."""
+    user = portal_user()
+    if user is None:
+        return no_update, no_update, no_update, no_update
+    hidden = "d-none"
+    if ctx.triggered_id == VIEW_DELETE:
+        try:
+            view = saved_views.get_view(actor=user, view_id=uuid.UUID(chosen or ""))
+        except (DomainError, ValueError):
+            return _view_options(user), "", _view_message("Choose a saved view to delete.", "warning"), hidden
+        saved_views.delete_view(actor=user, view_id=view.id)
+        return _view_options(user), "", _view_message(f"Deleted view '{view.name}'.", "success"), hidden
+    overwrite = ctx.triggered_id == VIEW_REPLACE
+    try:
+        state = view_state(filter_ids, filter_values, column_state)
+        view = saved_views.save_view(actor=user, name=name, state=state, overwrite=overwrite)
+    except Conflict as exc:
+        # Replacing is a second, explicit click.
+        return no_update, no_update, _view_message(f"Not saved: {exc.message}. Replace it?", "warning"), ""
+    except DomainError as exc:
+        return no_update, no_update, _view_message(f"Not saved: {exc.message}", "danger"), hidden
+    verb = "Replaced" if overwrite else "Saved"
+    return _view_options(user), str(view.id), _view_message(f"{verb} view '{view.name}'.", "success"), hidden

@@ -2,7 +2,8 @@
 import pytest
 
 from db import session
-from db.models import ChangeType, Priority, Role, Task, TaskHistory
+from db.models import ChangeType, Priority, Role, Task, TaskHistory, TaskStatus
+from portal import ids
 from tests.portal.conftest import screenshot, sign_in
 from workflow import tasks
 
@@ -130,3 +131,111 @@ def test_status_cell_offers_only_allowed_moves_and_moves_through_the_workflow(pa
         assert [(m.old_value, m.new_value, m.changed_by) for m in moves] == [
             ({"status": "New"}, {"status": "In Progress"}, agent.id)
         ]
+
+
+def _select_rows(page, *titles):
+    for title in titles:
+        _row(page, title).locator(".ag-selection-checkbox input").check()
+
+
+def test_agent_bulk_changes_status_and_sees_each_rows_result(page, live_server, portal_user):
+    agent = portal_user(Role.AGENT)
+    with live_server.app.app_context():
+        started = [tasks.create_task(actor=agent, title=f"Bulk subject {n}", assigned_to=agent.id) for n in (1, 2)]
+        for task in started:
+            tasks.change_status(actor=agent, task_id=task.id, status=TaskStatus.IN_PROGRESS)
+        fresh = tasks.create_task(actor=agent, title="Bulk subject 3", assigned_to=agent.id)
+    _open_table_as(page, live_server, agent)
+    page.fill("input[type=search]", "Bulk subject")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelectorAll('.ag-center-cols-container .ag-row').length === 3")
+    assert page.locator(f"#{ids.TASKS_BULK_APPLY}").is_disabled()
+    _select_rows(page, "Bulk subject 1", "Bulk subject 2", "Bulk subject 3")
+    page.wait_for_selector(f"#{ids.TASKS_BULK_SELECTED} >> text=3 rows selected")
+    page.select_option(f"#{ids.TASKS_BULK_FIELD}", "status")
+    page.select_option(f"#{ids.TASKS_BULK_VALUE}", "Completed")
+    page.click(f"#{ids.TASKS_BULK_APPLY}")
+    page.wait_for_selector("text=2 changed, 1 refused")
+    report = page.locator(f"#{ids.TASKS_BULK_RESULT} tbody tr")
+    assert report.count() == 3
+    rows = {r.locator("td").nth(0).inner_text(): r for r in report.all()}
+    assert "table-success" in rows["Bulk subject 1"].get_attribute("class")
+    refused = rows["Bulk subject 3"]
+    assert "table-danger" in refused.get_attribute("class")
+    assert refused.locator("td").nth(1).inner_text() == "Refused"
+    assert refused.locator("td").nth(2).inner_text() == (
+        "cannot move a task from New to Completed (allowed: In Progress, On Hold, Cancelled)"
+    )
+    # The grid reloads from the server and the selection is cleared.
+    page.wait_for_function(
+        "[...document.querySelectorAll('.ag-row [col-id=status]')].filter(c => c.innerText === 'Completed').length === 2"
+    )
+    page.wait_for_selector(f"#{ids.TASKS_BULK_SELECTED} >> text=No rows selected")
+    screenshot(page, "tasks-bulk")
+    with live_server.app.app_context():
+        assert [session.get(Task, t.id).status for t in started] == [TaskStatus.COMPLETED] * 2
+        assert session.get(Task, fresh.id).status == TaskStatus.NEW
+        moves = session.query(TaskHistory).filter_by(task_id=fresh.id, change_type=ChangeType.STATUS_CHANGE).count()
+        assert moves == 0
+
+
+def test_viewer_has_no_bulk_controls(page, live_server, portal_user):
+    viewer = portal_user(Role.VIEWER)
+    sign_in(page, live_server.url, viewer, next_path="/tasks")
+    page.wait_for_selector(f"#{ids.TASKS_VIEWS}")
+    page.wait_for_selector(".ag-header-cell[col-id=title]")
+    assert page.locator(f"#{ids.TASKS_BULK_APPLY}").count() == 0
+    assert page.locator(".ag-selection-checkbox").count() == 0
+
+
+def test_saved_view_reopens_filters_and_sort_and_export_follows(page, live_server, portal_user):
+    agent = portal_user(Role.AGENT)
+    with live_server.app.app_context():
+        for priority in (Priority.MEDIUM, Priority.CRITICAL, Priority.LOW):
+            tasks.create_task(actor=agent, title=f"View subject {priority.value}", priority=priority, assigned_to=agent.id)
+    _open_table_as(page, live_server, agent)
+    page.select_option("select >> nth=1", "New")
+    page.fill("input[type=search]", "View subject")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelectorAll('.ag-center-cols-container .ag-row').length === 3")
+    page.click(".ag-header-cell[col-id=priority] .ag-header-cell-label")
+    page.wait_for_function(
+        "document.querySelector(\".ag-center-cols-container .ag-row[row-index='0'] [col-id=priority]\").innerText === 'Low'"
+    )
+    export = page.locator(f"#{ids.TASKS_EXPORT}")
+    page.wait_for_function(
+        f"document.getElementById('{ids.TASKS_EXPORT}').getAttribute('href').endsWith('sort=priority')"
+    )
+    assert export.get_attribute("href") == (
+        f"/api/reports/tasks?format=csv&status=New&assigned_to={agent.id}&q=View%20subject&sort=priority"
+    )
+    assert export.get_attribute("download") is not None
+    page.fill(f"#{ids.TASKS_VIEW_NAME}", "New by priority")
+    page.click(f"#{ids.TASKS_VIEW_SAVE}")
+    page.wait_for_selector("text=Saved view 'New by priority'.")
+
+    # Saving the same name again asks before replacing.
+    page.click(f"#{ids.TASKS_VIEW_SAVE}")
+    page.wait_for_selector("text=you already have a view named 'New by priority'. Replace it?")
+    page.click(f"#{ids.TASKS_VIEW_REPLACE}")
+    page.wait_for_selector("text=Replaced view 'New by priority'.")
+
+    page.goto(f"{live_server.url}/tasks")
+    page.wait_for_selector(".ag-row")
+    assert page.locator("select >> nth=1").input_value() == "any"
+    page.select_option(f"#{ids.TASKS_VIEWS}", label="New by priority")
+    page.wait_for_function("document.querySelectorAll('.ag-center-cols-container .ag-row').length === 3")
+    assert page.locator("select >> nth=0").input_value() == "mine"
+    assert page.locator("select >> nth=1").input_value() == "New"
+    assert page.locator("input[type=search]").input_value() == "View subject"
+    page.wait_for_function(
+        "document.querySelector(\".ag-center-cols-container .ag-row[row-index='0'] [col-id=priority]\").innerText === 'Low'"
+    )
+    assert page.locator(".ag-header-cell[col-id=priority]").get_attribute("aria-sort") == "ascending"
+    page.wait_for_function(
+        f"document.getElementById('{ids.TASKS_EXPORT}').getAttribute('href').includes('q=View%20subject')"
+    )
+
+    page.click(f"#{ids.TASKS_VIEW_DELETE}")
+    page.wait_for_selector("text=Deleted view 'New by priority'.")
+    assert page.locator(f"#{ids.TASKS_VIEWS} option", has_text="New by priority").count() == 0
