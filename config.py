@@ -21,6 +21,8 @@ class Config:
     PORT = _env_int("PORT", 8050)
     # JSON bodies are small; a bigger request is refused with 413 before it is read.
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 1024 * 1024)
+    # How often the portal's bell asks for the unread count.
+    PORTAL_POLL_SECONDS = _env_int("PORTAL_POLL_SECONDS", 15)
 
     # Authentication
     JWT_ISSUER = os.environ.get("JWT_ISSUER", "workflow-manager")
@@ -64,3 +66,4 @@ class TestingConfig(Config):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
     REDIS_URL = None
+    PORTAL_POLL_SECONDS = 2  # browser tests wait for the bell at most this long

@@ -5,6 +5,14 @@ THEME_STORE = "theme-store"
 THEME_TOGGLE = "theme-toggle"
 BELL_COUNT = "bell-count"
 BELL_INTERVAL = "bell-interval"
+#: The bell's dropdown (portal/shell.py): the toggle button, the panel, its list and "Mark all read".
+BELL_TOGGLE = "bell-toggle"
+BELL_MENU = "bell-menu"
+BELL_LIST = "bell-list"
+BELL_MARK_ALL = "bell-mark-all"
+#: Whether the dropdown is open; and a stamp bumped when its list should be (re)loaded.
+BELL_OPEN = "bell-open"
+BELL_LOAD = "bell-load"
 NAV_USER = "nav-user"
 
 HOME_COUNTS = "home-counts"

@@ -1,9 +1,13 @@
 """The shell around every page: navigation by role, the user, the bell, the theme toggle."""
+from datetime import datetime
+
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, dcc, html
+from dash import Input, Output, State, dcc, html, no_update
+from flask import current_app
 
 import auth
+from db.types import utcnow
 from notifications import store
 from portal import ids
 from portal.access import portal_user
@@ -19,7 +23,9 @@ NAVIGATION = (
     ("Users", "/admin/users", "bi-people", rules.can_manage_users),
     ("API", "/api/docs/", "bi-braces", None),
 )
-BELL_POLL_MS = 15_000
+#: How many of the latest notifications the bell's dropdown shows.
+BELL_LATEST = 8
+BELL_MENU_CLASS = "dropdown-menu dropdown-menu-lg-end p-0 shadow"
 
 
 def _nav_links(user) -> list:
@@ -28,6 +34,82 @@ def _nav_links(user) -> list:
         if may_see is None or may_see(user):
             links.append(dbc.NavItem(dbc.NavLink([html.I(className=f"bi {icon} me-1"), label], href=path, active="exact")))
     return links
+
+
+def _bell() -> html.Div:
+    """The bell: a button showing the unread count that opens the latest notifications."""
+    menu = html.Div(
+        [
+            html.Div(
+                [
+                    html.Strong("Notifications", className="me-auto"),
+                    dbc.Button("Mark all read", id=ids.BELL_MARK_ALL, color="link", size="sm", className="p-0"),
+                ],
+                className="d-flex align-items-center px-3 py-2 border-bottom",
+            ),
+            html.Div(id=ids.BELL_LIST, className="list-group list-group-flush"),
+            dcc.Link("See all", href="/notifications", className="d-block text-center py-2 border-top"),
+        ],
+        id=ids.BELL_MENU,
+        className=BELL_MENU_CLASS,
+        style={"width": "min(24rem, 92vw)"},
+        # Bootstrap places a `data-bs-popper` menu below its toggle without its JavaScript.
+        **{"data-bs-popper": "static", "aria-label": "Latest notifications", "role": "region"},
+    )
+    toggle = html.Button(
+        [
+            html.I(className="bi bi-bell", **{"aria-hidden": "true"}),
+            html.Span("Notifications, unread:", className="visually-hidden"),
+            dbc.Badge("", id=ids.BELL_COUNT, color="danger", pill=True, className="ms-1"),
+        ],
+        id=ids.BELL_TOGGLE, n_clicks=0, type="button", title="Notifications",
+        className="btn btn-link nav-link text-light",
+        **{"aria-expanded": "false", "aria-controls": ids.BELL_MENU},
+    )
+    return html.Div([toggle, menu], className="dropdown bell me-3")
+
+
+def _ago(then: datetime, now: datetime) -> str:
+    """A short relative time: "just now", "5 min ago", "3 h ago", "2 d ago", then the date."""
+    seconds = (now - then).total_seconds()
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    if seconds < 7 * 86400:
+        return f"{int(seconds // 86400)} d ago"
+    return f"{then:%d %b %Y}"
+
+
+def _bell_items(user) -> list:
+    """The user's latest notifications as links, unread ones highlighted (content stays text)."""
+    latest = store.list_notifications(user=user, unread=None, limit=BELL_LATEST, cursor=None).items
+    if not latest:
+        return [html.Div("No notifications yet.", className="list-group-item text-body-secondary")]
+    now = utcnow()
+    items = []
+    for notification in latest:
+        unread = not notification.read
+        href = f"/tasks/{notification.related_task_id}" if notification.related_task_id else "/notifications"
+        items.append(
+            dcc.Link(
+                [
+                    html.Span("Unread: ", className="visually-hidden") if unread else None,
+                    html.Div(notification.content, className="text-break"),
+                    html.Small(
+                        f"{notification.type.value} · {_ago(notification.created_at, now)}",
+                        title=f"{notification.created_at:%d %b %Y %H:%M} UTC",
+                        className="text-body-secondary fw-normal",
+                    ),
+                ],
+                href=href,
+                className="list-group-item list-group-item-action bell-item "
+                + ("bell-unread fw-semibold bg-primary-subtle" if unread else "bell-read"),
+            )
+        )
+    return items
 
 
 def _navbar(user) -> dbc.Navbar:
@@ -41,13 +123,7 @@ def _navbar(user) -> dbc.Navbar:
                         dbc.Nav(_nav_links(user), navbar=True, className="me-auto"),
                         html.Div(
                             [
-                                html.A(
-                                    [html.I(className="bi bi-bell"), dbc.Badge("", id=ids.BELL_COUNT, color="danger", pill=True, className="ms-1")],
-                                    href="/notifications",
-                                    className="nav-link text-light position-relative me-3",
-                                    title="Unread notifications",
-                                    **{"aria-label": "Unread notifications"},
-                                ),
+                                _bell(),
                                 html.Button(
                                     html.I(className="bi bi-circle-half"), id=ids.THEME_TOGGLE, n_clicks=0,
                                     className="btn btn-link text-light me-3", title="Light or dark theme",
@@ -86,7 +162,9 @@ def layout():
         [
             dcc.Location(id=ids.URL),
             dcc.Store(id=ids.THEME_STORE, storage_type="local"),
-            dcc.Interval(id=ids.BELL_INTERVAL, interval=BELL_POLL_MS),
+            dcc.Interval(id=ids.BELL_INTERVAL, interval=current_app.config["PORTAL_POLL_SECONDS"] * 1000),
+            dcc.Store(id=ids.BELL_OPEN, data=False),
+            dcc.Store(id=ids.BELL_LOAD),
             _navbar(user),
             dbc.Container(dash.page_container, fluid=True, className="pb-5"),
         ]
@@ -96,12 +174,73 @@ def layout():
 def register_callbacks(app: dash.Dash) -> None:
     """The shell's callbacks, registered on `app` itself (the shell module is imported once)."""
 
-    @app.callback(Output(ids.BELL_COUNT, "children"), Input(ids.BELL_INTERVAL, "n_intervals"))
-    def bell(_ticks):
-        """The unread count: one indexed count per poll."""
+    @app.callback(
+        Output(ids.BELL_COUNT, "children"), Input(ids.BELL_INTERVAL, "n_intervals"), State(ids.BELL_COUNT, "children")
+    )
+    def bell(_ticks, shown):
+        """The unread count: one indexed count per poll, and nothing else."""
         user = portal_user()
         count = store.unread_count(user_id=user.id) if user else 0
-        return str(count) if count else ""
+        text = str(count) if count else ""
+        # An unchanged count is no update, so the open dropdown reloads only when there is news.
+        return no_update if text == (shown or "") else text
+
+    app.clientside_callback(
+        """
+        function(clicks, open) {
+            if (!window.bellListens) {
+                // Escape, a click outside the bell, or following one of its links closes the dropdown.
+                window.bellListens = true;
+                const close = () => {
+                    const toggle = document.getElementById('TOGGLE');
+                    if (toggle && toggle.getAttribute('aria-expanded') === 'true') { toggle.click(); return toggle; }
+                };
+                document.addEventListener('keydown', (event) => {
+                    if (event.key === 'Escape') { const toggle = close(); if (toggle) { toggle.focus(); } }
+                });
+                document.addEventListener('click', (event) => {
+                    if (!event.target.closest('.bell') || event.target.closest('#MENU a')) { close(); }
+                });
+            }
+            const next = clicks ? !open : false;
+            return [next, 'CLASSES' + (next ? ' show' : ''), String(next)];
+        }
+        """.replace("TOGGLE", ids.BELL_TOGGLE).replace("MENU", ids.BELL_MENU).replace("CLASSES", BELL_MENU_CLASS),
+        Output(ids.BELL_OPEN, "data"),
+        Output(ids.BELL_MENU, "className"),
+        Output(ids.BELL_TOGGLE, "aria-expanded"),
+        Input(ids.BELL_TOGGLE, "n_clicks"),
+        State(ids.BELL_OPEN, "data"),
+    )
+
+    # The list is loaded only while the dropdown is open: when it opens and when the count changes.
+    app.clientside_callback(
+        "function(open, _count) { return open ? Date.now() : window.dash_clientside.no_update; }",
+        Output(ids.BELL_LOAD, "data"),
+        Input(ids.BELL_OPEN, "data"),
+        Input(ids.BELL_COUNT, "children"),
+    )
+
+    @app.callback(Output(ids.BELL_LIST, "children"), Input(ids.BELL_LOAD, "data"), prevent_initial_call=True)
+    def bell_list(_stamp):
+        """The latest notifications, for the open dropdown."""
+        user = portal_user()
+        return _bell_items(user) if user else []
+
+    @app.callback(
+        Output(ids.BELL_LIST, "children", allow_duplicate=True),
+        Output(ids.BELL_INTERVAL, "n_intervals", allow_duplicate=True),
+        Input(ids.BELL_MARK_ALL, "n_clicks"),
+        State(ids.BELL_INTERVAL, "n_intervals"),
+        prevent_initial_call=True,
+    )
+    def bell_mark_all(clicks, ticks):
+        """Mark all read, show the list again and poke the count."""
+        user = portal_user()
+        if user is None or not clicks:
+            return no_update, no_update
+        store.mark_all_read(user=user)
+        return _bell_items(user), (ticks or 0) + 1
 
     app.clientside_callback(
         """

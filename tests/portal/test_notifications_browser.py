@@ -116,3 +116,79 @@ def test_preferences_are_saved(page, live_server, portal_user):
         settings = preferences.get_settings(user=agent)
     assert settings["Comment"] == {"in_app": True, "email": False, "sms": True}
     assert settings["Task Assignment"] == {"in_app": True, "email": True, "sms": False}
+
+
+def _poll_ms(live_server) -> int:
+    """One poll interval of the bell, plus time for the round trip."""
+    return (live_server.app.config["PORTAL_POLL_SECONDS"] + 3) * 1000
+
+
+def test_bell_dropdown_shows_a_new_assignment_and_marks_all_read(page, live_server, portal_user):
+    manager, agent = portal_user(Role.MANAGER, full_name="Alice Manager"), portal_user(Role.AGENT)
+    sign_in(page, live_server.url, agent)
+    page.wait_for_selector("#home-tasks")
+    assert page.inner_text("#bell-count") == ""
+    with live_server.app.app_context():
+        task = tasks.create_task(actor=manager, title="Fix printer <b>now</b>")
+        tasks.update_task(actor=manager, task_id=task.id, changes={"assigned_to": agent.id})
+    page.wait_for_function("document.getElementById('bell-count').innerText === '1'", timeout=_poll_ms(live_server))
+
+    page.click("#bell-toggle")
+    page.wait_for_selector("#bell-list .bell-item")
+    assert page.get_attribute("#bell-toggle", "aria-expanded") == "true"
+    item = page.locator("#bell-list .bell-item").first
+    assert "Alice Manager assigned you 'Fix printer <b>now</b>'" in item.inner_text()
+    assert "Task Assignment · just now" in item.inner_text()
+    assert page.locator("#bell-list b").count() == 0
+    assert item.get_attribute("href") == f"/tasks/{task.id}"
+    assert page.locator("#bell-list .bell-unread").count() == 1
+    screenshot(page, "bell-dropdown")
+
+    page.click("#bell-mark-all")
+    page.wait_for_function("document.getElementById('bell-count').innerText === ''")
+    page.wait_for_function("document.querySelectorAll('#bell-list .bell-unread').length === 0")
+    assert page.locator("#bell-list .bell-read").count() == 1
+    with live_server.app.app_context():
+        assert session.scalars(select(Notification.read).where(Notification.user_id == agent.id)).all() == [True]
+
+
+def test_bell_dropdown_by_keyboard_and_its_links(page, live_server, portal_user):
+    agent = portal_user(Role.AGENT)
+    now = utcnow()
+    with live_server.app.app_context():
+        task = tasks.create_task(actor=agent, title="Keyboard task")
+        session.add_all(
+            Notification(id=uuid7(), user_id=agent.id, content=f"Note {n:02d}", type=NotificationType.COMMENT,
+                         related_task_id=task.id if n == 0 else None, created_at=now - timedelta(hours=n))
+            for n in range(10)
+        )
+        session.commit()
+    sign_in(page, live_server.url, agent)
+    page.wait_for_selector("#home-tasks")
+    page.wait_for_function("document.getElementById('bell-count').innerText === '10'")
+    assert not page.is_visible("#bell-menu")
+
+    page.focus("#bell-toggle")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#bell-list .bell-item")
+    assert page.locator("#bell-list .bell-item").count() == 8
+    second = page.locator("#bell-list .bell-item").all_inner_texts()[1]
+    assert "Note 01" in second and "Comment · 1 h ago" in second
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "bell-mark-all"
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#bell-menu", state="hidden")
+    assert page.evaluate("document.activeElement.id") == "bell-toggle"
+    assert page.get_attribute("#bell-toggle", "aria-expanded") == "false"
+
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#bell-menu a:text-is('See all')")
+    page.click("#bell-menu a:text-is('See all')")
+    page.wait_for_url(f"{live_server.url}/notifications")
+    page.wait_for_selector("#notifications-list .notification-item")
+    page.wait_for_selector("#bell-menu", state="hidden")
+
+    page.click("#bell-toggle")
+    page.click("#bell-list .bell-item >> nth=0")
+    page.wait_for_url(f"{live_server.url}/tasks/{task.id}")
+    page.wait_for_selector("#bell-menu", state="hidden")
