@@ -270,3 +270,12 @@ class SavedView(Base):
     state: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SlaTarget(Base):
+    """The resolution target of one priority: the SLA clock's limit, set by an Admin."""
+
+    __tablename__ = "sla_targets"
+
+    priority: Mapped[Priority] = mapped_column(db_enum(Priority, "task_priority"), primary_key=True)
+    target_minutes: Mapped[int] = mapped_column(Integer)
