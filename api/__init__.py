@@ -7,7 +7,7 @@ from flask_swagger_ui import get_swaggerui_blueprint
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from api import auth, cases, notifications, tasks, users
+from api import auth, cases, notifications, reports, tasks, users
 from api.base import BaseResource
 from api.errors import envelope, to_response
 from db import session
@@ -42,6 +42,7 @@ ROUTES = [
     Route("/notifications/read-all", notifications.NotificationReadAll, "notifications_read_all"),
     Route("/notifications/settings", notifications.NotificationSettings, "notification_settings"),
     Route("/notifications/{notification_id}/read", notifications.NotificationRead, "notification_read"),
+    Route("/reports/tasks", reports.TaskReport, "report_tasks"),
 ]
 
 

@@ -32,6 +32,8 @@ class Operation:
     headers: dict[str, str] = field(default_factory=dict)
     public: bool = False
     content_type: str = "application/json"
+    #: Other media types the same operation answers with (e.g. `text/csv` for `format=csv`).
+    alternatives: tuple[str, ...] = ()
 
 
 def operation(**kwargs) -> Callable:

@@ -99,6 +99,8 @@ def _build(routes: tuple) -> dict:
         success: dict = {"description": op.summary}
         if op.response is not None:
             success["content"] = {op.content_type: {"schema": resolve(op.response, "serialization")}}
+            for media_type in op.alternatives:
+                success["content"][media_type] = {"schema": {"type": "string"}}
         if op.headers:
             success["headers"] = {
                 name: {"description": text, "schema": {"type": "string"}} for name, text in op.headers.items()

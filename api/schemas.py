@@ -191,6 +191,12 @@ class TaskQuery(Schema):
     cursor: Optional[Cursor] = None
 
 
+class TaskReportQuery(TaskQuery):
+    """The task list's filters and sort, as JSON pages or one streamed CSV."""
+
+    format: Literal["json", "csv"] = Field(default="json", description="`csv` streams every matching task.")
+
+
 class PageQuery(Schema):
     model_config = ConfigDict(extra="ignore")
 

@@ -56,22 +56,27 @@ def _precondition(body_version: int | None) -> tuple[int | None, bool]:
     return body_version, False
 
 
+def task_filters(query: TaskQuery) -> tasks.TaskFilters:
+    """The task list's filters from its query string (`me` is the caller)."""
+    return tasks.TaskFilters(
+        status=query.status,
+        priority=query.priority,
+        assigned_to=me_or(query.assigned_to, g.user),
+        created_by=me_or(query.created_by, g.user),
+        case_id=query.case_id,
+        tag=query.tag,
+        q=query.q,
+        due_before=query.due_before,
+        due_after=query.due_after,
+    )
+
+
 class TaskList(BaseResource):
     @operation(summary="List tasks", tag="tasks", query=TaskQuery, response=PageOut[TaskOut])
     def get(self):
         """Filters, sort and keyset pagination -> {"items": [TaskOut], "next_cursor"}."""
         query = parse_query(TaskQuery)
-        filters = tasks.TaskFilters(
-            status=query.status,
-            priority=query.priority,
-            assigned_to=me_or(query.assigned_to, g.user),
-            created_by=me_or(query.created_by, g.user),
-            case_id=query.case_id,
-            tag=query.tag,
-            q=query.q,
-            due_before=query.due_before,
-            due_after=query.due_after,
-        )
+        filters = task_filters(query)
         page = paged(lambda: tasks.list_tasks(filters=filters, sort=query.sort, limit=query.limit, cursor=query.cursor))
         return page_response(page, TaskOut, add_allowed_transitions)
 

@@ -66,6 +66,7 @@ EXPECTED = _table(
     ("POST /notifications/settings",                            401, 200, 200, 200, 200, 200),
     ("PATCH /notifications/{notification_id}/read own",         401, 200, 200, 200, 200, 200),
     ("PATCH /notifications/{notification_id}/read another's",   401, 404, 404, 404, 404, 404),
+    ("GET /reports/tasks",                                      401, 200, 200, 200, 200, 200),
 )
 
 #: (operation, caller) -> why the product gets it wrong; each is a strict xfail (none known today).
@@ -204,6 +205,15 @@ def _(w):
     task = w.make_task(w.owner)
     return Call(
         "/api/tasks", probe=lambda: w.task_state(task.id),
+        effect=lambda b, a, body: str(task.id) in [t["id"] for t in body["items"]],
+    )
+
+
+@arranges("GET /reports/tasks")
+def _(w):
+    task = w.make_task(w.owner)
+    return Call(
+        "/api/reports/tasks", probe=lambda: w.task_state(task.id),
         effect=lambda b, a, body: str(task.id) in [t["id"] for t in body["items"]],
     )
 

@@ -1,0 +1,1 @@
+"""Analytics and exports: SQL aggregates, small frames, figures; CSV and S3 exports."""
