@@ -1,0 +1,226 @@
+"""SLA: resolution clock per task, compliance, breached and at-risk work, what-if targets.
+
+The clock of a task runs from its creation while it is New or In Progress, pauses while On
+Hold, stops at Completed (and runs again if the task is reopened). Cancelled tasks are left out:
+their SLA is cancelled. Targets are those of the task's current priority. Business-hours
+calendars are not supported: the clock counts every hour of the day.
+"""
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import Float, Subquery, and_, case, func, literal, null, select
+
+from db.models import Priority, Task, TaskStatus, User
+from reports.filters import ReportFilters, created_in_range, epoch_in_range
+from reports.intervals import status_intervals
+from reports.sql import as_text, frame, now_or, seconds, week_start
+from workflow import sla as policy
+
+#: The statuses in which the clock runs.
+CLOCK_STATUSES = (TaskStatus.NEW.value, TaskStatus.IN_PROGRESS.value)
+#: Share of the target used from which an open task is at risk.
+AT_RISK_SHARE = 0.75
+MET, BREACHED, AT_RISK, ON_TRACK = "met", "breached", "at_risk", "on_track"
+
+
+def task_outcomes(filters: ReportFilters, targets: dict[Priority, int], now: datetime) -> Subquery:
+    """Per task (cancelled ones left out): target_s, clock_s, outcome, decided_s, status, since_s.
+
+    outcome is `met` or `breached` for completed tasks, `breached`, `at_risk` or `on_track` for
+    open ones. decided_s is when the outcome was settled: the completion for completed tasks,
+    the moment the clock passed the target for open breached tasks, NULL otherwise.
+    """
+    intervals = status_intervals(filters)
+    now_s = seconds(now)
+    target_s = case({priority: minutes * 60 for priority, minutes in targets.items()}, value=intervals.c.priority)
+    running = intervals.c.status.in_(CLOCK_STATUSES)
+    part = case((running, func.coalesce(intervals.c.end_s, now_s) - intervals.c.start_s), else_=literal(0.0, Float))
+    # Clock time used before each interval, to find the interval in which the target was passed.
+    before = func.sum(part).over(partition_by=intervals.c.task_id, order_by=intervals.c.step) - part
+    steps = select(
+        intervals.c.task_id,
+        intervals.c.priority,
+        intervals.c.assigned_to,
+        intervals.c.status,
+        intervals.c.start_s,
+        intervals.c.end_s,
+        target_s.label("target_s"),
+        part.label("part_s"),
+        before.label("before_s"),
+    ).subquery("steps")
+    current = steps.c.end_s.is_(None)
+    passes_target = and_(steps.c.before_s <= steps.c.target_s, steps.c.before_s + steps.c.part_s > steps.c.target_s)
+    per_task = (
+        select(
+            steps.c.task_id,
+            steps.c.priority,
+            steps.c.assigned_to,
+            func.max(steps.c.target_s).label("target_s"),
+            func.sum(steps.c.part_s).label("clock_s"),
+            func.max(case((current, steps.c.status))).label("status"),
+            func.max(case((current, steps.c.start_s))).label("since_s"),
+            func.min(case((passes_target, steps.c.start_s + steps.c.target_s - steps.c.before_s))).label("breached_s"),
+        )
+        .group_by(steps.c.task_id, steps.c.priority, steps.c.assigned_to)
+        .subquery("per_task")
+    )
+    completed = per_task.c.status == TaskStatus.COMPLETED.value
+    breached = per_task.c.clock_s > per_task.c.target_s
+    outcome = case(
+        (and_(completed, ~breached), MET),
+        (breached, BREACHED),
+        (per_task.c.clock_s >= AT_RISK_SHARE * per_task.c.target_s, AT_RISK),
+        else_=ON_TRACK,
+    )
+    decided = case((completed, per_task.c.since_s), (breached, per_task.c.breached_s), else_=null())
+    return (
+        select(
+            per_task.c.task_id,
+            per_task.c.priority,
+            per_task.c.assigned_to,
+            per_task.c.status,
+            per_task.c.since_s,
+            per_task.c.target_s,
+            per_task.c.clock_s,
+            outcome.label("outcome"),
+            decided.label("decided_s"),
+        )
+        .where(per_task.c.status != TaskStatus.CANCELLED.value)
+        .subquery("outcomes")
+    )
+
+
+def decided_outcomes(filters: ReportFilters, targets: dict[Priority, int], now: datetime):
+    """task_outcomes, and the conditions for the tasks whose outcome was settled in the date range."""
+    outcomes = task_outcomes(filters, targets, now)
+    conditions = [outcomes.c.outcome.in_((MET, BREACHED)), *epoch_in_range(outcomes.c.decided_s, filters)]
+    return outcomes, conditions
+
+
+def _with_percent(counts: pd.DataFrame) -> pd.DataFrame:
+    counts = counts.astype({"met": "int64", "breached": "int64"})
+    decided = counts["met"] + counts["breached"]
+    counts.loc[:, "compliance_pct"] = (100.0 * counts["met"] / decided.where(decided > 0)).round(1)
+    return counts
+
+
+def _compliance(filters, targets, now, group: str | None) -> pd.DataFrame:
+    outcomes, conditions = decided_outcomes(filters, targets, now)
+    keys = {
+        None: [],
+        "priority": [as_text(outcomes.c.priority).label("priority")],
+        "assignee": [outcomes.c.assigned_to, User.full_name.label("assignee_name")],
+        "department": [User.department],
+        "week": [week_start(outcomes.c.decided_s).label("week")],
+    }[group]
+    statement = select(
+        *keys,
+        func.coalesce(func.sum(case((outcomes.c.outcome == MET, 1), else_=0)), 0).label("met"),
+        func.coalesce(func.sum(case((outcomes.c.outcome == BREACHED, 1), else_=0)), 0).label("breached"),
+    ).where(*conditions)
+    if group in ("assignee", "department"):
+        statement = statement.select_from(outcomes).outerjoin(User, User.id == outcomes.c.assigned_to)
+    if keys:
+        # Rows with no assignee or department last, on both backends.
+        statement = statement.group_by(*keys).order_by(*(key.nulls_last() for key in keys))
+    return _with_percent(frame(statement))
+
+
+def _targets(targets: dict[Priority, int] | None) -> dict[Priority, int]:
+    return policy.get_targets() if targets is None else targets
+
+
+def compliance(*, filters: ReportFilters, now: datetime | None = None) -> dict:
+    """SLA compliance: the share of tasks that met their resolution target, of those whose SLA was settled in the period.
+
+    A task met its SLA if it was completed within its priority's target of clock time (paused
+    while On Hold); it breached it if it used more, whether completed or still open. Cancelled
+    tasks do not count. Compliance % = met / (met + breached), counted in the period of the
+    completion, or for open tasks of the moment the target was passed.
+    """
+    row = _compliance(filters, _targets(None), now_or(now), None).iloc[0]
+    return {"met": int(row["met"]), "breached": int(row["breached"]), "compliance_pct": _number(row["compliance_pct"])}
+
+
+def compliance_by_priority(*, filters: ReportFilters, now: datetime | None = None) -> pd.DataFrame:
+    """SLA compliance per priority (met, breached, compliance %), each against its own target; all priorities listed."""
+    targets = _targets(None)
+    counts = _compliance(filters, targets, now_or(now), "priority")
+    return _per_priority(counts, targets)
+
+
+def compliance_by_assignee(*, filters: ReportFilters, now: datetime | None = None) -> pd.DataFrame:
+    """SLA compliance per current assignee (unassigned tasks in a row with no assignee)."""
+    return _compliance(filters, _targets(None), now_or(now), "assignee")
+
+
+def compliance_by_department(*, filters: ReportFilters, now: datetime | None = None) -> pd.DataFrame:
+    """SLA compliance per department of the current assignee (unassigned tasks in a row with no department)."""
+    return _compliance(filters, _targets(None), now_or(now), "department")
+
+
+def compliance_by_week(*, filters: ReportFilters, now: datetime | None = None) -> pd.DataFrame:
+    """Weekly SLA compliance: completed tasks count in the week (Monday, UTC) they were completed, open breached tasks in the week their clock passed the target."""
+    return _compliance(filters, _targets(None), now_or(now), "week")
+
+
+def what_if(*, filters: ReportFilters, targets: dict, now: datetime | None = None) -> pd.DataFrame:
+    """SLA compliance per priority and overall under other targets (minutes per priority), beside today's; nothing is changed.
+
+    Priorities not given keep their current target.
+    """
+    now = now_or(now)
+    current = _targets(None)
+    proposed = {**current, **policy.validate_targets(targets)}
+    today = _per_priority(_compliance(filters, current, now, "priority"), current)
+    tried = _per_priority(_compliance(filters, proposed, now, "priority"), proposed)
+    both = today.merge(tried, on="priority", suffixes=("", "_what_if"))
+    return both
+
+
+def _per_priority(counts: pd.DataFrame, targets: dict[Priority, int]) -> pd.DataFrame:
+    """Every priority in order, with its target, then an `All` row."""
+    found = {Priority(value): row for value, row in zip(counts["priority"], counts.to_dict("records"))}
+    rows = []
+    for priority in Priority:
+        row = found.get(priority, {"met": 0, "breached": 0})
+        rows.append({"priority": priority.value, "target_minutes": targets[priority], "met": row["met"], "breached": row["breached"]})
+    rows.append({"priority": "All", "target_minutes": None,
+                 "met": sum(r["met"] for r in rows), "breached": sum(r["breached"] for r in rows)})
+    return _with_percent(pd.DataFrame(rows))
+
+
+def watchlist(*, filters: ReportFilters, limit: int = 50, now: datetime | None = None) -> pd.DataFrame:
+    """Open tasks that breached their SLA or are at risk (75 % or more of the target used), most urgent first.
+
+    Time left is the target minus the clock time used: negative for breached tasks. The date
+    range selects by the tasks' creation.
+    """
+    outcomes = task_outcomes(filters, _targets(None), now_or(now))
+    time_left = outcomes.c.target_s - outcomes.c.clock_s
+    statement = (
+        select(
+            outcomes.c.task_id,
+            Task.title,
+            as_text(outcomes.c.priority).label("priority"),
+            outcomes.c.status,
+            outcomes.c.assigned_to,
+            outcomes.c.outcome.label("state"),
+            (outcomes.c.target_s / 3600.0).label("target_hours"),
+            (outcomes.c.clock_s / 3600.0).label("used_hours"),
+            (time_left / 3600.0).label("time_left_hours"),
+        )
+        .join(Task, Task.id == outcomes.c.task_id)
+        .where(
+            outcomes.c.status != TaskStatus.COMPLETED.value,
+            outcomes.c.outcome.in_((BREACHED, AT_RISK)),
+            *created_in_range(filters),
+        )
+        .order_by(time_left, outcomes.c.task_id)
+        .limit(limit)
+    )
+    return frame(statement)
+
+
+def _number(value) -> float | None:
+    return None if pd.isna(value) else float(value)

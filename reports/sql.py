@@ -1,0 +1,124 @@
+"""Portable SQL pieces for the reports: time arithmetic per dialect, percentiles, frames.
+
+Moments are handled as seconds since 1970 UTC (floats): differences and sums of durations are
+then plain arithmetic on both backends. SQLite stores UTCDateTime as naive UTC text
+("YYYY-MM-DD HH:MM:SS.ffffff"), which julianday() reads; PostgreSQL has timestamptz.
+"""
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import Float, Integer, Select, String, case, cast, func, literal, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
+
+from db import session
+from db.types import utcnow
+
+
+class epoch_seconds(FunctionElement):
+    """A UTCDateTime column as seconds since 1970 UTC (float)."""
+
+    type = Float()
+    name = "epoch_seconds"
+    inherit_cache = True
+
+
+@compiles(epoch_seconds, "postgresql")
+def _epoch_seconds_postgresql(element, compiler, **kw):
+    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS DOUBLE PRECISION)"
+
+
+@compiles(epoch_seconds, "sqlite")
+def _epoch_seconds_sqlite(element, compiler, **kw):
+    # julianday() counts whole milliseconds; rounding to them drops the float noise of * 86400.
+    return f"ROUND((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0, 3)"
+
+
+class week_start(FunctionElement):
+    """The Monday (UTC, ISO week) of a moment given in epoch seconds, as 'YYYY-MM-DD' text."""
+
+    type = String()
+    name = "week_start"
+    inherit_cache = True
+
+
+@compiles(week_start, "postgresql")
+def _week_start_postgresql(element, compiler, **kw):
+    moment = f"to_timestamp({compiler.process(element.clauses, **kw)}) AT TIME ZONE 'UTC'"
+    return f"to_char(date_trunc('week', {moment}), 'YYYY-MM-DD')"
+
+
+@compiles(week_start, "sqlite")
+def _week_start_sqlite(element, compiler, **kw):
+    # 'weekday 0' moves forward to Sunday (or stays on it); six days back is that week's Monday.
+    return f"date({compiler.process(element.clauses, **kw)}, 'unixepoch', 'weekday 0', '-6 days')"
+
+
+def seconds_between(start, end):
+    """Seconds from one UTCDateTime column to another."""
+    return epoch_seconds(end) - epoch_seconds(start)
+
+
+def seconds(moment: datetime):
+    """A moment as a typed SQL literal in epoch seconds (typed, so PostgreSQL does not read it as numeric)."""
+    return cast(literal(moment.timestamp()), Float)
+
+
+def as_text(column):
+    """An enum column as its text value (the seed's names) on every backend."""
+    return cast(column, String)
+
+
+def now_or(now: datetime | None) -> datetime:
+    """The moment open clocks and ages are measured up to: `now`, or the current time."""
+    return now if now is not None else utcnow()
+
+
+def dialect_name() -> str:
+    return session().get_bind().dialect.name
+
+
+def frame(statement: Select) -> pd.DataFrame:
+    """The rows of `statement` as a DataFrame with its column names (one statement)."""
+    result = session.execute(statement)
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def one_row(statement: Select) -> dict:
+    """The single row of an aggregate `statement` as a dict."""
+    return dict(session.execute(statement).mappings().one())
+
+
+def percentiles(source, value, group_by: list, percents: tuple[int, ...] = (50, 85)) -> Select:
+    """Per group of `source`: `n` (rows) and `p<percent>` of `value`, interpolated as percentile_cont.
+
+    PostgreSQL computes them with percentile_cont. SQLite has no such aggregate, so each row is
+    ranked in its group and the two ranks around each percentile are interpolated; the database
+    does the sorting either way, nothing but the groups reaches Python.
+    """
+    if dialect_name() == "postgresql":
+        columns = [func.percentile_cont(percent / 100).within_group(value).label(f"p{percent}") for percent in percents]
+        return select(*group_by, func.count().label("n"), *columns).select_from(source).group_by(*group_by)
+    partition = group_by or None
+    ranked = (
+        select(
+            *group_by,
+            value.label("v"),
+            func.row_number().over(partition_by=partition, order_by=value).label("rn"),
+            func.count().over(partition_by=partition).label("n"),
+        )
+        .select_from(source)
+        .subquery("ranked")
+    )
+    groups = [ranked.c[column.key] for column in group_by]
+    columns = []
+    for percent in percents:
+        # The percentile's 0-based position is percent * (n - 1) / 100: a whole rank and a fraction,
+        # split with integer division (the same on every backend).
+        scaled = cast(percent * (ranked.c.n - 1), Integer)
+        below = scaled // 100 + 1
+        fraction = cast(scaled - (scaled // 100) * 100, Float) / 100.0
+        low = func.max(case((ranked.c.rn == below, ranked.c.v)))
+        high = func.coalesce(func.max(case((ranked.c.rn == below + 1, ranked.c.v))), low)
+        columns.append((low + fraction * (high - low)).label(f"p{percent}"))
+    return select(*groups, ranked.c.n, *columns).group_by(*groups, ranked.c.n)
