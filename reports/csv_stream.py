@@ -7,7 +7,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 
-from sqlalchemy import Connection, Select
+from sqlalchemy import Connection, Engine, Select
 
 from db.pagination import Page
 
@@ -25,13 +25,22 @@ class _Cancelled(Exception):
     """The reader went away (client disconnected): stop the COPY."""
 
 
-def copy_csv(connection: Connection, statement: Select, header: list[str]) -> Iterator[bytes]:
+def copy_csv(bind: Engine | Connection, statement: Select, header: list[str]) -> Iterator[bytes]:
     """UTF-8 CSV of `statement` with a header row, from PostgreSQL's own COPY, in bounded chunks.
 
-    The COPY runs in a thread on `connection` (the request's, so it sees what the request sees)
-    while the response thread hands the chunks on; the request thread does not touch the
-    connection meanwhile.
+    An engine lends the export a connection of its own for as long as the download lasts (the
+    request's session is gone by then); a connection (tests pin one) is used as it is. The COPY
+    runs in a thread while the response's thread hands the chunks on.
     """
+    connection = bind.connect() if isinstance(bind, Engine) else bind
+    try:
+        yield from _copy_chunks(connection, statement, header)
+    finally:
+        if connection is not bind:
+            connection.close()
+
+
+def _copy_chunks(connection: Connection, statement: Select, header: list[str]) -> Iterator[bytes]:
     compiled = statement.compile(dialect=connection.dialect)
     dbapi_connection = connection.connection.dbapi_connection
     params = {name: _plain(value) for name, value in compiled.params.items()}

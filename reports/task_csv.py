@@ -64,14 +64,14 @@ def stream_tasks_csv(*, filters: TaskFilters, sort: str | None) -> Iterator[byte
     """UTF-8 CSV (header row first) of the live tasks matching `filters` in `sort` order."""
     name, descending = parse_sort(sort)
     key = SORT_KEYS[name]
-    connection = session.connection()
-    dialect = connection.dialect.name
+    bind = session.get_bind()
+    dialect = bind.dialect.name
     statement = export_statement(filters, dialect)
     if dialect == "postgresql":
         # NULL keys last in either direction, ties by id: the order the task list pages in.
         order = key.expression.desc() if descending else key.expression.asc()
         ordered = statement.order_by(order.nulls_last(), Task.id.desc() if descending else Task.id)
-        return copy_csv(connection, ordered, HEADER)
+        return copy_csv(bind, ordered, HEADER)
 
     def page(cursor: str | None):
         found = paginate(

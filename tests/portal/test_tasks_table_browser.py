@@ -1,4 +1,6 @@
 """The task table in a real browser: server-side sort and filters, cell edits through the workflow."""
+import csv
+
 import pytest
 
 from db import session
@@ -210,6 +212,13 @@ def test_saved_view_reopens_filters_and_sort_and_export_follows(page, live_serve
         f"/api/reports/tasks?format=csv&status=New&assigned_to={agent.id}&q=View%20subject&sort=priority"
     )
     assert export.get_attribute("download") is not None
+    with page.expect_download() as download:
+        export.click()
+    with open(download.value.path(), encoding="utf-8", newline="") as exported:
+        rows = list(csv.DictReader(exported))
+    assert download.value.suggested_filename.startswith("tasks-") and download.value.suggested_filename.endswith(".csv")
+    assert [row["title"] for row in rows] == ["View subject Low", "View subject Medium", "View subject Critical"]
+    assert {row["assigned_to"] for row in rows} == {agent.username}
     page.fill(f"#{ids.TASKS_VIEW_NAME}", "New by priority")
     page.click(f"#{ids.TASKS_VIEW_SAVE}")
     page.wait_for_selector("text=Saved view 'New by priority'.")
@@ -224,6 +233,8 @@ def test_saved_view_reopens_filters_and_sort_and_export_follows(page, live_serve
     page.wait_for_selector(".ag-row")
     assert page.locator("select >> nth=1").input_value() == "any"
     page.select_option(f"#{ids.TASKS_VIEWS}", label="New by priority")
+    # The grid may hold the same 3 rows before the view applies: wait for the view's own filters.
+    page.wait_for_function("document.querySelectorAll('select')[0].value === 'mine'")
     page.wait_for_function("document.querySelectorAll('.ag-center-cols-container .ag-row').length === 3")
     assert page.locator("select >> nth=0").input_value() == "mine"
     assert page.locator("select >> nth=1").input_value() == "New"
