@@ -1,0 +1,111 @@
+"""Drill-through: the tasks behind one element of a figure, as ids the portal opens as a task list.
+
+Each function selects with the same subqueries as the metric it drills into, so the list always
+matches the number shown. A bar or point is named by narrowing the figure's filters: see
+`narrowed`. Ids come in id order (creation order), at most `limit` of them.
+"""
+import uuid
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import and_, or_, select
+
+from db import session
+from db.models import Priority, Task
+from reports import flow, sla, workload
+from reports.filters import ReportFilters, created_in_range, epoch_in_range
+from reports.intervals import status_intervals
+from reports.sql import now_or, seconds
+
+DEFAULT_LIMIT = 500
+
+
+def narrowed(
+    filters: ReportFilters,
+    *,
+    week: date | None = None,
+    day: date | None = None,
+    assigned_to: uuid.UUID | str | None = None,
+    priority: Priority | None = None,
+    department: str | None = None,
+) -> ReportFilters:
+    """The filters of a figure narrowed to one bar: a week (its Monday) or a day becomes the date range."""
+    changes = {}
+    if week is not None or day is not None:
+        start = datetime.combine(week or day, time(), tzinfo=timezone.utc)
+        changes.update(date_from=start, date_to=start + timedelta(days=7 if week is not None else 1))
+    for name, value in (("assigned_to", assigned_to), ("priority", priority), ("department", department)):
+        if value is not None:
+            changes[name] = value
+    return replace(filters, **changes)
+
+
+def _ids(statement, id_column, limit: int) -> list[uuid.UUID]:
+    return list(session.scalars(statement.order_by(id_column).limit(limit)))
+
+
+def sla_task_ids(
+    *, filters: ReportFilters, outcome: str, now: datetime | None = None, limit: int = DEFAULT_LIMIT
+) -> list[uuid.UUID]:
+    """Tasks behind an SLA figure: `met` or `breached` as compliance counts them, or `at_risk` as the watchlist lists them."""
+    now = now_or(now)
+    targets = sla.policy.get_targets()
+    if outcome == sla.AT_RISK:
+        outcomes = sla.task_outcomes(filters, targets, now)
+        statement = (
+            select(outcomes.c.task_id)
+            .join(Task, Task.id == outcomes.c.task_id)
+            .where(outcomes.c.outcome == sla.AT_RISK, *created_in_range(filters))
+        )
+        return _ids(statement, outcomes.c.task_id, limit)
+    if outcome not in (sla.MET, sla.BREACHED):
+        raise ValueError(f"unknown SLA outcome {outcome!r}")
+    outcomes, conditions = sla.decided_outcomes(filters, targets, now)
+    statement = select(outcomes.c.task_id).where(outcomes.c.outcome == outcome, *conditions)
+    return _ids(statement, outcomes.c.task_id, limit)
+
+
+def transition_task_ids(
+    *, filters: ReportFilters, from_status: str, to_status: str, limit: int = DEFAULT_LIMIT
+) -> list[uuid.UUID]:
+    """Tasks that moved from one status to another in the period (a Sankey link or a matrix cell)."""
+    intervals = status_intervals(filters)
+    statement = (
+        select(intervals.c.task_id)
+        .where(
+            intervals.c.from_status == from_status,
+            intervals.c.status == to_status,
+            *epoch_in_range(intervals.c.start_s, filters),
+        )
+        .distinct()
+    )
+    return _ids(statement, intervals.c.task_id, limit)
+
+
+def open_task_ids(
+    *, filters: ReportFilters, now: datetime | None = None, overdue_only: bool = False, limit: int = DEFAULT_LIMIT
+) -> list[uuid.UUID]:
+    """Open tasks behind a workload bar (narrow the filters to its assignee and priority), or only the overdue ones."""
+    statement = select(Task.id).where(*workload.open_task_conditions(filters))
+    if overdue_only:
+        statement = statement.where(Task.due_date < now_or(now))
+    return _ids(statement, Task.id, limit)
+
+
+def completed_task_ids(*, filters: ReportFilters, limit: int = DEFAULT_LIMIT) -> list[uuid.UUID]:
+    """Tasks behind a throughput bar or the cycle-time chart: completed (last time) in the period."""
+    completed = flow.completed_tasks(filters)
+    return _ids(select(completed.c.task_id), completed.c.task_id, limit)
+
+
+def status_on_day_task_ids(
+    *, filters: ReportFilters, day: date, status: str, limit: int = DEFAULT_LIMIT
+) -> list[uuid.UUID]:
+    """Tasks behind a cumulative-flow point: those in `status` at the end of `day` (UTC)."""
+    day_end = seconds(datetime.combine(day, time(), tzinfo=timezone.utc) + timedelta(days=1))
+    intervals = status_intervals(filters)
+    statement = select(intervals.c.task_id).where(
+        intervals.c.status == status,
+        and_(intervals.c.start_s < day_end, or_(intervals.c.end_s.is_(None), intervals.c.end_s >= day_end)),
+    )
+    return _ids(statement, intervals.c.task_id, limit)

@@ -1,0 +1,245 @@
+"""Status flow: transitions, rework, time in status, cycle and lead time, throughput, cumulative flow, aging WIP.
+
+All of it comes from the status intervals (reports.intervals), the one rule for time in status.
+"""
+import math
+from datetime import date, datetime, timedelta, timezone
+
+import pandas as pd
+from sqlalchemy import Float, String, and_, exists, func, literal, or_, select, union_all
+from sqlalchemy.orm import aliased
+
+from db.models import ChangeType, Task, TaskHistory, TaskStatus
+from reports.filters import ReportFilters, created_in_range, epoch_in_range, in_range, task_conditions
+from reports.intervals import OPEN_STATUSES, status_intervals, task_milestones
+from reports.sql import frame, now_or, one_row, percentiles, seconds, week_start
+
+HOUR = 3600.0
+DAY = 86400
+#: Most points a cumulative flow returns; longer ranges are sampled every few days.
+MAX_FLOW_POINTS = 366
+#: Most tasks a scatter or aging chart returns (the percentiles still cover all of them).
+MAX_POINTS = 2000
+STATUS_ORDER = [status.value for status in TaskStatus]
+
+
+def transitions(*, filters: ReportFilters) -> pd.DataFrame:
+    """Status changes from one status to another in the period: how many, and the median hours the task had spent in the status it left."""
+    intervals = status_intervals(filters)
+    moves = (
+        select(
+            intervals.c.from_status,
+            intervals.c.status.label("to_status"),
+            ((intervals.c.start_s - intervals.c.from_start_s) / HOUR).label("hours_in_source"),
+        )
+        .where(intervals.c.from_status.is_not(None), *epoch_in_range(intervals.c.start_s, filters))
+        .subquery("moves")
+    )
+    statement = percentiles(moves, moves.c.hours_in_source, [moves.c.from_status, moves.c.to_status], (50,))
+    rows = frame(statement.order_by("from_status", "to_status"))
+    return rows.rename(columns={"n": "count", "p50": "median_hours_in_source"}).reset_index(drop=True)
+
+
+def transition_matrix(*, filters: ReportFilters) -> pd.DataFrame:
+    """How many times tasks moved from each status (rows) to each status (columns) in the period; every status shown."""
+    counts = transitions(filters=filters)
+    matrix = counts.pivot_table(index="from_status", columns="to_status", values="count", aggfunc="sum", fill_value=0)
+    return matrix.reindex(index=STATUS_ORDER, columns=STATUS_ORDER, fill_value=0).astype("int64")
+
+
+def rework(*, filters: ReportFilters) -> dict:
+    """Rework in the period: reopens (Completed back to In Progress) and ping-pong reassignments (a task handed back to someone who held it before).
+
+    Counts the events and the distinct tasks they happened to.
+    """
+    intervals = status_intervals(filters)
+    reopens = select(intervals.c.task_id).where(
+        intervals.c.from_status == TaskStatus.COMPLETED.value,
+        intervals.c.status == TaskStatus.IN_PROGRESS.value,
+        *epoch_in_range(intervals.c.start_s, filters),
+    ).subquery("reopens")
+    assignment, earlier = aliased(TaskHistory), aliased(TaskHistory)
+    holder = assignment.new_value["assigned_to"].as_string()
+    held_before = exists().where(
+        earlier.task_id == assignment.task_id,
+        earlier.change_type.in_((ChangeType.CREATION, ChangeType.ASSIGNMENT)),
+        or_(earlier.changed_at < assignment.changed_at,
+            and_(earlier.changed_at == assignment.changed_at, earlier.id < assignment.id)),
+        earlier.new_value["assigned_to"].as_string() == holder,
+    )
+    ping_pongs = (
+        select(assignment.task_id)
+        .join(Task, Task.id == assignment.task_id)
+        .where(assignment.change_type == ChangeType.ASSIGNMENT, holder.is_not(None), held_before,
+               *task_conditions(filters), *in_range(assignment.changed_at, filters))
+        .subquery("ping_pongs")
+    )
+    statement = select(
+        select(func.count()).select_from(reopens).scalar_subquery().label("reopens"),
+        select(func.count(func.distinct(reopens.c.task_id))).scalar_subquery().label("reopened_tasks"),
+        select(func.count()).select_from(ping_pongs).scalar_subquery().label("ping_pong_reassignments"),
+        select(func.count(func.distinct(ping_pongs.c.task_id))).scalar_subquery().label("ping_pong_tasks"),
+    )
+    return {key: int(value) for key, value in one_row(statement).items()}
+
+
+def time_in_status(*, filters: ReportFilters) -> pd.DataFrame:
+    """How long tasks stayed in each status before leaving it (stays that ended in the period): median and 85th percentile hours."""
+    intervals = status_intervals(filters)
+    stays = (
+        select(intervals.c.status, ((intervals.c.end_s - intervals.c.start_s) / HOUR).label("hours"))
+        .where(intervals.c.end_s.is_not(None), *epoch_in_range(intervals.c.end_s, filters))
+        .subquery("stays")
+    )
+    rows = frame(percentiles(stays, stays.c.hours, [stays.c.status]))
+    rows = rows.rename(columns={"n": "stays", "p50": "median_hours", "p85": "p85_hours"})
+    return _in_status_order(rows, "status")
+
+
+def _in_status_order(rows: pd.DataFrame, column: str) -> pd.DataFrame:
+    rank = {status: number for number, status in enumerate(STATUS_ORDER)}
+    return rows.sort_values(column, key=lambda values: values.map(rank)).reset_index(drop=True)
+
+
+def completed_tasks(filters: ReportFilters):
+    """Tasks whose status now is Completed, completed (last time) in the period, with cycle and lead hours."""
+    milestones = task_milestones(filters)
+    return (
+        select(
+            milestones.c.task_id,
+            milestones.c.since_s.label("completed_s"),
+            ((milestones.c.since_s - milestones.c.started_s) / HOUR).label("cycle_hours"),
+            ((milestones.c.since_s - milestones.c.created_s) / HOUR).label("lead_hours"),
+        )
+        .where(milestones.c.status == TaskStatus.COMPLETED.value, *epoch_in_range(milestones.c.since_s, filters))
+        .subquery("completed")
+    )
+
+
+def _cycle_lead_percentiles(completed) -> dict:
+    measures = union_all(
+        select(literal("cycle", String).label("measure"), completed.c.cycle_hours.label("hours"))
+        .where(completed.c.cycle_hours.is_not(None)),
+        select(literal("lead", String).label("measure"), completed.c.lead_hours.label("hours")),
+    ).subquery("measures")
+    rows = frame(percentiles(measures, measures.c.hours, [measures.c.measure]))
+    found = {row["measure"]: row for row in rows.to_dict("records")}
+    result = {}
+    for measure in ("cycle", "lead"):
+        row = found.get(measure, {})
+        for percent in ("p50", "p85"):
+            value = row.get(percent)
+            result[f"{measure}_{percent}_hours"] = None if value is None or pd.isna(value) else float(value)
+    return result
+
+
+def cycle_and_lead_times(*, filters: ReportFilters, limit: int = MAX_POINTS) -> dict:
+    """Per task completed in the period: cycle time (first In Progress to completion) and lead time (creation to completion), in hours.
+
+    Returns the most recent `limit` tasks as points, and the median and 85th percentile over
+    all of them. A reopened task counts at its last completion.
+    """
+    completed = completed_tasks(filters)
+    points = frame(
+        select(completed).order_by(completed.c.completed_s.desc(), completed.c.task_id.desc()).limit(limit)
+    )
+    points.loc[:, "completed_at"] = pd.to_datetime(points["completed_s"], unit="s", utc=True)
+    total = one_row(select(func.count().label("tasks")).select_from(completed))["tasks"]
+    return {
+        "points": points.drop(columns="completed_s"),
+        "tasks": int(total),
+        **_cycle_lead_percentiles(completed),
+    }
+
+
+def weekly_throughput(*, filters: ReportFilters) -> pd.DataFrame:
+    """Tasks completed per week (Monday, UTC), counting each task once at its last completion; weeks with none show 0."""
+    completed = completed_tasks(filters)
+    week = week_start(completed.c.completed_s).label("week")
+    rows = frame(select(week, func.count().label("completed")).group_by(week).order_by(week))
+    found = {date.fromisoformat(row["week"]): int(row["completed"]) for row in rows.to_dict("records")}
+    first = _monday(filters.date_from.date()) if filters.date_from else min(found, default=None)
+    last = _monday((filters.date_to - timedelta(microseconds=1)).date()) if filters.date_to else max(found, default=None)
+    if first is None or last is None:
+        return pd.DataFrame({"week": pd.Series([], dtype="object"), "completed": pd.Series([], dtype="int64")})
+    weeks = [first + timedelta(weeks=n) for n in range((last - first).days // 7 + 1)]
+    return pd.DataFrame({"week": weeks, "completed": [found.get(week, 0) for week in weeks]})
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def flow_days(filters: ReportFilters, now: datetime) -> list[date]:
+    """The days a cumulative flow shows: the date range (default the last 30 days), every few days if long."""
+    last = ((filters.date_to - timedelta(microseconds=1)) if filters.date_to else now).date()
+    first = filters.date_from.date() if filters.date_from else last - timedelta(days=29)
+    total = (last - first).days + 1
+    step = max(1, math.ceil(total / MAX_FLOW_POINTS))
+    return [first + timedelta(days=n) for n in range(0, total, step)]
+
+
+def _day_start(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+
+
+def cumulative_flow(*, filters: ReportFilters, now: datetime | None = None) -> pd.DataFrame:
+    """For each day of the period, how many tasks were in each status at the end of that day (UTC)."""
+    days = flow_days(filters, now_or(now))
+    if not days:
+        return pd.DataFrame({"day": [], "status": [], "tasks": []})
+    step = (days[1] - days[0]).days * DAY if len(days) > 1 else DAY
+    # A recursive series of day ends in epoch seconds: plain arithmetic on both backends.
+    series = select(seconds(_day_start(days[0]) + timedelta(days=1)).label("day_end")).cte("days", recursive=True)
+    series = series.union_all(
+        select((series.c.day_end + literal(float(step), Float)).label("day_end"))
+        .where(series.c.day_end + literal(float(step), Float) <= seconds(_day_start(days[-1]) + timedelta(days=1)))
+    )
+    intervals = status_intervals(filters)
+    statement = (
+        select(series.c.day_end, intervals.c.status, func.count().label("tasks"))
+        .select_from(series)
+        .join(
+            intervals,
+            and_(intervals.c.start_s < series.c.day_end,
+                 or_(intervals.c.end_s.is_(None), intervals.c.end_s >= series.c.day_end)),
+        )
+        .group_by(series.c.day_end, intervals.c.status)
+    )
+    rows = frame(statement)
+    counts = {
+        ((datetime.fromtimestamp(end, timezone.utc) - timedelta(days=1)).date(), status): int(tasks)
+        for end, status, tasks in rows.itertuples(index=False)
+    }
+    return pd.DataFrame(
+        [{"day": day, "status": status, "tasks": counts.get((day, status), 0)} for day in days for status in STATUS_ORDER]
+    )
+
+
+def aging_wip(*, filters: ReportFilters, now: datetime | None = None, limit: int = MAX_POINTS) -> dict:
+    """Open tasks by current status with their age (hours since first started, or since creation if not started yet), against the 85th percentile cycle time.
+
+    The date range selects open tasks by creation, and the completed tasks behind the
+    percentile by completion. Oldest first, at most `limit` tasks.
+    """
+    now = now_or(now)
+    milestones = task_milestones(filters)
+    now_s = seconds(now)
+    age = ((now_s - func.coalesce(milestones.c.started_s, milestones.c.created_s)) / HOUR).label("age_hours")
+    statement = (
+        select(
+            milestones.c.task_id,
+            Task.title,
+            milestones.c.status,
+            ((now_s - milestones.c.since_s) / HOUR).label("hours_in_status"),
+            age,
+        )
+        .join(Task, Task.id == milestones.c.task_id)
+        .where(milestones.c.status.in_(OPEN_STATUSES), *created_in_range(filters))
+        .order_by(age.desc(), milestones.c.task_id)
+        .limit(limit)
+    )
+    points = frame(statement)
+    reference = _cycle_lead_percentiles(completed_tasks(filters))["cycle_p85_hours"]
+    points.loc[:, "over_p85"] = points["age_hours"] > reference if reference is not None else False
+    return {"points": points, "cycle_p85_hours": reference}
