@@ -16,6 +16,7 @@ from reports import flow, sla, workload
 from reports.filters import ReportFilters, created_in_range, epoch_in_range
 from reports.intervals import status_intervals
 from reports.sql import now_or, seconds
+from workflow import sla as policy
 
 DEFAULT_LIMIT = 500
 
@@ -49,7 +50,7 @@ def sla_task_ids(
 ) -> list[uuid.UUID]:
     """Tasks behind an SLA figure: `met` or `breached` as compliance counts them, or `at_risk` as the watchlist lists them."""
     now = now_or(now)
-    targets = sla.policy.get_targets()
+    targets = policy.get_targets()
     if outcome == sla.AT_RISK:
         outcomes = sla.task_outcomes(filters, targets, now)
         statement = (

@@ -174,8 +174,7 @@ def what_if(*, filters: ReportFilters, targets: dict, now: datetime | None = Non
     proposed = {**current, **policy.validate_targets(targets)}
     today = _per_priority(_compliance(filters, current, now, "priority"), current)
     tried = _per_priority(_compliance(filters, proposed, now, "priority"), proposed)
-    both = today.merge(tried, on="priority", suffixes=("", "_what_if"))
-    return both
+    return today.merge(tried, on="priority", suffixes=("", "_what_if"))
 
 
 def _per_priority(counts: pd.DataFrame, targets: dict[Priority, int]) -> pd.DataFrame:

@@ -75,6 +75,7 @@ def now_or(now: datetime | None) -> datetime:
 
 
 def dialect_name() -> str:
+    """The current database's dialect: `postgresql` or `sqlite`."""
     return session().get_bind().dialect.name
 
 
