@@ -6,6 +6,7 @@ from flask import Flask
 
 import api
 import auth
+import aws
 import cli
 import db
 import portal
@@ -20,6 +21,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         app.config.update(config)
     app.json.sort_keys = False
     db.init_app(app)
+    aws.init_app(app)
     auth.init_app(app)
     api.init_app(app)
     cli.init_app(app)

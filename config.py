@@ -40,6 +40,7 @@ class Config:
     # Optional services
     REDIS_URL = os.environ.get("REDIS_URL")
     AWS_ENDPOINT_URL = os.environ.get("AWS_ENDPOINT_URL")
+    AWS_REGION = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     S3_BUCKET = os.environ.get("S3_BUCKET")
     SNS_TOPIC_ARN = os.environ.get("SNS_TOPIC_ARN")
     SMTP_URL = os.environ.get("SMTP_URL")

@@ -1,6 +1,7 @@
 """Test fixtures: a real database per run (SQLite or PostgreSQL), one rolled-back transaction per test."""
 import itertools
 import os
+import socket
 import threading
 import uuid
 
@@ -192,3 +193,53 @@ def live_server(fresh_database):
     server = LiveServer(application).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def aws_endpoint():
+    """moto in server mode: a real HTTP endpoint boto3 talks to; returns its URL.
+
+    Port 0 and ask (a taken port would hang the server); fake credentials so nothing real is touched.
+    """
+    from moto.server import ThreadedMotoServer
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        os.environ[name] = value
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on a free port; `.messages` holds what it received."""
+    from email import message_from_bytes
+    from email.policy import default as default_policy
+
+    from aiosmtpd.controller import Controller
+
+    class Inbox:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, _server, _session, envelope):
+            message = message_from_bytes(envelope.original_content, policy=default_policy)
+            self.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos), "message": message})
+            return "250 OK"
+
+    inbox = Inbox()
+    # aiosmtpd's start() connects to its own port to check it is up, so port 0 cannot be used.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    inbox.url = f"smtp://127.0.0.1:{port}"
+    inbox.controller = controller
+    yield inbox
+    controller.stop()

@@ -1,0 +1,44 @@
+"""boto3 clients built once per app from config: the standard credential chain, `AWS_ENDPOINT_URL`,
+explicit timeouts and retries."""
+import threading
+
+import boto3
+from botocore.config import Config as BotoConfig
+from flask import Flask, current_app
+
+#: Fail fast on a dead endpoint, retry throttling and transient errors a few times (botocore's
+#: "standard" mode: exponential backoff with jitter), and never hang a request or a dispatcher.
+BOTO_CONFIG = BotoConfig(
+    connect_timeout=5,
+    read_timeout=30,
+    retries={"max_attempts": 3, "mode": "standard"},
+)
+
+
+class Clients:
+    """One client per service for one app; boto3 clients are thread-safe, their creation is not."""
+
+    def __init__(self, region: str, endpoint_url: str | None):
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self._made: dict[str, object] = {}
+        self._lock = threading.Lock()
+        self._session = boto3.session.Session(region_name=region)
+
+    def get(self, service: str):
+        with self._lock:
+            if service not in self._made:
+                self._made[service] = self._session.client(
+                    service, endpoint_url=self.endpoint_url or None, config=BOTO_CONFIG
+                )
+            return self._made[service]
+
+
+def init_app(app: Flask) -> None:
+    """Attach the app's client factory (nothing connects until a client is used)."""
+    app.extensions["aws"] = Clients(app.config["AWS_REGION"], app.config.get("AWS_ENDPOINT_URL"))
+
+
+def client(service: str):
+    """The current app's boto3 client for `service` (`s3`, `sns`, `ses`, `cloudwatch`, `logs`)."""
+    return current_app.extensions["aws"].get(service)
