@@ -50,6 +50,11 @@ def main() -> None:
     if app.config["DEMO"]:
         with app.app_context():
             ensure_demo_data()
+    if app.config["OUTBOX_EMBEDDED_DISPATCHER"]:
+        # No separate `notifications dispatch` process here: the app delivers its own outbox.
+        from notifications import dispatcher
+
+        dispatcher.start_thread(app)
     app.run(host="127.0.0.1", port=app.config["PORT"], threaded=True)
 
 

@@ -22,6 +22,7 @@ from db.models import Role
 
 db_cli = AppGroup("db", help="Database schema.")
 users_cli = AppGroup("users", help="User accounts.")
+notifications_cli = AppGroup("notifications", help="Notification delivery and reminders.")
 
 
 @db_cli.command("upgrade")
@@ -119,8 +120,37 @@ def create_user_command(
     click.echo(user.id)
 
 
+@notifications_cli.command("dispatch")
+@click.option("--once", is_flag=True, help="Deliver everything due, then exit.")
+def dispatch_command(once: bool) -> None:
+    """Deliver the outbox's email, SMS and SNS messages (a loop; several may run at once)."""
+    import threading
+
+    from notifications import dispatcher
+
+    if once:
+        result = dispatcher.drain()
+        click.echo(f"{len(result.sent)} sent, {len(result.failed)} to retry, {len(result.dead)} dead")
+        return
+    stop = threading.Event()
+    click.echo("dispatching notifications; Ctrl+C stops")
+    try:
+        dispatcher.run(stop=stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@notifications_cli.command("remind")
+def remind_command() -> None:
+    """Notify of tasks due within 24 hours and of overdue tasks (once per task and threshold)."""
+    from notifications import reminders
+
+    click.echo(f"{reminders.remind()} reminders sent")
+
+
 def init_app(app: Flask) -> None:
-    """Register the database, user and demo commands."""
+    """Register the database, user, notification and demo commands."""
     app.cli.add_command(db_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(notifications_cli)
     app.cli.add_command(demo_command)

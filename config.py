@@ -45,6 +45,23 @@ class Config:
     SNS_TOPIC_ARN = os.environ.get("SNS_TOPIC_ARN")
     SMTP_URL = os.environ.get("SMTP_URL")
     MAIL_FROM = os.environ.get("MAIL_FROM", "workflow@localhost")
+    # Without SMTP_URL, email goes through SES unless switched off here.
+    MAIL_SES = os.environ.get("MAIL_SES", "true").lower() in ("1", "true")
+    # SMS goes through SNS (publish to a phone number).
+    SMS_ENABLED = os.environ.get("SMS_ENABLED", "true").lower() in ("1", "true")
+    # Absolute links in emails and SMS.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:8050")
+
+    # Notification outbox: retries with exponential backoff, then dead (an Admin retries it).
+    OUTBOX_MAX_ATTEMPTS = _env_int("OUTBOX_MAX_ATTEMPTS", 8)
+    OUTBOX_BACKOFF_SECONDS = _env_int("OUTBOX_BACKOFF_SECONDS", 30)
+    OUTBOX_BACKOFF_MAX_SECONDS = _env_int("OUTBOX_BACKOFF_MAX_SECONDS", 3600)
+    # A claimed message not marked by then is claimed again (its dispatcher died).
+    OUTBOX_LEASE_SECONDS = _env_int("OUTBOX_LEASE_SECONDS", 120)
+    OUTBOX_BATCH_SIZE = _env_int("OUTBOX_BATCH_SIZE", 50)
+    OUTBOX_POLL_SECONDS = _env_int("OUTBOX_POLL_SECONDS", 5)
+    # A dispatcher thread inside the web process (the embedded default works alone).
+    OUTBOX_EMBEDDED_DISPATCHER = False
 
     # Demo users and data are only ever created by the embedded default.
     DEMO = False
@@ -56,6 +73,10 @@ class EmbeddedConfig(Config):
 
     DEMO = True
     SECRET_KEY = os.environ.get("SECRET_KEY") or "embedded-demo-secret-not-for-production"
+    # No AWS here by default: email only if SMTP_URL is set.
+    MAIL_SES = os.environ.get("MAIL_SES", "false").lower() in ("1", "true")
+    SMS_ENABLED = os.environ.get("SMS_ENABLED", "false").lower() in ("1", "true")
+    OUTBOX_EMBEDDED_DISPATCHER = True
 
 
 class TestingConfig(Config):
@@ -68,3 +89,8 @@ class TestingConfig(Config):
     ARGON2_MEMORY_COST = 1024
     REDIS_URL = None
     PORTAL_POLL_SECONDS = 2  # browser tests wait for the bell at most this long
+    # Outside channels are off unless a test points them at its own servers.
+    SNS_TOPIC_ARN = None
+    SMTP_URL = None
+    MAIL_SES = False
+    SMS_ENABLED = False

@@ -279,3 +279,37 @@ class SlaTarget(Base):
 
     priority: Mapped[Priority] = mapped_column(db_enum(Priority, "task_priority"), primary_key=True)
     target_minutes: Mapped[int] = mapped_column(Integer)
+
+
+class OutboxMessage(Base):
+    """A message to deliver on one channel, written in the transaction of the change it tells of.
+
+    Its id is the idempotency key every channel carries (SMTP Message-ID, SNS `message_id`).
+    """
+
+    __tablename__ = "outbox_messages"
+    # The dispatcher's claim: due messages by status and time.
+    __table_args__ = (Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
+    channel: Mapped[str] = mapped_column(String(8))  # sns | email | sms
+    user_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("users.id"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    status: Mapped[str] = mapped_column(String(8), default="pending")  # pending | sending | sent | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    last_error: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+class DueReminder(Base):
+    """A due-date reminder already sent: one per task, threshold and due date, so reminding twice is a no-op."""
+
+    __tablename__ = "due_reminders"
+
+    task_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
+    threshold: Mapped[str] = mapped_column(String(16), primary_key=True)  # due_soon | overdue
+    due_date: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

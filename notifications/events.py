@@ -3,7 +3,9 @@
 The service functions in workflow/ call `task_assigned`, `status_changed` and `commented`
 before they commit, so the notices share the change's transaction: a refused or rolled-back
 change leaves none. Each event is first turned into deliveries (recipient, text, channels);
-the in-app writer is one consumer of them, and other channels can consume the same list.
+the in-app writer is one consumer of them; the outbox is the other: it adds each delivery's email
+and SMS messages and one SNS publication of the event, in the same transaction, for the
+dispatcher to deliver after the commit.
 """
 import uuid
 from dataclasses import dataclass
@@ -14,7 +16,7 @@ from sqlalchemy import inspect, select
 from db import session
 from db.models import Notification, NotificationType, Task, TaskStatus, TaskWatcher, User
 from db.types import utcnow, uuid7
-from notifications import preferences
+from notifications import outbox, preferences
 from workflow import rules
 
 
@@ -30,10 +32,11 @@ class Delivery:
 
 
 def _deliveries(
-    kind: NotificationType, actor: User, task: Task, contents: dict[uuid.UUID, str]
+    kind: NotificationType, actor: User | None, task: Task, contents: dict[uuid.UUID, str]
 ) -> list[Delivery]:
     """Deliveries for `contents` (recipient -> text): never the actor, only active users, as they chose."""
-    contents.pop(actor.id, None)
+    if actor is not None:
+        contents.pop(actor.id, None)
     wanted = preferences.enabled_channels(user_ids=set(contents), kind=kind)
     return [
         Delivery(user_id=user_id, type=kind, content=content, task_id=task.id, channels=wanted[user_id])
@@ -81,6 +84,13 @@ def comment_deliveries(*, actor: User, task: Task, body: str) -> list[Delivery]:
     return _deliveries(NotificationType.COMMENT, actor, task, contents)
 
 
+def due_date_deliveries(*, task: Task, overdue: bool) -> list[Delivery]:
+    """The assignee (else the creator) hears that the task is due soon or overdue."""
+    recipient = task.assigned_to or task.created_by
+    text = f"'{task.title}' is overdue" if overdue else f"'{task.title}' is due within 24 hours"
+    return _deliveries(NotificationType.DUE_DATE, None, task, {recipient: text})
+
+
 def write_in_app(deliveries: list[Delivery], at: datetime | None = None) -> list[Notification]:
     """Add an unread in-app notification per delivery that wants one (the caller commits)."""
     at = at or utcnow()
@@ -96,12 +106,13 @@ def write_in_app(deliveries: list[Delivery], at: datetime | None = None) -> list
     return notifications
 
 
-def _publish(deliveries: list[Delivery], task: Task, at: datetime | None) -> None:
-    """Hand an event's deliveries to each channel; in-app is the only one written here."""
+def _publish(deliveries: list[Delivery], task: Task, at: datetime | None, actor: User | None) -> None:
+    """Hand an event's deliveries to each channel: in-app now, the others through the outbox."""
     if deliveries and inspect(task).pending:
         # No relationship orders the flush, so a new task's row goes first: its notices refer to it.
         session.flush()
     write_in_app(deliveries, at)
+    outbox.enqueue(deliveries=deliveries, actor_id=actor.id if actor else None, task=task, at=at)
 
 
 def _reading():
@@ -114,18 +125,25 @@ def task_assigned(*, actor: User, task: Task, at: datetime | None = None) -> Non
     """A task was given to someone (at creation or later); call before the change commits."""
     with _reading():
         deliveries = assignment_deliveries(actor=actor, task=task)
-    _publish(deliveries, task, at)
+    _publish(deliveries, task, at, actor)
 
 
 def status_changed(*, actor: User, task: Task, old_status: TaskStatus, at: datetime | None = None) -> None:
     """A task moved from `old_status` to its current status; call before the change commits."""
     with _reading():
         deliveries = status_change_deliveries(actor=actor, task=task, old_status=old_status)
-    _publish(deliveries, task, at)
+    _publish(deliveries, task, at, actor)
 
 
 def commented(*, actor: User, task: Task, body: str, at: datetime | None = None) -> None:
     """Someone commented on a task; call before the comment commits."""
     with _reading():
         deliveries = comment_deliveries(actor=actor, task=task, body=body)
-    _publish(deliveries, task, at)
+    _publish(deliveries, task, at, actor)
+
+
+def due_date_reached(*, task: Task, overdue: bool, at: datetime | None = None) -> None:
+    """A task is due within 24 hours or overdue; the caller records the reminder and commits."""
+    with _reading():
+        deliveries = due_date_deliveries(task=task, overdue=overdue)
+    _publish(deliveries, task, at, None)

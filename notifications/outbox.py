@@ -1,0 +1,158 @@
+"""The transactional outbox: email, SMS and SNS messages written in the same transaction as the change.
+
+A change and the messages that tell of it commit or roll back together; the dispatcher delivers
+them afterwards. Delivery is at-least-once: each message's id is its idempotency key (the SMTP
+Message-ID, the SNS `message_id` attribute), and a dispatcher that dies between sending and
+marking a message sent makes the next one send it again with the same id.
+"""
+import logging
+import uuid
+from datetime import datetime
+from html import escape
+
+from flask import current_app
+from sqlalchemy import select
+
+from aws.sns import E164
+from db import session
+from db.models import OutboxMessage, Task, User
+from db.pagination import Page, datetime_key, paginate
+from db.types import utcnow, uuid7
+from workflow import rules
+from workflow.errors import Conflict, Forbidden, NotFound
+
+log = logging.getLogger(__name__)
+
+CHANNELS = ("sns", "email", "sms")
+STATUSES = ("pending", "sending", "sent", "dead")
+
+_said: set[str] = set()
+
+
+def _say_once(text: str) -> None:
+    """Log a configuration fact once per process, not once per message."""
+    if text not in _said:
+        _said.add(text)
+        log.info(text)
+
+
+def sns_enabled() -> bool:
+    """Events go to SNS only when a topic is configured."""
+    if not current_app.config.get("SNS_TOPIC_ARN"):
+        _say_once("SNS_TOPIC_ARN is not set: notification events are not published to SNS")
+        return False
+    return True
+
+
+def email_enabled() -> bool:
+    """Email needs an SMTP server or SES."""
+    config = current_app.config
+    if not (config.get("SMTP_URL") or config.get("MAIL_SES")):
+        _say_once("neither SMTP_URL nor MAIL_SES is set: email notifications are off")
+        return False
+    return True
+
+
+def sms_enabled() -> bool:
+    """SMS goes through SNS when switched on."""
+    if not current_app.config.get("SMS_ENABLED"):
+        _say_once("SMS_ENABLED is off: SMS notifications are off")
+        return False
+    return True
+
+
+def task_link(task_id: uuid.UUID) -> str:
+    """The task's page as an absolute URL."""
+    return f"{current_app.config['PUBLIC_URL'].rstrip('/')}/tasks/{task_id}"
+
+
+def _email_payload(*, to: str, kind: str, content: str, task: Task) -> dict:
+    link = task_link(task.id)
+    text = f"{content}\n\nOpen the task: {link}\n"
+    html = (
+        f"<p>{escape(content)}</p>"
+        f'<p><a href="{escape(link, quote=True)}">Open the task: {escape(task.title)}</a></p>'
+    )
+    return {"to": to, "subject": f"[{kind}] {task.title}", "text": text, "html": html}
+
+
+def enqueue(*, deliveries: list, actor_id: uuid.UUID | None, task: Task, at: datetime | None = None) -> list[OutboxMessage]:
+    """Add the email and SMS messages of an event's deliveries and its SNS publication (the caller commits)."""
+    if not deliveries:
+        return []
+    at = at or utcnow()
+    kind = deliveries[0].type.value
+    messages = []
+    outside = {d.user_id for d in deliveries if d.channels & {"email", "sms"}}
+    contacts = {}
+    if outside:
+        contacts = {
+            row.id: row for row in session.execute(select(User.id, User.email, User.phone).where(User.id.in_(outside)))
+        }
+
+    def add(channel: str, user_id: uuid.UUID | None, payload: dict) -> None:
+        messages.append(OutboxMessage(
+            id=uuid7(), channel=channel, user_id=user_id, payload=payload, status="pending", attempts=0,
+            next_attempt_at=at, created_at=at,
+        ))
+
+    for delivery in deliveries:
+        contact = contacts.get(delivery.user_id)
+        if "email" in delivery.channels and email_enabled():
+            if contact and contact.email:
+                add("email", delivery.user_id, _email_payload(to=contact.email, kind=kind, content=delivery.content, task=task))
+            else:
+                log.info("user %s has no email address: email skipped", delivery.user_id)
+        if "sms" in delivery.channels and sms_enabled():
+            if contact and contact.phone and E164.match(contact.phone):
+                add("sms", delivery.user_id, {"phone": contact.phone, "text": f"{delivery.content} {task_link(task.id)}"})
+            else:
+                log.info("user %s has no E.164 phone number: SMS skipped", delivery.user_id)
+    if sns_enabled():
+        add("sns", None, {
+            "type": kind,
+            "user": str(actor_id) if actor_id else "system",
+            "task": str(task.id),
+            "title": task.title,
+            "recipients": [str(d.user_id) for d in deliveries],
+            "contents": {str(d.user_id): d.content for d in deliveries},
+            "at": at.isoformat(),
+        })
+    session.add_all(messages)
+    return messages
+
+
+# --- dead letters: an Admin lists and retries them ----------------------------------------
+
+
+def _require_admin(actor: User) -> None:
+    if not rules.can_manage_users(actor):
+        raise Forbidden("only an Admin may manage the notification outbox")
+
+
+def list_messages(*, actor: User, status: str | None, limit: int, cursor: str | None) -> Page:
+    """Outbox messages (of one status if given), newest first; Admins only."""
+    _require_admin(actor)
+    statement = select(OutboxMessage)
+    if status is not None:
+        statement = statement.where(OutboxMessage.status == status)
+    return paginate(
+        session(), statement, id_column=OutboxMessage.id, key=datetime_key(OutboxMessage.created_at),
+        sort="-created_at", descending=True, limit=limit, cursor=cursor,
+    )
+
+
+def retry(*, actor: User, message_id: uuid.UUID) -> OutboxMessage:
+    """Give a dead message a fresh set of attempts, due now; Admins only."""
+    _require_admin(actor)
+    message = session.get(OutboxMessage, message_id)
+    if message is None:
+        raise NotFound("outbox message not found")
+    if message.status != "dead":
+        raise Conflict(f"only a dead message can be retried; this one is {message.status}")
+    message.status = "pending"
+    message.attempts = 0
+    message.next_attempt_at = utcnow()
+    message.claimed_until = None
+    session.commit()
+    return message
