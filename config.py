@@ -45,6 +45,12 @@ class Config:
     SNS_TOPIC_ARN = os.environ.get("SNS_TOPIC_ARN")
     SMTP_URL = os.environ.get("SMTP_URL")
     MAIL_FROM = os.environ.get("MAIL_FROM", "workflow@localhost")
+
+    # Task attachments: S3 when S3_BUCKET is set, else this folder (default: instance/attachments).
+    ATTACHMENT_MAX_BYTES = _env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+    # Download links are short-lived: a leaked link stops working soon.
+    ATTACHMENT_URL_SECONDS = _env_int("ATTACHMENT_URL_SECONDS", 300)
+    LOCAL_STORAGE_DIR = os.environ.get("LOCAL_STORAGE_DIR")
     # Without SMTP_URL, email goes through SES unless switched off here.
     MAIL_SES = os.environ.get("MAIL_SES", "true").lower() in ("1", "true")
     # SMS goes through SNS (publish to a phone number).

@@ -7,7 +7,7 @@ from flask_swagger_ui import get_swaggerui_blueprint
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from api import auth, cases, notifications, reports, tasks, users
+from api import auth, cases, notifications, reports, sla, tasks, users
 from api.base import BaseResource
 from api.errors import envelope, to_response
 from db import session
@@ -43,6 +43,11 @@ ROUTES = [
     Route("/notifications/settings", notifications.NotificationSettings, "notification_settings"),
     Route("/notifications/{notification_id}/read", notifications.NotificationRead, "notification_read"),
     Route("/reports/tasks", reports.TaskReport, "report_tasks"),
+    Route("/reports/sla", reports.SlaReport, "report_sla"),
+    Route("/reports/workload", reports.WorkloadReport, "report_workload"),
+    Route("/reports/status-flow", reports.StatusFlowReport, "report_status_flow"),
+    Route("/reports/flow-metrics", reports.FlowMetricsReport, "report_flow_metrics"),
+    Route("/sla/targets", sla.SlaTargets, "sla_targets"),
 ]
 
 

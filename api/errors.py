@@ -20,6 +20,9 @@ STATUS_BY_ERROR: list[tuple[type[errors.DomainError], int]] = [
     (errors.Unauthorized, 401),
     (errors.ValidationFailed, 422),
     (errors.Throttled, 429),
+    (errors.PayloadTooLarge, 413),
+    (errors.UnsupportedMediaType, 415),
+    (errors.StorageFailed, 502),
 ]
 
 HTTP_CODES = {

@@ -19,7 +19,10 @@ ERROR_TEXT = {
     409: "Conflict: invalid transition, stale version or duplicate",
     412: "If-Match does not match the current ETag",
     422: "Invalid fields; `details` names each",
+    413: "The body is larger than this operation accepts",
+    415: "This type of file is not accepted",
     429: "Too many attempts; see Retry-After",
+    502: "The file store failed; try again later",
 }
 
 
@@ -126,7 +129,8 @@ def _build(routes: tuple) -> dict:
         if op.body is not None:
             entry["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": resolve(op.body, "validation")}},
+                # A body model may say it is a form (uploads); everything else is JSON.
+                "content": {getattr(op.body, "media_type", "application/json"): {"schema": resolve(op.body, "validation")}},
             }
         if op.public:
             entry["security"] = []

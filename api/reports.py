@@ -1,12 +1,36 @@
-"""Reports: the task list as JSON pages or a streamed CSV download."""
-from flask import Response, stream_with_context
+"""Reports: the task list, and the SLA, workload and flow analytics, as JSON or a streamed CSV download."""
+import csv
+import enum
+import io
+import math
+import uuid
+from datetime import date, datetime, timezone
+
+import pandas as pd
+from flask import Response, g, stream_with_context
 
 from api.base import BaseResource, operation, page_response, paged, parse_query
-from api.schemas import PageOut, TaskOut, TaskReportQuery
+from api.schemas import (
+    AnalyticsQuery,
+    FlowMetricsReportOut,
+    FlowMetricsReportQuery,
+    PageOut,
+    SlaReportOut,
+    SlaReportQuery,
+    StatusFlowReportOut,
+    StatusFlowReportQuery,
+    TaskOut,
+    TaskReportQuery,
+    WorkloadReportOut,
+    WorkloadReportQuery,
+)
 from api.tasks import add_allowed_transitions, task_filters
 from db.types import utcnow
-from reports import task_csv
-from workflow import tasks
+from reports import flow, sla, task_csv, workload
+from reports.filters import ReportFilters
+from workflow import rules, tasks
+from workflow import sla as policy
+from workflow.errors import Forbidden
 
 
 def csv_download(chunks, name: str) -> Response:
@@ -38,3 +62,175 @@ class TaskReport(BaseResource):
             return csv_download(task_csv.stream_tasks_csv(filters=filters, sort=query.sort), "tasks")
         page = paged(lambda: tasks.list_tasks(filters=filters, sort=query.sort, limit=query.limit, cursor=query.cursor))
         return page_response(page, TaskOut, add_allowed_transitions)
+
+
+# --- analytics ---------------------------------------------------------------------------
+
+
+def report_filters(query: AnalyticsQuery) -> ReportFilters:
+    """The query's filters as the reports take them."""
+    return ReportFilters(
+        date_from=query.date_from, date_to=query.date_to, department=query.department,
+        assigned_to=query.assigned_to, priority=query.priority, tag=query.tag,
+    )
+
+
+def plain(value):
+    """A value of a report frame as JSON: NaN/NaT -> null, datetimes ISO UTC, dates ISO, ids as text."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
+        return plain(value.item())
+    if isinstance(value, datetime):
+        moment = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return moment.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    return value
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    """A report frame as a list of JSON objects."""
+    return [{str(key): plain(value) for key, value in row.items()} for row in frame.to_dict("records")]
+
+
+def frame_csv(frame: pd.DataFrame):
+    """A small report frame as UTF-8 CSV chunks: the header, then one chunk per row (nulls empty)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def take() -> bytes:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text.encode("utf-8")
+
+    writer.writerow([str(column) for column in frame.columns])
+    yield take()
+    for row in frame.itertuples(index=False, name=None):
+        writer.writerow(["" if plain(value) is None else plain(value) for value in row])
+        yield take()
+
+
+def _without_points(result: dict) -> dict:
+    return {key: plain(value) for key, value in result.items() if key != "points"}
+
+
+#: Per report, its tables: what `format=csv&table=...` downloads and the JSON lists.
+TABLES = {
+    "sla": {
+        "by_priority": lambda f: sla.compliance_by_priority(filters=f),
+        "by_week": lambda f: sla.compliance_by_week(filters=f),
+        "by_assignee": lambda f: sla.compliance_by_assignee(filters=f),
+        "by_department": lambda f: sla.compliance_by_department(filters=f),
+        "watchlist": lambda f: sla.watchlist(filters=f),
+    },
+    "workload": {
+        "by_assignee": lambda f: workload.open_by_assignee(filters=f),
+        "by_department": lambda f: workload.open_by_department(filters=f),
+    },
+    "status-flow": {
+        "transitions": lambda f: flow.transitions(filters=f),
+        "time_in_status": lambda f: flow.time_in_status(filters=f),
+    },
+    "flow-metrics": {
+        "throughput": lambda f: flow.weekly_throughput(filters=f),
+        "cycle_lead": lambda f: flow.cycle_and_lead_times(filters=f)["points"],
+        "cumulative_flow": lambda f: flow.cumulative_flow(filters=f),
+        "aging_wip": lambda f: flow.aging_wip(filters=f)["points"],
+    },
+}
+
+
+def _sla_json(f: ReportFilters) -> dict:
+    tables = TABLES["sla"]
+    return {
+        "targets": {priority.value: minutes for priority, minutes in policy.get_targets().items()},
+        "overall": plain(sla.compliance(filters=f)),
+        **{name: records(table(f)) for name, table in tables.items()},
+    }
+
+
+def _workload_json(f: ReportFilters) -> dict:
+    return {
+        "by_assignee": records(workload.open_by_assignee(filters=f)),
+        "by_department": records(workload.open_by_department(filters=f)),
+        "unassigned": plain(workload.unassigned_queue(filters=f)),
+    }
+
+
+def _status_flow_json(f: ReportFilters) -> dict:
+    return {
+        "transitions": records(flow.transitions(filters=f)),
+        "time_in_status": records(flow.time_in_status(filters=f)),
+        "rework": flow.rework(filters=f),
+    }
+
+
+def _flow_metrics_json(f: ReportFilters) -> dict:
+    cycle_lead = flow.cycle_and_lead_times(filters=f)
+    aging = flow.aging_wip(filters=f)
+    return {
+        "throughput": records(flow.weekly_throughput(filters=f)),
+        "cycle_lead": {**_without_points(cycle_lead), "points": records(cycle_lead["points"])},
+        "cumulative_flow": records(flow.cumulative_flow(filters=f)),
+        "aging_wip": {**_without_points(aging), "points": records(aging["points"])},
+    }
+
+
+JSON = {"sla": _sla_json, "workload": _workload_json, "status-flow": _status_flow_json, "flow-metrics": _flow_metrics_json}
+
+
+def analytics_response(name: str, schema: type[AnalyticsQuery]):
+    """One analytics report for a reader of analytics: its JSON, or one table as CSV."""
+    if not rules.can_view_analytics(g.user):
+        raise Forbidden("analytics are for managers, admins and viewers")
+    query = parse_query(schema)
+    filters = report_filters(query)
+    if query.format == "csv":
+        # Small frames: computed before the first byte, so a failure is still a clean error.
+        table = TABLES[name][query.table](filters)
+        return csv_download(frame_csv(table), f"{name}-{query.table.replace('_', '-')}")
+    return JSON[name](filters)
+
+
+def _analytics_operation(summary: str, query, response):
+    return operation(
+        summary=summary, tag="reports", query=query, response=response, errors=(403,), alternatives=("text/csv",)
+    )
+
+
+class SlaReport(BaseResource):
+    @_analytics_operation("SLA compliance report (JSON or CSV)", SlaReportQuery, SlaReportOut)
+    def get(self):
+        """Filters -> {targets, overall, by_priority, by_week, by_assignee, by_department, watchlist}; format=csv streams `table`."""
+        return analytics_response("sla", SlaReportQuery)
+
+
+class WorkloadReport(BaseResource):
+    @_analytics_operation("Workload report (JSON or CSV)", WorkloadReportQuery, WorkloadReportOut)
+    def get(self):
+        """Filters -> {by_assignee, by_department, unassigned}: open work now; format=csv streams `table`."""
+        return analytics_response("workload", WorkloadReportQuery)
+
+
+class StatusFlowReport(BaseResource):
+    @_analytics_operation("Status flow report (JSON or CSV)", StatusFlowReportQuery, StatusFlowReportOut)
+    def get(self):
+        """Filters -> {transitions, time_in_status, rework}; format=csv streams `table`."""
+        return analytics_response("status-flow", StatusFlowReportQuery)
+
+
+class FlowMetricsReport(BaseResource):
+    @_analytics_operation("Flow metrics report (JSON or CSV)", FlowMetricsReportQuery, FlowMetricsReportOut)
+    def get(self):
+        """Filters -> {throughput, cycle_lead, cumulative_flow, aging_wip}; format=csv streams `table`."""
+        return analytics_response("flow-metrics", FlowMetricsReportQuery)

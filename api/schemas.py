@@ -1,7 +1,7 @@
 """Request and response schemas, split by direction; the OpenAPI document is generated from them."""
 import uuid
 from datetime import datetime, timezone
-from typing import Annotated, Generic, Literal, Optional, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, Optional, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -12,10 +12,12 @@ from pydantic import (
     ValidationError,
     WrapValidator,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from db.models import CaseStatus, ChangeType, NotificationType, Priority, Role, TaskStatus
+from workflow.sla import MAX_TARGET_MINUTES
 
 
 #: PostgreSQL cannot store NUL characters in text, so no string accepts them.
@@ -406,3 +408,141 @@ def field_name(location: tuple) -> str:
         name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
     return name
 
+
+
+# --- analytics reports and SLA targets --------------------------------------------------
+
+#: Report dates outside these years are typos, and would make weekly series absurdly long.
+REPORT_YEARS = (1970, 2200)
+#: The longest date range a report covers (about ten years of weeks and sampled days).
+MAX_REPORT_DAYS = 3700
+
+
+def _report_moment(value: datetime) -> datetime:
+    if not REPORT_YEARS[0] <= value.year < REPORT_YEARS[1]:
+        raise ValueError(f"must be between {REPORT_YEARS[0]} and {REPORT_YEARS[1]}")
+    return value
+
+
+ReportDatetime = Annotated[UtcDatetime, AfterValidator(_report_moment)]
+
+
+class AnalyticsQuery(Schema):
+    """The filters every analytics report takes, and its format."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    date_from: Optional[ReportDatetime] = Field(default=None, description="Start of the period (included).")
+    date_to: Optional[ReportDatetime] = Field(default=None, description="End of the period (excluded).")
+    department: Optional[Department] = Field(default=None, description="The current assignee's department.")
+    assigned_to: Annotated[Optional[uuid.UUID | Literal["none"]], _one_error("must be a user id or 'none'")] = Field(
+        default=None, description="A user id, or `none` for unassigned tasks."
+    )
+    priority: Optional[Priority] = None
+    tag: Optional[Tag] = None
+    format: Literal["json", "csv"] = Field(default="json", description="`csv` streams one table of the report.")
+
+    @model_validator(mode="after")
+    def _range(self):
+        if self.date_from is not None and self.date_to is not None:
+            if self.date_to <= self.date_from:
+                raise ValueError("date_to must be after date_from")
+            if (self.date_to - self.date_from).days > MAX_REPORT_DAYS:
+                raise ValueError(f"the date range may span at most {MAX_REPORT_DAYS} days")
+        return self
+
+
+class SlaReportQuery(AnalyticsQuery):
+    table: Literal["by_priority", "by_week", "by_assignee", "by_department", "watchlist"] = Field(
+        default="by_priority", description="The table `format=csv` downloads."
+    )
+
+
+class WorkloadReportQuery(AnalyticsQuery):
+    table: Literal["by_assignee", "by_department"] = Field(
+        default="by_assignee", description="The table `format=csv` downloads."
+    )
+
+
+class StatusFlowReportQuery(AnalyticsQuery):
+    table: Literal["transitions", "time_in_status"] = Field(
+        default="transitions", description="The table `format=csv` downloads."
+    )
+
+
+class FlowMetricsReportQuery(AnalyticsQuery):
+    table: Literal["throughput", "cycle_lead", "cumulative_flow", "aging_wip"] = Field(
+        default="throughput", description="The table `format=csv` downloads."
+    )
+
+
+Rows = list[dict[str, Any]]
+
+
+class SlaReportOut(BaseModel):
+    targets: dict[str, int] = Field(description="Resolution target in minutes per priority.")
+    overall: dict[str, Any] = Field(description="`met`, `breached`, `compliance_pct` (null when nothing was settled).")
+    by_priority: Rows
+    by_week: Rows
+    by_assignee: Rows
+    by_department: Rows
+    watchlist: Rows = Field(description="Open tasks breached or at risk, most urgent first.")
+
+
+class WorkloadReportOut(BaseModel):
+    by_assignee: Rows
+    by_department: Rows
+    unassigned: dict[str, Any]
+
+
+class StatusFlowReportOut(BaseModel):
+    transitions: Rows
+    time_in_status: Rows
+    rework: dict[str, int]
+
+
+class FlowMetricsReportOut(BaseModel):
+    throughput: Rows
+    cycle_lead: dict[str, Any] = Field(description="`tasks`, the p50/p85 hours and the latest `points`.")
+    cumulative_flow: Rows
+    aging_wip: dict[str, Any] = Field(description="`cycle_p85_hours` and the open tasks as `points`.")
+
+
+def _target_minutes():
+    return Field(default=None, ge=1, le=MAX_TARGET_MINUTES, description="Minutes")
+
+
+class SlaTargetsUpdate(Schema):
+    """Resolution targets in minutes; priorities left out keep theirs."""
+
+    Low: Optional[int] = _target_minutes()
+    Medium: Optional[int] = _target_minutes()
+    High: Optional[int] = _target_minutes()
+    Critical: Optional[int] = _target_minutes()
+
+
+class SlaTargetsOut(BaseModel):
+    Low: int
+    Medium: int
+    High: int
+    Critical: int
+
+
+class AttachmentUpload(BaseModel):
+    """The upload form: one file in the field `file`."""
+
+    #: Read by the OpenAPI document: this body is a form, not JSON.
+    media_type: ClassVar[str] = "multipart/form-data"
+
+    file: bytes = Field(description="The file (pdf, png, jpeg, gif, webp, txt, csv, docx, xlsx)")
+
+
+class AttachmentOut(Out):
+    id: uuid.UUID
+    task_id: uuid.UUID
+    filename: str
+    size: int
+    content_type: str
+    uploaded_by: uuid.UUID
+    created_at: datetime
+    download_url: str = Field(default="", description="Downloads the file for a few minutes")

@@ -313,3 +313,20 @@ class DueReminder(Base):
     threshold: Mapped[str] = mapped_column(String(16), primary_key=True)  # due_soon | overdue
     due_date: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TaskAttachment(Base):
+    """A file attached to a task; the bytes live in the store under `storage_key`. Removal is a hard delete
+    (the history keeps an Edit row naming the file)."""
+
+    __tablename__ = "task_attachments"
+    __table_args__ = (Index("ix_task_attachments_task_id_created_at_id", "task_id", "created_at", "id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
+    task_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tasks.id"))
+    filename: Mapped[str] = mapped_column(String(255))  # the original name, cleaned for display only
+    content_type: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(Integer)
+    storage_key: Mapped[str] = mapped_column(String(200))  # attachments/<task_id>/<id>: nothing the user sent
+    uploaded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -241,5 +241,6 @@ def aging_wip(*, filters: ReportFilters, now: datetime | None = None, limit: int
     )
     points = frame(statement)
     reference = _cycle_lead_percentiles(completed_tasks(filters))["cycle_p85_hours"]
-    points.loc[:, "over_p85"] = points["age_hours"] > reference if reference is not None else False
+    # Plain column assignment: `.loc[:, new] = scalar` fails on a frame with no rows.
+    points["over_p85"] = points["age_hours"] > reference if reference is not None else False
     return {"points": points, "cycle_p85_hours": reference}

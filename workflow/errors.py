@@ -55,3 +55,17 @@ class Throttled(DomainError):
     def __init__(self, message: str, retry_after: int):
         super().__init__(message, {"retry_after": retry_after})
         self.retry_after = retry_after
+
+
+class PayloadTooLarge(DomainError):
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(DomainError):
+    code = "unsupported_media_type"
+
+
+class StorageFailed(DomainError):
+    """The file store (S3 or the local folder) refused or could not be reached."""
+
+    code = "storage_unavailable"

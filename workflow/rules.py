@@ -86,6 +86,16 @@ def can_comment(user: User) -> bool:
     return user.role in WRITERS
 
 
+def can_attach(user: User) -> bool:
+    """Whoever may comment on a task may attach files to it."""
+    return can_comment(user)
+
+
+def can_remove_attachment(user: User, attachment) -> bool:
+    """Supervisors remove any attachment; others only their own uploads (Viewers upload nothing)."""
+    return is_supervisor(user) or (user.role in WRITERS and attachment.uploaded_by == user.id)
+
+
 #: `@username` not preceded by a word character (so e-mail addresses are not mentions); a
 #: trailing full stop ends the sentence, not the name.
 MENTION = re.compile(r"(?<![\w.@])@([A-Za-z0-9_.-]{2,63}[A-Za-z0-9_-])")
@@ -110,3 +120,12 @@ def can_manage_users(user: User) -> bool:
 
 def can_manage_watchers_of_others(user: User) -> bool:
     return is_supervisor(user)
+
+
+#: Analytics are the managers' tool; Viewers read reports too. Agents work tasks instead.
+ANALYTICS_READERS = frozenset({Role.ADMIN, Role.MANAGER, Role.VIEWER})
+
+
+def can_view_analytics(user: User) -> bool:
+    """Who may read the SLA, workload and flow reports and their pages."""
+    return user.role in ANALYTICS_READERS

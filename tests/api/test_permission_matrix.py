@@ -8,7 +8,8 @@ import pytest
 
 import api
 import db
-from db.models import Notification, NotificationType, Role, TaskStatus
+from db.models import Notification, NotificationType, OutboxMessage, Role, TaskStatus
+from db.types import utcnow, uuid7
 from workflow import cases, comments, tasks, watchers
 
 CALLERS = ("anonymous", "viewer", "agent_own", "agent_other", "manager", "admin")
@@ -66,7 +67,15 @@ EXPECTED = _table(
     ("POST /notifications/settings",                            401, 200, 200, 200, 200, 200),
     ("PATCH /notifications/{notification_id}/read own",         401, 200, 200, 200, 200, 200),
     ("PATCH /notifications/{notification_id}/read another's",   401, 404, 404, 404, 404, 404),
+    ("GET /admin/outbox",                                       401, 403, 403, 403, 403, 200),
+    ("POST /admin/outbox/{message_id}/retry",                   401, 403, 403, 403, 403, 200),
     ("GET /reports/tasks",                                      401, 200, 200, 200, 200, 200),
+    ("GET /reports/sla",                                        401, 200, 403, 403, 200, 200),
+    ("GET /reports/workload",                                   401, 200, 403, 403, 200, 200),
+    ("GET /reports/status-flow",                                401, 200, 403, 403, 200, 200),
+    ("GET /reports/flow-metrics",                               401, 200, 403, 403, 200, 200),
+    ("GET /sla/targets",                                        401, 200, 200, 200, 200, 200),
+    ("PUT /sla/targets",                                        401, 403, 403, 403, 403, 200),
 )
 
 #: (operation, caller) -> why the product gets it wrong; each is a strict xfail (none known today).
@@ -215,6 +224,50 @@ def _(w):
     return Call(
         "/api/reports/tasks", probe=lambda: w.task_state(task.id),
         effect=lambda b, a, body: str(task.id) in [t["id"] for t in body["items"]],
+    )
+
+
+def _report(w: World, name: str, keys: set) -> Call:
+    """An analytics report over one task of the owner's: the JSON has the report's parts."""
+    task = w.task()
+    return Call(
+        f"/api/reports/{name}", probe=lambda: w.task_state(task.id),
+        effect=lambda b, a, body: set(body) == keys,
+    )
+
+
+@arranges("GET /reports/sla")
+def _(w):
+    return _report(w, "sla", {"targets", "overall", "by_priority", "by_week", "by_assignee", "by_department", "watchlist"})
+
+
+@arranges("GET /reports/workload")
+def _(w):
+    return _report(w, "workload", {"by_assignee", "by_department", "unassigned"})
+
+
+@arranges("GET /reports/status-flow")
+def _(w):
+    return _report(w, "status-flow", {"transitions", "time_in_status", "rework"})
+
+
+@arranges("GET /reports/flow-metrics")
+def _(w):
+    return _report(w, "flow-metrics", {"throughput", "cycle_lead", "cumulative_flow", "aging_wip"})
+
+
+@arranges("GET /sla/targets")
+def _(w):
+    url = "/api/sla/targets"
+    return Call(url, probe=lambda: w.read(url), effect=lambda b, a, body: body == a and set(body) == {"Low", "Medium", "High", "Critical"})
+
+
+@arranges("PUT /sla/targets")
+def _(w):
+    url = "/api/sla/targets"
+    return Call(
+        url, json={"Critical": 300}, probe=lambda: w.read(url),
+        effect=lambda b, a, body: body == a == {**b, "Critical": 300},
     )
 
 
@@ -584,6 +637,44 @@ def _(w):
 def _(w):
     notification_id = w.notify(w.third)
     return Call(f"/api/notifications/{notification_id}/read", probe=lambda: w.is_read(w.third, notification_id))
+
+
+# --- notification outbox (Admin) -------------------------------------------------------
+
+
+def _dead_message(w: World):
+    """A dead email to the caller, as the dispatcher leaves one after its last attempt."""
+    with w.app.app_context():
+        message = OutboxMessage(
+            id=uuid7(), channel="email", user_id=w.me.id, payload={"to": w.me.email}, status="dead", attempts=8,
+            next_attempt_at=utcnow(), created_at=utcnow(), last_error="ConnectionRefusedError",
+        )
+        db.session.add(message)
+        db.session.commit()
+        return message.id
+
+
+def _outbox_status(w: World, message_id) -> str:
+    items = w.read("/api/admin/outbox?limit=500")["items"]
+    return next(item["status"] for item in items if item["id"] == str(message_id))
+
+
+@arranges("GET /admin/outbox")
+def _(w):
+    message_id = _dead_message(w)
+    return Call(
+        "/api/admin/outbox?status=dead", probe=lambda: _outbox_status(w, message_id),
+        effect=lambda b, a, body: str(message_id) in [m["id"] for m in body["items"]],
+    )
+
+
+@arranges("POST /admin/outbox/{message_id}/retry")
+def _(w):
+    message_id = _dead_message(w)
+    return Call(
+        f"/api/admin/outbox/{message_id}/retry", probe=lambda: _outbox_status(w, message_id),
+        effect=lambda b, a, body: (b, a, body["status"], body["attempts"]) == ("dead", "pending", "pending", 0),
+    )
 
 
 # --- the matrix -------------------------------------------------------------------------

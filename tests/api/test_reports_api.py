@@ -2,6 +2,7 @@
 import csv
 import io
 from datetime import datetime, timedelta, timezone
+from uuid import uuid4
 
 import pytest
 
@@ -120,3 +121,154 @@ def test_a_reader_leaving_mid_download_stops_the_export_and_frees_the_connection
     chunks.close()
     # The same connection answers the next query at once: no COPY left half-read on it.
     assert tasks.status_counts(filters=tasks.TaskFilters(q="zq-leave"))["New"] == 20
+
+
+# --- analytics reports: sla, workload, status-flow, flow-metrics ---------------------------
+
+from urllib.parse import urlencode  # noqa: E402
+
+from db import session  # noqa: E402
+from tests.reports.conftest import HistoryBuilder  # noqa: E402
+
+WEEK = {"date_from": "2026-01-05T00:00:00Z", "date_to": "2026-01-12T00:00:00Z"}  # the Monday-to-Monday week of T0
+
+
+@pytest.fixture
+def analytics(ctx, make_user):
+    """Three tasks under one tag in the week of T0: met (Critical), breached when completed (High), open and breached (Medium)."""
+    marker = f"m{uuid4().hex[:10]}"
+    agent = make_user(Role.AGENT, full_name="Ana Agent", department="Field")
+    build = HistoryBuilder(make_user(Role.MANAGER), marker)
+    met = build.task([(1, "In Progress"), (3, "Completed")], priority=Priority.CRITICAL, title="met, on time")
+    late = build.task([(2, "In Progress"), (30, "Completed")], priority=Priority.HIGH, title="late")
+    waiting = build.task(priority=Priority.MEDIUM, assigned_to=agent, due=10, title='open, "late", still')
+    session.commit()
+    return marker, agent, {"met": met, "late": late, "waiting": waiting}
+
+
+def _report(client, headers, name, marker, **params):
+    return client.get(f"/api/reports/{name}?" + urlencode({"tag": marker, **WEEK, **params}), headers=headers)
+
+
+def _report_csv(response, name: str) -> list[dict]:
+    assert response.status_code == 200, response.data[:500]
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.headers["Content-Disposition"].startswith(f'attachment; filename="{name}-')
+    return list(csv.DictReader(io.StringIO(response.data.decode("utf-8"), newline="")))
+
+
+def test_sla_report_json(analytics, client, auth_headers, make_user):
+    marker, _agent, made = analytics
+    body = _report(client, auth_headers(make_user(Role.MANAGER)), "sla", marker).json
+    assert body["targets"] == {"Low": 10080, "Medium": 4320, "High": 1440, "Critical": 240}
+    assert body["overall"] == {"met": 1, "breached": 2, "compliance_pct": 33.3}
+    by_priority = {row["priority"]: row for row in body["by_priority"]}
+    assert (by_priority["Critical"]["met"], by_priority["High"]["breached"], by_priority["Medium"]["breached"]) == (1, 1, 1)
+    # Nothing settled for Low: no percentage, null rather than NaN.
+    assert by_priority["Low"]["compliance_pct"] is None and by_priority["All"]["target_minutes"] is None
+    assert body["by_week"] == [{"week": "2026-01-05", "met": 1, "breached": 2, "compliance_pct": 33.3}]
+    [watched] = body["watchlist"]
+    assert watched["task_id"] == str(made["waiting"].id) and watched["state"] == "breached"
+    assert watched["time_left_hours"] < 0
+
+
+def test_workload_report_json(analytics, client, auth_headers, make_user):
+    marker, agent, _made = analytics
+    body = _report(client, auth_headers(make_user(Role.VIEWER)), "workload", marker).json
+    [row] = body["by_assignee"]
+    assert (row["assigned_to"], row["assignee_name"], row["department"]) == (str(agent.id), "Ana Agent", "Field")
+    assert (row["open"], row["Medium"], row["overdue"], row["weighted_load"]) == (1, 1, 1, 2)
+    assert body["by_department"][0]["department"] == "Field"
+    assert body["unassigned"]["open"] == 0 and body["unassigned"]["oldest_created_at"] is None
+
+
+def test_status_flow_report_json(analytics, client, auth_headers, make_user):
+    marker, _agent, _made = analytics
+    body = _report(client, auth_headers(make_user(Role.MANAGER)), "status-flow", marker).json
+    moves = {(row["from_status"], row["to_status"]): row for row in body["transitions"]}
+    assert set(moves) == {("New", "In Progress"), ("In Progress", "Completed")}
+    assert moves["New", "In Progress"]["count"] == 2
+    assert moves["New", "In Progress"]["median_hours_in_source"] == pytest.approx(1.5)
+    assert moves["In Progress", "Completed"]["median_hours_in_source"] == pytest.approx(15)
+    assert body["rework"]["reopens"] == 0
+
+
+def test_flow_metrics_report_json(analytics, client, auth_headers, make_user):
+    marker, _agent, made = analytics
+    body = _report(client, auth_headers(make_user(Role.ADMIN)), "flow-metrics", marker).json
+    assert body["throughput"] == [{"week": "2026-01-05", "completed": 2}]
+    cycle_lead = body["cycle_lead"]
+    assert cycle_lead["tasks"] == 2 and cycle_lead["cycle_p50_hours"] == pytest.approx(15)
+    assert cycle_lead["lead_p50_hours"] == pytest.approx(16.5)
+    latest = cycle_lead["points"][0]
+    assert latest["task_id"] == str(made["late"].id) and latest["completed_at"] == "2026-01-06T15:00:00Z"
+    assert len(body["cumulative_flow"]) == 7 * 5
+    [aging] = body["aging_wip"]["points"]
+    assert aging["task_id"] == str(made["waiting"].id) and aging["over_p85"] is True
+
+
+def test_report_csv_header_and_round_trip(analytics, client, auth_headers, make_user):
+    marker, agent, made = analytics
+    headers = auth_headers(make_user(Role.MANAGER))
+    rows = _report_csv(_report(client, headers, "sla", marker, format="csv"), "sla-by-priority")
+    assert list(rows[0]) == ["priority", "target_minutes", "met", "breached", "compliance_pct"]
+    assert [row["priority"] for row in rows] == ["Low", "Medium", "High", "Critical", "All"]
+    assert rows[0]["compliance_pct"] == "" and rows[3]["met"] == "1" and rows[4]["compliance_pct"] == "33.3"
+    watchlist = _report_csv(_report(client, headers, "sla", marker, format="csv", table="watchlist"), "sla-watchlist")
+    # Quotes and commas in a title survive the round trip.
+    assert [row["title"] for row in watchlist] == ['open, "late", still']
+    workload_rows = _report_csv(_report(client, headers, "workload", marker, format="csv"), "workload-by-assignee")
+    assert workload_rows[0]["assigned_to"] == str(agent.id) and workload_rows[0]["open"] == "1"
+    moves = _report_csv(_report(client, headers, "status-flow", marker, format="csv"), "status-flow-transitions")
+    assert list(moves[0]) == ["from_status", "to_status", "count", "median_hours_in_source"]
+    points = _report_csv(_report(client, headers, "flow-metrics", marker, format="csv", table="cycle_lead"), "flow-metrics-cycle-lead")
+    assert {row["task_id"] for row in points} == {str(made["met"].id), str(made["late"].id)}
+    assert "2026-01-06T15:00:00Z" in {row["completed_at"] for row in points}
+
+
+@pytest.mark.parametrize("name", ["sla", "workload", "status-flow", "flow-metrics"])
+@pytest.mark.parametrize("query", [
+    "date_from=yesterday", "date_from=2026-02-01&date_to=2026-01-01", "date_from=1900-01-01",
+    "date_from=2000-01-01&date_to=2030-01-01", "assigned_to=someone", "priority=Urgent", "format=xml", "table=nothing",
+])
+def test_bad_filters_are_422(ctx, make_user, client, auth_headers, name, query):
+    response = client.get(f"/api/reports/{name}?{query}", headers=auth_headers(make_user(Role.MANAGER)))
+    assert response.status_code == 422
+    assert response.json["error"]["code"] == "validation_failed"
+
+
+@pytest.mark.parametrize("name", ["sla", "workload", "status-flow", "flow-metrics"])
+def test_agents_may_not_read_analytics(ctx, make_user, client, auth_headers, name):
+    for query in ("", "?format=csv"):
+        response = client.get(f"/api/reports/{name}{query}", headers=auth_headers(make_user(Role.AGENT)))
+        assert response.status_code == 403
+        assert response.json["error"]["code"] == "forbidden"
+
+
+def test_unassigned_filter_and_no_filters(analytics, client, auth_headers, make_user):
+    marker, _agent, _made = analytics
+    headers = auth_headers(make_user(Role.MANAGER))
+    body = _report(client, headers, "workload", marker, assigned_to="none").json
+    assert body["by_assignee"] == [] and body["unassigned"]["open"] == 0
+    assert client.get("/api/reports/sla", headers=headers).status_code == 200
+
+
+def test_sla_targets_read_by_everyone_set_by_admins(ctx, make_user, client, auth_headers):
+    agent, admin = make_user(Role.AGENT), make_user(Role.ADMIN)
+    assert client.get("/api/sla/targets", headers=auth_headers(agent)).json["Critical"] == 240
+    assert client.put("/api/sla/targets", json={"Critical": 120}, headers=auth_headers(agent)).status_code == 403
+    changed = client.put("/api/sla/targets", json={"Critical": 120, "Low": 600}, headers=auth_headers(admin))
+    assert changed.status_code == 200
+    assert changed.json == {"Low": 600, "Medium": 4320, "High": 1440, "Critical": 120}
+    assert client.get("/api/sla/targets", headers=auth_headers(agent)).json == changed.json
+    for bad in ({"Critical": 0}, {"Critical": "soon"}, {"Urgent": 60}, {"High": 10**9}):
+        response = client.put("/api/sla/targets", json=bad, headers=auth_headers(admin))
+        assert response.status_code == 422, bad
+        assert response.json["error"]["details"]
+
+
+def test_reports_of_nothing_are_empty_not_errors(ctx, make_user, client, auth_headers):
+    headers = auth_headers(make_user(Role.VIEWER))
+    body = _report(client, headers, "flow-metrics", f"m{uuid4().hex[:10]}").json
+    assert body["aging_wip"] == {"cycle_p85_hours": None, "points": []}
+    assert body["cycle_lead"]["points"] == [] and body["cycle_lead"]["tasks"] == 0
