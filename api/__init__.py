@@ -7,7 +7,7 @@ from flask_swagger_ui import get_swaggerui_blueprint
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from api import auth, cases, notifications, reports, sla, tasks, users
+from api import attachments, auth, cases, notifications, reports, sla, tasks, users
 from api.base import BaseResource
 from api.errors import envelope, to_response
 from db import session
@@ -33,6 +33,8 @@ ROUTES = [
     Route("/tasks/{task_id}/history", tasks.TaskHistoryResource, "task_history"),
     Route("/tasks/{task_id}/comments", tasks.TaskComments, "task_comments"),
     Route("/tasks/{task_id}/watchers", tasks.TaskWatchers, "task_watchers"),
+    Route("/tasks/{task_id}/attachments", attachments.TaskAttachments, "task_attachments"),
+    Route("/tasks/{task_id}/attachments/{attachment_id}", attachments.TaskAttachmentItem, "task_attachment"),
     Route("/cases", cases.CaseList, "cases"),
     Route("/cases/{case_id}", cases.CaseItem, "case"),
     Route("/users", users.UserList, "users"),
@@ -63,6 +65,9 @@ def _api_blueprint() -> Blueprint:
     api = JsonApi(blueprint)
     for route in ROUTES:
         api.add_resource(route.resource, route.flask_path, endpoint=route.endpoint)
+
+    # The local store's signed download links (S3 links go to S3 itself).
+    blueprint.add_url_rule("/files/<token>", "attachment_file", attachments.attachment_file)
 
     @blueprint.get("/openapi.json")
     def openapi_document():
