@@ -1,4 +1,5 @@
 """Permission matrix: every API operation x every kind of caller -> the exact HTTP status, and its effect."""
+import io
 import uuid
 from dataclasses import dataclass
 from functools import cached_property
@@ -10,7 +11,7 @@ import api
 import db
 from db.models import Notification, NotificationType, OutboxMessage, Role, TaskStatus
 from db.types import utcnow, uuid7
-from workflow import cases, comments, tasks, watchers
+from workflow import attachments, cases, comments, tasks, watchers
 
 CALLERS = ("anonymous", "viewer", "agent_own", "agent_other", "manager", "admin")
 ROLE_OF = {"viewer": "viewer", "agent_own": "agent", "agent_other": "agent", "manager": "manager", "admin": "admin"}
@@ -50,6 +51,10 @@ EXPECTED = _table(
     ("POST /tasks/{task_id}/watchers another user",             401, 403, 403, 403, 200, 200),
     ("DELETE /tasks/{task_id}/watchers self",                   401, 204, 204, 204, 204, 204),
     ("DELETE /tasks/{task_id}/watchers another user",           401, 403, 403, 403, 204, 204),
+    ("GET /tasks/{task_id}/attachments",                        401, 200, 200, 200, 200, 200),
+    ("POST /tasks/{task_id}/attachments",                       401, 403, 201, 201, 201, 201),
+    ("GET /tasks/{task_id}/attachments/{attachment_id}",        401, 302, 302, 302, 302, 302),
+    ("DELETE /tasks/{task_id}/attachments/{attachment_id}",     401, 403, 204, 403, 204, 204),
     ("GET /cases",                                              401, 200, 200, 200, 200, 200),
     ("POST /cases",                                             401, 403, 201, 201, 201, 201),
     ("GET /cases/{case_id}",                                    401, 200, 200, 200, 200, 200),
@@ -94,6 +99,8 @@ class Call:
     probe: Callable[[], Any]
     json: Any = None
     effect: Callable[[Any, Any, Any], bool] | None = None
+    #: A multipart form instead of JSON (uploads).
+    form: dict | None = None
 
 
 ARRANGE: dict[str, Callable[["World"], Call]] = {}
@@ -163,7 +170,7 @@ class World:
         return task
 
     def task_state(self, task_id) -> dict:
-        """Everything a task request could change: the task, its history, comments and watchers."""
+        """Everything a task request could change: the task, its history, comments, watchers and attachments."""
         task = self.read(f"/api/tasks/{task_id}")
         history = self.read(f"/api/tasks/{task_id}/history")["items"]
         live = isinstance(task, dict)
@@ -172,6 +179,7 @@ class World:
             "history": [entry["change_type"] for entry in history],
             "comments": len(self.read(f"/api/tasks/{task_id}/comments")["items"]) if live else None,
             "watchers": [str(i) for i in self.service(watchers.list_watchers, task_id=task_id)],
+            "attachments": [a["id"] for a in self.read(f"/api/tasks/{task_id}/attachments")["items"]] if live else None,
         }
 
     def case(self):
@@ -474,6 +482,53 @@ def _(w):
     )
 
 
+def _attach(w: World) -> tuple:
+    """A task of the owner's with a file the owner uploaded."""
+    task = w.task()
+    with w.app.app_context():
+        attachment = attachments.add_attachment(
+            actor=w.owner, task_id=task.id, fileobj=io.BytesIO(b"call notes\n"), filename="notes.txt", content_type="text/plain"
+        )
+    return task, attachment
+
+
+@arranges("GET /tasks/{task_id}/attachments")
+def _(w):
+    task, attachment = _attach(w)
+    return Call(
+        f"/api/tasks/{task.id}/attachments", probe=lambda: w.task_state(task.id),
+        effect=lambda b, a, body: [item["id"] for item in body["items"]] == [str(attachment.id)],
+    )
+
+
+@arranges("POST /tasks/{task_id}/attachments")
+def _(w):
+    task = w.task()
+    return Call(
+        f"/api/tasks/{task.id}/attachments", form={"file": (io.BytesIO(b"a,b\n1,2\n"), "figures.csv", "text/csv")},
+        probe=lambda: w.task_state(task.id),
+        effect=lambda b, a, body: a["attachments"] == [body["id"]] and a["history"] == b["history"] + ["Edit"],
+    )
+
+
+@arranges("GET /tasks/{task_id}/attachments/{attachment_id}")
+def _(w):
+    task, attachment = _attach(w)
+    return Call(
+        f"/api/tasks/{task.id}/attachments/{attachment.id}", probe=lambda: w.task_state(task.id),
+        effect=lambda b, a, location: w.client.get(location).get_data() == b"call notes\n",
+    )
+
+
+@arranges("DELETE /tasks/{task_id}/attachments/{attachment_id}")
+def _(w):
+    task, attachment = _attach(w)
+    return Call(
+        f"/api/tasks/{task.id}/attachments/{attachment.id}", probe=lambda: w.task_state(task.id),
+        effect=lambda b, a, body: a["attachments"] == [] and a["history"] == b["history"] + ["Edit"],
+    )
+
+
 # --- cases ------------------------------------------------------------------------------
 
 
@@ -732,6 +787,13 @@ def _cases() -> list:
     ]
 
 
+@pytest.fixture(autouse=True)
+def _attachment_folder(request, tmp_path):
+    """Attachments of the matrix go to a temporary local folder."""
+    if "app" in request.fixturenames:
+        request.getfixturevalue("app").config["LOCAL_STORAGE_DIR"] = str(tmp_path / "attachments")
+
+
 @pytest.mark.parametrize("operation, caller", _cases())
 def test_permission(operation, caller, app, client, people, make_user, make_task, auth_headers):
     """The caller gets exactly the table's status; a success has its effect, a refusal changes nothing."""
@@ -739,13 +801,16 @@ def test_permission(operation, caller, app, client, people, make_user, make_task
     method = operation.split()[0]
     call = ARRANGE[operation](world)
     before = call.probe()
-    response = client.open(call.url, method=method, json=call.json, headers=world.headers())
+    body = {"data": call.form} if call.form is not None else {"json": call.json}
+    response = client.open(call.url, method=method, headers=world.headers(), **body)
     expected = EXPECTED[operation][caller]
     assert response.status_code == expected, response.get_json()
     after = call.probe()
-    if response.status_code < 300:
+    if response.status_code < 400:
         assert call.effect is not None, "a success must be observable"
-        assert call.effect(before, after, response.get_json(silent=True)), (before, after)
+        # A redirect's effect is where it leads.
+        seen = response.headers["Location"] if response.status_code == 302 else response.get_json(silent=True)
+        assert call.effect(before, after, seen), (before, after)
         if method == "GET":
             assert after == before
     else:
