@@ -169,3 +169,31 @@ ADMIN_USER_PHONE = "admin-user-phone"
 ADMIN_USER_ACTIVE = "admin-user-active"
 ADMIN_USER_SAVE = "admin-user-save"
 ADMIN_USER_MESSAGE = "admin-user-message"
+
+# Analytics and workload (portal/pages/analytics.py, workload.py)
+ANALYTICS_DENIED = "analytics-denied"
+#: Filter controls: "<page>-dates", "<page>-department", "<page>-assignee", "<page>-priority", "<page>-tag".
+ANALYTICS = "analytics"
+WORKLOAD = "workload"
+ANALYTICS_KPI = "analytics-kpi"
+ANALYTICS_SLA_PRIORITY = "analytics-sla-priority"
+ANALYTICS_SLA_WEEK = "analytics-sla-week"
+ANALYTICS_WATCHLIST = "analytics-watchlist"
+ANALYTICS_SANKEY = "analytics-sankey"
+ANALYTICS_CYCLE = "analytics-cycle"
+ANALYTICS_THROUGHPUT = "analytics-throughput"
+ANALYTICS_CFD = "analytics-cfd"
+ANALYTICS_AGING = "analytics-aging"
+#: The tasks behind the last clicked bar, link or point.
+ANALYTICS_DRILL = "analytics-drill"
+#: Pattern-matching type of the "Download CSV" links: {"type": REPORT_CSV, "report": ..., "table": ...}.
+REPORT_CSV = "report-csv"
+#: SLA targets form (Admin): inputs "sla-target-<Priority>", each with its `-error`.
+SLA_TARGET = "sla-target"
+SLA_TARGETS_SAVE = "sla-targets-save"
+SLA_TARGETS_MESSAGE = "sla-targets-message"
+WORKLOAD_DENIED = "workload-denied"
+WORKLOAD_ASSIGNEES = "workload-assignees"
+WORKLOAD_DEPARTMENTS = "workload-departments"
+WORKLOAD_UNASSIGNED = "workload-unassigned"
+WORKLOAD_DRILL = "workload-drill"

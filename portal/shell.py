@@ -19,6 +19,8 @@ NAVIGATION = (
     ("Board", "/board", "bi-kanban", None),
     ("Tasks", "/tasks", "bi-table", None),
     ("Cases", "/cases", "bi-folder2-open", None),
+    ("Analytics", "/analytics", "bi-graph-up", rules.can_view_analytics),
+    ("Workload", "/workload", "bi-people-fill", rules.can_view_analytics),
     ("New task", "/new-task", "bi-plus-circle", rules.can_create_task),
     ("Users", "/admin/users", "bi-people", rules.can_manage_users),
     ("API", "/api/docs/", "bi-braces", None),

@@ -1,0 +1,355 @@
+"""Analytics (Managers and Admins; read-only for Viewers): SLA, status flow and flow metrics, with drill-through."""
+import uuid
+from datetime import date, timedelta
+from urllib.parse import urlencode
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from pydantic import ValidationError
+
+from api.schemas import AnalyticsQuery
+from db.models import Priority, Role
+from portal import ids
+from portal.access import portal_user
+from reports import drill, figures, flow, sla
+from reports.filters import ReportFilters
+from workflow import rules, tasks, users
+from workflow import sla as policy
+from workflow.errors import DomainError, ValidationFailed
+
+dash.register_page(__name__, path="/analytics", title="Analytics · Workflow Manager", name="Analytics")
+
+DENIED = "Analytics are for managers, admins and viewers."
+FILTERS = ("dates", "department", "assignee", "priority", "tag")
+DRILL_LIMIT = 200
+UNASSIGNED = "none"
+
+
+def reader():
+    """The signed-in user if they may read analytics, else None (every callback asks again)."""
+    user = portal_user()
+    return user if user is not None and rules.can_view_analytics(user) else None
+
+
+def filter_id(page: str, name: str) -> str:
+    return f"{page}-{name}"
+
+
+def filter_bar(page: str) -> dbc.Row:
+    """Date range, department, assignee, priority and tag: one set of filters for every figure of a page."""
+    people = users.list_users(role=None, department=None, is_active=True, q=None, limit=500, cursor=None).items
+    assignees = [{"label": "Unassigned", "value": UNASSIGNED}] + [
+        {"label": person.full_name, "value": str(person.id)} for person in people if person.role != Role.VIEWER
+    ]
+    departments = sorted({person.department for person in people if person.department})
+    control = "mb-2"
+    return dbc.Row(
+        [
+            dbc.Col(dcc.DatePickerRange(id=filter_id(page, "dates"), display_format="YYYY-MM-DD", clearable=True,
+                                        start_date_placeholder_text="From", end_date_placeholder_text="To"),
+                    md="auto", className=control),
+            dbc.Col(dcc.Dropdown(id=filter_id(page, "department"), options=departments, placeholder="Department"),
+                    md=2, className=control),
+            dbc.Col(dcc.Dropdown(id=filter_id(page, "assignee"), options=assignees, placeholder="Assignee"), md=2,
+                    className=control),
+            dbc.Col(dcc.Dropdown(id=filter_id(page, "priority"), options=[p.value for p in Priority], placeholder="Priority"),
+                    md=2, className=control),
+            dbc.Col(dbc.Input(id=filter_id(page, "tag"), placeholder="Tag", debounce=True, maxlength=50), md=2,
+                    className=control),
+        ],
+        className="g-2 mb-3 align-items-center",
+    )
+
+
+def filter_inputs(page: str) -> list:
+    return [
+        Input(filter_id(page, "dates"), "start_date"),
+        Input(filter_id(page, "dates"), "end_date"),
+        *[Input(filter_id(page, name), "value") for name in FILTERS[1:]],
+    ]
+
+
+def query_of(start, end, department, assignee, priority, tag) -> dict:
+    """The filter controls as the report API's query parameters (end date included: date_to is the next day)."""
+    query = {
+        "date_from": f"{start}T00:00:00Z" if start else None,
+        "date_to": f"{date.fromisoformat(end[:10]) + timedelta(days=1)}T00:00:00Z" if end else None,
+        "department": department or None, "assigned_to": assignee or None, "priority": priority or None,
+        "tag": (tag or "").strip() or None,
+    }
+    return {key: value for key, value in query.items() if value is not None}
+
+
+def report_filters(query: dict) -> ReportFilters:
+    """The query validated as the API validates it; an invalid one falls back to no filters but the valid ones."""
+    try:
+        valid = AnalyticsQuery.model_validate(query)
+    except ValidationError as exc:
+        bad = {str(error["loc"][0]) for error in exc.errors() if error["loc"]} or {"date_from", "date_to"}
+        valid = AnalyticsQuery.model_validate({k: v for k, v in query.items() if k not in bad})
+    return ReportFilters(date_from=valid.date_from, date_to=valid.date_to, department=valid.department,
+                         assigned_to=valid.assigned_to, priority=valid.priority, tag=valid.tag)
+
+
+def csv_link(report: str, table: str, label: str = "Download CSV") -> html.A:
+    return html.A(
+        [html.I(className="bi bi-download me-1"), label], id={"type": ids.REPORT_CSV, "report": report, "table": table},
+        href=f"/api/reports/{report}?format=csv&table={table}", className="btn btn-sm btn-outline-secondary",
+    )
+
+
+def csv_hrefs(query: dict) -> list[str]:
+    """The href of every Download CSV link on the page, with the current filters."""
+    hrefs = []
+    for link in ctx.outputs_list[-1]:
+        report, table = link["id"]["report"], link["id"]["table"]
+        hrefs.append(f"/api/reports/{report}?" + urlencode({**query, "format": "csv", "table": table}))
+    return hrefs
+
+
+def info(function) -> html.Span:
+    """An info icon whose tooltip is the metric's definition."""
+    text = figures.definition(function)
+    return html.Span(html.I(className="bi bi-info-circle"), title=text, className="ms-2 text-body-secondary info-tip",
+                     **{"aria-label": text, "role": "note", "tabIndex": 0})
+
+
+def card(title: str, function, body, *links) -> dbc.Card:
+    return dbc.Card(
+        [
+            dbc.CardHeader(html.Div([html.Span(title, className="fw-semibold"), info(function),
+                                     html.Div(list(links), className="ms-auto")], className="d-flex align-items-center")),
+            dbc.CardBody(body, className="p-2"),
+        ],
+        className="mb-3 h-100",
+    )
+
+
+def graph(graph_id: str) -> dcc.Loading:
+    return dcc.Loading(dcc.Graph(id=graph_id, config={"displaylogo": False, "responsive": True}, style={"height": "340px"}))
+
+
+def _targets_form() -> dbc.Card:
+    current = policy.get_targets()
+    fields = []
+    for priority in Priority:
+        input_id = f"{ids.SLA_TARGET}-{priority.value}"
+        fields.append(dbc.Col(html.Div([
+            dbc.Label(f"{priority.value} (minutes)", html_for=input_id),
+            dbc.Input(id=input_id, type="number", min=1, step=1, value=current[priority]),
+            dbc.FormFeedback(id=f"{input_id}-error", type="invalid"),
+        ]), md=3))
+    return dbc.Card(
+        [
+            dbc.CardHeader("SLA targets (resolution time per priority)"),
+            dbc.CardBody([
+                dbc.Row(fields, className="g-2 mb-2"),
+                dbc.Button("Save targets", id=ids.SLA_TARGETS_SAVE, color="primary", size="sm"),
+                html.Div(id=ids.SLA_TARGETS_MESSAGE, className="mt-2", role="status"),
+            ]),
+        ],
+        className="mb-3",
+    )
+
+
+def layout(**_query):
+    """Built per request: the analytics for those who may read them, a refusal for everyone else."""
+    user = portal_user()
+    if user is None:
+        return html.Div()
+    if not rules.can_view_analytics(user):
+        return html.Div([html.H1("Analytics", className="h3 mb-3"), dbc.Alert(DENIED, color="info", id=ids.ANALYTICS_DENIED)])
+    row = "g-3 mb-3"
+    return html.Div(
+        [
+            html.H1("Analytics", className="h3 mb-3"),
+            filter_bar(ids.ANALYTICS),
+            dbc.Row(
+                [
+                    dbc.Col(card("SLA compliance", sla.compliance, html.Div(id=ids.ANALYTICS_KPI)), md=3),
+                    dbc.Col(card("SLA by priority", sla.compliance_by_priority, graph(ids.ANALYTICS_SLA_PRIORITY),
+                                 csv_link("sla", "by_priority")), md=4),
+                    dbc.Col(card("SLA by week", sla.compliance_by_week, graph(ids.ANALYTICS_SLA_WEEK),
+                                 csv_link("sla", "by_week")), md=5),
+                ],
+                className=row,
+            ),
+            html.Div(id=ids.ANALYTICS_DRILL, className="mb-3", role="region", **{"aria-live": "polite"}),
+            card("SLA watchlist: breached and at risk", sla.watchlist, html.Div(id=ids.ANALYTICS_WATCHLIST),
+                 csv_link("sla", "watchlist")),
+            dbc.Row(
+                [
+                    dbc.Col(card("Status flow", flow.transitions, graph(ids.ANALYTICS_SANKEY),
+                                 csv_link("status-flow", "transitions")), md=6),
+                    dbc.Col(card("Cycle and lead time", flow.cycle_and_lead_times, graph(ids.ANALYTICS_CYCLE),
+                                 csv_link("flow-metrics", "cycle_lead")), md=6),
+                ],
+                className=row,
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(card("Weekly throughput", flow.weekly_throughput, graph(ids.ANALYTICS_THROUGHPUT),
+                                 csv_link("flow-metrics", "throughput")), md=4),
+                    dbc.Col(card("Cumulative flow", flow.cumulative_flow, graph(ids.ANALYTICS_CFD),
+                                 csv_link("flow-metrics", "cumulative_flow")), md=4),
+                    dbc.Col(card("Aging work in progress", flow.aging_wip, graph(ids.ANALYTICS_AGING),
+                                 csv_link("flow-metrics", "aging_wip")), md=4),
+                ],
+                className=row,
+            ),
+            _targets_form() if policy.can_set_targets(user) else None,
+        ]
+    )
+
+
+def kpi(overall: dict) -> html.Div:
+    percent = overall["compliance_pct"]
+    return html.Div(
+        [
+            html.Div("—" if percent is None else f"{percent:.1f} %", className="display-6 fw-semibold", id=f"{ids.ANALYTICS_KPI}-value"),
+            html.Div(f"{overall['met']} met · {overall['breached']} breached", className="text-body-secondary"),
+        ]
+    )
+
+
+def watchlist_table(frame) -> html.Div:
+    if frame.empty:
+        return html.Div("No task is breached or at risk.", className="text-body-secondary")
+    rows = [
+        html.Tr([
+            html.Td(dcc.Link(row["title"], href=f"/tasks/{row['task_id']}")),
+            html.Td(row["priority"]), html.Td(row["status"]),
+            html.Td(dbc.Badge("Breached" if row["state"] == sla.BREACHED else "At risk",
+                              color="danger" if row["state"] == sla.BREACHED else "warning")),
+            html.Td(f"{row['time_left_hours']:.1f} h", className="text-end text-nowrap"),
+        ])
+        for row in frame.to_dict("records")
+    ]
+    head = html.Thead(html.Tr([html.Th("Task"), html.Th("Priority"), html.Th("Status"), html.Th("SLA"),
+                               html.Th("Time left", className="text-end")]))
+    return dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, responsive=True, className="mb-0")
+
+
+@callback(
+    Output(ids.ANALYTICS_KPI, "children"),
+    Output(ids.ANALYTICS_SLA_PRIORITY, "figure"),
+    Output(ids.ANALYTICS_SLA_WEEK, "figure"),
+    Output(ids.ANALYTICS_WATCHLIST, "children"),
+    Output(ids.ANALYTICS_SANKEY, "figure"),
+    Output(ids.ANALYTICS_CYCLE, "figure"),
+    Output(ids.ANALYTICS_THROUGHPUT, "figure"),
+    Output(ids.ANALYTICS_CFD, "figure"),
+    Output(ids.ANALYTICS_AGING, "figure"),
+    Output({"type": ids.REPORT_CSV, "report": ALL, "table": ALL}, "href"),
+    *filter_inputs(ids.ANALYTICS),
+)
+def refresh(start, end, department, assignee, priority, tag):
+    """Every figure of the page for the current filters."""
+    if reader() is None:
+        raise dash.exceptions.PreventUpdate
+    query = query_of(start, end, department, assignee, priority, tag)
+    f = report_filters(query)
+    return (
+        kpi(sla.compliance(filters=f)),
+        figures.sla_by_priority(sla.compliance_by_priority(filters=f)),
+        figures.sla_by_week(sla.compliance_by_week(filters=f)),
+        watchlist_table(sla.watchlist(filters=f)),
+        figures.status_flow(flow.transitions(filters=f)),
+        figures.cycle_lead(flow.cycle_and_lead_times(filters=f)),
+        figures.throughput(flow.weekly_throughput(filters=f)),
+        figures.cumulative_flow(flow.cumulative_flow(filters=f)),
+        figures.aging_wip(flow.aging_wip(filters=f)),
+        csv_hrefs(query),
+    )
+
+
+def drill_ids(source: str, point: dict, f: ReportFilters) -> tuple[str, list]:
+    """(what was clicked, the ids of the tasks behind it) for a click on one of the page's figures."""
+    data = point.get("customdata")
+    if source == ids.ANALYTICS_SANKEY:
+        from_status, to_status = str(data).split(figures.LINK_SEPARATOR)
+        return f"{from_status} → {to_status}", drill.transition_task_ids(
+            filters=f, from_status=from_status, to_status=to_status, limit=DRILL_LIMIT)
+    if source == ids.ANALYTICS_SLA_PRIORITY:
+        priority, outcome = data
+        narrowed = drill.narrowed(f, priority=Priority(priority))
+        return f"{priority}: {outcome}", drill.sla_task_ids(filters=narrowed, outcome=outcome, limit=DRILL_LIMIT)
+    if source == ids.ANALYTICS_SLA_WEEK:
+        week, outcome = data
+        narrowed = drill.narrowed(f, week=date.fromisoformat(week))
+        return f"Week of {week}: {outcome}", drill.sla_task_ids(filters=narrowed, outcome=outcome, limit=DRILL_LIMIT)
+    if source == ids.ANALYTICS_THROUGHPUT:
+        narrowed = drill.narrowed(f, week=date.fromisoformat(data))
+        return f"Completed in the week of {data}", drill.completed_task_ids(filters=narrowed, limit=DRILL_LIMIT)
+    if source == ids.ANALYTICS_CFD:
+        day, status = data
+        return f"{status} at the end of {day}", drill.status_on_day_task_ids(
+            filters=f, day=date.fromisoformat(day), status=status, limit=DRILL_LIMIT)
+    # Scatter points are single tasks.
+    return "Task", [uuid.UUID(str(data))]
+
+
+def task_links(heading: str, task_ids: list) -> html.Div:
+    """The tasks behind a figure element as links to their pages."""
+    names = tasks.titles(task_ids=set(task_ids))
+    items = [html.Li(dcc.Link(names.get(task_id, str(task_id)), href=f"/tasks/{task_id}")) for task_id in task_ids if task_id in names]
+    return dbc.Alert(
+        [
+            html.Div([html.Strong(f"{heading} — {len(items)} task{'s' if len(items) != 1 else ''}"),
+                      html.Small(f" (first {DRILL_LIMIT})" if len(task_ids) >= DRILL_LIMIT else "")]),
+            html.Ul(items, className="mb-0 mt-1 drill-list") if items else html.Div("No tasks.", className="text-body-secondary"),
+        ],
+        color="light", className="border", dismissable=True,
+    )
+
+
+@callback(
+    Output(ids.ANALYTICS_DRILL, "children"),
+    *[Input(graph_id, "clickData") for graph_id in (
+        ids.ANALYTICS_SLA_PRIORITY, ids.ANALYTICS_SLA_WEEK, ids.ANALYTICS_SANKEY, ids.ANALYTICS_CYCLE,
+        ids.ANALYTICS_THROUGHPUT, ids.ANALYTICS_CFD, ids.ANALYTICS_AGING)],
+    State(filter_id(ids.ANALYTICS, "dates"), "start_date"),
+    State(filter_id(ids.ANALYTICS, "dates"), "end_date"),
+    *[State(filter_id(ids.ANALYTICS, name), "value") for name in FILTERS[1:]],
+    prevent_initial_call=True,
+)
+def drill_through(*args):
+    """The tasks behind the bar, link or point just clicked."""
+    filters = args[7:]
+    source = ctx.triggered_id
+    data = ctx.triggered[0]["value"] if ctx.triggered else None
+    if reader() is None or not source or not data or not data.get("points"):
+        return no_update
+    heading, task_ids = drill_ids(source, data["points"][0], report_filters(query_of(*filters)))
+    return task_links(heading, task_ids)
+
+
+@callback(
+    Output(ids.SLA_TARGETS_MESSAGE, "children"),
+    *[Output(f"{ids.SLA_TARGET}-{p.value}", "invalid") for p in Priority],
+    *[Output(f"{ids.SLA_TARGET}-{p.value}-error", "children") for p in Priority],
+    Input(ids.SLA_TARGETS_SAVE, "n_clicks"),
+    *[State(f"{ids.SLA_TARGET}-{p.value}", "value") for p in Priority],
+    prevent_initial_call=True,
+)
+def save_targets(clicks, *values):
+    """Save the SLA targets through the policy; invalid ones are shown under their field."""
+    user = portal_user()
+    if not clicks or user is None:
+        return (no_update,) * 9
+    targets = {p.value: (int(v) if isinstance(v, float) and v.is_integer() else v) for p, v in zip(Priority, values)}
+    errors: dict[str, str] = {}
+    try:
+        policy.set_targets(actor=user, targets=targets)
+        message = dbc.Alert("SLA targets saved.", color="success", className="py-1 mb-0")
+    except ValidationFailed as exc:
+        errors = {item["field"]: f"Enter {item['message']}." for item in exc.details or []}
+        message = dbc.Alert("Check the highlighted targets.", color="danger", className="py-1 mb-0")
+    except DomainError as exc:
+        message = dbc.Alert(exc.message, color="danger", className="py-1 mb-0")
+    return (
+        message,
+        *[p.value in errors for p in Priority],
+        *[errors.get(p.value) for p in Priority],
+    )

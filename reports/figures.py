@@ -1,0 +1,194 @@
+"""Plotly figures of the report frames: small frames in, one Figure out, nothing computed twice.
+
+Clickable elements carry `customdata` naming what they stand for, so the portal can drill into the
+tasks behind them (reports.drill).
+"""
+import inspect
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from db.models import Priority
+from reports.flow import STATUS_ORDER
+
+PRIORITY_ORDER = [priority.value for priority in Priority]
+PRIORITY_COLOURS = {"Low": "#6c9bd2", "Medium": "#f0ad4e", "High": "#e8743b", "Critical": "#c0392b"}
+STATUS_COLOURS = {"New": "#6c757d", "In Progress": "#0d6efd", "On Hold": "#ffc107", "Completed": "#198754", "Cancelled": "#adb5bd"}
+OUTCOME_COLOURS = {"met": "#198754", "breached": "#dc3545"}
+#: Separates the two statuses of a Sankey link in its customdata (status names never contain it).
+LINK_SEPARATOR = "→"
+
+
+def definition(function) -> str:
+    """A metric's definition: its function's docstring, the one place it is written down."""
+    return " ".join(inspect.cleandoc(function.__doc__ or "").split())
+
+
+def _layout(figure: go.Figure, **layout) -> go.Figure:
+    defaults = {"margin": {"l": 40, "r": 10, "t": 10, "b": 40}, "height": 300, "legend": {"orientation": "h", "y": -0.2},
+                "clickmode": "event", "template": "plotly_white"}
+    figure.update_layout(**{**defaults, **layout})
+    return figure
+
+
+def _empty(text: str = "No data for these filters") -> go.Figure:
+    figure = go.Figure()
+    figure.add_annotation(text=text, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False)
+    return _layout(figure)
+
+
+def sla_by_priority(frame: pd.DataFrame) -> go.Figure:
+    """Met and breached per priority, stacked; each bar's customdata is [priority, outcome]."""
+    rows = frame[frame["priority"] != "All"]
+    figure = go.Figure()
+    for outcome in ("met", "breached"):
+        figure.add_bar(
+            x=rows["priority"], y=rows[outcome], name=outcome.capitalize(), marker_color=OUTCOME_COLOURS[outcome],
+            customdata=[[priority, outcome] for priority in rows["priority"]],
+            hovertemplate="%{x}: %{y} " + outcome + "<extra></extra>",
+        )
+    return _layout(figure, barmode="stack", yaxis_title="Tasks")
+
+
+def sla_by_week(frame: pd.DataFrame) -> go.Figure:
+    """Weekly met and breached bars, with the compliance % line on a second axis; customdata [week, outcome]."""
+    if frame.empty:
+        return _empty()
+    figure = go.Figure()
+    for outcome in ("met", "breached"):
+        figure.add_bar(
+            x=frame["week"], y=frame[outcome], name=outcome.capitalize(), marker_color=OUTCOME_COLOURS[outcome],
+            customdata=[[week, outcome] for week in frame["week"]],
+        )
+    figure.add_scatter(
+        x=frame["week"], y=frame["compliance_pct"], name="Compliance %", yaxis="y2", mode="lines+markers",
+        line_color="#212529",
+    )
+    return _layout(
+        figure, barmode="stack", yaxis_title="Tasks",
+        yaxis2={"overlaying": "y", "side": "right", "range": [0, 105], "title": "%"},
+    )
+
+
+def status_flow(frame: pd.DataFrame) -> go.Figure:
+    """The transitions as a Sankey: one node per status, links sized by count, median hours in the hover.
+
+    A link's customdata is "<from>→<to>".
+    """
+    if frame.empty:
+        return _empty("No status changes in this period")
+    statuses = [status for status in STATUS_ORDER if status in set(frame["from_status"]) | set(frame["to_status"])]
+    index = {status: number for number, status in enumerate(statuses)}
+    hours = [f"{h:.1f}" if pd.notna(h) else "–" for h in frame["median_hours_in_source"]]
+    figure = go.Figure(
+        go.Sankey(
+            arrangement="snap",
+            node={"label": statuses, "color": [STATUS_COLOURS.get(s, "#999") for s in statuses], "pad": 18},
+            link={
+                "source": [index[s] for s in frame["from_status"]],
+                "target": [index[s] for s in frame["to_status"]],
+                "value": frame["count"].tolist(),
+                "customdata": [f"{a}{LINK_SEPARATOR}{b}" for a, b in zip(frame["from_status"], frame["to_status"])],
+                # A link's label holds the median: Sankey hovers read no second customdata field.
+                "label": [f"median {h} h in {a}" for h, a in zip(hours, frame["from_status"])],
+                "hovertemplate": "%{source.label} → %{target.label}<br>%{value} moves<br>%{label}<extra></extra>",
+            },
+        )
+    )
+    return _layout(figure, height=340)
+
+
+def cycle_lead(result: dict) -> go.Figure:
+    """Cycle and lead time per completed task against its completion, with p50 and p85 lines; customdata task id."""
+    points = result["points"]
+    if points.empty:
+        return _empty("No tasks completed in this period")
+    figure = go.Figure()
+    for measure, colour in (("cycle", "#0d6efd"), ("lead", "#6f42c1")):
+        figure.add_scatter(
+            x=points["completed_at"], y=points[f"{measure}_hours"], mode="markers", name=f"{measure.capitalize()} time",
+            marker={"color": colour, "size": 7, "opacity": 0.75}, customdata=points["task_id"].astype(str),
+            hovertemplate="%{y:.1f} h<extra></extra>",
+        )
+    for measure, dash in (("cycle", "solid"), ("lead", "dot")):
+        for percent in ("p50", "p85"):
+            value = result.get(f"{measure}_{percent}_hours")
+            if value is not None:
+                figure.add_hline(y=value, line_dash=dash, line_color="#6c757d",
+                                 annotation_text=f"{measure} {percent} {value:.1f} h", annotation_position="top left")
+    return _layout(figure, yaxis_title="Hours", height=340)
+
+
+def throughput(frame: pd.DataFrame) -> go.Figure:
+    """Tasks completed per week; customdata the week."""
+    if frame.empty:
+        return _empty("No tasks completed in this period")
+    weeks = [str(week) for week in frame["week"]]
+    figure = go.Figure(go.Bar(x=weeks, y=frame["completed"], customdata=weeks, marker_color="#198754", name="Completed"))
+    return _layout(figure, yaxis_title="Completed")
+
+
+def cumulative_flow(frame: pd.DataFrame) -> go.Figure:
+    """Tasks per status at the end of each day, stacked areas in lifecycle order (Completed at the bottom)."""
+    if frame.empty:
+        return _empty()
+    figure = go.Figure()
+    for status in reversed(STATUS_ORDER):
+        rows = frame[frame["status"] == status]
+        days = [str(day) for day in rows["day"]]
+        figure.add_scatter(
+            x=days, y=rows["tasks"], name=status, stackgroup="flow", mode="lines",
+            line={"width": 0.5, "color": STATUS_COLOURS[status]}, customdata=[[day, status] for day in days],
+        )
+    return _layout(figure, yaxis_title="Tasks")
+
+
+def aging_wip(result: dict) -> go.Figure:
+    """Open tasks per status by age, with the 85th percentile cycle time as the line to beat; customdata task id."""
+    points = result["points"]
+    if points.empty:
+        return _empty("No open tasks")
+    figure = go.Figure()
+    for status in [s for s in STATUS_ORDER if s in set(points["status"])]:
+        rows = points[points["status"] == status]
+        figure.add_scatter(
+            x=rows["status"], y=rows["age_hours"], mode="markers", name=status,
+            marker={"color": STATUS_COLOURS[status], "size": 8, "opacity": 0.7},
+            customdata=rows["task_id"].astype(str), text=rows["title"], hovertemplate="%{text}<br>%{y:.1f} h<extra></extra>",
+        )
+    if result.get("cycle_p85_hours") is not None:
+        figure.add_hline(y=result["cycle_p85_hours"], line_dash="dash", line_color="#dc3545",
+                         annotation_text=f"cycle p85 {result['cycle_p85_hours']:.1f} h")
+    return _layout(figure, yaxis_title="Age (hours)", showlegend=False)
+
+
+def workload_by_assignee(frame: pd.DataFrame) -> go.Figure:
+    """Open tasks per assignee stacked by priority, overdue in the hover; customdata [assignee id, priority]."""
+    if frame.empty:
+        return _empty("No open assigned tasks")
+    names = frame["assignee_name"].tolist()
+    figure = go.Figure()
+    for priority in PRIORITY_ORDER:
+        figure.add_bar(
+            y=names, x=frame[priority], orientation="h", name=priority, marker_color=PRIORITY_COLOURS[priority],
+            customdata=[[str(a), priority, o, w] for a, o, w in zip(frame["assigned_to"], frame["overdue"], frame["weighted_load"])],
+            hovertemplate="%{y}: %{x} " + priority + "<br>overdue %{customdata[2]}, weighted load %{customdata[3]}<extra></extra>",
+        )
+    return _layout(figure, barmode="stack", height=max(260, 28 * len(names) + 80), yaxis={"autorange": "reversed"},
+                   xaxis_title="Open tasks")
+
+
+def workload_by_department(frame: pd.DataFrame) -> go.Figure:
+    """Open tasks per department stacked by priority; customdata [department, priority]."""
+    if frame.empty:
+        return _empty("No open assigned tasks")
+    departments = [d if isinstance(d, str) else "(none)" for d in frame["department"]]
+    figure = go.Figure()
+    for priority in PRIORITY_ORDER:
+        figure.add_bar(
+            x=departments, y=frame[priority], name=priority, marker_color=PRIORITY_COLOURS[priority],
+            customdata=[[d, priority] for d in frame["department"].where(frame["department"].notna(), None)],
+        )
+    return _layout(figure, barmode="stack", yaxis_title="Open tasks")

@@ -1,0 +1,68 @@
+"""Analytics and workload in a real browser: filters, drill-through from a Sankey link, who may open the pages."""
+import uuid
+
+import pytest
+
+from db.models import Priority, Role, TaskStatus
+from tests.portal.conftest import screenshot, sign_in
+from workflow import tasks
+
+pytestmark = pytest.mark.live
+
+
+@pytest.fixture
+def flow_tasks(live_server, portal_user):
+    """Two tasks under a fresh tag that moved New -> In Progress, one of them on to Completed; one open other."""
+    manager = portal_user(Role.MANAGER)
+    agent = portal_user(Role.AGENT)
+    marker = f"an{uuid.uuid4().hex[:8]}"
+    made = []
+    with live_server.app.app_context():
+        for number in range(2):
+            task = tasks.create_task(actor=manager, title=f"Flow task {number} {marker}", priority=Priority.HIGH,
+                                     assigned_to=agent.id, tags=[marker])
+            tasks.change_status(actor=manager, task_id=task.id, status=TaskStatus.IN_PROGRESS)
+            made.append(task)
+        tasks.change_status(actor=manager, task_id=made[0].id, status=TaskStatus.COMPLETED)
+        tasks.create_task(actor=manager, title=f"Waiting task {marker}", priority=Priority.LOW, tags=[marker])
+    return manager, agent, marker, made
+
+
+def test_manager_filters_and_drills_from_a_sankey_link_to_the_tasks(page, live_server, flow_tasks):
+    manager, _agent, marker, made = flow_tasks
+    sign_in(page, live_server.url, manager, next_path="/analytics")
+    page.wait_for_selector("#analytics-sankey .sankey-link")
+    assert page.locator("nav a[href='/analytics']").count() == 1
+    # The definition of each figure is its info tooltip.
+    assert "Status changes from one status to another" in page.locator(".info-tip").nth(4).get_attribute("title")
+
+    page.fill("#analytics-tag", marker)
+    page.press("#analytics-tag", "Enter")
+    # The figures and the CSV links follow the filter; only our two moves are left.
+    page.wait_for_selector(f"a[id*='transitions'][href*='tag={marker}']")
+    assert "format=csv" in page.get_attribute("a[id*='transitions']", "href")
+    page.wait_for_function("document.querySelectorAll('#analytics-sankey .sankey-link').length === 2")
+
+    links = page.locator("#analytics-sankey .sankey-link")
+    # The wider link is New -> In Progress (2 moves).
+    widths = [float(links.nth(i).evaluate("el => el.getBBox().height")) for i in range(2)]
+    links.nth(widths.index(max(widths))).click(force=True)
+    page.wait_for_selector("#analytics-drill .drill-list a")
+    hrefs = sorted(page.locator("#analytics-drill .drill-list a").evaluate_all("els => els.map(e => e.getAttribute('href'))"))
+    assert hrefs == sorted(f"/tasks/{task.id}" for task in made)
+    assert "New → In Progress" in page.inner_text("#analytics-drill")
+    screenshot(page, "analytics")
+
+    page.locator("#analytics-drill .drill-list a").first.click()
+    page.wait_for_url(f"{live_server.url}/tasks/*")
+
+
+def test_agents_cannot_open_analytics_or_workload(page, live_server, flow_tasks):
+    _manager, agent, _marker, _made = flow_tasks
+    sign_in(page, live_server.url, agent, next_path="/analytics")
+    page.wait_for_selector("#analytics-denied")
+    assert page.locator("nav a[href='/analytics']").count() == 0
+    assert page.locator("nav a[href='/workload']").count() == 0
+    assert page.locator("#analytics-sankey").count() == 0
+    page.goto(f"{live_server.url}/workload")
+    page.wait_for_selector("#workload-denied")
