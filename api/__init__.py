@@ -7,7 +7,7 @@ from flask_swagger_ui import get_swaggerui_blueprint
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from api import attachments, auth, cases, notifications, reports, sla, tasks, users
+from api import attachments, auth, cases, notifications, outbox, reports, sla, tasks, users
 from api.base import BaseResource
 from api.errors import envelope, to_response
 from db import session
@@ -44,6 +44,8 @@ ROUTES = [
     Route("/notifications/read-all", notifications.NotificationReadAll, "notifications_read_all"),
     Route("/notifications/settings", notifications.NotificationSettings, "notification_settings"),
     Route("/notifications/{notification_id}/read", notifications.NotificationRead, "notification_read"),
+    Route("/admin/outbox", outbox.OutboxList, "admin_outbox"),
+    Route("/admin/outbox/{message_id}/retry", outbox.OutboxRetry, "admin_outbox_retry"),
     Route("/reports/tasks", reports.TaskReport, "report_tasks"),
     Route("/reports/sla", reports.SlaReport, "report_sla"),
     Route("/reports/workload", reports.WorkloadReport, "report_workload"),

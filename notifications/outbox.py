@@ -86,9 +86,10 @@ def enqueue(*, deliveries: list, actor_id: uuid.UUID | None, task: Task, at: dat
     outside = {d.user_id for d in deliveries if d.channels & {"email", "sms"}}
     contacts = {}
     if outside:
-        contacts = {
-            row.id: row for row in session.execute(select(User.id, User.email, User.phone).where(User.id.in_(outside)))
-        }
+        # Without flushing the pending change: it must reach the database once, at the caller's commit.
+        with session.no_autoflush:
+            rows = session.execute(select(User.id, User.email, User.phone).where(User.id.in_(outside)))
+            contacts = {row.id: row for row in rows}
 
     def add(channel: str, user_id: uuid.UUID | None, payload: dict) -> None:
         messages.append(OutboxMessage(

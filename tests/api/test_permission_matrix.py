@@ -74,8 +74,6 @@ EXPECTED = _table(
     ("PATCH /notifications/{notification_id}/read another's",   401, 404, 404, 404, 404, 404),
     ("GET /admin/outbox",                                       401, 403, 403, 403, 403, 200),
     ("POST /admin/outbox/{message_id}/retry",                   401, 403, 403, 403, 403, 200),
-    ("GET /admin/outbox",                                       401, 403, 403, 403, 403, 200),
-    ("POST /admin/outbox/{message_id}/retry",                   401, 403, 403, 403, 403, 200),
     ("GET /reports/tasks",                                      401, 200, 200, 200, 200, 200),
     ("GET /reports/sla",                                        401, 200, 403, 403, 200, 200),
     ("GET /reports/workload",                                   401, 200, 403, 403, 200, 200),
@@ -694,44 +692,6 @@ def _(w):
 def _(w):
     notification_id = w.notify(w.third)
     return Call(f"/api/notifications/{notification_id}/read", probe=lambda: w.is_read(w.third, notification_id))
-
-
-# --- notification outbox (Admin) -------------------------------------------------------
-
-
-def _dead_message(w: World):
-    """A dead email to the caller, as the dispatcher leaves one after its last attempt."""
-    with w.app.app_context():
-        message = OutboxMessage(
-            id=uuid7(), channel="email", user_id=w.me.id, payload={"to": w.me.email}, status="dead", attempts=8,
-            next_attempt_at=utcnow(), created_at=utcnow(), last_error="ConnectionRefusedError",
-        )
-        db.session.add(message)
-        db.session.commit()
-        return message.id
-
-
-def _outbox_status(w: World, message_id) -> str:
-    items = w.read("/api/admin/outbox?limit=500")["items"]
-    return next(item["status"] for item in items if item["id"] == str(message_id))
-
-
-@arranges("GET /admin/outbox")
-def _(w):
-    message_id = _dead_message(w)
-    return Call(
-        "/api/admin/outbox?status=dead", probe=lambda: _outbox_status(w, message_id),
-        effect=lambda b, a, body: str(message_id) in [m["id"] for m in body["items"]],
-    )
-
-
-@arranges("POST /admin/outbox/{message_id}/retry")
-def _(w):
-    message_id = _dead_message(w)
-    return Call(
-        f"/api/admin/outbox/{message_id}/retry", probe=lambda: _outbox_status(w, message_id),
-        effect=lambda b, a, body: (b, a, body["status"], body["attempts"]) == ("dead", "pending", "pending", 0),
-    )
 
 
 # --- notification outbox (Admin) -------------------------------------------------------

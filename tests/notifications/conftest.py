@@ -67,11 +67,14 @@ def dead_port_url(scheme: str = "smtp") -> str:
 
 def use_channels(app, *, aws_endpoint, topic_arn=None, smtp_url=None, **settings) -> None:
     """Point the app's channels at the test servers (boto3 clients are rebuilt for the endpoint)."""
+    defaults = {
+        "MAIL_FROM": "workflow@example.com", "PUBLIC_URL": "https://workflow.example.com",
+        "OUTBOX_BACKOFF_SECONDS": 10, "OUTBOX_BACKOFF_MAX_SECONDS": 300, "OUTBOX_LEASE_SECONDS": 60,
+        "OUTBOX_MAX_ATTEMPTS": 5,
+    }
     app.config.update(
         AWS_ENDPOINT_URL=aws_endpoint, SNS_TOPIC_ARN=topic_arn, SMTP_URL=smtp_url, SMS_ENABLED=True,
-        MAIL_FROM="workflow@example.com", PUBLIC_URL="https://workflow.example.com",
-        OUTBOX_BACKOFF_SECONDS=10, OUTBOX_BACKOFF_MAX_SECONDS=300, OUTBOX_LEASE_SECONDS=60, OUTBOX_MAX_ATTEMPTS=5,
-        **settings,
+        **{**defaults, **settings},
     )
     aws.init_app(app)
 
