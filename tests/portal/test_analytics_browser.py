@@ -66,3 +66,22 @@ def test_agents_cannot_open_analytics_or_workload(page, live_server, flow_tasks)
     assert page.locator("#analytics-sankey").count() == 0
     page.goto(f"{live_server.url}/workload")
     page.wait_for_selector("#workload-denied")
+
+
+def test_viewer_sees_the_workload_per_assignee_and_its_tasks(page, live_server, portal_user, flow_tasks):
+    _manager, agent, marker, made = flow_tasks
+    sign_in(page, live_server.url, portal_user(Role.VIEWER), next_path="/workload")
+    page.fill("#workload-tag", marker)
+    page.press("#workload-tag", "Enter")
+    page.wait_for_selector(f"a[id*='by_assignee'][href*='tag={marker}']")
+    # One assignee, one bar per priority: only the High one has a width.
+    page.wait_for_function("document.querySelectorAll('#workload-assignees .bars .point').length === 4")
+    assert "1" in page.inner_text("#workload-unassigned")
+    bars = page.locator("#workload-assignees .bars .point path")
+    widths = [bars.nth(i).evaluate("el => el.getBBox().width") for i in range(4)]
+    bars.nth(widths.index(max(widths))).click(force=True)
+    page.wait_for_selector("#workload-drill .drill-list a")
+    # The one open task assigned to the agent (the other one was completed).
+    hrefs = page.locator("#workload-drill .drill-list a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    assert hrefs == [f"/tasks/{made[1].id}"]
+    screenshot(page, "workload")

@@ -1,0 +1,112 @@
+"""Workload (Managers, Admins, Viewers): open tasks per assignee and department, and the unassigned queue."""
+import uuid
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+
+from db.models import Priority
+from portal import ids
+from portal.access import portal_user
+from portal.pages.analytics import (
+    DRILL_LIMIT, FILTERS, card, csv_hrefs, csv_link, filter_bar, filter_id, filter_inputs, graph, query_of, reader,
+    report_filters, task_links,
+)
+from reports import drill, figures, workload
+from workflow import rules
+
+dash.register_page(__name__, path="/workload", title="Workload · Workflow Manager", name="Workload")
+
+DENIED = "The workload view is for managers, admins and viewers."
+
+
+def layout(**_query):
+    """Built per request: the workload for those who may read analytics, a refusal for everyone else."""
+    user = portal_user()
+    if user is None:
+        return html.Div()
+    if not rules.can_view_analytics(user):
+        return html.Div([html.H1("Workload", className="h3 mb-3"), dbc.Alert(DENIED, color="info", id=ids.WORKLOAD_DENIED)])
+    return html.Div(
+        [
+            html.H1("Workload", className="h3 mb-3"),
+            filter_bar(ids.WORKLOAD),
+            html.Div(id=ids.WORKLOAD_DRILL, className="mb-3", role="region", **{"aria-live": "polite"}),
+            dbc.Row(
+                [
+                    dbc.Col(card("Open tasks per assignee", workload.open_by_assignee, graph(ids.WORKLOAD_ASSIGNEES),
+                                 csv_link("workload", "by_assignee")), lg=7),
+                    dbc.Col(
+                        [
+                            card("Unassigned queue", workload.unassigned_queue, html.Div(id=ids.WORKLOAD_UNASSIGNED)),
+                            html.Div(className="mb-3"),
+                            card("Per department", workload.open_by_department, graph(ids.WORKLOAD_DEPARTMENTS),
+                                 csv_link("workload", "by_department")),
+                        ],
+                        lg=5,
+                    ),
+                ],
+                className="g-3",
+            ),
+        ]
+    )
+
+
+def unassigned_summary(queue: dict) -> html.Div:
+    """The unassigned queue's counts, linking to the task list of unassigned tasks."""
+    oldest = queue["oldest_created_at"]
+    return html.Div(
+        [
+            html.Div([html.Span(str(queue["open"]), className="display-6 fw-semibold me-2"), "open, ",
+                      html.Strong(str(queue["overdue"])), " overdue"]),
+            html.Div(" · ".join(f"{p.value} {queue[p.value]}" for p in Priority), className="text-body-secondary"),
+            html.Div(f"Oldest created {oldest:%d %b %Y %H:%M} UTC" if oldest else "", className="small"),
+            dcc.Link("Open the unassigned queue", href="/tasks?assigned_to=none", className="small"),
+        ]
+    )
+
+
+@callback(
+    Output(ids.WORKLOAD_ASSIGNEES, "figure"),
+    Output(ids.WORKLOAD_DEPARTMENTS, "figure"),
+    Output(ids.WORKLOAD_UNASSIGNED, "children"),
+    Output({"type": ids.REPORT_CSV, "report": ALL, "table": ALL}, "href", allow_duplicate=True),
+    *filter_inputs(ids.WORKLOAD),
+    prevent_initial_call="initial_duplicate",
+)
+def refresh(start, end, department, assignee, priority, tag):
+    """The workload figures for the current filters."""
+    if reader() is None:
+        raise dash.exceptions.PreventUpdate
+    query = query_of(start, end, department, assignee, priority, tag)
+    f = report_filters(query)
+    return (
+        figures.workload_by_assignee(workload.open_by_assignee(filters=f)),
+        figures.workload_by_department(workload.open_by_department(filters=f)),
+        unassigned_summary(workload.unassigned_queue(filters=f)),
+        csv_hrefs(query),
+    )
+
+
+@callback(
+    Output(ids.WORKLOAD_DRILL, "children"),
+    Input(ids.WORKLOAD_ASSIGNEES, "clickData"),
+    Input(ids.WORKLOAD_DEPARTMENTS, "clickData"),
+    State(filter_id(ids.WORKLOAD, "dates"), "start_date"),
+    State(filter_id(ids.WORKLOAD, "dates"), "end_date"),
+    *[State(filter_id(ids.WORKLOAD, name), "value") for name in FILTERS[1:]],
+    prevent_initial_call=True,
+)
+def drill_through(by_assignee, by_department, *filters):
+    """The open tasks behind the bar just clicked."""
+    data = by_assignee if ctx.triggered_id == ids.WORKLOAD_ASSIGNEES else by_department
+    if reader() is None or not data or not data.get("points"):
+        return no_update
+    key, priority = data["points"][0]["customdata"][:2]
+    f = report_filters(query_of(*filters))
+    if ctx.triggered_id == ids.WORKLOAD_ASSIGNEES:
+        narrowed = drill.narrowed(f, assigned_to=uuid.UUID(key), priority=Priority(priority))
+    else:
+        narrowed = drill.narrowed(f, department=key, priority=Priority(priority))
+    task_ids = drill.open_task_ids(filters=narrowed, limit=DRILL_LIMIT)
+    return task_links(f"{priority} open tasks", task_ids)
