@@ -94,7 +94,7 @@ def enqueue(*, deliveries: list, actor_id: uuid.UUID | None, task: Task, at: dat
     def add(channel: str, user_id: uuid.UUID | None, payload: dict) -> None:
         messages.append(OutboxMessage(
             id=uuid7(), channel=channel, user_id=user_id, payload=payload, status="pending", attempts=0,
-            next_attempt_at=at, created_at=at,
+            next_attempt_at=utcnow(), created_at=at,  # due at once, whatever time the event carries
         ))
 
     for delivery in deliveries:
