@@ -85,3 +85,21 @@ def test_viewer_sees_the_workload_per_assignee_and_its_tasks(page, live_server, 
     hrefs = page.locator("#workload-drill .drill-list a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
     assert hrefs == [f"/tasks/{made[1].id}"]
     screenshot(page, "workload")
+
+
+def test_admin_sets_sla_targets_with_inline_errors(page, live_server, portal_user):
+    from workflow import sla as policy
+
+    admin = portal_user(Role.ADMIN)
+    sign_in(page, live_server.url, admin, next_path="/analytics")
+    page.fill("#sla-target-Critical", "0")
+    page.click("#sla-targets-save")
+    page.wait_for_selector("#sla-target-Critical.is-invalid")
+    assert "whole minutes" in page.inner_text("#sla-target-Critical-error")
+    page.fill("#sla-target-Critical", "300")
+    page.click("#sla-targets-save")
+    page.wait_for_selector("#sla-targets-message:has-text('saved')")
+    with live_server.app.app_context():
+        assert policy.get_targets()[Priority.CRITICAL] == 300
+        # The live database outlives this test: put the default back for the others.
+        policy.set_targets(actor=admin, targets={"Critical": policy.DEFAULT_TARGET_MINUTES[Priority.CRITICAL]})
