@@ -88,7 +88,10 @@ def measure(browser, base: str, runs: int) -> dict:
     def record(response):
         # Data only: the layout and callback answers (component bundles are static and cached).
         if "/_dash-update-component" in response.url or "/_dash-layout" in response.url:
-            size = len(response.body())
+            try:
+                size = len(response.body())
+            except Exception:  # Playwright's Error: the page moved on before the body was read
+                return
             if size > largest["bytes"]:
                 largest.update(bytes=size, url=response.url.split("?")[0])
 
