@@ -37,6 +37,7 @@ ROUTES = [
     Route("/tasks/{task_id}/attachments/{attachment_id}", attachments.TaskAttachmentItem, "task_attachment"),
     Route("/cases", cases.CaseList, "cases"),
     Route("/cases/{case_id}", cases.CaseItem, "case"),
+    Route("/cases/{case_id}/watchers", cases.CaseWatchers, "case_watchers"),
     Route("/users", users.UserList, "users"),
     Route("/users/{user_id}", users.UserItem, "user"),
     Route("/notifications", notifications.NotificationList, "notifications"),

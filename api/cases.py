@@ -2,8 +2,18 @@
 from flask import g, url_for
 
 from api.base import BaseResource, dump, operation, page_response, paged, parse_body, parse_id, parse_query
-from api.schemas import CaseCreate, CaseDetailOut, CaseOut, CaseQuery, CaseUpdate, PageOut
-from workflow import cases, tasks
+from api.schemas import (
+    CaseCreate,
+    CaseDetailOut,
+    CaseOut,
+    CaseQuery,
+    CaseUpdate,
+    CaseWatchersOut,
+    PageOut,
+    WatcherChange,
+    WatcherQuery,
+)
+from workflow import cases, tasks, watchers
 
 
 def render_case_detail(found) -> dict:
@@ -42,3 +52,26 @@ class CaseItem(BaseResource):
         body = parse_body(CaseUpdate)
         found = cases.update_case(actor=g.user, case_id=case_uuid, changes=body.model_dump(exclude_unset=True))
         return render_case_detail(found)
+
+
+class CaseWatchers(BaseResource):
+    @operation(summary="Watch a case (all its tasks)", tag="cases", body=WatcherChange, response=CaseWatchersOut, errors=(403, 404))
+    def post(self, case_id):
+        """{"user_id"?} (yourself by default; others: Managers and Admins) -> the case's watchers.
+
+        A case's watchers hear of the Status Changes and Comments of every task of the case.
+        """
+        case_uuid = parse_id(case_id, "case_id")
+        body = parse_body(WatcherChange, optional=True)
+        ids = watchers.watch_case(actor=g.user, case_id=case_uuid, user_id=body.user_id)
+        return {"case_id": str(case_uuid), "watchers": [str(i) for i in ids]}
+
+    @operation(
+        summary="Stop watching a case", tag="cases", query=WatcherQuery, response=None, status=204, errors=(403, 404)
+    )
+    def delete(self, case_id):
+        """`?user_id=` (yourself by default; others: Managers and Admins) -> 204."""
+        case_uuid = parse_id(case_id, "case_id")
+        query = parse_query(WatcherQuery)
+        watchers.unwatch_case(actor=g.user, case_id=case_uuid, user_id=query.user_id)
+        return "", 204

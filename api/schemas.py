@@ -546,3 +546,11 @@ class AttachmentOut(Out):
     uploaded_by: uuid.UUID
     created_at: datetime
     download_url: str = Field(default="", description="Downloads the file for a few minutes")
+
+
+# --- case watchers, notification defaults and the email digest ----------------------------
+
+
+class CaseWatchersOut(BaseModel):
+    case_id: uuid.UUID
+    watchers: list[uuid.UUID]

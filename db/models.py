@@ -330,3 +330,24 @@ class TaskAttachment(Base):
     storage_key: Mapped[str] = mapped_column(String(200))  # attachments/<task_id>/<id>: nothing the user sent
     uploaded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseWatcher(Base):
+    """A user subscribed to a case: they hear of its tasks' status changes and comments."""
+
+    __tablename__ = "case_watchers"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class NotificationDefault(Base):
+    """The channels a notification type goes to for users who chose nothing: set by an Admin."""
+
+    __tablename__ = "notification_defaults"
+
+    type: Mapped[NotificationType] = mapped_column(db_enum(NotificationType, "notification_type"), primary_key=True)
+    in_app: Mapped[bool] = mapped_column(Boolean)
+    email: Mapped[bool] = mapped_column(Boolean)
+    sms: Mapped[bool] = mapped_column(Boolean)

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import inspect, select
 
 from db import session
-from db.models import Notification, NotificationType, Task, TaskStatus, TaskWatcher, User
+from db.models import CaseWatcher, Notification, NotificationType, Task, TaskStatus, TaskWatcher, User
 from db.types import utcnow, uuid7
 from notifications import outbox, preferences
 from workflow import rules
@@ -46,11 +46,16 @@ def _deliveries(
 
 
 def _watchers(task: Task) -> list[uuid.UUID]:
-    """The creator, the assignee and whoever watches the task (creators and assignees need no row)."""
-    rows = session.scalars(
+    """The creator, the assignee, whoever watches the task and whoever watches its case, each once."""
+    rows = list(session.scalars(
         select(TaskWatcher.user_id).where(TaskWatcher.task_id == task.id).order_by(TaskWatcher.created_at)
-    )
-    return [user_id for user_id in (task.created_by, task.assigned_to, *rows) if user_id is not None]
+    ))
+    if task.case_id is not None:
+        rows += session.scalars(
+            select(CaseWatcher.user_id).where(CaseWatcher.case_id == task.case_id).order_by(CaseWatcher.created_at)
+        )
+    # dict.fromkeys: deduplicated, first mention kept in order.
+    return list(dict.fromkeys(user_id for user_id in (task.created_by, task.assigned_to, *rows) if user_id is not None))
 
 
 def _mentioned(text: str) -> list[uuid.UUID]:

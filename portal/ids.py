@@ -132,6 +132,7 @@ CASE_BOARD = "case-board"
 CASE_HISTORY = "case-history"
 CASE_HISTORY_CURSOR = "case-history-cursor"
 CASE_HISTORY_MORE = "case-history-more"
+CASE_WATCH = "case-watch"
 
 # User administration (portal/pages/admin_users.py)
 ADMIN_USERS_DENIED = "admin-users-denied"

@@ -1,12 +1,13 @@
-"""Watchers: users subscribed to a task's changes."""
+"""Watchers: users subscribed to a task's changes, or to those of every task of a case."""
 import uuid
 
 from sqlalchemy import delete, select
 
 from db import session
-from db.models import TaskWatcher, User
+from db.models import CaseWatcher, TaskWatcher, User
 from db.types import utcnow
 from workflow import rules
+from workflow.cases import get_case
 from workflow.errors import Forbidden, ValidationFailed
 from workflow.tasks import get_task
 
@@ -47,3 +48,35 @@ def list_watchers(*, task_id: uuid.UUID) -> list[uuid.UUID]:
             select(TaskWatcher.user_id).where(TaskWatcher.task_id == task_id).order_by(TaskWatcher.created_at)
         )
     )
+
+
+def watch_case(*, actor: User, case_id: uuid.UUID, user_id: uuid.UUID | None = None) -> list[uuid.UUID]:
+    """Subscribe a user (yourself by default) to a case's tasks; watching twice is harmless."""
+    get_case(case_id=case_id)
+    target = _target(actor, user_id)
+    if session.get(CaseWatcher, (case_id, target)) is None:
+        session.add(CaseWatcher(case_id=case_id, user_id=target, created_at=utcnow()))
+        session.commit()
+    return list_case_watchers(case_id=case_id)
+
+
+def unwatch_case(*, actor: User, case_id: uuid.UUID, user_id: uuid.UUID | None = None) -> None:
+    """Unsubscribe a user (yourself by default) from a case; unwatching a case you do not watch is harmless."""
+    get_case(case_id=case_id)
+    target = _target(actor, user_id)
+    session.execute(delete(CaseWatcher).where(CaseWatcher.case_id == case_id, CaseWatcher.user_id == target))
+    session.commit()
+
+
+def list_case_watchers(*, case_id: uuid.UUID) -> list[uuid.UUID]:
+    """User ids watching a case."""
+    return list(
+        session.scalars(
+            select(CaseWatcher.user_id).where(CaseWatcher.case_id == case_id).order_by(CaseWatcher.created_at)
+        )
+    )
+
+
+def is_watching_case(*, user_id: uuid.UUID, case_id: uuid.UUID) -> bool:
+    """Whether the user watches the case."""
+    return session.get(CaseWatcher, (case_id, user_id)) is not None

@@ -16,7 +16,7 @@ from portal.history_text import changes_in_words, name, remember_names, when
 from portal.pages.cases import STATUS_COLOURS as CASE_COLOURS
 from portal.pages.home import PRIORITY_COLOURS
 from portal.pages.task import STATUS_COLOURS
-from workflow import cases, history, rules, tasks, users
+from workflow import cases, history, rules, tasks, users, watchers
 from workflow.errors import DomainError, NotFound
 
 dash.register_page(__name__, path_template="/cases/<case_id>", title="Case · Workflow Manager")
@@ -45,6 +45,13 @@ def _header(case) -> list:
         html.Div(case.description or "No description.", style=PRE_WRAP,
                  className="mb-3" if case.description else "mb-3 text-body-secondary"),
     ]
+
+
+def _watch_label(watching: bool) -> list:
+    """The watch button shows what a click does."""
+    if watching:
+        return [html.I(className="bi bi-eye-slash me-1"), "Unwatch case"]
+    return [html.I(className="bi bi-eye me-1"), "Watch case"]
 
 
 def _toggle_label(case) -> str:
@@ -175,6 +182,7 @@ def layout(case_id=None, **_query):
     if case is None:
         return _not_found()
     editable = rules.can_edit_case(user, case)
+    watching = watchers.is_watching_case(user_id=user.id, case_id=case.id)
     counts = tasks.status_counts(filters=tasks.TaskFilters(case_id=case.id))
     entries = history.list_case_history(case_id=case.id, limit=HISTORY_PAGE, cursor=None)
     return html.Div(
@@ -184,8 +192,16 @@ def layout(case_id=None, **_query):
             html.Div(id=ids.CASE_MESSAGE, className="position-fixed bottom-0 end-0 p-3", style={"zIndex": 1080}),
             dcc.Link([html.I(className="bi bi-arrow-left me-1"), "Cases"], href="/cases", className="small"),
             html.Div(_header(case), id=ids.CASE_HEADER, className="mt-2"),
-            dbc.Button(_toggle_label(case), id=ids.CASE_TOGGLE, color="outline-secondary", size="sm", className="mb-3")
-            if editable else None,
+            html.Div(
+                [
+                    dbc.Button(_toggle_label(case), id=ids.CASE_TOGGLE, color="outline-secondary", size="sm")
+                    if editable else None,
+                    # Watching is your own business: every role may watch a case.
+                    dbc.Button(_watch_label(watching), id=ids.CASE_WATCH, color="outline-primary", size="sm",
+                               title="Hear of status changes and comments on every task of this case"),
+                ],
+                className="d-flex gap-2 mb-3",
+            ),
             _card("Progress", _progress(counts), id=ids.CASE_PROGRESS),
             html.Div(_board(case, counts), id=ids.CASE_BOARD, className="board mb-3"),
             dbc.Row(
@@ -287,3 +303,28 @@ def more_history(_clicks, case_id, cursor):
     items = Patch()
     items.extend(_history_items(page))
     return items, page.next_cursor, _more_style(page.next_cursor)
+
+
+@callback(
+    Output(ids.CASE_WATCH, "children"),
+    Output(ids.CASE_MESSAGE, "children", allow_duplicate=True),
+    Input(ids.CASE_WATCH, "n_clicks"),
+    State(ids.CASE_ID, "data"),
+    prevent_initial_call=True,
+)
+def toggle_watch(_clicks, case_id):
+    """Watch the case if you do not, else stop watching it."""
+    user = portal_user()
+    case = _load(case_id)
+    if user is None or case is None:
+        return no_update, _message("Case not found", ok=False)
+    try:
+        if watchers.is_watching_case(user_id=user.id, case_id=case.id):
+            watchers.unwatch_case(actor=user, case_id=case.id)
+            watching, text = False, "You no longer watch this case."
+        else:
+            watchers.watch_case(actor=user, case_id=case.id)
+            watching, text = True, "You now watch this case and hear of its tasks' status changes and comments."
+    except DomainError as error:
+        return no_update, _message(error.message, ok=False)
+    return _watch_label(watching), _message(text, ok=True)

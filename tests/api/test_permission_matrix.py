@@ -59,6 +59,10 @@ EXPECTED = _table(
     ("POST /cases",                                             401, 403, 201, 201, 201, 201),
     ("GET /cases/{case_id}",                                    401, 200, 200, 200, 200, 200),
     ("PUT /cases/{case_id}",                                    401, 403, 200, 403, 200, 200),
+    ("POST /cases/{case_id}/watchers self",                     401, 200, 200, 200, 200, 200),
+    ("POST /cases/{case_id}/watchers another user",             401, 403, 403, 403, 200, 200),
+    ("DELETE /cases/{case_id}/watchers self",                   401, 204, 204, 204, 204, 204),
+    ("DELETE /cases/{case_id}/watchers another user",           401, 403, 403, 403, 204, 204),
     ("GET /users",                                              401, 200, 200, 200, 200, 200),
     ("POST /users",                                             401, 403, 403, 403, 403, 201),
     ("GET /users/{user_id}",                                    401, 200, 200, 200, 200, 200),
@@ -562,6 +566,51 @@ def _(w):
     return Call(
         url, json={"title": "Printer fleet (closed)", "status": "closed"}, probe=lambda: w.read(url),
         effect=lambda b, a, body: (a["title"], a["status"]) == ("Printer fleet (closed)", "closed"),
+    )
+
+
+def _case_state(w: World, case_id) -> dict:
+    return {
+        "case": w.read(f"/api/cases/{case_id}"),
+        "watchers": [str(i) for i in w.service(watchers.list_case_watchers, case_id=case_id)],
+    }
+
+
+@arranges("POST /cases/{case_id}/watchers self")
+def _(w):
+    found = w.case()
+    return Call(
+        f"/api/cases/{found.id}/watchers", json={}, probe=lambda: _case_state(w, found.id),
+        effect=_only("watchers", lambda ids: ids == [str(w.me.id)]),
+    )
+
+
+@arranges("POST /cases/{case_id}/watchers another user")
+def _(w):
+    found = w.case()
+    return Call(
+        f"/api/cases/{found.id}/watchers", json={"user_id": str(w.third.id)}, probe=lambda: _case_state(w, found.id),
+        effect=_only("watchers", lambda ids: ids == [str(w.third.id)]),
+    )
+
+
+@arranges("DELETE /cases/{case_id}/watchers self")
+def _(w):
+    found = w.case()
+    w.service(watchers.watch_case, actor=w.me, case_id=found.id)
+    return Call(
+        f"/api/cases/{found.id}/watchers", probe=lambda: _case_state(w, found.id),
+        effect=_only("watchers", lambda ids: ids == []),
+    )
+
+
+@arranges("DELETE /cases/{case_id}/watchers another user")
+def _(w):
+    found = w.case()
+    w.service(watchers.watch_case, actor=w.third, case_id=found.id)
+    return Call(
+        f"/api/cases/{found.id}/watchers?user_id={w.third.id}", probe=lambda: _case_state(w, found.id),
+        effect=_only("watchers", lambda ids: ids == []),
     )
 
 
