@@ -2,7 +2,7 @@
 from pathlib import Path
 
 import dash
-from flask import Flask, jsonify, redirect, request
+from flask import Flask, current_app, jsonify, redirect, request
 from urllib.parse import quote
 
 from portal import shell
@@ -28,10 +28,23 @@ def _require_session():
     return redirect(f"/login?next={quote(target)}")
 
 
+#: A Dash upload arrives base64-encoded inside a JSON body: 4/3 of the file, plus room for the rest.
+DASH_UPLOAD_FACTOR = 1.4
+DASH_UPLOAD_OVERHEAD = 64 * 1024
+
+
+def _allow_uploads():
+    """Only Dash's callback endpoint takes bodies as big as an attachment; everything else keeps MAX_CONTENT_LENGTH."""
+    if request.path == "/_dash-update-component":
+        limit = int(current_app.config["ATTACHMENT_MAX_BYTES"] * DASH_UPLOAD_FACTOR) + DASH_UPLOAD_OVERHEAD
+        request.max_content_length = max(limit, current_app.config.get("MAX_CONTENT_LENGTH") or 0)
+
+
 def init_app(server: Flask) -> dash.Dash:
     """Mount the Dash app at / on `server`."""
     server.register_blueprint(auth_blueprint)
     server.before_request(_require_session)
+    server.before_request(_allow_uploads)
     app = dash.Dash(
         __name__,
         server=server,

@@ -86,4 +86,8 @@ def changes_in_words(entry) -> list[str]:
     old, new = entry.old_value or {}, entry.new_value or {}
     if "deleted_at" in new:
         return ["Deleted"]
+    if "attachment" in new:
+        # An attachment's entry names the file on one side only: added, or removed.
+        added, removed = new.get("attachment"), old.get("attachment")
+        return [f"attached '{added}'" if added is not None else f"removed attachment '{removed}'"]
     return [f"{FIELD_LABELS.get(field, field)}: {shown(field, old.get(field))} → {shown(field, value)}" for field, value in new.items()]

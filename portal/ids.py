@@ -53,6 +53,14 @@ TASK_HISTORY = "task-history"
 TASK_COMMENTS = "task-comments"
 TASK_COMMENT_INPUT = "task-comment-input"
 TASK_COMMENT_ADD = "task-comment-add"
+TASK_ATTACHMENTS = "task-attachments"
+TASK_ATTACHMENT_UPLOAD = "task-attachment-upload"
+#: The checked upload ({"contents", "filename"}) the server callback stores, and the size limit the browser checks first.
+TASK_ATTACHMENT_PENDING = "task-attachment-pending"
+TASK_ATTACHMENT_LIMIT = "task-attachment-limit"
+TASK_ATTACHMENT_ERROR = "task-attachment-error"
+#: Pattern-matching type of the delete buttons: {"type": TASK_ATTACHMENT_DELETE, "id": "<attachment id>"}.
+TASK_ATTACHMENT_DELETE = "task-attachment-delete"
 
 # Task table (portal/pages/tasks_table.py)
 TASKS_GRID = "tasks-grid"

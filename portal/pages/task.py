@@ -1,4 +1,7 @@
-"""Task detail: every field, the edit form, status moves, comments and the history timeline."""
+"""Task detail: every field, the edit form, status moves, attachments, comments and the history timeline."""
+import base64
+import binascii
+import io
 import uuid
 
 import dash
@@ -16,7 +19,7 @@ from portal.history_text import changes_in_words as _changes_in_words
 from portal.history_text import remember_names
 from portal.history_text import name as _name
 from portal.history_text import when as _when
-from workflow import cases, comments, history, rules, tasks, users
+from workflow import attachments, cases, comments, history, rules, tasks, users
 from workflow.errors import DomainError, NotFound, StaleVersion, ValidationFailed
 
 dash.register_page(__name__, path_template="/tasks/<task_id>", title="Task · Workflow Manager")
@@ -165,6 +168,73 @@ def _history(task: Task) -> list:
     ]
 
 
+def size_in_words(size: int) -> str:
+    """A byte count as people read it (1 KB = 1024 bytes)."""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _attachments(user, task: Task) -> list:
+    """Attachments, oldest first: the name links to a fresh download link; a delete button where allowed."""
+    items = _all(attachments.list_attachments, task_id=task.id)
+    if not items:
+        return [dbc.ListGroupItem("No attachments.", className="text-body-secondary")]
+    return [
+        dbc.ListGroupItem(
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            # The API answers with a redirect to a short-lived link, fresh at each click.
+                            html.A(item.filename, href=f"/api/tasks/{task.id}/attachments/{item.id}",
+                                   className="attachment-link text-break fw-semibold"),
+                            html.Small(
+                                f" · {size_in_words(item.size)} · {_name(item.uploaded_by)} · {_when(item.created_at)}",
+                                className="text-body-secondary",
+                            ),
+                        ],
+                        className="me-2",
+                    ),
+                    dbc.Button(
+                        "Delete", id={"type": ids.TASK_ATTACHMENT_DELETE, "id": str(item.id)}, color="outline-danger",
+                        size="sm", title=f"Delete {item.filename}",
+                    ) if rules.can_remove_attachment(user, item) else None,
+                ],
+                className="d-flex justify-content-between align-items-start",
+            ),
+            className="attachment-item",
+        )
+        for item in items
+    ]
+
+
+def _upload_form() -> html.Div:
+    """The file picker, with the size limit and the allowed types stated up front."""
+    limit = attachments.max_bytes()
+    return html.Div(
+        [
+            dcc.Store(id=ids.TASK_ATTACHMENT_LIMIT, data={"bytes": limit, "text": size_in_words(limit)}),
+            dcc.Store(id=ids.TASK_ATTACHMENT_PENDING),
+            dcc.Upload(
+                id=ids.TASK_ATTACHMENT_UPLOAD,
+                children=html.Div(["Drop a file here or ", html.Span("choose one", className="text-primary text-decoration-underline")]),
+                multiple=False,
+                className="attachment-upload border border-2 rounded text-center p-3",
+                style={"borderStyle": "dashed", "cursor": "pointer"},
+            ),
+            html.Div(
+                f"Up to {size_in_words(limit)}; {', '.join(attachments.ALLOWED_EXTENSIONS)}.",
+                className="form-text",
+            ),
+            html.Div(id=ids.TASK_ATTACHMENT_ERROR, className="text-danger small mt-1", role="alert"),
+        ],
+        className="mt-3",
+    )
+
+
 def _comments(task: Task) -> list:
     """Comments, oldest first; bodies are text with their line breaks and highlighted mentions."""
     items = _all(comments.list_comments, task_id=task.id)
@@ -277,6 +347,18 @@ def layout(task_id=None, **_query):
                         [
                             html.Div(_fields(user, task), id=ids.TASK_FIELDS),
                             _edit_form(task) if rules.can_edit_task(user, task) else None,
+                            dbc.Card(
+                                [
+                                    dbc.CardHeader(html.H2("Attachments", className="h6 mb-0")),
+                                    dbc.CardBody(
+                                        [
+                                            dbc.ListGroup(_attachments(user, task), id=ids.TASK_ATTACHMENTS, flush=True),
+                                            _upload_form() if rules.can_attach(user) else None,
+                                        ]
+                                    ),
+                                ],
+                                className="mb-3",
+                            ),
                             dbc.Card(
                                 [
                                     dbc.CardHeader(html.H2("Comments", className="h6 mb-0")),
@@ -433,3 +515,98 @@ def add_comment(_clicks, task_id, body):
     except DomainError as error:
         return _refused(_refusal(error)) + (no_update, False, None)
     return _refreshed(user, task, "Comment added.") + ("", False, None)
+
+
+# --- attachments: checked in the browser for size, then stored through workflow/attachments ---
+
+dash.clientside_callback(
+    """
+    function (contents, filename, limit) {
+        const skip = window.dash_clientside.no_update;
+        if (!contents) { return [skip, skip, skip]; }
+        const data = contents.slice(contents.indexOf(",") + 1);
+        const padding = data.endsWith("==") ? 2 : (data.endsWith("=") ? 1 : 0);
+        const size = Math.floor(data.length * 3 / 4) - padding;
+        // Cleared, so that choosing the same file again is a new upload.
+        if (limit && size > limit.bytes) {
+            return [skip, `"${filename}" is too large: files may be up to ${limit.text}.`, null];
+        }
+        return [{contents: contents, filename: filename}, "", null];
+    }
+    """,
+    Output(ids.TASK_ATTACHMENT_PENDING, "data"),
+    Output(ids.TASK_ATTACHMENT_ERROR, "children", allow_duplicate=True),
+    Output(ids.TASK_ATTACHMENT_UPLOAD, "contents"),
+    Input(ids.TASK_ATTACHMENT_UPLOAD, "contents"),
+    State(ids.TASK_ATTACHMENT_UPLOAD, "filename"),
+    State(ids.TASK_ATTACHMENT_LIMIT, "data"),
+    prevent_initial_call=True,
+)
+
+
+def decode_upload(contents: str) -> tuple[bytes, str | None]:
+    """The bytes and declared type of a `data:<type>;base64,<data>` URL from dcc.Upload; ValueError if malformed."""
+    header, comma, data = (contents or "").partition(",")
+    if not comma or not header.startswith("data:") or not header.endswith(";base64"):
+        raise ValueError("the upload is not a base64 data URL")
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except binascii.Error as exc:
+        raise ValueError("the upload is not valid base64") from exc
+    return raw, header[len("data:"):-len(";base64")].split(";", 1)[0] or None
+
+
+def _attachment_outputs() -> list[Output]:
+    return [
+        Output(ids.TASK_ATTACHMENTS, "children", allow_duplicate=True),
+        Output(ids.TASK_HISTORY, "children", allow_duplicate=True),
+        Output(ids.TASK_ATTACHMENT_ERROR, "children", allow_duplicate=True),
+        Output(ids.TASK_MESSAGE, "children", allow_duplicate=True),
+    ]
+
+
+@dash.callback(*_attachment_outputs(), Input(ids.TASK_ATTACHMENT_PENDING, "data"), State(ids.TASK_ID, "data"), prevent_initial_call=True)
+def upload(pending, task_id):
+    """Store the chosen file as the signed-in user; too large or a type not allowed is said under the picker."""
+    if not pending or not pending.get("contents"):
+        return (no_update,) * 4
+    user = portal_user()
+    task_uuid = _task_uuid(task_id)
+    if user is None or task_uuid is None:
+        return no_update, no_update, "Task not found", no_update
+    filename = pending.get("filename") or "file"
+    try:
+        raw, declared = decode_upload(pending["contents"])
+    except ValueError:
+        return no_update, no_update, f"'{filename}' could not be read; choose it again.", no_update
+    try:
+        attachments.add_attachment(actor=user, task_id=task_uuid, fileobj=io.BytesIO(raw), filename=filename, content_type=declared)
+        task = tasks.get_task(task_id=task_uuid)
+    except DomainError as error:
+        return no_update, no_update, f"'{filename}' was not attached: {error.message}", no_update
+    return _attachments(user, task), _history(task), "", _message(f"Attached '{attachments.clean_filename(filename)}'.", ok=True)
+
+
+@dash.callback(
+    Output(ids.TASK_ATTACHMENTS, "children", allow_duplicate=True),
+    Output(ids.TASK_HISTORY, "children", allow_duplicate=True),
+    Output(ids.TASK_MESSAGE, "children", allow_duplicate=True),
+    Input({"type": ids.TASK_ATTACHMENT_DELETE, "id": ALL}, "n_clicks"),
+    State(ids.TASK_ID, "data"),
+    prevent_initial_call=True,
+)
+def delete_attachment(_clicks, task_id):
+    """Remove the clicked attachment; refusals are shown."""
+    if not ctx.triggered_id or not ctx.triggered[0]["value"]:
+        return (no_update,) * 3  # buttons re-rendered after a change, not clicked
+    user = portal_user()
+    task_uuid = _task_uuid(task_id)
+    attachment_uuid = _task_uuid(ctx.triggered_id["id"])
+    if user is None or task_uuid is None or attachment_uuid is None:
+        return no_update, no_update, _message("Attachment not found", ok=False)
+    try:
+        attachments.remove_attachment(actor=user, task_id=task_uuid, attachment_id=attachment_uuid)
+        task = tasks.get_task(task_id=task_uuid)
+    except DomainError as error:
+        return no_update, no_update, _message(error.message, ok=False)
+    return _attachments(user, task), _history(task), _message("Attachment removed.", ok=True)

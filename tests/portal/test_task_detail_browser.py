@@ -7,6 +7,7 @@ from sqlalchemy import select
 from db import session
 from db.models import ChangeType, Priority, Role, TaskComment, TaskHistory, TaskStatus
 from db.types import utcnow
+from tests.conftest import PASSWORD
 from tests.portal.conftest import screenshot, sign_in
 from workflow import comments, tasks
 
@@ -153,3 +154,95 @@ def test_manager_assigns_and_the_timeline_names_the_assignee(page, live_server, 
     page.wait_for_selector(f"#task-history li:has-text('Assigned to: — → {agent.full_name}')")
     assert _task(live_server, task.id).assigned_to == agent.id
     assert [row.change_type for row in _history(live_server, task.id)] == [ChangeType.CREATION, ChangeType.ASSIGNMENT]
+
+
+# --- attachments ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def local_store(live_server, monkeypatch, tmp_path):
+    """The live server's attachments go to a folder of this test."""
+    monkeypatch.setitem(live_server.app.config, "LOCAL_STORAGE_DIR", str(tmp_path / "attachments"))
+    return tmp_path / "attachments"
+
+
+def _choose(page, name: str, content: bytes, mime: str) -> None:
+    page.set_input_files("#task-attachment-upload input[type=file]", files=[{"name": name, "mimeType": mime, "buffer": content}])
+
+
+def test_agent_uploads_downloads_and_deletes_an_attachment(page, live_server, agent_task, local_store):
+    agent, task = agent_task
+    # Bigger than the global request limit (1 MiB): the portal's callback endpoint takes attachment-sized bodies.
+    content = (b"VPN log line 0123456789 abcdefghij\n" * 40_000)[: 1_300_000]
+    _open(page, live_server, agent, task.id)
+    assert page.inner_text("#task-attachments") == "No attachments."
+    _choose(page, "vpn <log>.txt", content, "text/plain")
+    link = page.wait_for_selector("#task-attachments a.attachment-link")
+    assert link.inner_text() == "vpn <log>.txt"
+    item = page.inner_text("#task-attachments")
+    assert "1.2 MB" in item and "Sam Carter" in item
+    page.wait_for_selector("#task-history li:has-text(\"attached 'vpn <log>.txt'\")")
+    page.locator("#task-attachments").scroll_into_view_if_needed()
+    screenshot(page, "task-attachments")
+
+    with page.expect_download() as download_info:
+        page.click("#task-attachments a.attachment-link")
+    download = download_info.value
+    assert download.suggested_filename.startswith("vpn")
+    assert open(download.path(), "rb").read() == content
+
+    page.click("#task-attachments button:has-text('Delete')")
+    page.wait_for_selector("#task-attachments :text-is('No attachments.')")
+    page.wait_for_selector("#task-history li:has-text(\"removed attachment 'vpn <log>.txt'\")")
+    assert not any(path.is_file() for path in local_store.rglob("*"))
+
+
+def test_too_large_and_wrong_type_are_refused_with_a_clear_error(page, live_server, agent_task, local_store, monkeypatch):
+    agent, task = agent_task
+    monkeypatch.setitem(live_server.app.config, "ATTACHMENT_MAX_BYTES", 1000)
+    _open(page, live_server, agent, task.id)
+    assert "Up to 1000 B; pdf, png" in page.content()
+
+    _choose(page, "big.txt", b"x" * 2000, "text/plain")
+    page.wait_for_selector("#task-attachment-error:has-text('\"big.txt\" is too large: files may be up to 1000 B.')")
+
+    _choose(page, "tool.exe", b"MZ\x90\x00", "application/x-msdownload")
+    page.wait_for_selector("#task-attachment-error:has-text('files of this type cannot be attached')")
+    assert "'tool.exe' was not attached" in page.inner_text("#task-attachment-error")
+    assert page.inner_text("#task-attachments") == "No attachments."
+
+
+def test_viewer_sees_attachments_but_no_upload_or_delete(page, live_server, portal_user, agent_task, local_store):
+    agent, task = agent_task
+    with live_server.app.app_context():
+        from workflow import attachments
+        import io
+
+        attachments.add_attachment(actor=agent, task_id=task.id, fileobj=io.BytesIO(b"notes\n"), filename="notes.txt", content_type="text/plain")
+    viewer = portal_user(Role.VIEWER)
+    _open(page, live_server, viewer, task.id)
+    assert page.inner_text("#task-attachments a.attachment-link") == "notes.txt"
+    assert page.locator("#task-attachment-upload").count() == 0
+    assert page.locator("#task-attachments button:has-text('Delete')").count() == 0
+
+
+def test_only_the_dash_endpoint_takes_attachment_sized_bodies(live_server, portal_user):
+    """The raised limit applies to Dash callbacks only; other routes keep MAX_CONTENT_LENGTH (1 MiB)."""
+    import re
+
+    import requests
+
+    user = portal_user(Role.AGENT)
+    http = requests.Session()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', http.get(f"{live_server.url}/login", timeout=10).text).group(1)
+    http.post(f"{live_server.url}/login", data={"username": user.username, "password": PASSWORD, "csrf_token": token}, timeout=10)
+    assert http.get(f"{live_server.url}/_dash-layout", timeout=10).status_code == 200
+
+    def post(path: str, size: int) -> int:
+        body = b'{"output": "x", "outputs": {}, "inputs": [], "changedPropIds": [], "pad": "' + b" " * size + b'"}'
+        return http.post(f"{live_server.url}{path}", data=body, headers={"Content-Type": "application/json"}, timeout=30).status_code
+
+    # Read past the size check (then refused as a callback that does not exist).
+    assert post("/_dash-update-component", 1536 * 1024) not in (401, 413)
+    assert post("/api/auth/login", 1536 * 1024) == 413
+    assert post("/_dash-update-component", int(live_server.app.config["ATTACHMENT_MAX_BYTES"] * 1.5)) == 413
