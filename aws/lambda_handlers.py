@@ -1,0 +1,188 @@
+"""AWS Lambda entry points: email and SMS delivery for SNS notification events, and the scheduled reminder scan.
+
+Serverless delivery: the web app publishes each notification event to SNS (SNS_TOPIC_ARN set, email
+and SMS switched off there); a Lambda subscribed to the topic runs `notification_handler`, with
+SMTP_URL or MAIL_SES (and SMS_ENABLED) set in its own environment. An EventBridge schedule runs
+`reminder_handler`. Both use the same database as the web app.
+"""
+import json
+import logging
+import threading
+import uuid
+from datetime import timedelta
+from types import SimpleNamespace
+
+from flask import Flask, current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from db import session
+from db.models import NotificationType, OutboxMessage, Task, User
+from db.types import utcnow
+from notifications import dispatcher, outbox, preferences, reminders
+
+log = logging.getLogger(__name__)
+
+#: The outbox id of one channel's message for one recipient of one SNS event: a repeated event maps to the same rows.
+DELIVERY_NAMESPACE = uuid.UUID("6f1c7f55-2d4b-4f0e-9a57-3b1f4f1f2a10")
+
+_app: Flask | None = None
+_app_lock = threading.Lock()
+
+
+def _build_app() -> Flask:
+    """The app from the environment's configuration (DATABASE_URL, SECRET_KEY, SMTP_URL, ...)."""
+    from app import create_app
+    from config import Config
+
+    return create_app(Config)
+
+
+def get_app() -> Flask:
+    """The container's app, built on first use and kept for later invocations (warm starts)."""
+    global _app
+    with _app_lock:
+        if _app is None:
+            _app = _build_app()
+        return _app
+
+
+def _attributes(sns: dict) -> dict[str, str]:
+    """SNS message attributes as name -> value (Lambda's shape: {"Type": ..., "Value": ...})."""
+    return {name: attribute.get("Value") for name, attribute in (sns.get("MessageAttributes") or {}).items()}
+
+
+def delivery_id(event_id: str, channel: str, user_id: uuid.UUID) -> uuid.UUID:
+    """The idempotency key of one recipient's message on one channel for one event."""
+    return uuid.uuid5(DELIVERY_NAMESPACE, f"{event_id}:{channel}:{user_id}")
+
+
+def _planned(event_id: str, payload: dict) -> list[OutboxMessage]:
+    """The email and SMS messages the event's recipients take, as they chose, for this container's channels."""
+    kind = NotificationType(payload["type"])
+    task_id = uuid.UUID(payload["task"])
+    contents = {uuid.UUID(user_id): text for user_id, text in (payload.get("contents") or {}).items()}
+    wanted = preferences.enabled_channels(user_ids=set(contents), kind=kind)
+    contacts = {row.id: row for row in session.execute(select(User.id, User.email, User.phone).where(User.id.in_(list(wanted))))}
+    # The task may be gone since; the event carries its title.
+    task = session.get(Task, task_id) or SimpleNamespace(id=task_id, title=payload.get("title", ""))
+    now = utcnow()
+    lease = now + timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
+    planned = []
+
+    def add(channel: str, user_id: uuid.UUID, body: dict) -> None:
+        # Claimed by this invocation; if it dies, the lease runs out and the dispatcher sends it instead.
+        planned.append(OutboxMessage(
+            id=delivery_id(event_id, channel, user_id), channel=channel, user_id=user_id, payload=body, status="sending",
+            attempts=1, next_attempt_at=now, claimed_until=lease, created_at=now,
+        ))
+
+    for user_id, channels in wanted.items():
+        contact = contacts.get(user_id)
+        if contact is None:
+            continue
+        if "email" in channels and contact.email and outbox.email_enabled():
+            add("email", user_id, outbox._email_payload(to=contact.email, kind=kind.value, content=contents[user_id], task=task))
+        if "sms" in channels and contact.phone and outbox.E164.match(contact.phone) and outbox.sms_enabled():
+            add("sms", user_id, {"phone": contact.phone, "text": f"{contents[user_id]} {outbox.task_link(task_id)}"})
+    return planned
+
+
+def _claim_new(planned: list[OutboxMessage]) -> list[OutboxMessage]:
+    """Record the planned messages not yet known; a repeated event finds them all known and sends nothing."""
+    if not planned:
+        return []
+    known = set(session.scalars(select(OutboxMessage.id).where(OutboxMessage.id.in_([m.id for m in planned]))))
+    fresh = [message for message in planned if message.id not in known]
+    if not fresh:
+        session.rollback()
+        return []
+    session.add_all(fresh)
+    try:
+        session.commit()
+    except IntegrityError:
+        # A concurrent invocation of the same event recorded them first: it sends them.
+        session.rollback()
+        return []
+    return fresh
+
+
+def handle_sns_record(record: dict) -> dict:
+    """Deliver one SNS record's email and SMS; returns counts."""
+    sns = record["Sns"]
+    attributes = _attributes(sns)
+    # The outbox id travels as the `message_id` attribute: the same on every re-publication of the event.
+    event_id = attributes.get("message_id") or sns["MessageId"]
+    try:
+        payload = json.loads(sns["Message"])
+        planned = _planned(event_id, payload)
+    except (KeyError, TypeError, ValueError) as exc:
+        # Not a notification event of ours: retrying it would not help.
+        log.error("SNS message %s is not a notification event: %s", sns.get("MessageId"), exc)
+        session.rollback()
+        return {"sent": 0, "failed": 0, "skipped": 0, "invalid": 1}
+    fresh = _claim_new(planned)
+    counts = {"sent": 0, "failed": 0, "skipped": len(planned) - len(fresh), "invalid": 0}
+    for message in fresh:
+        try:
+            dispatcher.deliver(message)
+        except Exception as error:  # recorded for the dispatcher to retry with the same id
+            dispatcher._mark_failed(message, error, utcnow())
+            log.warning("%s for event %s failed: %s", message.channel, event_id, error)
+            counts["failed"] += 1
+            _count_notification(message.channel, ok=False)
+            continue
+        dispatcher._mark_sent(message, utcnow())
+        counts["sent"] += 1
+        _count_notification(message.channel, ok=True)
+    log.info("SNS event %s: %d sent, %d failed, %d already handled", event_id, counts["sent"], counts["failed"], counts["skipped"])
+    return counts
+
+
+def _count_notification(channel: str, *, ok: bool) -> None:
+    """Counted like the dispatcher's deliveries, when metrics are on."""
+    try:
+        from aws import metrics
+    except ImportError:  # pragma: no cover - metrics are optional
+        return
+    metrics.count_notification(channel, ok=ok)
+
+
+def notification_handler(event: dict, context=None) -> dict:
+    """Lambda entry point for SNS: deliver each record's email and SMS once per event."""
+    totals = {"sent": 0, "failed": 0, "skipped": 0, "invalid": 0}
+    with get_app().app_context():
+        try:
+            for record in event.get("Records") or []:
+                if record.get("EventSource", "aws:sns") != "aws:sns" or "Sns" not in record:
+                    log.warning("skipping a record that is not from SNS: %s", record.get("EventSource"))
+                    continue
+                for name, value in handle_sns_record(record).items():
+                    totals[name] += value
+        finally:
+            session.remove()
+            _flush_metrics()
+    return totals
+
+
+def reminder_handler(event: dict, context=None) -> dict:
+    """Lambda entry point for an EventBridge schedule: the due-date reminder scan (each reminder once)."""
+    if event.get("detail-type") != "Scheduled Event":
+        log.warning("reminder_handler called with %r, not a scheduled event; scanning anyway", event.get("detail-type"))
+    with get_app().app_context():
+        try:
+            count = reminders.remind()
+        finally:
+            session.remove()
+            _flush_metrics()
+    log.info("scheduled reminder scan (%s): %d reminders", ",".join(event.get("resources") or []) or "no rule", count)
+    return {"reminders": count}
+
+
+def _flush_metrics() -> None:
+    """A Lambda may freeze after returning: send buffered metrics now."""
+    try:
+        from aws import metrics
+    except ImportError:  # pragma: no cover
+        return
+    metrics.flush()
