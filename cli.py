@@ -23,6 +23,7 @@ from db.models import Role
 db_cli = AppGroup("db", help="Database schema.")
 users_cli = AppGroup("users", help="User accounts.")
 notifications_cli = AppGroup("notifications", help="Notification delivery and reminders.")
+exports_cli = AppGroup("exports", help="CSV exports to S3 (or the local export folder).")
 
 
 @db_cli.command("upgrade")
@@ -148,9 +149,37 @@ def remind_command() -> None:
     click.echo(f"{reminders.remind()} reminders sent")
 
 
+@exports_cli.command("snapshot")
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The snapshot's day (default: today in UTC).")
+@click.option("--force", is_flag=True, help="Write it again even if that day's snapshot is stored.")
+def snapshot_command(day, force: bool) -> None:
+    """Store all live tasks as snapshots/tasks-YYYY-MM-DD.csv (once a day: run it from cron or a schedule)."""
+    from db.types import utcnow
+    from reports import exports
+
+    key, produced = exports.snapshot(day=(day or utcnow()).date(), force=force)
+    if produced is None:
+        click.echo(f"{key} already stored")
+    else:
+        click.echo(f"{key}: {produced.rows} rows, {produced.bytes} bytes")
+
+
+@exports_cli.command("worker")
+def worker_command() -> None:
+    """Run exports queued on Redis (REDIS_URL) with Celery; several workers may run on several machines."""
+    from workflow.exports import celery_app
+
+    if not current_app.config.get("REDIS_URL"):
+        raise click.ClickException("set REDIS_URL: exports run in the web process without it")
+    threads = str(current_app.config["EXPORT_THREADS"])
+    celery_app(current_app).worker_main(["worker", "--loglevel=INFO", "--pool=threads", f"--concurrency={threads}"])
+
+
 def init_app(app: Flask) -> None:
     """Register the database, user, notification and demo commands."""
     app.cli.add_command(db_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(notifications_cli)
+    app.cli.add_command(exports_cli)
     app.cli.add_command(demo_command)

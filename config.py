@@ -69,6 +69,11 @@ class Config:
     # A dispatcher thread inside the web process (the embedded default works alone).
     OUTBOX_EMBEDDED_DISPATCHER = False
 
+    # Background exports: `thread` (a pool in this process), `celery` (workers on REDIS_URL; run
+    # `flask --app app exports worker`) or `inline` (in the request); default celery if REDIS_URL is set.
+    EXPORT_RUNNER = os.environ.get("EXPORT_RUNNER") or ("celery" if os.environ.get("REDIS_URL") else "thread")
+    EXPORT_THREADS = _env_int("EXPORT_THREADS", 2)
+
     # Demo users and data are only ever created by the embedded default.
     DEMO = False
     TESTING = False
@@ -100,3 +105,5 @@ class TestingConfig(Config):
     SMTP_URL = None
     MAIL_SES = False
     SMS_ENABLED = False
+    # Exports run inside the test's transaction; tests of the background path choose `thread`.
+    EXPORT_RUNNER = "inline"

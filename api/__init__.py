@@ -7,7 +7,7 @@ from flask_swagger_ui import get_swaggerui_blueprint
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from api import attachments, auth, cases, notifications, outbox, reports, sla, tasks, users
+from api import attachments, auth, cases, exports, notifications, outbox, reports, sla, tasks, users
 from api.base import BaseResource
 from api.errors import envelope, to_response
 from db import session
@@ -52,6 +52,8 @@ ROUTES = [
     Route("/reports/workload", reports.WorkloadReport, "report_workload"),
     Route("/reports/status-flow", reports.StatusFlowReport, "report_status_flow"),
     Route("/reports/flow-metrics", reports.FlowMetricsReport, "report_flow_metrics"),
+    Route("/exports", exports.ExportList, "exports"),
+    Route("/exports/{export_id}", exports.ExportItem, "export"),
     Route("/sla/targets", sla.SlaTargets, "sla_targets"),
 ]
 

@@ -554,3 +554,34 @@ class AttachmentOut(Out):
 class CaseWatchersOut(BaseModel):
     case_id: uuid.UUID
     watchers: list[uuid.UUID]
+
+
+# --- exports ------------------------------------------------------------------------------
+
+
+ExportReport = Literal["tasks", "sla", "workload", "status-flow", "flow-metrics"]
+
+
+class ExportCreate(Schema):
+    """What to export: the task list or an analytics report, with that report's filters."""
+
+    report: ExportReport
+    filters: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The report's filters as its GET takes them (`tasks`: the task list's filters and `sort`; "
+        "analytics: `date_from`, `date_to`, `department`, `assigned_to`, `priority`, `tag` and `table`).",
+    )
+
+
+class ExportOut(Out):
+    id: uuid.UUID
+    report: str
+    filters: dict[str, Any]
+    status: Literal["queued", "running", "done", "failed"]
+    progress: int = Field(description="0 to 100")
+    rows: Optional[int] = None
+    bytes: Optional[int] = None
+    error: Optional[str] = None
+    created_at: datetime
+    finished_at: Optional[datetime] = None
+    download_url: Optional[str] = Field(default=None, description="Once done: downloads the CSV for a few minutes")

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any, Optional
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Enum,
     ForeignKey,
@@ -351,3 +352,24 @@ class NotificationDefault(Base):
     in_app: Mapped[bool] = mapped_column(Boolean)
     email: Mapped[bool] = mapped_column(Boolean)
     sms: Mapped[bool] = mapped_column(Boolean)
+
+
+class Export(Base):
+    """A CSV export of the task list or an analytics report, produced in the background and stored
+    under `storage_key` (exports/<id>.csv: nothing the user sent)."""
+
+    __tablename__ = "exports"
+    __table_args__ = (Index("ix_exports_requested_by_created_at", "requested_by", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
+    requested_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    report: Mapped[str] = mapped_column(String(32))  # tasks | sla | workload | status-flow | flow-metrics
+    filters: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    status: Mapped[str] = mapped_column(String(8), default="queued")  # queued | running | done | failed
+    rows: Mapped[Optional[int]] = mapped_column(Integer)
+    bytes: Mapped[Optional[int]] = mapped_column(BigInteger)
+    progress: Mapped[int] = mapped_column(Integer, default=0)  # 0..100
+    storage_key: Mapped[Optional[str]] = mapped_column(String(200))
+    error: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)

@@ -6,12 +6,13 @@ from functools import cached_property
 from typing import Any, Callable
 
 import pytest
+from sqlalchemy import select
 
 import api
 import db
-from db.models import Notification, NotificationType, OutboxMessage, Role, TaskStatus
+from db.models import Export, Notification, NotificationType, OutboxMessage, Role, TaskStatus
 from db.types import utcnow, uuid7
-from workflow import attachments, cases, comments, tasks, watchers
+from workflow import attachments, cases, comments, exports, tasks, watchers
 
 CALLERS = ("anonymous", "viewer", "agent_own", "agent_other", "manager", "admin")
 ROLE_OF = {"viewer": "viewer", "agent_own": "agent", "agent_other": "agent", "manager": "manager", "admin": "admin"}
@@ -83,6 +84,11 @@ EXPECTED = _table(
     ("GET /reports/workload",                                   401, 200, 403, 403, 200, 200),
     ("GET /reports/status-flow",                                401, 200, 403, 403, 200, 200),
     ("GET /reports/flow-metrics",                               401, 200, 403, 403, 200, 200),
+    ("GET /exports",                                            401, 200, 200, 200, 200, 200),
+    ("POST /exports tasks",                                     401, 202, 202, 202, 202, 202),
+    ("POST /exports sla (readers of analytics)",                401, 202, 403, 403, 202, 202),
+    ("GET /exports/{export_id} own",                            401, 200, 200, 200, 200, 200),
+    ("GET /exports/{export_id} another's",                      401, 404, 404, 404, 404, 200),
     ("GET /sla/targets",                                        401, 200, 200, 200, 200, 200),
     ("PUT /sla/targets",                                        401, 403, 403, 403, 403, 200),
 )
@@ -266,6 +272,58 @@ def _(w):
 @arranges("GET /reports/flow-metrics")
 def _(w):
     return _report(w, "flow-metrics", {"throughput", "cycle_lead", "cumulative_flow", "aging_wip"})
+
+
+def _export_ids(w: World) -> list[str]:
+    """Every export's id and status (the exports table is all an export request changes)."""
+    with w.app.app_context():
+        return [(str(e.id), e.status) for e in db.session.scalars(select(Export).order_by(Export.id))]
+
+
+@arranges("GET /exports")
+def _(w):
+    mine = w.service(exports.request_export, actor=w.me, report="tasks", filters={})
+    return Call(
+        "/api/exports", probe=lambda: _export_ids(w),
+        effect=lambda b, a, body: [item["id"] for item in body["items"]] == [str(mine.id)],
+    )
+
+
+def _post_export(w: World, report: str) -> Call:
+    return Call(
+        "/api/exports", json={"report": report, "filters": {}}, probe=lambda: _export_ids(w),
+        effect=lambda b, a, body: a == b + [(body["id"], "done")] and body["status"] == "done",
+    )
+
+
+@arranges("POST /exports tasks")
+def _(w):
+    w.make_task(w.owner)
+    return _post_export(w, "tasks")
+
+
+@arranges("POST /exports sla (readers of analytics)")
+def _(w):
+    w.task()
+    return _post_export(w, "sla")
+
+
+@arranges("GET /exports/{export_id} own")
+def _(w):
+    export = w.service(exports.request_export, actor=w.me, report="tasks", filters={})
+    return Call(
+        f"/api/exports/{export.id}", probe=lambda: _export_ids(w),
+        effect=lambda b, a, body: body["id"] == str(export.id) and body["download_url"],
+    )
+
+
+@arranges("GET /exports/{export_id} another's")
+def _(w):
+    export = w.service(exports.request_export, actor=w.third, report="tasks", filters={})
+    return Call(
+        f"/api/exports/{export.id}", probe=lambda: _export_ids(w),
+        effect=lambda b, a, body: body["id"] == str(export.id),
+    )
 
 
 @arranges("GET /sla/targets")

@@ -1,0 +1,263 @@
+"""An export's file: the task list or a report table as CSV, written to a temporary file in constant
+memory, then stored whole (S3 with managed multipart transfer, or the local folder) or not at all."""
+import csv
+import enum
+import io
+import math
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any, BinaryIO
+
+from botocore.exceptions import BotoCoreError, ClientError
+from flask import current_app
+from pandas import NaT as _NAT
+from sqlalchemy import func, select
+
+from aws import storage
+from aws.clients import client
+from db import session
+from db.models import Priority, TaskStatus
+from reports import flow, sla, task_csv, workload
+from reports.filters import ReportFilters
+from workflow.errors import ValidationFailed
+from workflow.tasks import TaskFilters, filtered_statement, parse_sort
+
+#: Per analytics report, the tables an export may hold (the first is the default), as the CSV API offers them.
+ANALYTICS_TABLES: dict[str, dict[str, Callable[[ReportFilters], Any]]] = {
+    "sla": {
+        "by_priority": lambda f: sla.compliance_by_priority(filters=f),
+        "by_week": lambda f: sla.compliance_by_week(filters=f),
+        "by_assignee": lambda f: sla.compliance_by_assignee(filters=f),
+        "by_department": lambda f: sla.compliance_by_department(filters=f),
+        "watchlist": lambda f: sla.watchlist(filters=f),
+    },
+    "workload": {
+        "by_assignee": lambda f: workload.open_by_assignee(filters=f),
+        "by_department": lambda f: workload.open_by_department(filters=f),
+    },
+    "status-flow": {
+        "transitions": lambda f: flow.transitions(filters=f),
+        "time_in_status": lambda f: flow.time_in_status(filters=f),
+    },
+    "flow-metrics": {
+        "throughput": lambda f: flow.weekly_throughput(filters=f),
+        "cycle_lead": lambda f: flow.cycle_and_lead_times(filters=f)["points"],
+        "cumulative_flow": lambda f: flow.cumulative_flow(filters=f),
+        "aging_wip": lambda f: flow.aging_wip(filters=f)["points"],
+    },
+}
+#: Every report an export may hold: the task list and the analytics reports.
+REPORTS = ("tasks", *ANALYTICS_TABLES)
+#: Share of the progress bar for writing the file; the upload takes the rest.
+WRITE_SHARE = 90
+#: Progress is reported at most this often (each report is a small committed write).
+PROGRESS_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class Produced:
+    rows: int
+    bytes: int
+
+
+def _uuid_or(value, *names: str):
+    if value is None or value in names:
+        return value
+    return uuid.UUID(str(value))
+
+
+def _moment(value) -> datetime | None:
+    if value is None:
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
+def task_filters(filters: dict) -> tuple[TaskFilters, str | None]:
+    """The task list's filters and sort from an export's JSON filters."""
+    return (
+        TaskFilters(
+            status=TaskStatus(filters["status"]) if filters.get("status") else None,
+            priority=Priority(filters["priority"]) if filters.get("priority") else None,
+            assigned_to=_uuid_or(filters.get("assigned_to"), "none"),
+            created_by=_uuid_or(filters.get("created_by")),
+            case_id=_uuid_or(filters.get("case_id")),
+            tag=filters.get("tag"),
+            q=filters.get("q"),
+            due_before=_moment(filters.get("due_before")),
+            due_after=_moment(filters.get("due_after")),
+        ),
+        filters.get("sort"),
+    )
+
+
+def report_filters(filters: dict) -> ReportFilters:
+    """An analytics report's filters from an export's JSON filters."""
+    return ReportFilters(
+        date_from=_moment(filters.get("date_from")),
+        date_to=_moment(filters.get("date_to")),
+        department=filters.get("department"),
+        assigned_to=_uuid_or(filters.get("assigned_to"), "none"),
+        priority=Priority(filters["priority"]) if filters.get("priority") else None,
+        tag=filters.get("tag"),
+    )
+
+
+def table_name(report: str, filters: dict) -> str:
+    """The analytics table an export holds: `filters.table`, else the report's first."""
+    return filters.get("table") or next(iter(ANALYTICS_TABLES[report]))
+
+
+def check(report: str, filters: dict) -> None:
+    """ValidationFailed unless `report` is known and `filters` are its filters."""
+    if report not in REPORTS:
+        raise ValidationFailed(
+            f"report must be one of {', '.join(REPORTS)}", [{"field": "report", "message": "unknown report"}]
+        )
+    if not isinstance(filters, dict):
+        raise ValidationFailed("filters must be an object", [{"field": "filters", "message": "must be an object"}])
+    try:
+        if report == "tasks":
+            parse_sort(task_filters(filters)[1])
+        else:
+            report_filters(filters)
+            if table_name(report, filters) not in ANALYTICS_TABLES[report]:
+                raise ValueError(f"table must be one of {', '.join(ANALYTICS_TABLES[report])}")
+    except (ValueError, TypeError, KeyError, ValidationFailed) as exc:
+        message = getattr(exc, "message", None) or str(exc)
+        raise ValidationFailed(f"invalid filters: {message}", [{"field": "filters", "message": message}]) from None
+
+
+def filename(report: str, filters: dict, at: datetime) -> str:
+    """The name the download is saved as, e.g. `tasks-20260102-093000.csv`."""
+    stem = report if report == "tasks" else f"{report}-{table_name(report, filters).replace('_', '-')}"
+    return f"{stem}-{at:%Y%m%d-%H%M%S}.csv"
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+class _Progress:
+    """Turns rows written into a throttled percentage for `report`."""
+
+    def __init__(self, report: Callable[[int], None] | None, total: int):
+        self.report, self.total, self.last, self.at = report, max(total, 1), -1, 0.0
+
+    def __call__(self, done: int, force: bool = False) -> None:
+        if self.report is None:
+            return
+        percent = min(WRITE_SHARE, done * WRITE_SHARE // self.total)
+        now = time.monotonic()
+        if percent != self.last and (force or now - self.at >= PROGRESS_SECONDS):
+            self.last, self.at = percent, now
+            self.report(percent)
+
+
+def _cell(value) -> Any:
+    """A report frame's value as CSV text: nulls empty, times ISO UTC, ids and enums as text."""
+    if value is None or value is _NAT or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
+        return _cell(value.item())
+    if isinstance(value, datetime):
+        moment = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return moment.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+def _write_tasks(filters: dict, out: BinaryIO, progress: Callable[[int], None] | None) -> None:
+    task_filter, sort = task_filters(filters)
+    total = session.scalar(select(func.count()).select_from(filtered_statement(task_filter).subquery()))
+    session.rollback()  # end the read before the long one
+    meter = _Progress(progress, total)
+    lines = 0
+    for chunk in task_csv.stream_tasks_csv(filters=task_filter, sort=sort):
+        out.write(chunk)
+        # Lines, not rows (a description may hold newlines): close enough for a progress bar.
+        lines += chunk.count(b"\n")
+        meter(max(lines - 1, 0))
+    meter(total, force=True)
+
+
+def _write_table(report: str, filters: dict, out: BinaryIO, progress: Callable[[int], None] | None) -> None:
+    frame = ANALYTICS_TABLES[report][table_name(report, filters)](report_filters(filters))
+    meter = _Progress(progress, len(frame))
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow([str(column) for column in frame.columns])
+    for done, row in enumerate(frame.itertuples(index=False, name=None), start=1):
+        writer.writerow([_cell(value) for value in row])
+        meter(done)
+    meter(len(frame), force=True)
+    text.detach()  # the caller owns `out`
+
+
+def _count_rows(out: BinaryIO) -> int:
+    """Records in the written CSV, header excluded (quoted newlines counted right), in constant memory."""
+    out.seek(0)
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+    rows = sum(1 for _ in csv.reader(text)) - 1
+    text.detach()
+    return max(rows, 0)
+
+
+def write_csv(*, report: str, filters: dict, out: BinaryIO, progress: Callable[[int], None] | None = None) -> int:
+    """Write the export's CSV (UTF-8, header first) to `out`; returns its rows."""
+    if report == "tasks":
+        _write_tasks(filters, out, progress)
+    else:
+        _write_table(report, filters, out, progress)
+    out.flush()
+    return _count_rows(out)
+
+
+def produce(
+    *, report: str, filters: dict, key: str, download_name: str, progress: Callable[[int], None] | None = None
+) -> Produced:
+    """Write the CSV to a temporary file, then store it under `key` whole or not at all (StorageError)."""
+    # An anonymous temporary file: gone when closed, whatever failed.
+    with tempfile.TemporaryFile(prefix="export-") as out:
+        rows = write_csv(report=report, filters=filters, out=out, progress=progress)
+        size = out.seek(0, io.SEEK_END)
+        out.seek(0)
+        # S3: managed transfer, multipart above the threshold, aborted on failure; local: written beside, renamed.
+        storage.put(key, out, content_type="text/csv; charset=utf-8", filename=download_name)
+    return Produced(rows=rows, bytes=size)
+
+
+def exists(key: str) -> bool:
+    """Whether the store holds an object under `key`."""
+    if storage.uses_s3():
+        try:
+            client("s3").head_object(Bucket=current_app.config["S3_BUCKET"], Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise storage.StorageError(str(exc)) from exc
+        except BotoCoreError as exc:
+            raise storage.StorageError(str(exc)) from exc
+        return True
+    return (storage.local_root() / key).is_file()
+
+
+def snapshot_key(day: date) -> str:
+    return f"snapshots/tasks-{day:%Y-%m-%d}.csv"
+
+
+def snapshot(*, day: date, force: bool = False) -> tuple[str, Produced | None]:
+    """All live tasks as CSV under snapshots/tasks-YYYY-MM-DD.csv; None if that day's is already stored."""
+    key = snapshot_key(day)
+    if not force and exists(key):
+        return key, None
+    produced = produce(
+        report="tasks", filters={"sort": "created_at"}, key=key, download_name=key.rsplit("/", 1)[1]
+    )
+    return key, produced
