@@ -44,6 +44,7 @@ ROUTES = [
     Route("/notifications/unread-count", notifications.NotificationUnreadCount, "notifications_unread_count"),
     Route("/notifications/read-all", notifications.NotificationReadAll, "notifications_read_all"),
     Route("/notifications/settings", notifications.NotificationSettings, "notification_settings"),
+    Route("/notifications/settings/defaults", notifications.NotificationDefaults, "notification_defaults"),
     Route("/notifications/{notification_id}/read", notifications.NotificationRead, "notification_read"),
     Route("/admin/outbox", outbox.OutboxList, "admin_outbox"),
     Route("/admin/outbox/{message_id}/retry", outbox.OutboxRetry, "admin_outbox_retry"),

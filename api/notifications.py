@@ -60,10 +60,33 @@ class NotificationSettings(BaseResource):
     )
     def post(self):
         """{"<type>": {"<channel>": bool}} (only what is named changes) -> the full settings."""
-        body = parse_body(NotificationSettingsUpdate)
-        changes = {
-            NotificationType(kind): channels
-            for kind, channels in body.model_dump(by_alias=True, exclude_unset=True).items()
-        }
-        changes = {kind: {c: v for c, v in channels.items() if v is not None} for kind, channels in changes.items()}
-        return preferences.update_settings(user=g.user, changes=changes)
+        return preferences.update_settings(user=g.user, changes=_settings_changes())
+
+
+def _settings_changes() -> dict[NotificationType, dict[str, bool]]:
+    """The request's partial settings body: only the types and channels it names."""
+    body = parse_body(NotificationSettingsUpdate)
+    changes = {
+        NotificationType(kind): channels
+        for kind, channels in body.model_dump(by_alias=True, exclude_unset=True).items()
+    }
+    return {kind: {c: v for c, v in channels.items() if v is not None} for kind, channels in changes.items()}
+
+
+class NotificationDefaults(BaseResource):
+    @operation(summary="The notification defaults (for users who chose nothing)", tag="notifications",
+               response=NotificationSettingsOut)
+    def get(self):
+        """-> {"<type>": {"in_app", "email", "sms"}, ...} for every type: what a user who chose nothing gets."""
+        return preferences.get_defaults()
+
+    @operation(
+        summary="Change the notification defaults (partial; Admins only)", tag="notifications",
+        body=NotificationSettingsUpdate, response=NotificationSettingsOut, errors=(403,),
+    )
+    def post(self):
+        """{"<type>": {"<channel>": bool}} (only what is named changes) -> all the defaults.
+
+        Users' own stored choices are kept; the defaults apply to every type a user has not set.
+        """
+        return preferences.update_defaults(actor=g.user, changes=_settings_changes())

@@ -1,20 +1,60 @@
-"""Per user, per notification type, per channel preferences, with defaults."""
+"""Per user, per notification type, per channel preferences, with defaults an Admin may change.
+
+A user's stored choice wins; without one, the Admin's default for the type (a row of
+notification_defaults); without that, the built-in DEFAULTS below.
+"""
 import uuid
 
 from sqlalchemy import and_, select
 
 from db import session
-from db.models import NotificationPreference, NotificationType, User
+from db.models import NotificationDefault, NotificationPreference, NotificationType, User
+from workflow import rules
+from workflow.errors import Forbidden
 
 CHANNELS = ("in_app", "email", "sms")
 
-#: In-app for everything; email for what needs action; SMS is opt-in.
+#: Built in: in-app for everything; email for what needs action; SMS is opt-in.
 DEFAULTS: dict[NotificationType, dict[str, bool]] = {
     NotificationType.TASK_ASSIGNMENT: {"in_app": True, "email": True, "sms": False},
     NotificationType.STATUS_CHANGE: {"in_app": True, "email": False, "sms": False},
     NotificationType.DUE_DATE: {"in_app": True, "email": True, "sms": False},
     NotificationType.COMMENT: {"in_app": True, "email": False, "sms": False},
 }
+
+
+def defaults() -> dict[NotificationType, dict[str, bool]]:
+    """Every type's default channels: the Admin's where set, else the built-in ones."""
+    merged = {kind: dict(channels) for kind, channels in DEFAULTS.items()}
+    # Without flushing: this runs while an event's change is still pending.
+    with session.no_autoflush:
+        for row in session.scalars(select(NotificationDefault)):
+            merged[row.type] = {channel: getattr(row, channel) for channel in CHANNELS}
+    return merged
+
+
+def get_defaults() -> dict[str, dict[str, bool]]:
+    """The defaults in the settings body's shape: {"<type>": {"in_app", "email", "sms"}}."""
+    return {kind.value: channels for kind, channels in defaults().items()}
+
+
+def update_defaults(
+    *, actor: User, changes: dict[NotificationType, dict[str, bool]]
+) -> dict[str, dict[str, bool]]:
+    """Change the defaults (partial, like a user's settings); Admins only. Users' own choices stay."""
+    if not rules.can_manage_users(actor):
+        raise Forbidden("only an Admin may change the notification defaults")
+    current = defaults()
+    for kind, channels in changes.items():
+        merged = {**current[kind], **channels}
+        row = session.get(NotificationDefault, kind)
+        if row is None:
+            session.add(NotificationDefault(type=kind, **merged))
+        else:
+            for channel, enabled in merged.items():
+                setattr(row, channel, enabled)
+    session.commit()
+    return get_defaults()
 
 
 def get_settings(*, user: User) -> dict[str, dict[str, bool]]:
@@ -25,11 +65,12 @@ def get_settings(*, user: User) -> dict[str, dict[str, bool]]:
             select(NotificationPreference).where(NotificationPreference.user_id == user.id)
         )
     }
+    fallback = defaults()
     settings = {}
     for kind in NotificationType:
         pref = stored.get(kind)
         settings[kind.value] = (
-            {channel: getattr(pref, channel) for channel in CHANNELS} if pref else dict(DEFAULTS[kind])
+            {channel: getattr(pref, channel) for channel in CHANNELS} if pref else dict(fallback[kind])
         )
     return settings
 
@@ -41,18 +82,30 @@ def enabled_channels(*, user_ids: set[uuid.UUID], kind: NotificationType) -> dic
     """
     if not user_ids:
         return {}
+    # The Admin's default rides along in the same query (an outer join on the type alone).
     rows = session.execute(
-        select(User.id, NotificationPreference.in_app, NotificationPreference.email, NotificationPreference.sms)
+        select(
+            User.id,
+            NotificationPreference.in_app, NotificationPreference.email, NotificationPreference.sms,
+            NotificationDefault.in_app, NotificationDefault.email, NotificationDefault.sms,
+        )
         .outerjoin(
             NotificationPreference,
             and_(NotificationPreference.user_id == User.id, NotificationPreference.type == kind),
         )
+        .outerjoin(NotificationDefault, NotificationDefault.type == kind)
         .where(User.id.in_(user_ids), User.is_active.is_(True))
     )
     enabled = {}
     for user_id, *flags in rows:
-        # No stored row: the outer join gives NULLs and the default applies.
-        chosen = dict(zip(CHANNELS, flags)) if flags[0] is not None else DEFAULTS[kind]
+        own, admin = flags[:3], flags[3:]
+        # No stored row: the outer join gives NULLs and the Admin's default, else the built-in one, applies.
+        if own[0] is not None:
+            chosen = dict(zip(CHANNELS, own))
+        elif admin[0] is not None:
+            chosen = dict(zip(CHANNELS, admin))
+        else:
+            chosen = DEFAULTS[kind]
         enabled[user_id] = frozenset(channel for channel in CHANNELS if chosen[channel])
     return enabled
 

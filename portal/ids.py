@@ -114,6 +114,10 @@ NOTIFICATIONS_MARK = "notifications-mark"
 PREFERENCES_SWITCH = "preferences-switch"
 PREFERENCES_SAVE = "preferences-save"
 PREFERENCES_MESSAGE = "preferences-message"
+#: The Admin's defaults grid: {"type": PREFERENCES_DEFAULT_SWITCH, "kind": "<seed type>", "channel": "<channel>"}.
+PREFERENCES_DEFAULT_SWITCH = "preferences-default-switch"
+PREFERENCES_DEFAULTS_SAVE = "preferences-defaults-save"
+PREFERENCES_DEFAULTS_MESSAGE = "preferences-defaults-message"
 
 # Cases (portal/pages/cases.py, portal/pages/case.py): add ids below.
 CASES_STATUS = "cases-status"

@@ -1,4 +1,4 @@
-"""Notification preferences: a switch per notification type and channel."""
+"""Notification preferences: a switch per notification type and channel; Admins also set the defaults."""
 import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dcc, html
@@ -9,20 +9,22 @@ from db.models import NotificationType
 from notifications import preferences
 from portal import ids
 from portal.access import portal_user
+from workflow import rules
+from workflow.errors import DomainError
 
 dash.register_page(__name__, path="/preferences", title="Preferences · Workflow Manager", name="Preferences")
 
 CHANNEL_LABELS = {"in_app": "In-app", "email": "Email", "sms": "SMS"}
 
 
-def _switch(kind: str, channel: str, enabled: bool) -> dbc.Switch:
+def _switch(kind: str, channel: str, enabled: bool, switch_type: str = ids.PREFERENCES_SWITCH) -> dbc.Switch:
     return dbc.Switch(
-        id={"type": ids.PREFERENCES_SWITCH, "kind": kind, "channel": channel}, value=enabled,
+        id={"type": switch_type, "kind": kind, "channel": channel}, value=enabled,
         label=f"{kind} by {CHANNEL_LABELS[channel]}", label_class_name="visually-hidden", class_name="mb-0 d-inline-block",
     )
 
 
-def _grid(settings: dict[str, dict[str, bool]]) -> dbc.Table:
+def _grid(settings: dict[str, dict[str, bool]], switch_type: str = ids.PREFERENCES_SWITCH) -> dbc.Table:
     return dbc.Table(
         [
             html.Thead(html.Tr([html.Th("Notification")] + [html.Th(label, className="text-center") for label in CHANNEL_LABELS.values()])),
@@ -30,7 +32,7 @@ def _grid(settings: dict[str, dict[str, bool]]) -> dbc.Table:
                 [
                     html.Tr(
                         [html.Th(kind.value, scope="row", className="fw-normal")]
-                        + [html.Td(_switch(kind.value, channel, settings[kind.value][channel]), className="text-center")
+                        + [html.Td(_switch(kind.value, channel, settings[kind.value][channel], switch_type), className="text-center")
                            for channel in preferences.CHANNELS]
                     )
                     for kind in NotificationType
@@ -60,10 +62,37 @@ def layout(**_query):
                     className="d-flex align-items-center mb-3",
                 ),
                 html.Div(id=ids.PREFERENCES_MESSAGE),
+                _defaults_section() if rules.can_manage_users(user) else None,
             ],
             lg=6,
         )
     )
+
+
+def _defaults_section() -> html.Section:
+    """The Admin's defaults: what every user gets for a type they have not set themselves."""
+    return html.Section(
+        [
+            html.H2("Defaults for everyone", className="h5 mt-4 mb-2"),
+            html.P("Users who have not chosen for a type get these. Their own choices stay.",
+                   className="text-body-secondary"),
+            _grid(preferences.get_defaults(), ids.PREFERENCES_DEFAULT_SWITCH),
+            dbc.Button("Save defaults", id=ids.PREFERENCES_DEFAULTS_SAVE, color="secondary", className="mb-3"),
+            html.Div(id=ids.PREFERENCES_DEFAULTS_MESSAGE),
+        ]
+    )
+
+
+def _changes(values, states) -> dict[NotificationType, dict[str, bool]] | None:
+    """The grid's switches as a settings update, validated by the API's schema; None if invalid."""
+    body: dict[str, dict[str, bool]] = {}
+    for state, value in zip(states, values):
+        body.setdefault(state["id"]["kind"], {})[state["id"]["channel"]] = bool(value)
+    try:
+        update = NotificationSettingsUpdate.model_validate(body)
+    except ValidationError:
+        return None
+    return {NotificationType(kind): channels for kind, channels in update.model_dump(by_alias=True, exclude_unset=True).items()}
 
 
 @dash.callback(
@@ -77,13 +106,29 @@ def save(_clicks, values):
     user = portal_user()
     if user is None:
         return dbc.Alert("Sign in first.", color="danger")
-    body: dict[str, dict[str, bool]] = {}
-    for state, value in zip(ctx.states_list[0], values):
-        body.setdefault(state["id"]["kind"], {})[state["id"]["channel"]] = bool(value)
-    try:
-        update = NotificationSettingsUpdate.model_validate(body)
-    except ValidationError:
+    changes = _changes(values, ctx.states_list[0])
+    if changes is None:
         return dbc.Alert("These settings could not be saved.", color="danger")
-    changes = {NotificationType(kind): channels for kind, channels in update.model_dump(by_alias=True, exclude_unset=True).items()}
     preferences.update_settings(user=user, changes=changes)
     return dbc.Alert("Saved.", color="success", duration=4000)
+
+
+@dash.callback(
+    Output(ids.PREFERENCES_DEFAULTS_MESSAGE, "children"),
+    Input(ids.PREFERENCES_DEFAULTS_SAVE, "n_clicks"),
+    State({"type": ids.PREFERENCES_DEFAULT_SWITCH, "kind": ALL, "channel": ALL}, "value"),
+    prevent_initial_call=True,
+)
+def save_defaults(_clicks, values):
+    """Save the defaults grid (the service refuses anyone but an Admin)."""
+    user = portal_user()
+    if user is None:
+        return dbc.Alert("Sign in first.", color="danger")
+    changes = _changes(values, ctx.states_list[0])
+    if changes is None:
+        return dbc.Alert("These defaults could not be saved.", color="danger")
+    try:
+        preferences.update_defaults(actor=user, changes=changes)
+    except DomainError as error:
+        return dbc.Alert(error.message, color="danger")
+    return dbc.Alert("Defaults saved.", color="success", duration=4000)

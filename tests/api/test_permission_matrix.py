@@ -75,6 +75,8 @@ EXPECTED = _table(
     ("POST /notifications/read-all",                            401, 200, 200, 200, 200, 200),
     ("GET /notifications/settings",                             401, 200, 200, 200, 200, 200),
     ("POST /notifications/settings",                            401, 200, 200, 200, 200, 200),
+    ("GET /notifications/settings/defaults",                    401, 200, 200, 200, 200, 200),
+    ("POST /notifications/settings/defaults",                   401, 403, 403, 403, 403, 200),
     ("PATCH /notifications/{notification_id}/read own",         401, 200, 200, 200, 200, 200),
     ("PATCH /notifications/{notification_id}/read another's",   401, 404, 404, 404, 404, 404),
     ("GET /admin/outbox",                                       401, 403, 403, 403, 403, 200),
@@ -784,6 +786,27 @@ def _(w):
         return after == expected == body
 
     return Call(url, json={"Comment": {"sms": True}}, probe=lambda: w.read(url, w.me), effect=updated)
+
+
+@arranges("GET /notifications/settings/defaults")
+def _(w):
+    url = "/api/notifications/settings/defaults"
+    return Call(url, probe=lambda: w.read(url), effect=lambda b, a, body: body == b and set(body) == {t.value for t in NotificationType})
+
+
+@arranges("POST /notifications/settings/defaults")
+def _(w):
+    url = "/api/notifications/settings/defaults"
+
+    def updated(before, after, body):
+        # The defaults changed, and with them what a user who chose nothing gets.
+        expected = {**before[0], "Comment": {**before[0]["Comment"], "sms": True}}
+        return after[0] == expected == body and after[1]["Comment"]["sms"] is True
+
+    return Call(
+        url, json={"Comment": {"sms": True}}, probe=lambda: (w.read(url), w.read("/api/notifications/settings", w.third)),
+        effect=updated,
+    )
 
 
 @arranges("PATCH /notifications/{notification_id}/read own")
