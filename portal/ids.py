@@ -210,3 +210,12 @@ WORKLOAD_ASSIGNEES = "workload-assignees"
 WORKLOAD_DEPARTMENTS = "workload-departments"
 WORKLOAD_UNASSIGNED = "workload-unassigned"
 WORKLOAD_DRILL = "workload-drill"
+
+# Background exports (portal/export_panel.py, on the task table and analytics pages): pattern-matching
+# ids {"type": ..., "page": ...}: the start button, the export being watched, its poll, progress and result.
+EXPORT_START = "export-start"
+EXPORT_JOB = "export-job"
+EXPORT_POLL = "export-poll"
+EXPORT_PROGRESS = "export-progress"
+EXPORT_RESULT = "export-result"
+EXPORT_TABLE = "export-table"

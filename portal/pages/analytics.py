@@ -10,9 +10,10 @@ from pydantic import ValidationError
 
 from api.schemas import AnalyticsQuery
 from db.models import Priority, Role
-from portal import ids
+from portal import export_panel, ids
 from portal.access import portal_user
 from reports import drill, figures, flow, sla
+from reports import exports as exports_files
 from reports.filters import ReportFilters
 from workflow import rules, tasks, users
 from workflow import sla as policy
@@ -153,6 +154,46 @@ def _targets_form() -> dbc.Card:
     )
 
 
+#: The report tables a background export may hold, as "report:table".
+EXPORT_CHOICES = [
+    {"label": f"{report} — {table.replace('_', ' ')}", "value": f"{report}:{table}"}
+    for report, tables in exports_files.ANALYTICS_TABLES.items()
+    for table in tables
+]
+
+
+def export_bar() -> html.Div:
+    """Export one report table with the current filters in the background, with its progress."""
+    return html.Div(
+        [
+            dbc.Row(
+                [
+                    dbc.Col(dbc.Select(id=ids.EXPORT_TABLE, options=EXPORT_CHOICES, value=EXPORT_CHOICES[0]["value"]), md=4),
+                    dbc.Col(export_panel.start_button("analytics"), width="auto"),
+                ],
+                className="g-2 mb-2 align-items-center",
+            ),
+            export_panel.status_area("analytics"),
+        ]
+    )
+
+
+@callback(
+    export_panel.job_output("analytics"),
+    export_panel.start_input("analytics"),
+    State(ids.EXPORT_TABLE, "value"),
+    *[State(i.component_id, i.component_property) for i in filter_inputs(ids.ANALYTICS)],
+    prevent_initial_call=True,
+)
+def export_in_background(clicks, choice, start, end, department, assignee, priority, tag):
+    """Export the chosen table with the page's filters in the background."""
+    if not clicks:
+        return no_update
+    report, _, table = (choice or EXPORT_CHOICES[0]["value"]).partition(":")
+    query = query_of(start, end, department, assignee, priority, tag)
+    return export_panel.start(report, {**query, "table": table})
+
+
 def layout(**_query):
     """Built per request: the analytics for those who may read them, a refusal for everyone else."""
     user = portal_user()
@@ -165,6 +206,7 @@ def layout(**_query):
         [
             html.H1("Analytics", className="h3 mb-3"),
             filter_bar(ids.ANALYTICS),
+            export_bar(),
             dbc.Row(
                 [
                     dbc.Col(card("SLA compliance", sla.compliance, html.Div(id=ids.ANALYTICS_KPI)), md=3),

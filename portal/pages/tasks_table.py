@@ -6,7 +6,7 @@ import enum
 import json
 import uuid
 from datetime import datetime, timezone
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import dash
 import dash_ag_grid as dag
@@ -16,7 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from api.schemas import UtcDatetime
 from db.models import Priority, TaskStatus
-from portal import ids
+from portal import export_panel, ids
 from portal.access import portal_user
 from workflow import bulk, rules, saved_views, tasks, users
 from workflow.errors import Conflict, DomainError
@@ -107,9 +107,11 @@ def _views_bar(user) -> html.Div:
                         html.A("Export this view", id=EXPORT, href=first_href, download="tasks.csv", className="btn btn-outline-primary"),
                         width="auto", className="ms-auto",
                     ),
+                    dbc.Col(export_panel.start_button("tasks", "Export to S3"), width="auto"),
                 ],
                 className="g-2 align-items-center",
             ),
+            export_panel.status_area("tasks"),
             html.Div(id=VIEW_MESSAGE, className="mt-2"),
         ],
         className="mb-2",
@@ -339,6 +341,25 @@ def export_href(filters: tasks.TaskFilters, sort: str) -> str:
         params.append((name, str(value)))
     params.append(("sort", sort))
     return f"{EXPORT_PATH}?{urlencode(params, quote_via=quote)}"
+
+
+def export_filters(filters: tasks.TaskFilters, sort: str) -> dict:
+    """The filters and sort as a background export takes them (the task report's query parameters)."""
+    params = dict(parse_qsl(urlsplit(export_href(filters, sort)).query))
+    params.pop("format", None)
+    return params
+
+
+@callback(export_panel.job_output("tasks"), export_panel.start_input("tasks"), State(GRID, "getRowsRequest"),
+          prevent_initial_call=True)
+def export_in_background(clicks, request):
+    """Export what the grid shows (its filters and sort) in the background."""
+    user = portal_user()
+    if not clicks or user is None:
+        return no_update
+    request = request or {}
+    context = request.get("context") if isinstance(request.get("context"), dict) else INITIAL_CONTEXT
+    return export_panel.start("tasks", export_filters(_filters(context, user), _sort(request.get("sortModel"))))
 
 
 @callback(Output(EXPORT, "href"), Input(GRID, "getRowsRequest"), prevent_initial_call=True)

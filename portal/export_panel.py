@@ -1,0 +1,98 @@
+"""The "Export in background" control of the task table and analytics pages: a button that starts an
+export of what the page shows, a progress bar polled until the export is done, then its download link."""
+import uuid
+
+import dash_bootstrap_components as dbc
+from dash import MATCH, Input, Output, callback, dcc, html, no_update
+
+from portal import ids
+from portal.access import portal_user
+from workflow import exports
+from workflow.errors import DomainError
+
+POLL_MS = 1000
+
+
+def _id(kind: str, page: str) -> dict:
+    return {"type": kind, "page": page}
+
+
+def start_button(page: str, label: str = "Export in background") -> dbc.Button:
+    """The button; the page's own callback starts the export (it knows the filters) into `job_store`."""
+    return dbc.Button(
+        [html.I(className="bi bi-cloud-upload me-1"), label], id=_id(ids.EXPORT_START, page), color="primary", outline=True,
+    )
+
+
+def status_area(page: str) -> html.Div:
+    """The export being watched, its poll, progress bar and result (link or error)."""
+    return html.Div(
+        [
+            dcc.Store(id=_id(ids.EXPORT_JOB, page)),
+            dcc.Interval(id=_id(ids.EXPORT_POLL, page), interval=POLL_MS, disabled=True),
+            dbc.Progress(id=_id(ids.EXPORT_PROGRESS, page), value=0, label="", striped=True, animated=True,
+                         className="d-none mb-1", style={"height": "1.25rem"}),
+            html.Div(id=_id(ids.EXPORT_RESULT, page)),
+        ],
+        className="mb-2",
+    )
+
+
+def job_output(page: str) -> Output:
+    return Output(_id(ids.EXPORT_JOB, page), "data")
+
+
+def start_input(page: str) -> Input:
+    return Input(_id(ids.EXPORT_START, page), "n_clicks")
+
+
+def start(report: str, filters: dict) -> dict:
+    """Start an export as the signed-in user: {"id"} to watch, or {"error"} to show."""
+    user = portal_user()
+    if user is None:
+        return {"error": "Sign in first."}
+    try:
+        export = exports.request_export(actor=user, report=report, filters=filters)
+    except DomainError as exc:
+        return {"error": exc.message}
+    return {"id": str(export.id)}
+
+
+def _result(export) -> tuple:
+    """(progress value, label, progress class, result, poll disabled) for an export's state."""
+    if export.status == exports.DONE:
+        link = html.A(
+            [html.I(className="bi bi-download me-1"), f"Download the export ({export.rows} rows)"],
+            href=exports.download_url(export), className="btn btn-sm btn-success", target="_blank", rel="noopener",
+        )
+        return 100, "100 %", "mb-1", html.Div([link, html.Small(" The link expires soon.", className="text-muted")]), True
+    if export.status == exports.FAILED:
+        return export.progress, "", "d-none", dbc.Alert(f"The export failed: {export.error}", color="danger", className="py-1 mb-0"), True
+    text = "Queued…" if export.status == exports.QUEUED else "Exporting…"
+    return export.progress, f"{export.progress} %", "mb-1", html.Small(text, className="text-muted"), False
+
+
+@callback(
+    Output({"type": ids.EXPORT_PROGRESS, "page": MATCH}, "value"),
+    Output({"type": ids.EXPORT_PROGRESS, "page": MATCH}, "label"),
+    Output({"type": ids.EXPORT_PROGRESS, "page": MATCH}, "className"),
+    Output({"type": ids.EXPORT_RESULT, "page": MATCH}, "children"),
+    Output({"type": ids.EXPORT_POLL, "page": MATCH}, "disabled"),
+    Input({"type": ids.EXPORT_JOB, "page": MATCH}, "data"),
+    Input({"type": ids.EXPORT_POLL, "page": MATCH}, "n_intervals"),
+    prevent_initial_call=True,
+)
+def watch(job, _ticks):
+    """Show the watched export's progress until it is done (a link) or failed (the error)."""
+    if not job:
+        return (no_update,) * 5
+    if job.get("error"):
+        return 0, "", "d-none", dbc.Alert(job["error"], color="danger", className="py-1 mb-0"), True
+    user = portal_user()
+    if user is None:
+        return 0, "", "d-none", dbc.Alert("Sign in first.", color="danger", className="py-1 mb-0"), True
+    try:
+        export = exports.get_export(actor=user, export_id=uuid.UUID(job["id"]))
+    except (DomainError, ValueError, KeyError):
+        return 0, "", "d-none", dbc.Alert("The export was not found.", color="danger", className="py-1 mb-0"), True
+    return _result(export)
