@@ -10,6 +10,8 @@ import aws
 import cli
 import db
 import portal
+from aws import logging as aws_logging
+from aws import metrics
 from config import Config, EmbeddedConfig
 
 
@@ -22,6 +24,8 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     app.json.sort_keys = False
     db.init_app(app)
     aws.init_app(app)
+    aws_logging.init_app(app)
+    metrics.init_app(app)
     auth.init_app(app)
     api.init_app(app)
     cli.init_app(app)

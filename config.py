@@ -74,6 +74,18 @@ class Config:
     EXPORT_RUNNER = os.environ.get("EXPORT_RUNNER") or ("celery" if os.environ.get("REDIS_URL") else "thread")
     EXPORT_THREADS = _env_int("EXPORT_THREADS", 2)
 
+    # CloudWatch metrics (request latency and errors, notifications, SLA gauges), batched by a background thread.
+    METRICS_ENABLED = os.environ.get("METRICS_ENABLED", "false").lower() in ("1", "true")
+    METRICS_NAMESPACE = os.environ.get("METRICS_NAMESPACE", "WorkflowManager")
+    METRICS_FLUSH_SECONDS = _env_int("METRICS_FLUSH_SECONDS", 10)
+    METRICS_BATCH_SIZE = _env_int("METRICS_BATCH_SIZE", 200)
+    # Logs: JSON lines on stdout; also to CloudWatch Logs when a group is named.
+    LOG_JSON = os.environ.get("LOG_JSON", "true").lower() in ("1", "true")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    CLOUDWATCH_LOG_GROUP = os.environ.get("CLOUDWATCH_LOG_GROUP")
+    CLOUDWATCH_LOG_STREAM = os.environ.get("CLOUDWATCH_LOG_STREAM")
+    CLOUDWATCH_LOG_FLUSH_SECONDS = _env_int("CLOUDWATCH_LOG_FLUSH_SECONDS", 5)
+
     # Demo users and data are only ever created by the embedded default.
     DEMO = False
     TESTING = False
@@ -88,6 +100,8 @@ class EmbeddedConfig(Config):
     MAIL_SES = os.environ.get("MAIL_SES", "false").lower() in ("1", "true")
     SMS_ENABLED = os.environ.get("SMS_ENABLED", "false").lower() in ("1", "true")
     OUTBOX_EMBEDDED_DISPATCHER = True
+    # Readable log lines in a terminal.
+    LOG_JSON = os.environ.get("LOG_JSON", "false").lower() in ("1", "true")
 
 
 class TestingConfig(Config):
@@ -105,5 +119,9 @@ class TestingConfig(Config):
     SMTP_URL = None
     MAIL_SES = False
     SMS_ENABLED = False
+    # The test runner owns the log handlers; metrics only where a test points them at moto.
+    LOG_JSON = False
+    CLOUDWATCH_LOG_GROUP = None
+    METRICS_ENABLED = False
     # Exports run inside the test's transaction; tests of the background path choose `thread`.
     EXPORT_RUNNER = "inline"

@@ -16,6 +16,7 @@ from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from aws import metrics
 from db import session
 from db.models import NotificationType, OutboxMessage, Task, User
 from db.types import utcnow
@@ -130,22 +131,13 @@ def handle_sns_record(record: dict) -> dict:
             dispatcher._mark_failed(message, error, utcnow())
             log.warning("%s for event %s failed: %s", message.channel, event_id, error)
             counts["failed"] += 1
-            _count_notification(message.channel, ok=False)
+            metrics.count_notification(message.channel, ok=False)
             continue
         dispatcher._mark_sent(message, utcnow())
         counts["sent"] += 1
-        _count_notification(message.channel, ok=True)
+        metrics.count_notification(message.channel, ok=True)
     log.info("SNS event %s: %d sent, %d failed, %d already handled", event_id, counts["sent"], counts["failed"], counts["skipped"])
     return counts
-
-
-def _count_notification(channel: str, *, ok: bool) -> None:
-    """Counted like the dispatcher's deliveries, when metrics are on."""
-    try:
-        from aws import metrics
-    except ImportError:  # pragma: no cover - metrics are optional
-        return
-    metrics.count_notification(channel, ok=ok)
 
 
 def notification_handler(event: dict, context=None) -> dict:
@@ -161,7 +153,7 @@ def notification_handler(event: dict, context=None) -> dict:
                     totals[name] += value
         finally:
             session.remove()
-            _flush_metrics()
+            metrics.flush()
     return totals
 
 
@@ -172,17 +164,10 @@ def reminder_handler(event: dict, context=None) -> dict:
     with get_app().app_context():
         try:
             count = reminders.remind()
+            metrics.publish_sla_gauges()
         finally:
             session.remove()
-            _flush_metrics()
+            metrics.flush()
     log.info("scheduled reminder scan (%s): %d reminders", ",".join(event.get("resources") or []) or "no rule", count)
     return {"reminders": count}
 
-
-def _flush_metrics() -> None:
-    """A Lambda may freeze after returning: send buffered metrics now."""
-    try:
-        from aws import metrics
-    except ImportError:  # pragma: no cover
-        return
-    metrics.flush()

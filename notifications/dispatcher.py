@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
-from aws import mail, sns
+from aws import mail, metrics, sns
 from db import session
 from db.models import OutboxMessage
 from db.types import utcnow
@@ -136,6 +136,7 @@ def dispatch_batch(*, now: datetime | None = None, limit: int | None = None) -> 
         try:
             deliver(message)
         except Exception as error:  # any channel error is retried later; nothing is lost
+            metrics.count_notification(message.channel, ok=False)
             at = now or utcnow()
             if _mark_failed(message, error, at):
                 log.error("outbox message %s (%s) is dead after %d attempts: %s",
@@ -147,6 +148,7 @@ def dispatch_batch(*, now: datetime | None = None, limit: int | None = None) -> 
                 result.failed.append(message.id)
             continue
         _mark_sent(message, now or utcnow())
+        metrics.count_notification(message.channel, ok=True)
         result.sent.append(message.id)
     return result
 
