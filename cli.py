@@ -176,6 +176,18 @@ def worker_command() -> None:
     celery_app(current_app).worker_main(["worker", "--loglevel=INFO", "--pool=threads", f"--concurrency={threads}"])
 
 
+@notifications_cli.command("digest")
+@click.option("--dispatch", is_flag=True, help="Also deliver everything due in the outbox before exiting.")
+def digest_command(dispatch: bool) -> None:
+    """Queue one daily digest email per user who chose it (run once a day; running twice sends nothing twice)."""
+    from notifications import digest, dispatcher
+
+    click.echo(f"{digest.send_digests()} digests queued")
+    if dispatch:
+        result = dispatcher.drain()
+        click.echo(f"{len(result.sent)} sent, {len(result.failed)} to retry, {len(result.dead)} dead")
+
+
 def init_app(app: Flask) -> None:
     """Register the database, user, notification and demo commands."""
     app.cli.add_command(db_cli)

@@ -45,6 +45,7 @@ ROUTES = [
     Route("/notifications/read-all", notifications.NotificationReadAll, "notifications_read_all"),
     Route("/notifications/settings", notifications.NotificationSettings, "notification_settings"),
     Route("/notifications/settings/defaults", notifications.NotificationDefaults, "notification_defaults"),
+    Route("/notifications/settings/email", notifications.NotificationEmailMode, "notification_email_mode"),
     Route("/notifications/{notification_id}/read", notifications.NotificationRead, "notification_read"),
     Route("/admin/outbox", outbox.OutboxList, "admin_outbox"),
     Route("/admin/outbox/{message_id}/retry", outbox.OutboxRetry, "admin_outbox_retry"),

@@ -3,6 +3,8 @@ from flask import g
 
 from api.base import BaseResource, dump, operation, page_response, paged, parse_body, parse_id, parse_query
 from api.schemas import (
+    EmailModeOut,
+    EmailModeUpdate,
     MarkedOut,
     NotificationOut,
     NotificationQuery,
@@ -12,7 +14,7 @@ from api.schemas import (
     UnreadCountOut,
 )
 from db.models import NotificationType
-from notifications import preferences, store
+from notifications import digest, preferences, store
 
 
 class NotificationList(BaseResource):
@@ -90,3 +92,23 @@ class NotificationDefaults(BaseResource):
         Users' own stored choices are kept; the defaults apply to every type a user has not set.
         """
         return preferences.update_defaults(actor=g.user, changes=_settings_changes())
+
+
+class NotificationEmailMode(BaseResource):
+    @operation(summary="How you take email: at once or as a daily digest", tag="notifications", response=EmailModeOut)
+    def get(self):
+        """-> {"email_mode": "immediate" | "daily_digest", "last_digest_at"}."""
+        return dump(EmailModeOut, digest.get_email_mode(user=g.user))
+
+    @operation(
+        summary="Choose email at once or as a daily digest", tag="notifications",
+        body=EmailModeUpdate, response=EmailModeOut, errors=(422,),
+    )
+    def post(self):
+        """{"email_mode": "immediate" | "daily_digest"} -> {"email_mode", "last_digest_at"}.
+
+        With `daily_digest`, each event's email waits for the next daily digest (one email listing all
+        of them since the last one); in-app and SMS notices are unaffected.
+        """
+        body = parse_body(EmailModeUpdate)
+        return dump(EmailModeOut, digest.set_email_mode(user=g.user, mode=body.email_mode))

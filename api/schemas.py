@@ -585,3 +585,16 @@ class ExportOut(Out):
     created_at: datetime
     finished_at: Optional[datetime] = None
     download_url: Optional[str] = Field(default=None, description="Once done: downloads the CSV for a few minutes")
+
+
+class EmailModeUpdate(Schema):
+    """How you take email notifications: one message per event, or one digest a day."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email_mode: Literal["immediate", "daily_digest"]
+
+
+class EmailModeOut(BaseModel):
+    email_mode: Literal["immediate", "daily_digest"]
+    last_digest_at: Optional[datetime] = Field(default=None, description="When your last digest was queued")

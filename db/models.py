@@ -373,3 +373,36 @@ class Export(Base):
     error: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+class EmailDigestSetting(Base):
+    """How a user takes email: each message at once (`immediate`, the default without a row) or a `daily_digest`."""
+
+    __tablename__ = "email_digest_settings"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(16), default="immediate")  # immediate | daily_digest
+    last_digest_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+DIGEST_PENDING = text("outbox_message_id IS NULL")
+
+
+class EmailDigestItem(Base):
+    """One event's email for a digest user, queued until the next digest takes it (`outbox_message_id` set)."""
+
+    __tablename__ = "email_digest_items"
+    __table_args__ = (
+        # The digest run's scan: the items no digest has taken yet, per user.
+        Index("ix_email_digest_items_user_id_pending", "user_id", "created_at",
+              postgresql_where=DIGEST_PENDING, sqlite_where=DIGEST_PENDING),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    type: Mapped[NotificationType] = mapped_column(db_enum(NotificationType, "notification_type"))
+    content: Mapped[str] = mapped_column(Text)
+    task_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("tasks.id"))
+    task_title: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    outbox_message_id: Mapped[Optional[uuid.UUID]] = mapped_column(Uuid)

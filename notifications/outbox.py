@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from aws.sns import E164
 from db import session
-from db.models import OutboxMessage, Task, User
+from db.models import EmailDigestItem, EmailDigestSetting, OutboxMessage, Task, User
 from db.pagination import Page, datetime_key, paginate
 from db.types import utcnow, uuid7
 from workflow import rules
@@ -24,6 +24,8 @@ from workflow.errors import Conflict, Forbidden, NotFound
 log = logging.getLogger(__name__)
 
 CHANNELS = ("sns", "email", "sms")
+#: The email mode of users who take one digest a day instead of a message per event.
+DAILY_DIGEST = "daily_digest"
 STATUSES = ("pending", "sending", "sent", "dead")
 
 _said: set[str] = set()
@@ -88,8 +90,13 @@ def enqueue(*, deliveries: list, actor_id: uuid.UUID | None, task: Task, at: dat
     if outside:
         # Without flushing the pending change: it must reach the database once, at the caller's commit.
         with session.no_autoflush:
-            rows = session.execute(select(User.id, User.email, User.phone).where(User.id.in_(outside)))
+            rows = session.execute(
+                select(User.id, User.email, User.phone, EmailDigestSetting.mode)
+                .outerjoin(EmailDigestSetting, EmailDigestSetting.user_id == User.id)
+                .where(User.id.in_(outside))
+            )
             contacts = {row.id: row for row in rows}
+    digest_items = []
 
     def add(channel: str, user_id: uuid.UUID | None, payload: dict) -> None:
         messages.append(OutboxMessage(
@@ -100,7 +107,13 @@ def enqueue(*, deliveries: list, actor_id: uuid.UUID | None, task: Task, at: dat
     for delivery in deliveries:
         contact = contacts.get(delivery.user_id)
         if "email" in delivery.channels and email_enabled():
-            if contact and contact.email:
+            if contact and contact.email and contact.mode == DAILY_DIGEST:
+                # Queued for the user's next digest instead of sent now (notifications/digest.py).
+                digest_items.append(EmailDigestItem(
+                    id=uuid7(), user_id=delivery.user_id, type=delivery.type, content=delivery.content,
+                    task_id=task.id, task_title=task.title, created_at=at,
+                ))
+            elif contact and contact.email:
                 add("email", delivery.user_id, _email_payload(to=contact.email, kind=kind, content=delivery.content, task=task))
             else:
                 log.info("user %s has no email address: email skipped", delivery.user_id)
@@ -120,6 +133,7 @@ def enqueue(*, deliveries: list, actor_id: uuid.UUID | None, task: Task, at: dat
             "at": at.isoformat(),
         })
     session.add_all(messages)
+    session.add_all(digest_items)
     return messages
 
 

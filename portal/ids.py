@@ -118,6 +118,8 @@ PREFERENCES_MESSAGE = "preferences-message"
 PREFERENCES_DEFAULT_SWITCH = "preferences-default-switch"
 PREFERENCES_DEFAULTS_SAVE = "preferences-defaults-save"
 PREFERENCES_DEFAULTS_MESSAGE = "preferences-defaults-message"
+PREFERENCES_EMAIL_MODE = "preferences-email-mode"
+PREFERENCES_EMAIL_MODE_MESSAGE = "preferences-email-mode-message"
 
 # Cases (portal/pages/cases.py, portal/pages/case.py): add ids below.
 CASES_STATUS = "cases-status"

@@ -6,7 +6,7 @@ from pydantic import ValidationError
 
 from api.schemas import NotificationSettingsUpdate
 from db.models import NotificationType
-from notifications import preferences
+from notifications import digest, preferences
 from portal import ids
 from portal.access import portal_user
 from workflow import rules
@@ -62,10 +62,28 @@ def layout(**_query):
                     className="d-flex align-items-center mb-3",
                 ),
                 html.Div(id=ids.PREFERENCES_MESSAGE),
+                _email_mode_section(digest.get_email_mode(user=user)["email_mode"]),
                 _defaults_section() if rules.can_manage_users(user) else None,
             ],
             lg=6,
         )
+    )
+
+
+def _email_mode_section(mode: str) -> html.Section:
+    """Email at once or one digest a day (saved as soon as it is changed)."""
+    return html.Section(
+        [
+            html.H2("Email delivery", className="h5 mt-4 mb-2"),
+            dbc.RadioItems(
+                id=ids.PREFERENCES_EMAIL_MODE, value=mode,
+                options=[
+                    {"label": "One email per notification, as it happens", "value": digest.IMMEDIATE},
+                    {"label": "One daily digest of everything since the last one", "value": digest.DAILY_DIGEST},
+                ],
+            ),
+            html.Div(id=ids.PREFERENCES_EMAIL_MODE_MESSAGE, className="mt-2"),
+        ]
     )
 
 
@@ -132,3 +150,21 @@ def save_defaults(_clicks, values):
     except DomainError as error:
         return dbc.Alert(error.message, color="danger")
     return dbc.Alert("Defaults saved.", color="success", duration=4000)
+
+
+@dash.callback(
+    Output(ids.PREFERENCES_EMAIL_MODE_MESSAGE, "children"),
+    Input(ids.PREFERENCES_EMAIL_MODE, "value"),
+    prevent_initial_call=True,
+)
+def save_email_mode(mode):
+    """Save the email mode as soon as it is picked."""
+    user = portal_user()
+    if user is None:
+        return dbc.Alert("Sign in first.", color="danger")
+    try:
+        digest.set_email_mode(user=user, mode=mode)
+    except DomainError as error:
+        return dbc.Alert(error.message, color="danger")
+    text = "Email comes as a daily digest." if mode == digest.DAILY_DIGEST else "Email comes as it happens."
+    return dbc.Alert(text, color="success", duration=4000)

@@ -77,6 +77,8 @@ EXPECTED = _table(
     ("POST /notifications/settings",                            401, 200, 200, 200, 200, 200),
     ("GET /notifications/settings/defaults",                    401, 200, 200, 200, 200, 200),
     ("POST /notifications/settings/defaults",                   401, 403, 403, 403, 403, 200),
+    ("GET /notifications/settings/email",                       401, 200, 200, 200, 200, 200),
+    ("POST /notifications/settings/email",                      401, 200, 200, 200, 200, 200),
     ("PATCH /notifications/{notification_id}/read own",         401, 200, 200, 200, 200, 200),
     ("PATCH /notifications/{notification_id}/read another's",   401, 404, 404, 404, 404, 404),
     ("GET /admin/outbox",                                       401, 403, 403, 403, 403, 200),
@@ -806,6 +808,21 @@ def _(w):
     return Call(
         url, json={"Comment": {"sms": True}}, probe=lambda: (w.read(url), w.read("/api/notifications/settings", w.third)),
         effect=updated,
+    )
+
+
+@arranges("GET /notifications/settings/email")
+def _(w):
+    url = "/api/notifications/settings/email"
+    return Call(url, probe=lambda: w.read(url, w.me), effect=lambda b, a, body: body == b == {"email_mode": "immediate", "last_digest_at": None})
+
+
+@arranges("POST /notifications/settings/email")
+def _(w):
+    url = "/api/notifications/settings/email"
+    return Call(
+        url, json={"email_mode": "daily_digest"}, probe=lambda: (w.read(url, w.me), w.read(url, w.third)),
+        effect=lambda b, a, body: body == a[0] and a[0]["email_mode"] == "daily_digest" and a[1] == b[1],
     )
 
 
