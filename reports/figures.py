@@ -176,7 +176,8 @@ def workload_by_assignee(frame: pd.DataFrame) -> go.Figure:
             customdata=[[str(a), priority, o, w] for a, o, w in zip(frame["assigned_to"], frame["overdue"], frame["weighted_load"])],
             hovertemplate="%{y}: %{x} " + priority + "<br>overdue %{customdata[2]}, weighted load %{customdata[3]}<extra></extra>",
         )
-    return _layout(figure, barmode="stack", height=max(260, 28 * len(names) + 80), yaxis={"autorange": "reversed"},
+    return _layout(figure, barmode="stack", height=max(260, 28 * len(names) + 80), yaxis={"autorange": "reversed", "dtick": 1},
+                   legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0}, margin={"l": 40, "r": 10, "t": 36, "b": 40},
                    xaxis_title="Open tasks")
 
 

@@ -127,7 +127,10 @@ def card(title: str, function, body, *links) -> dbc.Card:
     )
 
 
-def graph(graph_id: str) -> dcc.Loading:
+def graph(graph_id: str, fixed_height: bool = True) -> dcc.Loading:
+    """A figure's place: 340 px high, or as high as the figure asks (a bar per person needs room)."""
+    if not fixed_height:
+        return dcc.Loading(dcc.Graph(id=graph_id, config={"displaylogo": False}))
     return dcc.Loading(dcc.Graph(id=graph_id, config={"displaylogo": False, "responsive": True}, style={"height": "340px"}))
 
 

@@ -34,7 +34,7 @@ def layout(**_query):
             html.Div(id=ids.WORKLOAD_DRILL, className="mb-3", role="region", **{"aria-live": "polite"}),
             dbc.Row(
                 [
-                    dbc.Col(card("Open tasks per assignee", workload.open_by_assignee, graph(ids.WORKLOAD_ASSIGNEES),
+                    dbc.Col(card("Open tasks per assignee", workload.open_by_assignee, graph(ids.WORKLOAD_ASSIGNEES, fixed_height=False),
                                  csv_link("workload", "by_assignee")), lg=7),
                     dbc.Col(
                         [
