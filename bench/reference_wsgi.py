@@ -1,4 +1,7 @@
-"""The reference for the task-list benchmark: a plain WSGI app running the same SQL through psycopg2."""
+"""The reference for the API benchmarks: a plain WSGI app running the same SQL through psycopg2.
+
+`/` is the task list (bench/list_tasks.py); `/unread-count` the notification poll (bench/notifications.py).
+"""
 import json
 import os
 from urllib.parse import parse_qs
@@ -18,6 +21,8 @@ NEXT_PAGE = (
     f"SELECT {COLUMNS} FROM tasks WHERE deleted_at IS NULL AND status = %s AND due_date IS NOT NULL "
     "AND (due_date, id) < (%s, %s) ORDER BY due_date DESC, id DESC LIMIT %s"
 )
+#: What GET /api/notifications/unread-count runs: `read = false` matches the partial index's predicate.
+UNREAD_COUNT = "SELECT count(*) FROM notifications WHERE user_id = %s AND read = false"
 _connection = None
 
 
@@ -32,9 +37,20 @@ def _connect():
     return _connection
 
 
+def unread_count(query: dict, start_response):
+    """GET /unread-count?user_id=<uuid> -> {"unread": n}."""
+    with _connect().cursor() as cursor:
+        cursor.execute(UNREAD_COUNT, (query["user_id"][0],))
+        body = json.dumps({"unread": cursor.fetchone()[0]}).encode()
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
 def app(environ, start_response):
     """GET /?status=Completed&limit=50[&after=<due_date>|<id>] -> {"items": [...], "next_cursor": ...}."""
     query = parse_qs(environ.get("QUERY_STRING", ""))
+    if environ.get("PATH_INFO") == "/unread-count":
+        return unread_count(query, start_response)
     status = query.get("status", ["Completed"])[0]
     limit = int(query.get("limit", ["50"])[0])
     with _connect().cursor() as cursor:

@@ -1,0 +1,265 @@
+"""Notification benchmarks: the outbox dispatcher against a bare boto3 publish loop, and the
+unread-count poll against a plain WSGI app running the same SQL.
+
+    # (a) dispatcher: a fresh PostgreSQL database (created and dropped here) and a moto server
+    .venv/bin/python bench/notifications.py dispatcher --messages 2000 --rounds 3
+
+    # (b) unread count under wrk, on the demo database (migrated to head)
+    DATABASE_URL=postgresql+psycopg2://postgres@127.0.0.1:5432/wm_bench \\
+        .venv/bin/python bench/notifications.py unread --duration 20 --connections 8 --workers 2
+"""
+import argparse
+import json
+import logging
+import os
+import secrets
+import statistics
+import sys
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+RESULTS = ROOT / "bench/results"
+
+
+def _write(name: str, summary: dict) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / name).write_text(json.dumps(summary, indent=2, default=str))
+
+
+# --- (a) the dispatcher ------------------------------------------------------------------
+
+
+def _admin():
+    import psycopg2
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(ADMIN_URL)
+    connection = psycopg2.connect(
+        host=parsed.host, port=parsed.port or 5432, user=parsed.username, password=parsed.password, dbname=parsed.database
+    )
+    connection.autocommit = True
+    return connection
+
+
+def _create_database(name: str) -> str:
+    """A fresh, empty database for this run; returns its URL."""
+    from sqlalchemy.engine import make_url
+
+    connection = _admin()
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    connection.close()
+    return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_database(url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    connection = _admin()
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+    connection.close()
+
+
+def _payload(n: int) -> dict:
+    """An SNS event as the outbox writes one: a status change told to two recipients."""
+    recipients = [str(uuid.uuid4()), str(uuid.uuid4())]
+    return {
+        "type": "Status Change",
+        "user": str(uuid.uuid4()),
+        "task": str(uuid.uuid4()),
+        "title": f"Benchmark task {n}",
+        "recipients": recipients,
+        "contents": {r: f"Agent moved 'Benchmark task {n}' from New to In Progress" for r in recipients},
+        "at": datetime.now(timezone.utc).isoformat(),
+    }
+
+
+def _fill_outbox(app, messages: int) -> None:
+    from db import session
+    from db.models import OutboxMessage
+    from db.types import utcnow, uuid7
+
+    with app.app_context():
+        now = utcnow()
+        session.add_all(
+            OutboxMessage(
+                id=uuid7(), channel="sns", user_id=None, payload=_payload(n), status="pending", attempts=0,
+                next_attempt_at=now, created_at=now,
+            )
+            for n in range(messages)
+        )
+        session.commit()
+        session.remove()
+
+
+def _reference(endpoint: str, topic_arn: str, messages: int) -> float:
+    """Seconds for a bare boto3 loop to publish `messages` events the way the dispatcher does."""
+    import boto3
+
+    client = boto3.client("sns", endpoint_url=endpoint, region_name="us-east-1")
+    payloads = [_payload(n) for n in range(messages)]
+
+    def attribute(value: str) -> dict:
+        return {"DataType": "String", "StringValue": value}
+
+    started = time.perf_counter()
+    for payload in payloads:
+        client.publish(
+            TopicArn=topic_arn, Message=json.dumps(payload),
+            MessageAttributes={
+                "type": attribute(payload["type"]), "user": attribute(payload["user"]),
+                "task": attribute(payload["task"]), "message_id": attribute(str(uuid.uuid4())),
+            },
+        )
+    return time.perf_counter() - started
+
+
+def dispatcher_bench(args) -> None:
+    from moto.server import ThreadedMotoServer
+
+    import boto3
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        os.environ.setdefault(name, value)
+    # Port 0 and ask: a taken port would hang the server.
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    topic_arn = boto3.client("sns", endpoint_url=endpoint, region_name="us-east-1").create_topic(Name="bench")["TopicArn"]
+
+    url = _create_database(f"wm_bench_outbox_{os.getpid()}")
+    try:
+        import db
+        from app import create_app
+        from config import Config
+        from db.migrate import upgrade
+        from notifications import dispatcher
+
+        upgrade(url)
+        settings = {
+            "DATABASE_URL": url, "SECRET_KEY": secrets.token_urlsafe(48), "AWS_ENDPOINT_URL": endpoint,
+            "SNS_TOPIC_ARN": topic_arn, "OUTBOX_BATCH_SIZE": args.batch, "METRICS_ENABLED": False,
+            "OUTBOX_EMBEDDED_DISPATCHER": False,
+        }
+        app = create_app(type("BenchConfig", (Config,), settings))
+        # The app's logging setup would log every request moto serves in this process, twice.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        rounds = []
+        for n in range(args.rounds):
+            reference = _reference(endpoint, topic_arn, args.messages)
+            _fill_outbox(app, args.messages)
+            with app.app_context():
+                started = time.perf_counter()
+                result = dispatcher.drain()
+                elapsed = time.perf_counter() - started
+                db.session.remove()
+            assert len(result.sent) == args.messages and not result.failed, result
+            rounds.append({
+                "dispatcher_s": elapsed, "reference_s": reference,
+                "dispatcher_per_s": args.messages / elapsed, "reference_per_s": args.messages / reference,
+            })
+            print(f"round {n + 1}: dispatcher {args.messages / elapsed:,.0f} msg/s, "
+                  f"boto3 loop {args.messages / reference:,.0f} msg/s, ratio {reference / elapsed:.2f}")
+        for engine in list(db._engines.values()):
+            engine.dispose()
+    finally:
+        _drop_database(url)
+        server.stop()
+    dispatcher_rate = statistics.median(r["dispatcher_per_s"] for r in rounds)
+    reference_rate = statistics.median(r["reference_per_s"] for r in rounds)
+    summary = {
+        "messages": args.messages, "batch": args.batch, "rounds": rounds,
+        "dispatcher_per_s": dispatcher_rate, "reference_per_s": reference_rate,
+        "ratio": dispatcher_rate / reference_rate,
+    }
+    _write("notifications_dispatcher.json", summary)
+    print(f"median: dispatcher {dispatcher_rate:,.0f} msg/s, boto3 loop {reference_rate:,.0f} msg/s, "
+          f"ratio {dispatcher_rate / reference_rate:.2f}")
+
+
+# --- (b) the unread count ----------------------------------------------------------------
+
+
+def unread_bench(args) -> None:
+    from bench.list_tasks import psql, serve, wrk
+
+    url = os.environ["DATABASE_URL"]
+    with psql(url).cursor() as cursor:
+        cursor.execute(
+            "SELECT u.id, count(*) FILTER (WHERE NOT n.read), count(*) FROM users u "
+            "JOIN notifications n ON n.user_id = u.id WHERE u.username = %s GROUP BY u.id",
+            (args.user,),
+        )
+        user_id, unread, total = cursor.fetchone()
+        cursor.execute("SELECT count(*) FROM notifications")
+        notifications = cursor.fetchone()[0]
+    env = {**os.environ, "SECRET_KEY": secrets.token_urlsafe(48), "PYTHONPATH": str(ROOT)}
+    api = serve("app:app", 8063, args.workers, env)
+    reference = serve("bench.reference_wsgi:app", 8064, args.workers, env)
+    try:
+        import urllib.request
+
+        request = urllib.request.Request(
+            "http://127.0.0.1:8063/api/auth/login",
+            data=json.dumps({"username": args.user, "password": "demo-password"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        token = json.load(urllib.request.urlopen(request))["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        api_url = "http://127.0.0.1:8063/api/notifications/unread-count"
+        reference_url = f"http://127.0.0.1:8064/unread-count?user_id={user_id}"
+        # Both answer the same number.
+        api_body = json.load(urllib.request.urlopen(urllib.request.Request(api_url, headers=auth)))
+        reference_body = json.load(urllib.request.urlopen(reference_url))
+        assert api_body == reference_body == {"unread": unread}, (api_body, reference_body)
+        cases = {"api": (api_url, auth), "reference": (reference_url, {})}
+        for target, headers in cases.values():  # warm pools and caches
+            wrk(target, 2, args.connections, headers)
+        results = {name: wrk(target, args.duration, args.connections, headers) for name, (target, headers) in cases.items()}
+    finally:
+        for process in (api, reference):
+            process.terminate()
+            process.wait()
+    summary = {
+        "user": args.user, "unread": unread, "user_notifications": total, "notifications": notifications,
+        "workers": args.workers, "connections": args.connections, "duration_s": args.duration,
+        "results": results, "api_vs_reference": results["api"]["rps"] / results["reference"]["rps"],
+    }
+    _write("notifications_unread.json", summary)
+    print(f"user {args.user}: {unread:,} unread of {total:,} ({notifications:,} notifications in all)")
+    print("| case | req/s | p50 | p99 | non-2xx |\n|---|---|---|---|---|")
+    for name, result in results.items():
+        print(f"| {name} | {result['rps']:.0f} | {result['p50']} | {result['p99']} | {result['non_2xx']} |")
+    print(f"api_vs_reference: {summary['api_vs_reference']:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    a = commands.add_parser("dispatcher", help="outbox dispatcher to SNS (moto) against a boto3 loop")
+    a.add_argument("--messages", type=int, default=2000)
+    a.add_argument("--rounds", type=int, default=3)
+    a.add_argument("--batch", type=int, default=50, help="OUTBOX_BATCH_SIZE")
+    a.set_defaults(run=dispatcher_bench)
+    b = commands.add_parser("unread", help="GET /api/notifications/unread-count under wrk against the reference")
+    b.add_argument("--duration", type=int, default=20)
+    b.add_argument("--connections", type=int, default=8)
+    b.add_argument("--workers", type=int, default=2)
+    b.add_argument("--user", default="agent")
+    b.set_defaults(run=unread_bench)
+    args = parser.parse_args()
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()
