@@ -1,4 +1,6 @@
 """Case watchers: watching a case means hearing of the Status Changes and Comments of all its tasks."""
+import uuid
+
 import pytest
 from sqlalchemy import select
 
@@ -43,8 +45,6 @@ def test_others_only_by_supervisors_and_unknown_cases(case_world):
     with pytest.raises(Forbidden):
         watchers.watch_case(actor=w["agent"], case_id=w["case"].id, user_id=w["watcher"].id)
     assert watchers.watch_case(actor=w["manager"], case_id=w["case"].id, user_id=w["watcher"].id) == [w["watcher"].id]
-    import uuid
-
     with pytest.raises(NotFound):
         watchers.watch_case(actor=w["agent"], case_id=uuid.uuid4())
 
@@ -112,3 +112,29 @@ def test_portal_button_toggles_watching(app, case_world, monkeypatch):
     label, _message = case_page.toggle_watch(2, str(w["case"].id))
     assert "Watch case" in label
     assert watchers.list_case_watchers(case_id=w["case"].id) == []
+
+
+def test_case_page_shows_the_watch_button_to_every_role(app, case_world, monkeypatch):
+    from portal import ids
+    from portal.pages import case as case_page
+
+    w = case_world
+    for user, label in ((w["watcher"], "Watch case"), (w["agent"], "Unwatch case")):
+        if label == "Unwatch case":
+            watchers.watch_case(actor=user, case_id=w["case"].id)
+        monkeypatch.setattr(case_page, "portal_user", lambda user=user: user)
+        found = _find(case_page.layout(case_id=str(w["case"].id)), ids.CASE_WATCH)
+        assert found is not None and label in str(found.children)
+
+
+def _find(component, component_id):
+    """The component of `component_id` in a layout tree, or None."""
+    if getattr(component, "id", None) == component_id:
+        return component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, (list, tuple)) else [children]:
+        if child is not None and not isinstance(child, str):
+            found = _find(child, component_id)
+            if found is not None:
+                return found
+    return None
