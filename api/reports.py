@@ -1,10 +1,6 @@
 """Reports: the task list, and the SLA, workload and flow analytics, as JSON or a streamed CSV download."""
 import csv
-import enum
 import io
-import math
-import uuid
-from datetime import date, datetime, timezone
 
 import pandas as pd
 from flask import Response, g, stream_with_context
@@ -28,6 +24,7 @@ from api.tasks import add_allowed_transitions, task_filters
 from db.types import utcnow
 from reports import flow, sla, task_csv, workload
 from reports.filters import ReportFilters
+from reports.tables import TABLES, csv_rows, plain
 from workflow import rules, tasks
 from workflow import sla as policy
 from workflow.errors import Forbidden
@@ -75,28 +72,6 @@ def report_filters(query: AnalyticsQuery) -> ReportFilters:
     )
 
 
-def plain(value):
-    """A value of a report frame as JSON: NaN/NaT -> null, datetimes ISO UTC, dates ISO, ids as text."""
-    if value is None or value is pd.NaT:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
-        return plain(value.item())
-    if isinstance(value, datetime):
-        moment = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-        return moment.isoformat().replace("+00:00", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
-    return value
-
-
 def records(frame: pd.DataFrame) -> list[dict]:
     """A report frame as a list of JSON objects."""
     return [{str(key): plain(value) for key, value in row.items()} for row in frame.to_dict("records")]
@@ -105,49 +80,18 @@ def records(frame: pd.DataFrame) -> list[dict]:
 def frame_csv(frame: pd.DataFrame):
     """A small report frame as UTF-8 CSV chunks: the header, then one chunk per row (nulls empty)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def take() -> bytes:
-        text = buffer.getvalue()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for row in csv_rows(frame):
+        writer.writerow(row)
+        yield buffer.getvalue().encode("utf-8")
         buffer.seek(0)
         buffer.truncate()
-        return text.encode("utf-8")
-
-    writer.writerow([str(column) for column in frame.columns])
-    yield take()
-    for row in frame.itertuples(index=False, name=None):
-        writer.writerow(["" if plain(value) is None else plain(value) for value in row])
-        yield take()
 
 
 def _without_points(result: dict) -> dict:
     return {key: plain(value) for key, value in result.items() if key != "points"}
 
 
-#: Per report, its tables: what `format=csv&table=...` downloads and the JSON lists.
-TABLES = {
-    "sla": {
-        "by_priority": lambda f: sla.compliance_by_priority(filters=f),
-        "by_week": lambda f: sla.compliance_by_week(filters=f),
-        "by_assignee": lambda f: sla.compliance_by_assignee(filters=f),
-        "by_department": lambda f: sla.compliance_by_department(filters=f),
-        "watchlist": lambda f: sla.watchlist(filters=f),
-    },
-    "workload": {
-        "by_assignee": lambda f: workload.open_by_assignee(filters=f),
-        "by_department": lambda f: workload.open_by_department(filters=f),
-    },
-    "status-flow": {
-        "transitions": lambda f: flow.transitions(filters=f),
-        "time_in_status": lambda f: flow.time_in_status(filters=f),
-    },
-    "flow-metrics": {
-        "throughput": lambda f: flow.weekly_throughput(filters=f),
-        "cycle_lead": lambda f: flow.cycle_and_lead_times(filters=f)["points"],
-        "cumulative_flow": lambda f: flow.cumulative_flow(filters=f),
-        "aging_wip": lambda f: flow.aging_wip(filters=f)["points"],
-    },
-}
 
 
 def _sla_json(f: ReportFilters) -> dict:

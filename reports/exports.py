@@ -1,55 +1,31 @@
 """An export's file: the task list or a report table as CSV, written to a temporary file in constant
 memory, then stored whole (S3 with managed multipart transfer, or the local folder) or not at all."""
 import csv
-import enum
 import io
-import math
 import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 from flask import current_app
-from pandas import NaT as _NAT
 from sqlalchemy import func, select
 
 from aws import storage
 from aws.clients import client
 from db import session
 from db.models import Priority, TaskStatus
-from reports import flow, sla, task_csv, workload
+from reports import task_csv
 from reports.filters import ReportFilters
+from reports.tables import TABLES, csv_rows
 from workflow.errors import ValidationFailed
 from workflow.tasks import TaskFilters, filtered_statement, parse_sort
 
 #: Per analytics report, the tables an export may hold (the first is the default), as the CSV API offers them.
-ANALYTICS_TABLES: dict[str, dict[str, Callable[[ReportFilters], Any]]] = {
-    "sla": {
-        "by_priority": lambda f: sla.compliance_by_priority(filters=f),
-        "by_week": lambda f: sla.compliance_by_week(filters=f),
-        "by_assignee": lambda f: sla.compliance_by_assignee(filters=f),
-        "by_department": lambda f: sla.compliance_by_department(filters=f),
-        "watchlist": lambda f: sla.watchlist(filters=f),
-    },
-    "workload": {
-        "by_assignee": lambda f: workload.open_by_assignee(filters=f),
-        "by_department": lambda f: workload.open_by_department(filters=f),
-    },
-    "status-flow": {
-        "transitions": lambda f: flow.transitions(filters=f),
-        "time_in_status": lambda f: flow.time_in_status(filters=f),
-    },
-    "flow-metrics": {
-        "throughput": lambda f: flow.weekly_throughput(filters=f),
-        "cycle_lead": lambda f: flow.cycle_and_lead_times(filters=f)["points"],
-        "cumulative_flow": lambda f: flow.cumulative_flow(filters=f),
-        "aging_wip": lambda f: flow.aging_wip(filters=f)["points"],
-    },
-}
+ANALYTICS_TABLES = TABLES
 #: Every report an export may hold: the task list and the analytics reports.
 REPORTS = ("tasks", *ANALYTICS_TABLES)
 #: Share of the progress bar for writing the file; the upload takes the rest.
@@ -157,22 +133,6 @@ class _Progress:
             self.report(percent)
 
 
-def _cell(value) -> Any:
-    """A report frame's value as CSV text: nulls empty, times ISO UTC, ids and enums as text."""
-    if value is None or value is _NAT or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
-        return _cell(value.item())
-    if isinstance(value, datetime):
-        moment = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-        return moment.isoformat().replace("+00:00", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return value.value
-    return value
-
-
 def _write_tasks(filters: dict, out: BinaryIO, progress: Callable[[int], None] | None) -> None:
     task_filter, sort = task_filters(filters)
     total = session.scalar(select(func.count()).select_from(filtered_statement(task_filter).subquery()))
@@ -192,9 +152,10 @@ def _write_table(report: str, filters: dict, out: BinaryIO, progress: Callable[[
     meter = _Progress(progress, len(frame))
     text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
     writer = csv.writer(text, lineterminator="\n")
-    writer.writerow([str(column) for column in frame.columns])
-    for done, row in enumerate(frame.itertuples(index=False, name=None), start=1):
-        writer.writerow([_cell(value) for value in row])
+    rows = csv_rows(frame)
+    writer.writerow(next(rows))
+    for done, row in enumerate(rows, start=1):
+        writer.writerow(row)
         meter(done)
     meter(len(frame), force=True)
     text.detach()  # the caller owns `out`

@@ -1,0 +1,66 @@
+"""The analytics reports' tables, and how a table's values are written out (JSON and CSV alike)."""
+import enum
+import math
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, timezone
+from typing import Any
+
+import pandas as pd
+
+from reports import flow, sla, workload
+from reports.filters import ReportFilters
+
+#: Per analytics report, its tables (the first is the default): what a CSV download or an export holds.
+TABLES: dict[str, dict[str, Callable[[ReportFilters], pd.DataFrame]]] = {
+    "sla": {
+        "by_priority": lambda f: sla.compliance_by_priority(filters=f),
+        "by_week": lambda f: sla.compliance_by_week(filters=f),
+        "by_assignee": lambda f: sla.compliance_by_assignee(filters=f),
+        "by_department": lambda f: sla.compliance_by_department(filters=f),
+        "watchlist": lambda f: sla.watchlist(filters=f),
+    },
+    "workload": {
+        "by_assignee": lambda f: workload.open_by_assignee(filters=f),
+        "by_department": lambda f: workload.open_by_department(filters=f),
+    },
+    "status-flow": {
+        "transitions": lambda f: flow.transitions(filters=f),
+        "time_in_status": lambda f: flow.time_in_status(filters=f),
+    },
+    "flow-metrics": {
+        "throughput": lambda f: flow.weekly_throughput(filters=f),
+        "cycle_lead": lambda f: flow.cycle_and_lead_times(filters=f)["points"],
+        "cumulative_flow": lambda f: flow.cumulative_flow(filters=f),
+        "aging_wip": lambda f: flow.aging_wip(filters=f)["points"],
+    },
+}
+
+
+def plain(value) -> Any:
+    """A report value as JSON: NaN/NaT -> None, datetimes ISO UTC (`Z`), dates ISO, ids and enums as text."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
+        return plain(value.item())
+    if isinstance(value, datetime):
+        moment = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return moment.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    return value
+
+
+def csv_rows(frame: pd.DataFrame) -> Iterator[list]:
+    """The header, then each row with its values as `plain` makes them and nulls empty."""
+    yield [str(column) for column in frame.columns]
+    for row in frame.itertuples(index=False, name=None):
+        yield ["" if (cell := plain(value)) is None else cell for value in row]
