@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from api.errors import BadRequest
 from api.schemas import PageOut
-from auth import request_user
+from auth import request_user, request_user_id
 from db import session
 from db.pagination import InvalidCursor, Page
 from workflow.errors import PreconditionFailed, ValidationFailed
@@ -34,6 +34,9 @@ class Operation:
     content_type: str = "application/json"
     #: Other media types the same operation answers with (e.g. `text/csv` for `format=csv`).
     alternatives: tuple[str, ...] = ()
+    #: Authenticate by token without loading the user (`g.user_id`): the operation's own query
+    #: must refuse a deactivated user. For the hottest polls only.
+    id_only: bool = False
 
 
 def operation(**kwargs) -> Callable:
@@ -49,7 +52,10 @@ def operation(**kwargs) -> Callable:
 def _authenticated(method):
     @wraps(method)
     def wrapper(*args, **kwargs):
-        if not getattr(getattr(method, "operation", None), "public", False):
+        described = getattr(method, "operation", None)
+        if described is not None and described.id_only:
+            g.user_id = request_user_id()
+        elif not getattr(described, "public", False):
             g.user = request_user()
         return method(*args, **kwargs)
 

@@ -15,6 +15,7 @@ from api.schemas import (
 )
 from db.models import NotificationType
 from notifications import digest, preferences, store
+from workflow.errors import Unauthorized
 
 
 class NotificationList(BaseResource):
@@ -29,10 +30,13 @@ class NotificationList(BaseResource):
 
 
 class NotificationUnreadCount(BaseResource):
-    @operation(summary="Your unread count (cheap to poll)", tag="notifications", response=UnreadCountOut)
+    @operation(summary="Your unread count (cheap to poll)", tag="notifications", response=UnreadCountOut, id_only=True)
     def get(self):
-        """-> {"unread": n}."""
-        return {"unread": store.unread_count(user_id=g.user.id)}
+        """-> {"unread": n}; one statement checks that you are active and counts."""
+        unread = store.unread_count_if_active(user_id=g.user_id)
+        if unread is None:
+            raise Unauthorized("user is deactivated or unknown")
+        return {"unread": unread}
 
 
 class NotificationRead(BaseResource):

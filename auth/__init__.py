@@ -100,14 +100,31 @@ def csrf_token() -> str:
     return flask_session["csrf_token"]
 
 
+def _bearer_user_id() -> uuid.UUID | None:
+    """The user id of a valid Bearer token, None without an Authorization header."""
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("use 'Authorization: Bearer <token>'")
+    return read_token(token.strip())
+
+
+def request_user_id() -> uuid.UUID:
+    """The caller's id without loading the user: the caller must check, in its own query, that the
+    user is still active (the unread-count poll does it in the same statement as its count)."""
+    user_id = _bearer_user_id()
+    if user_id is not None:
+        return user_id
+    return request_user().id
+
+
 def request_user() -> User:
     """The caller of an API request: Bearer token first, then the portal session with CSRF."""
-    header = request.headers.get("Authorization", "")
-    if header:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("use 'Authorization: Bearer <token>'")
-        user = session.get(User, read_token(token.strip()))
+    user_id = _bearer_user_id()
+    if user_id is not None:
+        user = session.get(User, user_id)
         if user is None or not user.is_active:
             raise Unauthorized("user is deactivated or unknown")
         return user

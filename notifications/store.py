@@ -38,6 +38,18 @@ def unread_count(*, user_id: uuid.UUID) -> int:
     return session.connection().scalar(_UNREAD_COUNT, {"user_id": user_id})
 
 
+# The count, from the caller's row only while they are active: the poll's one round trip does both.
+_ACTIVE_UNREAD_COUNT = (
+    select(_UNREAD_COUNT.scalar_subquery())
+    .where(User.id == bindparam("user_id"), User.is_active.is_(True))
+)
+
+
+def unread_count_if_active(*, user_id: uuid.UUID) -> int | None:
+    """The unread count of an active user, None for a deactivated or unknown one, in one statement."""
+    return session.connection().execute(_ACTIVE_UNREAD_COUNT, {"user_id": user_id}).scalar_one_or_none()
+
+
 def mark_read(*, user: User, notification_id: uuid.UUID) -> Notification:
     """Mark one of the user's notifications read; someone else's is not found."""
     notification = session.get(Notification, notification_id)

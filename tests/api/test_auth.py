@@ -112,6 +112,9 @@ def test_deactivated_user_cannot_log_in_or_use_an_old_token(app, client, make_us
     response = client.put(f"/api/users/{agent.id}", json={"is_active": False}, headers=auth_headers(admin))
     assert response.status_code == 200 and response.json["is_active"] is False
     assert client.get("/api/tasks", headers=old).status_code == 401
+    # The poll checks the user in its own statement instead of loading them: the same answer.
+    poll = client.get("/api/notifications/unread-count", headers=old)
+    assert poll.status_code == 401 and poll.json["error"]["code"] == "unauthorized"
     assert login(client, agent.username).status_code == 401
 
 

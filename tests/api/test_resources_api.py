@@ -158,3 +158,24 @@ def test_agent_takes_unassigned_task_but_not_an_assigned_one(client, people, aut
     assert ok.json["allowed_transitions"] == [s.value for s in (TaskStatus.IN_PROGRESS, TaskStatus.ON_HOLD, TaskStatus.CANCELLED)]
     refused = client.put(f"/api/tasks/{taken.id}", json={"assigned_to": str(agent.id)}, headers=headers)
     assert refused.status_code == 403
+
+
+def test_the_unread_poll_is_one_statement(app, client, people, auth_headers):
+    from sqlalchemy import event
+
+    _notify(app, people["agent"], 2)
+    headers = auth_headers(people["agent"])
+    statements = []
+
+    def remember(_connection, _cursor, statement, *_rest):
+        if not statement.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):  # the test's own transaction
+            statements.append(statement)
+
+    with app.app_context():
+        engine_or_connection = app.extensions["db_bind"]
+    event.listen(engine_or_connection, "before_cursor_execute", remember)
+    try:
+        assert client.get("/api/notifications/unread-count", headers=headers).json == {"unread": 2}
+    finally:
+        event.remove(engine_or_connection, "before_cursor_execute", remember)
+    assert len(statements) == 1 and "count(" in statements[0].lower() and "is_active" in statements[0]
