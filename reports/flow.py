@@ -124,7 +124,7 @@ def _cycle_lead_percentiles(completed) -> dict:
     ).subquery("measures")
     rows = frame(percentiles(measures, measures.c.hours, [measures.c.measure]))
     found = {row["measure"]: row for row in rows.to_dict("records")}
-    result = {}
+    result = {"tasks": int(found.get("lead", {}).get("n") or 0)}
     for measure in ("cycle", "lead"):
         row = found.get(measure, {})
         for percent in ("p50", "p85"):
@@ -144,12 +144,10 @@ def cycle_and_lead_times(*, filters: ReportFilters, limit: int = MAX_POINTS) -> 
         select(completed).order_by(completed.c.completed_s.desc(), completed.c.task_id.desc()).limit(limit)
     )
     points.loc[:, "completed_at"] = pd.to_datetime(points["completed_s"], unit="s", utc=True)
-    total = one_row(select(func.count().label("tasks")).select_from(completed))["tasks"]
-    return {
-        "points": points.drop(columns="completed_s"),
-        "tasks": int(total),
-        **_cycle_lead_percentiles(completed),
-    }
+    # Every completed task has a lead time, so the lead percentiles' row count is the total:
+    # one pass over the history fewer than counting apart.
+    summary = _cycle_lead_percentiles(completed)
+    return {"points": points.drop(columns="completed_s"), "tasks": summary.pop("tasks"), **summary}
 
 
 def weekly_throughput(*, filters: ReportFilters) -> pd.DataFrame:

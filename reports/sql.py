@@ -25,7 +25,9 @@ class epoch_seconds(FunctionElement):
 
 @compiles(epoch_seconds, "postgresql")
 def _epoch_seconds_postgresql(element, compiler, **kw):
-    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS DOUBLE PRECISION)"
+    # date_part computes the double directly; EXTRACT goes through numeric, which costs about a fifth
+    # of a full-history report's time. Same value: both are the exact seconds rounded to a double.
+    return f"date_part('epoch', {compiler.process(element.clauses, **kw)})"
 
 
 @compiles(epoch_seconds, "sqlite")

@@ -276,37 +276,58 @@ def watchlist_table(frame) -> html.Div:
     return dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, responsive=True, className="mb-0")
 
 
+def page_filters(controls) -> tuple[dict, ReportFilters]:
+    """(the report query, the filters) of the filter controls, for a reader; anyone else gets no update."""
+    if reader() is None:
+        raise dash.exceptions.PreventUpdate
+    query = query_of(*controls)
+    return query, report_filters(query)
+
+
+def overall(by_priority) -> dict:
+    """The SLA compliance KPI from the per-priority table's `All` row (the same counts as sla.compliance)."""
+    row = by_priority.loc[by_priority["priority"] == "All"].iloc[0]
+    percent = row["compliance_pct"]
+    return {"met": int(row["met"]), "breached": int(row["breached"]),
+            "compliance_pct": None if percent is None or percent != percent else float(percent)}
+
+
 @callback(
     Output(ids.ANALYTICS_KPI, "children"),
     Output(ids.ANALYTICS_SLA_PRIORITY, "figure"),
-    Output(ids.ANALYTICS_SLA_WEEK, "figure"),
-    Output(ids.ANALYTICS_WATCHLIST, "children"),
-    Output(ids.ANALYTICS_SANKEY, "figure"),
-    Output(ids.ANALYTICS_CYCLE, "figure"),
-    Output(ids.ANALYTICS_THROUGHPUT, "figure"),
-    Output(ids.ANALYTICS_CFD, "figure"),
-    Output(ids.ANALYTICS_AGING, "figure"),
     Output({"type": ids.REPORT_CSV, "report": ALL, "table": ALL}, "href"),
     *filter_inputs(ids.ANALYTICS),
 )
-def refresh(start, end, department, assignee, priority, tag):
-    """Every figure of the page for the current filters."""
-    if reader() is None:
-        raise dash.exceptions.PreventUpdate
-    query = query_of(start, end, department, assignee, priority, tag)
-    f = report_filters(query)
-    return (
-        kpi(sla.compliance(filters=f)),
-        figures.sla_by_priority(sla.compliance_by_priority(filters=f)),
-        figures.sla_by_week(sla.compliance_by_week(filters=f)),
-        watchlist_table(sla.watchlist(filters=f)),
-        figures.status_flow(flow.transitions(filters=f)),
-        figures.cycle_lead(flow.cycle_and_lead_times(filters=f)),
-        figures.throughput(flow.weekly_throughput(filters=f)),
-        figures.cumulative_flow(flow.cumulative_flow(filters=f)),
-        figures.aging_wip(flow.aging_wip(filters=f)),
-        csv_hrefs(query),
-    )
+def refresh(*controls):
+    """The SLA KPI and the per-priority figure (one query), and the CSV links, for the current filters."""
+    query, f = page_filters(controls)
+    by_priority = sla.compliance_by_priority(filters=f)
+    return kpi(overall(by_priority)), figures.sla_by_priority(by_priority), csv_hrefs(query)
+
+
+#: The page's other panels: (component id, property, what fills it). One callback each, so the
+#: browser asks for them at once and the server computes them side by side, not one after another.
+PANELS = [
+    (ids.ANALYTICS_SLA_WEEK, "figure", lambda f: figures.sla_by_week(sla.compliance_by_week(filters=f))),
+    (ids.ANALYTICS_WATCHLIST, "children", lambda f: watchlist_table(sla.watchlist(filters=f))),
+    (ids.ANALYTICS_SANKEY, "figure", lambda f: figures.status_flow(flow.transitions(filters=f))),
+    (ids.ANALYTICS_CYCLE, "figure", lambda f: figures.cycle_lead(flow.cycle_and_lead_times(filters=f))),
+    (ids.ANALYTICS_THROUGHPUT, "figure", lambda f: figures.throughput(flow.weekly_throughput(filters=f))),
+    (ids.ANALYTICS_CFD, "figure", lambda f: figures.cumulative_flow(flow.cumulative_flow(filters=f))),
+    (ids.ANALYTICS_AGING, "figure", lambda f: figures.aging_wip(flow.aging_wip(filters=f))),
+]
+
+
+def panel_callback(render):
+    def refresh_panel(*controls):
+        """One panel of the page for the current filters."""
+        return render(page_filters(controls)[1])
+
+    return refresh_panel
+
+
+for _component, _property, _render in PANELS:
+    callback(Output(_component, _property), *filter_inputs(ids.ANALYTICS))(panel_callback(_render))
 
 
 def drill_ids(source: str, point: dict, f: ReportFilters) -> tuple[str, list]:
