@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from aws import metrics
 from db import session
-from db.models import NotificationType, OutboxMessage, Task, User
+from db.models import EmailDigestItem, EmailDigestSetting, NotificationType, OutboxMessage, Task, User
 from db.types import utcnow
 from notifications import dispatcher, outbox, preferences, reminders
 
@@ -58,18 +58,23 @@ def delivery_id(event_id: str, channel: str, user_id: uuid.UUID) -> uuid.UUID:
     return uuid.uuid5(DELIVERY_NAMESPACE, f"{event_id}:{channel}:{user_id}")
 
 
-def _planned(event_id: str, payload: dict) -> list[OutboxMessage]:
-    """The email and SMS messages the event's recipients take, as they chose, for this container's channels."""
+def _planned(event_id: str, payload: dict) -> tuple[list[OutboxMessage], list[EmailDigestItem]]:
+    """The email and SMS messages the event's recipients take, as they chose, for this container's channels,
+    and the digest items of those who take their email as a daily digest."""
     kind = NotificationType(payload["type"])
     task_id = uuid.UUID(payload["task"])
     contents = {uuid.UUID(user_id): text for user_id, text in (payload.get("contents") or {}).items()}
     wanted = preferences.enabled_channels(user_ids=set(contents), kind=kind)
-    contacts = {row.id: row for row in session.execute(select(User.id, User.email, User.phone).where(User.id.in_(list(wanted))))}
+    contacts = {row.id: row for row in session.execute(
+        select(User.id, User.email, User.phone, EmailDigestSetting.mode)
+        .outerjoin(EmailDigestSetting, EmailDigestSetting.user_id == User.id)
+        .where(User.id.in_(list(wanted)))
+    )}
     # The task may be gone since; the event carries its title.
     task = session.get(Task, task_id) or SimpleNamespace(id=task_id, title=payload.get("title", ""))
     now = utcnow()
     lease = now + timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
-    planned = []
+    planned, digest_items = [], []
 
     def add(channel: str, user_id: uuid.UUID, body: dict) -> None:
         # Claimed by this invocation; if it dies, the lease runs out and the dispatcher sends it instead.
@@ -83,22 +88,31 @@ def _planned(event_id: str, payload: dict) -> list[OutboxMessage]:
         if contact is None:
             continue
         if "email" in channels and contact.email and outbox.email_enabled():
-            add("email", user_id, outbox._email_payload(to=contact.email, kind=kind.value, content=contents[user_id], task=task))
+            if contact.mode == outbox.DAILY_DIGEST:
+                # Kept for the user's next digest, as the web app would; the id makes a repeated event harmless.
+                digest_items.append(EmailDigestItem(
+                    id=delivery_id(event_id, "digest", user_id), user_id=user_id, type=kind, content=contents[user_id],
+                    task_id=task_id if isinstance(task, Task) else None, task_title=task.title, created_at=now,
+                ))
+            else:
+                add("email", user_id, outbox._email_payload(to=contact.email, kind=kind.value, content=contents[user_id], task=task))
         if "sms" in channels and contact.phone and outbox.E164.match(contact.phone) and outbox.sms_enabled():
             add("sms", user_id, {"phone": contact.phone, "text": f"{contents[user_id]} {outbox.task_link(task_id)}"})
-    return planned
+    return planned, digest_items
 
 
-def _claim_new(planned: list[OutboxMessage]) -> list[OutboxMessage]:
-    """Record the planned messages not yet known; a repeated event finds them all known and sends nothing."""
-    if not planned:
+def _claim_new(planned: list[OutboxMessage], digest_items: list[EmailDigestItem]) -> list[OutboxMessage]:
+    """Record the planned messages and digest items not yet known; a repeated event finds them all known."""
+    if not planned and not digest_items:
         return []
     known = set(session.scalars(select(OutboxMessage.id).where(OutboxMessage.id.in_([m.id for m in planned]))))
+    known |= set(session.scalars(select(EmailDigestItem.id).where(EmailDigestItem.id.in_([i.id for i in digest_items]))))
     fresh = [message for message in planned if message.id not in known]
-    if not fresh:
+    fresh_items = [item for item in digest_items if item.id not in known]
+    if not fresh and not fresh_items:
         session.rollback()
         return []
-    session.add_all(fresh)
+    session.add_all(fresh + fresh_items)
     try:
         session.commit()
     except IntegrityError:
@@ -116,13 +130,13 @@ def handle_sns_record(record: dict) -> dict:
     event_id = attributes.get("message_id") or sns["MessageId"]
     try:
         payload = json.loads(sns["Message"])
-        planned = _planned(event_id, payload)
+        planned, digest_items = _planned(event_id, payload)
     except (KeyError, TypeError, ValueError) as exc:
         # Not a notification event of ours: retrying it would not help.
         log.error("SNS message %s is not a notification event: %s", sns.get("MessageId"), exc)
         session.rollback()
         return {"sent": 0, "failed": 0, "skipped": 0, "invalid": 1}
-    fresh = _claim_new(planned)
+    fresh = _claim_new(planned, digest_items)
     counts = {"sent": 0, "failed": 0, "skipped": len(planned) - len(fresh), "invalid": 0}
     for message in fresh:
         try:

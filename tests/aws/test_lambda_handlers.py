@@ -11,7 +11,7 @@ from aws import lambda_handlers
 from db import session
 from db.models import Notification, NotificationType, OutboxMessage
 from db.types import utcnow
-from notifications import dispatcher
+from notifications import digest, dispatcher
 from tests.notifications.conftest import use_channels
 from workflow import tasks
 
@@ -76,6 +76,20 @@ def test_an_sns_event_is_delivered_as_email_once(lambda_app, web_publishes_only,
     assert len(smtp_server.messages) == 1
     row = session.get(OutboxMessage, uuid.UUID(mail["message"]["Message-ID"].strip("<>").split("@")[0]))
     assert row.status == "sent" and row.channel == "email"
+
+
+def test_a_digest_user_gets_a_digest_item_not_an_email(lambda_app, web_publishes_only, team, sns_topic, smtp_server):
+    digest.set_email_mode(user=team["bob"], mode=digest.DAILY_DIGEST)
+    tasks.create_task(actor=team["alice"], title="Fix scanner", assigned_to=team["bob"].id)
+    dispatcher.drain()
+    [envelope] = _published(sns_topic)
+    event = _lambda_event(sns_topic, envelope)
+    lambda_app.config.update(SMTP_URL=smtp_server.url)
+    assert lambda_handlers.notification_handler(event, None)["sent"] == 0
+    assert lambda_handlers.notification_handler(event, None)["sent"] == 0  # SNS may deliver it twice
+    assert smtp_server.messages == []
+    [item] = digest.pending_items(user_id=team["bob"].id)
+    assert item.task_title == "Fix scanner" and item.type == NotificationType.TASK_ASSIGNMENT
 
 
 def test_a_failed_send_is_left_to_the_dispatcher_with_the_same_id(lambda_app, web_publishes_only, team, sns_topic):
