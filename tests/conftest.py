@@ -215,6 +215,17 @@ def aws_endpoint():
     server.stop()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_aws_state(request):
+    """After a test that used the AWS endpoint, empty moto: no test sees another's buckets or messages."""
+    yield
+    if "aws_endpoint" in request.fixturenames:
+        import urllib.request
+
+        endpoint = request.getfixturevalue("aws_endpoint")
+        urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")).close()
+
+
 @pytest.fixture
 def smtp_server():
     """A real SMTP server (aiosmtpd) on a free port; `.messages` holds what it received."""
