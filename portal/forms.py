@@ -47,3 +47,8 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
     for error in exc.errors():
         errors.setdefault(str(error["loc"][0]), error_text(error))
     return errors
+
+
+def more_style(cursor: str | None) -> dict:
+    """A "Show more" button's style: shown while there is a next page."""
+    return {} if cursor else {"display": "none"}

@@ -11,7 +11,7 @@ from api.schemas import UserCreate, UserUpdate
 from db.models import Role
 from portal import ids
 from portal.access import portal_user
-from portal.forms import field_errors, labelled_field
+from portal.forms import field_errors, labelled_field, more_style
 from workflow import rules, users
 from workflow.errors import Conflict, DomainError
 
@@ -118,10 +118,6 @@ def _rows(page) -> list:
     ]
 
 
-def _more_style(cursor: str | None) -> dict:
-    return {} if cursor else {"display": "none"}
-
-
 def _filter_bar() -> dbc.Row:
     return dbc.Row(
         [
@@ -216,7 +212,7 @@ def layout(**_query):
         dcc.Store(id=ids.ADMIN_USERS_CURSOR, data=page.next_cursor),
         dcc.Store(id=ids.ADMIN_USERS_CHANGED),
         dcc.Store(id=ids.ADMIN_USER_EDITING),
-        dbc.Button("More", id=ids.ADMIN_USERS_MORE, color="secondary", outline=True, size="sm", style=_more_style(page.next_cursor)),
+        dbc.Button("More", id=ids.ADMIN_USERS_MORE, color="secondary", outline=True, size="sm", style=more_style(page.next_cursor)),
     ]
     return html.Div(
         [
@@ -243,7 +239,7 @@ def filter_users(role, shown, q, _changed):
     if _admin() is None:
         raise PreventUpdate
     page = _page(role, shown, q, None)
-    return _rows(page), page.next_cursor, _more_style(page.next_cursor)
+    return _rows(page), page.next_cursor, more_style(page.next_cursor)
 
 
 @callback(
@@ -267,7 +263,7 @@ def more_users(_clicks, cursor, role, shown, q):
         raise PreventUpdate from None
     rows = Patch()
     rows.extend(_rows(page))
-    return rows, page.next_cursor, _more_style(page.next_cursor)
+    return rows, page.next_cursor, more_style(page.next_cursor)
 
 
 @callback(

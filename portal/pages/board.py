@@ -10,6 +10,7 @@ from dash.exceptions import PreventUpdate
 
 from db.models import Priority, TaskStatus
 from portal import ids
+from portal.forms import more_style
 from portal.access import portal_user
 from portal.pages.home import PRIORITY_COLOURS
 from workflow import rules, tasks, users
@@ -112,10 +113,6 @@ def _column_page(user, filters: dict, status: TaskStatus, cursor: str | None):
     )
 
 
-def _more_style(cursor: str | None) -> dict:
-    return {} if cursor else {"display": "none"}
-
-
 def _columns(user, filters: dict) -> list:
     counts = tasks.status_counts(filters=_task_filters(user, filters))
     columns = []
@@ -136,7 +133,7 @@ def _columns(user, filters: dict) -> list:
                     dbc.Button(
                         "Show more", id={"type": ids.BOARD_MORE, "status": status.value}, n_clicks=0,
                         color="secondary", outline=True, size="sm", className="w-100 mt-2",
-                        style=_more_style(page.next_cursor),
+                        style=more_style(page.next_cursor),
                     ),
                 ],
                 className="board-column",
@@ -237,7 +234,7 @@ def show_more(_clicks, cursor, filters):
         raise PreventUpdate from None
     cards = Patch()
     cards.extend(_cards(user, page))
-    return cards, page.next_cursor, _more_style(page.next_cursor)
+    return cards, page.next_cursor, more_style(page.next_cursor)
 
 
 @callback(

@@ -11,7 +11,7 @@ from api.schemas import CaseUpdate
 from db.models import CaseStatus, TaskStatus
 from portal import ids
 from portal.access import portal_user
-from portal.forms import field_errors, labelled_field
+from portal.forms import field_errors, labelled_field, more_style
 from portal.history_text import changes_in_words, name, remember_names, when
 from portal.pages.cases import STATUS_COLOURS as CASE_COLOURS
 from portal.pages.home import PRIORITY_COLOURS
@@ -137,10 +137,6 @@ def _history_items(page) -> list:
     ]
 
 
-def _more_style(cursor: str | None) -> dict:
-    return {} if cursor else {"display": "none"}
-
-
 def _edit_form(case) -> dbc.Card:
     return dbc.Card(
         [
@@ -211,7 +207,7 @@ def layout(case_id=None, **_query):
                         html.P("No changes yet.", className="text-body-secondary mb-0") if not entries.items else None,
                         dcc.Store(id=ids.CASE_HISTORY_CURSOR, data=entries.next_cursor),
                         dbc.Button("More", id=ids.CASE_HISTORY_MORE, color="secondary", outline=True, size="sm",
-                                   style=_more_style(entries.next_cursor)),
+                                   style=more_style(entries.next_cursor)),
                     ]), lg=8),
                     dbc.Col(_edit_form(case), lg=4) if editable else None,
                 ],
@@ -302,7 +298,7 @@ def more_history(_clicks, case_id, cursor):
         raise PreventUpdate from None
     items = Patch()
     items.extend(_history_items(page))
-    return items, page.next_cursor, _more_style(page.next_cursor)
+    return items, page.next_cursor, more_style(page.next_cursor)
 
 
 @callback(

@@ -9,7 +9,7 @@ from api.schemas import CaseCreate
 from db.models import CaseStatus
 from portal import ids
 from portal.access import portal_user
-from portal.forms import field_errors, labelled_field
+from portal.forms import field_errors, labelled_field, more_style
 from workflow import cases, rules
 from workflow.errors import DomainError
 
@@ -39,10 +39,6 @@ def _rows(page) -> list:
         )
         for case in page.items
     ]
-
-
-def _more_style(cursor: str | None) -> dict:
-    return {} if cursor else {"display": "none"}
 
 
 def _create_form() -> dbc.Card:
@@ -93,7 +89,7 @@ def layout(**_query):
         _filter_bar(),
         table,
         dcc.Store(id=ids.CASES_CURSOR, data=page.next_cursor),
-        dbc.Button("More", id=ids.CASES_MORE, color="secondary", outline=True, size="sm", style=_more_style(page.next_cursor)),
+        dbc.Button("More", id=ids.CASES_MORE, color="secondary", outline=True, size="sm", style=more_style(page.next_cursor)),
     ]
     if rules.can_create_case(user):
         body = dbc.Row([dbc.Col(listing, lg=8), dbc.Col(_create_form(), lg=4)], className="g-3")
@@ -115,7 +111,7 @@ def filter_cases(shown, q):
     if portal_user() is None:
         raise PreventUpdate
     page = _page(shown, q, None)
-    return _rows(page), page.next_cursor, _more_style(page.next_cursor)
+    return _rows(page), page.next_cursor, more_style(page.next_cursor)
 
 
 @callback(
@@ -138,7 +134,7 @@ def more_cases(_clicks, cursor, shown, q):
         raise PreventUpdate from None
     rows = Patch()
     rows.extend(_rows(page))
-    return rows, page.next_cursor, _more_style(page.next_cursor)
+    return rows, page.next_cursor, more_style(page.next_cursor)
 
 
 @callback(
