@@ -118,6 +118,11 @@ def can_manage_users(user: User) -> bool:
     return user.role == Role.ADMIN
 
 
+def can_set_sla_targets(user: User) -> bool:
+    """The SLA policy is the Admin's."""
+    return user.role == Role.ADMIN
+
+
 def can_manage_watchers_of_others(user: User) -> bool:
     return is_supervisor(user)
 

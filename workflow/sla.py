@@ -2,7 +2,8 @@
 from sqlalchemy import select
 
 from db import session
-from db.models import Priority, Role, SlaTarget, User
+from db.models import Priority, SlaTarget, User
+from workflow import rules
 from workflow.errors import Forbidden, ValidationFailed
 
 #: Critical 4 h, High 24 h, Medium 72 h, Low 168 h, as the migration seeds them.
@@ -14,11 +15,6 @@ DEFAULT_TARGET_MINUTES: dict[Priority, int] = {
 }
 #: A target longer than a year is a typo, not a policy.
 MAX_TARGET_MINUTES = 366 * 24 * 60
-
-
-def can_set_targets(user: User) -> bool:
-    """The SLA policy is the Admin's."""
-    return user.role == Role.ADMIN
 
 
 def get_targets() -> dict[Priority, int]:
@@ -47,7 +43,7 @@ def validate_targets(targets: dict) -> dict[Priority, int]:
 
 def set_targets(*, actor: User, targets: dict) -> dict[Priority, int]:
     """Change the targets of the priorities given (Admin only); the others keep theirs. Returns all targets."""
-    if not can_set_targets(actor):
+    if not rules.can_set_sla_targets(actor):
         raise Forbidden("only admins may change SLA targets")
     for priority, minutes in validate_targets(targets).items():
         row = session.get(SlaTarget, priority)

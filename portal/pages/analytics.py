@@ -243,7 +243,7 @@ def layout(**_query):
                 ],
                 className=row,
             ),
-            _targets_form() if policy.can_set_targets(user) else None,
+            _targets_form() if rules.can_set_sla_targets(user) else None,
         ]
     )
 
