@@ -95,7 +95,7 @@ def _planned(event_id: str, payload: dict) -> tuple[list[OutboxMessage], list[Em
                     task_id=task_id if isinstance(task, Task) else None, task_title=task.title, created_at=now,
                 ))
             else:
-                add("email", user_id, outbox._email_payload(to=contact.email, kind=kind.value, content=contents[user_id], task=task))
+                add("email", user_id, outbox.email_payload(to=contact.email, kind=kind.value, content=contents[user_id], task=task))
         if "sms" in channels and contact.phone and outbox.E164.match(contact.phone) and outbox.sms_enabled():
             add("sms", user_id, {"phone": contact.phone, "text": f"{contents[user_id]} {outbox.task_link(task_id)}"})
     return planned, digest_items
@@ -142,12 +142,12 @@ def handle_sns_record(record: dict) -> dict:
         try:
             dispatcher.deliver(message)
         except Exception as error:  # recorded for the dispatcher to retry with the same id
-            dispatcher._mark_failed(message, error, utcnow())
+            dispatcher.mark_failed(message, error, utcnow())
             log.warning("%s for event %s failed: %s", message.channel, event_id, error)
             counts["failed"] += 1
             metrics.count_notification(message.channel, ok=False)
             continue
-        dispatcher._mark_sent(message, utcnow())
+        dispatcher.mark_sent(message, utcnow())
         counts["sent"] += 1
         metrics.count_notification(message.channel, ok=True)
     log.info("SNS event %s: %d sent, %d failed, %d already handled", event_id, counts["sent"], counts["failed"], counts["skipped"])

@@ -109,7 +109,7 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=seconds * random.uniform(1.0, 1.25))
 
 
-def _mark_sent(message: OutboxMessage, now: datetime) -> None:
+def mark_sent(message: OutboxMessage, now: datetime) -> None:
     session.execute(
         update(OutboxMessage).where(OutboxMessage.id == message.id)
         .values(status="sent", sent_at=now, claimed_until=None, last_error=None)
@@ -131,7 +131,7 @@ def _mark_all_sent(ids: list[uuid.UUID], now: datetime) -> None:
         session.commit()
 
 
-def _mark_failed(message: OutboxMessage, error: Exception, now: datetime) -> bool:
+def mark_failed(message: OutboxMessage, error: Exception, now: datetime) -> bool:
     """Record the failure; True if the message is now dead."""
     dead = message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]
     values = {"last_error": f"{type(error).__name__}: {error}"[:2000], "claimed_until": None}
@@ -156,7 +156,7 @@ def dispatch_batch(*, now: datetime | None = None, limit: int | None = None) -> 
             except Exception as error:  # any channel error is retried later; nothing is lost
                 metrics.count_notification(message.channel, ok=False)
                 at = now or utcnow()
-                if _mark_failed(message, error, at):
+                if mark_failed(message, error, at):
                     log.error("outbox message %s (%s) is dead after %d attempts: %s",
                               message.id, message.channel, message.attempts, error)
                     result.dead.append(message.id)

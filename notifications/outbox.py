@@ -68,7 +68,7 @@ def task_link(task_id: uuid.UUID) -> str:
     return f"{current_app.config['PUBLIC_URL'].rstrip('/')}/tasks/{task_id}"
 
 
-def _email_payload(*, to: str, kind: str, content: str, task: Task) -> dict:
+def email_payload(*, to: str, kind: str, content: str, task: Task) -> dict:
     link = task_link(task.id)
     text = f"{content}\n\nOpen the task: {link}\n"
     html = (
@@ -114,7 +114,7 @@ def enqueue(*, deliveries: list, actor_id: uuid.UUID | None, task: Task, at: dat
                     task_id=task.id, task_title=task.title, created_at=at,
                 ))
             elif contact and contact.email:
-                add("email", delivery.user_id, _email_payload(to=contact.email, kind=kind, content=delivery.content, task=task))
+                add("email", delivery.user_id, email_payload(to=contact.email, kind=kind, content=delivery.content, task=task))
             else:
                 log.info("user %s has no email address: email skipped", delivery.user_id)
         if "sms" in delivery.channels and sms_enabled():
