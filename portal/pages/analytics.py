@@ -157,6 +157,149 @@ def _targets_form() -> dbc.Card:
     )
 
 
+#: The longest what-if target: the policy's own limit (a year), in hours.
+MAX_WHAT_IF_HOURS = policy.MAX_TARGET_MINUTES / 60
+
+
+def what_if_input(priority: Priority) -> str:
+    return f"{ids.SLA_WHAT_IF}-{priority.value}"
+
+
+def hours_of(minutes: int) -> float:
+    """Minutes as hours for an input: whole when they are, else to two decimals."""
+    hours = minutes / 60
+    return int(hours) if hours.is_integer() else round(hours, 2)
+
+
+def duration(minutes) -> str:
+    """A target for the table: `30 min`, `4 h`, `1.5 h`."""
+    if minutes is None or minutes != minutes:
+        return "—"
+    if minutes < 60:
+        return f"{int(minutes)} min"
+    return f"{hours_of(int(minutes)):g} h"
+
+
+def what_if_card() -> dbc.Card:
+    """Other resolution targets tried on the filtered tasks, beside today's compliance; nothing is saved."""
+    current = policy.get_targets()
+    fields = []
+    for priority in Priority:
+        input_id = what_if_input(priority)
+        fields.append(dbc.Col(html.Div([
+            dbc.Label(f"{priority.value} (hours)", html_for=input_id, className="mb-1"),
+            dbc.Input(id=input_id, type="number", step="any", value=hours_of(current[priority]), size="sm",
+                      inputMode="decimal"),
+            dbc.FormFeedback(id=f"{input_id}-error", type="invalid"),
+        ]), xs=6, md=3))
+    body = [
+        html.P([html.I(className="bi bi-shield-check me-1"),
+                "Try other targets on the tasks of the filters above. Nothing is saved: the SLA targets in force "
+                "stay as they are."],
+               className="small text-body-secondary mb-2"),
+        dbc.Row(fields, className="g-2 mb-2"),
+        dbc.Button([html.I(className="bi bi-arrow-repeat me-1"), "Recompute"], id=ids.SLA_WHAT_IF_RUN, color="primary",
+                   size="sm"),
+        html.Div(id=ids.SLA_WHAT_IF_MESSAGE, className="mt-2", role="status"),
+        dcc.Loading(html.Div(id=ids.SLA_WHAT_IF_RESULT, className="mt-2"), type="dot"),
+    ]
+    return card("SLA what if", sla.what_if, body)
+
+
+def _number(value) -> float | None:
+    """A typed number (the browser sends a number; text is read too), or None if there is none."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip().replace(",", "."))
+        except ValueError:
+            return None
+    number = float(value)
+    return number if number == number and abs(number) != float("inf") else None
+
+
+def what_if_targets(values) -> tuple[dict[str, int], dict[str, str]]:
+    """The hours typed per priority as whole minutes for reports.sla.what_if, and a message per invalid one."""
+    targets, errors = {}, {}
+    for priority, value in zip(Priority, values):
+        hours = _number(value)
+        if hours is None:
+            errors[priority.value] = "Enter a target in hours."
+        elif hours <= 0:
+            errors[priority.value] = "Enter more than 0 hours."
+        elif hours > MAX_WHAT_IF_HOURS:
+            errors[priority.value] = f"Enter at most {MAX_WHAT_IF_HOURS:g} hours (a year)."
+        elif round(hours * 60) < 1:
+            errors[priority.value] = "Enter at least one minute (0.02 hours)."
+        else:
+            targets[priority.value] = round(hours * 60)
+    return targets, errors
+
+
+def _percent(value) -> str:
+    return "—" if value is None or value != value else f"{value:.1f} %"
+
+
+def _share(met, breached) -> float | None:
+    decided = int(met) + int(breached)
+    return 100.0 * int(met) / decided if decided else None
+
+
+def _change(row) -> html.Td:
+    """The change in percentage points, from the counts (the shown percentages are rounded)."""
+    today, what_if = _share(row["met"], row["breached"]), _share(row["met_what_if"], row["breached_what_if"])
+    if today is None or what_if is None:
+        return html.Td("—", className="text-end", **{"data-col": "change"})
+    difference = round(what_if - today, 1)
+    tone = "text-success" if difference > 0 else "text-danger" if difference < 0 else "text-body-secondary"
+    text = f"{difference:+.1f} pts" if difference else "no change"
+    return html.Td(text, className=f"text-end fw-semibold {tone}", **{"data-col": "change"})
+
+
+def what_if_table(frame) -> dbc.Table:
+    """Per priority and overall: the target and compliance today and under the tried targets, and the change."""
+    def counts(row, suffix=""):
+        return html.Small(f" {int(row['met' + suffix])} met · {int(row['breached' + suffix])} breached",
+                          className="text-body-secondary d-block")
+
+    rows = []
+    for row in frame.to_dict("records"):
+        overall = row["priority"] == "All"
+        rows.append(html.Tr(
+            [
+                html.Th("All priorities" if overall else row["priority"], scope="row"),
+                html.Td(duration(row["target_minutes"]), className="text-end", **{"data-col": "target"}),
+                html.Td([_percent(row["compliance_pct"]), counts(row)], className="text-end", **{"data-col": "today"}),
+                html.Td(duration(row["target_minutes_what_if"]), className="text-end", **{"data-col": "target-what-if"}),
+                html.Td([_percent(row["compliance_pct_what_if"]), counts(row, "_what_if")], className="text-end",
+                        **{"data-col": "what-if"}),
+                _change(row),
+            ],
+            className="table-light fw-semibold" if overall else None, **{"data-priority": row["priority"]},
+        ))
+    head = html.Thead(html.Tr([
+        html.Th("Priority"), html.Th("Target today", className="text-end"), html.Th("Compliance today", className="text-end"),
+        html.Th("Target what if", className="text-end"), html.Th("Compliance what if", className="text-end"),
+        html.Th("Change", className="text-end"),
+    ]))
+    return dbc.Table([head, html.Tbody(rows)], size="sm", responsive=True, className="mb-0 what-if-table")
+
+
+def what_if_view(values, query: dict, now=None) -> tuple:
+    """(message, table, invalid flag per priority, error per priority) for the typed hours and the page's filters."""
+    targets, errors = what_if_targets(values)
+    if not errors:
+        try:
+            frame = sla.what_if(filters=report_filters(query), targets=targets, now=now)
+        except ValidationFailed as exc:  # the policy's own limits, should they ever be narrower than the form's
+            errors = {item["field"]: f"Enter {item['message']}." for item in exc.details or []}
+        else:
+            return None, what_if_table(frame), [False] * len(Priority), [None] * len(Priority)
+    message = dbc.Alert("Check the highlighted targets: nothing was computed.", color="danger", className="py-1 mb-0")
+    return message, None, [p.value in errors for p in Priority], [errors.get(p.value) for p in Priority]
+
+
 #: The report tables a background export may hold, as "report:table".
 EXPORT_CHOICES = [
     {"label": f"{report} — {table.replace('_', ' ')}", "value": f"{report}:{table}"}
@@ -223,6 +366,7 @@ def layout(**_query):
             html.Div(id=ids.ANALYTICS_DRILL, className="mb-3", role="region", **{"aria-live": "polite"}),
             card("SLA watchlist: breached and at risk", sla.watchlist, html.Div(id=ids.ANALYTICS_WATCHLIST),
                  csv_link("sla", "watchlist")),
+            html.Div(what_if_card(), id=ids.SLA_WHAT_IF_CARD, className="mt-3"),
             dbc.Row(
                 [
                     dbc.Col(card("Status flow", flow.transitions, graph(ids.ANALYTICS_SANKEY),
@@ -389,6 +533,25 @@ def drill_through(*args):
         return no_update
     heading, task_ids = drill_ids(source, data["points"][0], report_filters(query_of(*filters)))
     return task_links(heading, task_ids)
+
+
+@callback(
+    Output(ids.SLA_WHAT_IF_MESSAGE, "children"),
+    Output(ids.SLA_WHAT_IF_RESULT, "children"),
+    *[Output(what_if_input(p), "invalid") for p in Priority],
+    *[Output(f"{what_if_input(p)}-error", "children") for p in Priority],
+    Input(ids.SLA_WHAT_IF_RUN, "n_clicks"),
+    *filter_inputs(ids.ANALYTICS),
+    *[State(what_if_input(p), "value") for p in Priority],
+    prevent_initial_call=True,
+)
+def recompute_what_if(clicks, *args):
+    """The what-if table for the typed targets, on Recompute and again when the filters change once it is shown."""
+    controls, values = args[:len(FILTERS) + 1], args[len(FILTERS) + 1:]
+    if not clicks or reader() is None:
+        raise dash.exceptions.PreventUpdate
+    message, table, invalid, errors = what_if_view(values, query_of(*controls))
+    return message, table, *invalid, *errors
 
 
 @callback(
