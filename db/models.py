@@ -1,13 +1,16 @@
 """Typed SQLAlchemy 2 models: the seed's data model plus what a real system needs."""
 import enum
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Optional
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
+    Date,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -15,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     Uuid,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -172,6 +176,12 @@ class Task(Base):
     tags: Mapped[list[str]] = mapped_column(StringList, default=list)
     version: Mapped[int] = mapped_column(Integer, default=1)
     deleted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Kept with every status change (db/status_intervals.py) so the analytics read one row per task
+    # instead of replaying its history: when the current status began, when work first started,
+    # and the SLA clock seconds used before the current status.
+    status_since: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    first_started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    sla_clock_s: Mapped[float] = mapped_column(Float, server_default=text("0"))
 
     # UPDATE ... WHERE version = :seen: a concurrent writer can never be overwritten silently.
     __mapper_args__ = {"version_id_col": version}
@@ -200,6 +210,31 @@ class TaskHistory(Base):
     old_value: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONDocument)
     new_value: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONDocument)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TaskStatusInterval(Base):
+    """One stretch of time a task spent in one status, derived from its history (db/status_intervals.py).
+
+    Step 1 starts at creation in New; each status change ends the current stretch and starts the
+    next. The current stretch has no end. `clock_before_s` is the SLA clock time (seconds in New
+    or In Progress) the task had used before this stretch began.
+    """
+
+    __tablename__ = "task_status_intervals"
+    __table_args__ = (
+        # Transitions and stays by the moment they happened (date ranges), grouped by status.
+        Index("ix_task_status_intervals_started_at", "started_at"),
+        Index("ix_task_status_intervals_ended_at", "ended_at"),
+    )
+
+    task_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
+    step: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[TaskStatus] = mapped_column(db_enum(TaskStatus, "task_status"))
+    from_status: Mapped[Optional[TaskStatus]] = mapped_column(db_enum(TaskStatus, "task_status"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    from_started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    clock_before_s: Mapped[float] = mapped_column(Float)
 
 
 class TaskComment(Base):
@@ -280,6 +315,8 @@ class SlaTarget(Base):
 
     priority: Mapped[Priority] = mapped_column(db_enum(Priority, "task_priority"), primary_key=True)
     target_minutes: Mapped[int] = mapped_column(Integer)
+    #: Count only the business-hours calendar's working time (SlaCalendar), not every hour.
+    business_hours: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class OutboxMessage(Base):
@@ -406,3 +443,26 @@ class EmailDigestItem(Base):
     task_title: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     outbox_message_id: Mapped[Optional[uuid.UUID]] = mapped_column(Uuid)
+
+
+class SlaCalendar(Base):
+    """The business-hours calendar SLA targets may count in: one row (id 1), its holidays in SlaHoliday."""
+
+    __tablename__ = "sla_calendar"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    timezone: Mapped[str] = mapped_column(String(64))  # IANA name, e.g. Europe/London
+    #: Monday first, 7 entries: ["09:00", "17:00"] (local opening and closing time) or null (closed).
+    week: Mapped[list[Any]] = mapped_column(JSONDocument)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("users.id"))
+
+
+class SlaHoliday(Base):
+    """A whole day the business-hours calendar is closed (a local date in its time zone)."""
+
+    __tablename__ = "sla_holidays"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), default="")

@@ -48,6 +48,19 @@ def task_conditions(filters: ReportFilters) -> list[ColumnElement]:
     return conditions
 
 
+def has_task_filters(filters: ReportFilters) -> bool:
+    """Whether any task filter (not the date range) is set."""
+    return any(value is not None for value in (filters.department, filters.assigned_to, filters.priority, filters.tag))
+
+
+def task_scope(task_id, filters: ReportFilters) -> list[ColumnElement]:
+    """WHERE conditions that a `task_id` column names a task the filters keep (rows of tables beside `tasks`)."""
+    if not has_task_filters(filters):
+        # Only the deleted tasks are left out: checking those few beats joining every task.
+        return [task_id.not_in(select(Task.id).where(Task.deleted_at.is_not(None)))]
+    return [task_id.in_(select(Task.id).where(*task_conditions(filters)))]
+
+
 def epoch_in_range(epoch_seconds, filters: ReportFilters) -> list[ColumnElement]:
     """Conditions that a moment, in seconds since 1970 UTC, lies in the date range."""
     conditions = []

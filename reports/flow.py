@@ -6,13 +6,13 @@ import math
 from datetime import date, datetime, timedelta, timezone
 
 import pandas as pd
-from sqlalchemy import Float, String, and_, exists, func, literal, or_, select, union_all
+from sqlalchemy import String, and_, case, exists, func, literal, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from db.models import ChangeType, Task, TaskHistory, TaskStatus
 from reports.filters import ReportFilters, created_in_range, epoch_in_range, in_range, task_conditions
 from reports.intervals import OPEN_STATUSES, status_intervals, task_milestones
-from reports.sql import frame, now_or, one_row, percentiles, seconds, week_start
+from reports.sql import floor_int, frame, now_or, one_row, percentiles, seconds, week_start
 
 HOUR = 3600.0
 DAY = 86400
@@ -186,32 +186,39 @@ def cumulative_flow(*, filters: ReportFilters, now: datetime | None = None) -> p
     days = flow_days(filters, now_or(now))
     if not days:
         return pd.DataFrame({"day": [], "status": [], "tasks": []})
-    step = (days[1] - days[0]).days * DAY if len(days) > 1 else DAY
-    # A recursive series of day ends in epoch seconds: plain arithmetic on both backends.
-    series = select(seconds(_day_start(days[0]) + timedelta(days=1)).label("day_end")).cte("days", recursive=True)
-    series = series.union_all(
-        select((series.c.day_end + literal(float(step), Float)).label("day_end"))
-        .where(series.c.day_end + literal(float(step), Float) <= seconds(_day_start(days[-1]) + timedelta(days=1)))
-    )
+    step = float((days[1] - days[0]).days * DAY if len(days) > 1 else DAY)
+    first_end = (_day_start(days[0]) + timedelta(days=1)).timestamp()
+    last_end = (_day_start(days[-1]) + timedelta(days=1)).timestamp()
+    # A task is in a status at a day's end E if its stretch there began before E and had not ended
+    # by E: (stretches begun before E) - (stretches ended before E). Each start and end is counted
+    # once, in the first day whose end comes after it (bucket 0: before the first day's end), and
+    # running sums over the days give the counts: one pass over the intervals, whatever the range.
     intervals = status_intervals(filters)
-    statement = (
-        select(series.c.day_end, intervals.c.status, func.count().label("tasks"))
-        .select_from(series)
-        .join(
-            intervals,
-            and_(intervals.c.start_s < series.c.day_end,
-                 or_(intervals.c.end_s.is_(None), intervals.c.end_s >= series.c.day_end)),
+
+    def counted(kind: str, moment):
+        bucket = case((moment < first_end, 0), else_=floor_int((moment - first_end) / step) + 1).label("bucket")
+        return (
+            select(literal(kind, String).label("kind"), intervals.c.status, bucket, func.count().label("n"))
+            .where(moment < last_end)
+            .group_by(intervals.c.status, bucket)
         )
-        .group_by(series.c.day_end, intervals.c.status)
-    )
-    rows = frame(statement)
-    counts = {
-        ((datetime.fromtimestamp(end, timezone.utc) - timedelta(days=1)).date(), status): int(tasks)
-        for end, status, tasks in rows.itertuples(index=False)
-    }
-    return pd.DataFrame(
-        [{"day": day, "status": status, "tasks": counts.get((day, status), 0)} for day in days for status in STATUS_ORDER]
-    )
+
+    counts = frame(union_all(counted("start", intervals.c.start_s), counted("end", intervals.c.end_s)))
+    starts, ends = counts[counts["kind"] == "start"], counts[counts["kind"] == "end"]
+    rows = []
+    for status in STATUS_ORDER:
+        began = _per_bucket(starts, status, len(days))
+        ended = _per_bucket(ends, status, len(days))
+        inside = (began.cumsum() - ended.cumsum()).tolist()
+        rows.extend({"day": day, "status": status, "tasks": int(inside[number])} for number, day in enumerate(days))
+    rows.sort(key=lambda row: row["day"])
+    return pd.DataFrame(rows, columns=["day", "status", "tasks"])
+
+
+def _per_bucket(counts: pd.DataFrame, status: str, buckets: int) -> pd.Series:
+    """The counts of one status in buckets 0..buckets-1 (0 where none)."""
+    mine = counts[counts["status"] == status]
+    return pd.Series(mine["n"].to_numpy(), index=mine["bucket"].astype("int64")).reindex(range(buckets), fill_value=0)
 
 
 def aging_wip(*, filters: ReportFilters, now: datetime | None = None, limit: int = MAX_POINTS) -> dict:

@@ -10,14 +10,12 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import Float, Subquery, and_, case, func, literal, null, select
 
-from db.models import Priority, Task, TaskStatus, User
-from reports.filters import ReportFilters, created_in_range, epoch_in_range
-from reports.intervals import status_intervals
-from reports.sql import as_text, frame, now_or, seconds, week_start
+from db.models import Priority, Task, TaskStatus, TaskStatusInterval, User
+from db.status_intervals import CLOCK_STATUSES
+from reports.filters import ReportFilters, created_in_range, epoch_in_range, task_conditions
+from reports.sql import as_text, epoch_seconds, frame, now_or, seconds, week_start
 from workflow import sla as policy
 
-#: The statuses in which the clock runs.
-CLOCK_STATUSES = (TaskStatus.NEW.value, TaskStatus.IN_PROGRESS.value)
 #: Share of the target used from which an open task is at risk.
 AT_RISK_SHARE = 0.75
 MET, BREACHED, AT_RISK, ON_TRACK = "met", "breached", "at_risk", "on_track"
@@ -30,62 +28,54 @@ def task_outcomes(filters: ReportFilters, targets: dict[Priority, int], now: dat
     open ones. decided_s is when the outcome was settled: the completion for completed tasks,
     the moment the clock passed the target for open breached tasks, NULL otherwise.
     """
-    intervals = status_intervals(filters)
     now_s = seconds(now)
-    target_s = case({priority: minutes * 60 for priority, minutes in targets.items()}, value=intervals.c.priority)
-    running = intervals.c.status.in_(CLOCK_STATUSES)
-    part = case((running, func.coalesce(intervals.c.end_s, now_s) - intervals.c.start_s), else_=literal(0.0, Float))
-    # Clock time used before each interval, to find the interval in which the target was passed.
-    before = func.sum(part).over(partition_by=intervals.c.task_id, order_by=intervals.c.step) - part
-    steps = select(
-        intervals.c.task_id,
-        intervals.c.priority,
-        intervals.c.assigned_to,
-        intervals.c.status,
-        intervals.c.start_s,
-        intervals.c.end_s,
-        target_s.label("target_s"),
-        part.label("part_s"),
-        before.label("before_s"),
-    ).subquery("steps")
-    current = steps.c.end_s.is_(None)
-    passes_target = and_(steps.c.before_s <= steps.c.target_s, steps.c.before_s + steps.c.part_s > steps.c.target_s)
-    per_task = (
-        select(
-            steps.c.task_id,
-            steps.c.priority,
-            steps.c.assigned_to,
-            func.max(steps.c.target_s).label("target_s"),
-            func.sum(steps.c.part_s).label("clock_s"),
-            func.max(case((current, steps.c.status))).label("status"),
-            func.max(case((current, steps.c.start_s))).label("since_s"),
-            func.min(case((passes_target, steps.c.start_s + steps.c.target_s - steps.c.before_s))).label("breached_s"),
-        )
-        .group_by(steps.c.task_id, steps.c.priority, steps.c.assigned_to)
-        .subquery("per_task")
-    )
-    completed = per_task.c.status == TaskStatus.COMPLETED.value
-    breached = per_task.c.clock_s > per_task.c.target_s
+    target_s = case({priority: minutes * 60 for priority, minutes in targets.items()}, value=Task.priority)
+    since_s = epoch_seconds(Task.status_since)
+    running = Task.status.in_(CLOCK_STATUSES)
+    # The task keeps the clock used before its current status; only a running status adds to it.
+    clock_s = Task.sla_clock_s + case((running, now_s - since_s), else_=literal(0.0, Float))
+    completed = Task.status == TaskStatus.COMPLETED
+    breached = clock_s > target_s
     outcome = case(
         (and_(completed, ~breached), MET),
         (breached, BREACHED),
-        (per_task.c.clock_s >= AT_RISK_SHARE * per_task.c.target_s, AT_RISK),
+        (clock_s >= AT_RISK_SHARE * target_s, AT_RISK),
         else_=ON_TRACK,
     )
-    decided = case((completed, per_task.c.since_s), (breached, per_task.c.breached_s), else_=null())
+    # An open task passed its target in its current status if it had clock left when that began;
+    # otherwise in the earlier stretch whose clock time crossed it (looked up for those tasks only).
+    interval = TaskStatusInterval
+    stretch_s = epoch_seconds(interval.ended_at) - epoch_seconds(interval.started_at)
+    crossed_earlier = (
+        select(func.min(epoch_seconds(interval.started_at) + target_s - interval.clock_before_s))
+        .where(
+            interval.task_id == Task.id,
+            interval.status.in_(CLOCK_STATUSES),
+            interval.ended_at.is_not(None),
+            interval.clock_before_s <= target_s,
+            interval.clock_before_s + stretch_s > target_s,
+        )
+        .scalar_subquery()
+    )
+    decided = case(
+        (completed, since_s),
+        (and_(breached, running, Task.sla_clock_s <= target_s), since_s + target_s - Task.sla_clock_s),
+        (breached, crossed_earlier),
+        else_=null(),
+    )
     return (
         select(
-            per_task.c.task_id,
-            per_task.c.priority,
-            per_task.c.assigned_to,
-            per_task.c.status,
-            per_task.c.since_s,
-            per_task.c.target_s,
-            per_task.c.clock_s,
+            Task.id.label("task_id"),
+            Task.priority,
+            Task.assigned_to,
+            as_text(Task.status).label("status"),
+            since_s.label("since_s"),
+            target_s.label("target_s"),
+            clock_s.label("clock_s"),
             outcome.label("outcome"),
             decided.label("decided_s"),
         )
-        .where(per_task.c.status != TaskStatus.CANCELLED.value)
+        .where(Task.status != TaskStatus.CANCELLED, *task_conditions(filters))
         .subquery("outcomes")
     )
 

@@ -36,6 +36,26 @@ def _epoch_seconds_sqlite(element, compiler, **kw):
     return f"ROUND((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0, 3)"
 
 
+class floor_int(FunctionElement):
+    """The whole number at or below a non-negative float expression."""
+
+    type = Integer()
+    name = "floor_int"
+    inherit_cache = True
+
+
+@compiles(floor_int, "postgresql")
+def _floor_int_postgresql(element, compiler, **kw):
+    # A cast alone would round to the nearest whole number.
+    return f"CAST(floor({compiler.process(element.clauses, **kw)}) AS INTEGER)"
+
+
+@compiles(floor_int, "sqlite")
+def _floor_int_sqlite(element, compiler, **kw):
+    # The cast truncates, which is the floor for values at or above zero.
+    return f"CAST({compiler.process(element.clauses, **kw)} AS INTEGER)"
+
+
 class week_start(FunctionElement):
     """The Monday (UTC, ISO week) of a moment given in epoch seconds, as 'YYYY-MM-DD' text."""
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Integer, func, literal_column, or_, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-from db import session
+from db import session, status_intervals
 from db.models import (
     PRIORITY_RANK_SQL,
     STATUS_RANK_SQL,
@@ -236,6 +236,7 @@ def create_task(
     )
     session.add(task)
     history.record(task, actor, ChangeType.CREATION, None, history.snapshot(task), now)
+    status_intervals.record_creation(session, task, now)
     _count_move(None, task.status)
     events.task_assigned(actor=actor, task=task, at=now)
     session.commit()
@@ -254,6 +255,7 @@ def _apply_transition(task: Task, actor: User, target: TaskStatus, now: datetime
     old = task.status
     task.status = target
     _count_move(old, target)
+    status_intervals.record_move(session, task, old, target, now)
     history.record(
         task, actor, ChangeType.STATUS_CHANGE, {"status": old.value}, {"status": target.value}, now
     )

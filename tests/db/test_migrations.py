@@ -73,7 +73,7 @@ def test_status_counters_start_from_the_tasks_already_there(fresh_database):
     downgrade(url, "0002")
     engine = db.make_engine(url)
     with engine.begin() as connection:
-        # The users and tasks tables are the same at 0002 as in the models.
+        # The users and tasks columns written here are the same at 0002 as in the models.
         connection.execute(insert(User.__table__).values(
             id=USER_ID, username="counter", email="counter@example.com", full_name="Counter", role=Role.AGENT,
             department="", phone=None, is_active=True, password_hash="x", created_at=NOW,

@@ -7,6 +7,7 @@ from sqlalchemy import event
 
 from db import session
 from db.models import ChangeType, Priority, Role, Task, TaskHistory, TaskStatus
+from db.status_intervals import rebuild
 from db.types import uuid7
 from reports.filters import ReportFilters
 
@@ -78,6 +79,8 @@ class HistoryBuilder:
         )
         session.add(entry)
         session.flush()
+        # The workflow keeps the status intervals with each change; rows written by hand derive them.
+        rebuild(session.connection(), [task.id])
         return entry
 
     def assign(self, task, hours, user, previous=None) -> None:
