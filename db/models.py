@@ -136,6 +136,9 @@ PRIORITY_RANK_SQL = _rank_sql("priority", Priority)
 STATUS_RANK_SQL = _rank_sql("status", TaskStatus)
 
 
+DELETED = text("deleted_at IS NOT NULL")
+
+
 def _live_index(name: str, *columns: str) -> Index:
     return Index(name, *columns, postgresql_where=LIVE, sqlite_where=LIVE)
 
@@ -156,6 +159,8 @@ class Task(Base):
         _live_index("ix_tasks_created_by_created_at_id", "created_by", "created_at", "id"),
         _live_index("ix_tasks_case_id_created_at_id", "case_id", "created_at", "id"),
         Index("ix_tasks_tags", "tags", postgresql_using="gin"),
+        # The few deleted tasks, which reports over rows beside `tasks` leave out without a join.
+        Index("ix_tasks_deleted_id", "id", postgresql_where=DELETED, sqlite_where=DELETED),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)

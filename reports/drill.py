@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import and_, or_, select
 
 from db import session
-from db.models import Priority, Task
+from db.models import Priority, Task, TaskStatus
 from reports import flow, sla, workload
 from reports.filters import ReportFilters, created_in_range, epoch_in_range
 from reports.intervals import status_intervals
@@ -74,8 +74,8 @@ def transition_task_ids(
     statement = (
         select(intervals.c.task_id)
         .where(
-            intervals.c.from_status == from_status,
-            intervals.c.status == to_status,
+            intervals.c.from_status == TaskStatus(from_status),
+            intervals.c.status == TaskStatus(to_status),
             *epoch_in_range(intervals.c.start_s, filters),
         )
         .distinct()
@@ -106,7 +106,7 @@ def status_on_day_task_ids(
     day_end = seconds(datetime.combine(day, time(), tzinfo=timezone.utc) + timedelta(days=1))
     intervals = status_intervals(filters)
     statement = select(intervals.c.task_id).where(
-        intervals.c.status == status,
+        intervals.c.status == TaskStatus(status),
         and_(intervals.c.start_s < day_end, or_(intervals.c.end_s.is_(None), intervals.c.end_s >= day_end)),
     )
     return _ids(statement, intervals.c.task_id, limit)

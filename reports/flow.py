@@ -35,9 +35,11 @@ def transitions(*, filters: ReportFilters) -> pd.DataFrame:
         .where(intervals.c.from_status.is_not(None), *epoch_in_range(intervals.c.start_s, filters))
         .subquery("moves")
     )
-    statement = percentiles(moves, moves.c.hours_in_source, [moves.c.from_status, moves.c.to_status], (50,))
-    rows = frame(statement.order_by("from_status", "to_status"))
-    return rows.rename(columns={"n": "count", "p50": "median_hours_in_source"}).reset_index(drop=True)
+    rows = frame(percentiles(moves, moves.c.hours_in_source, [moves.c.from_status, moves.c.to_status], (50,)))
+    rows = rows.rename(columns={"n": "count", "p50": "median_hours_in_source"})
+    rank = {status: number for number, status in enumerate(STATUS_ORDER)}
+    order = rows["from_status"].map(rank) * len(rank) + rows["to_status"].map(rank)
+    return rows.iloc[order.argsort(kind="stable")].reset_index(drop=True)
 
 
 def transition_matrix(*, filters: ReportFilters) -> pd.DataFrame:

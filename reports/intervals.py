@@ -23,8 +23,9 @@ def status_intervals(filters: ReportFilters) -> Subquery:
         select(
             interval.task_id,
             interval.step,
-            as_text(interval.status).label("status"),
-            as_text(interval.from_status).label("from_status"),
+            # Enums, not text: grouping and sorting millions of rows by a 4-byte enum is much cheaper.
+            interval.status,
+            interval.from_status,
             epoch_seconds(interval.started_at).label("start_s"),
             epoch_seconds(interval.ended_at).label("end_s"),
             epoch_seconds(interval.from_started_at).label("from_start_s"),

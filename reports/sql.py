@@ -4,6 +4,7 @@ Moments are handled as seconds since 1970 UTC (floats): differences and sums of 
 then plain arithmetic on both backends. SQLite stores UTCDateTime as naive UTC text
 ("YYYY-MM-DD HH:MM:SS.ffffff"), which julianday() reads; PostgreSQL has timestamptz.
 """
+import enum
 from datetime import datetime
 
 import pandas as pd
@@ -102,9 +103,10 @@ def dialect_name() -> str:
 
 
 def frame(statement: Select) -> pd.DataFrame:
-    """The rows of `statement` as a DataFrame with its column names (one statement)."""
+    """The rows of `statement` as a DataFrame with its column names (one statement); enums as their values."""
     result = session.execute(statement)
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
+    rows = [tuple(value.value if isinstance(value, enum.Enum) else value for value in row) for row in result]
+    return pd.DataFrame(rows, columns=list(result.keys()))
 
 
 def one_row(statement: Select) -> dict:

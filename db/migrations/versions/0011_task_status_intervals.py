@@ -15,6 +15,7 @@ down_revision = "0010"
 branch_labels = None
 depends_on = None
 
+DELETED = sa.text("deleted_at IS NOT NULL")
 STATUSES = ("New", "In Progress", "On Hold", "Completed", "Cancelled")
 
 
@@ -47,9 +48,11 @@ def upgrade() -> None:
     rebuild(op.get_bind())
     op.create_index("ix_task_status_intervals_started_at", "task_status_intervals", ["started_at"])
     op.create_index("ix_task_status_intervals_ended_at", "task_status_intervals", ["ended_at"])
+    op.create_index("ix_tasks_deleted_id", "tasks", ["id"], postgresql_where=DELETED, sqlite_where=DELETED)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_tasks_deleted_id", table_name="tasks")
     op.drop_index("ix_task_status_intervals_ended_at", table_name="task_status_intervals")
     op.drop_index("ix_task_status_intervals_started_at", table_name="task_status_intervals")
     op.drop_table("task_status_intervals")
