@@ -119,7 +119,7 @@ def can_manage_users(user: User) -> bool:
 
 
 def can_set_sla_targets(user: User) -> bool:
-    """The SLA policy is the Admin's."""
+    """The SLA policy is the Admin's: the targets and the business-hours calendar they may count in."""
     return user.role == Role.ADMIN
 
 
