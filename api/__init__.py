@@ -57,6 +57,7 @@ ROUTES = [
     Route("/exports", exports.ExportList, "exports"),
     Route("/exports/{export_id}", exports.ExportItem, "export"),
     Route("/sla/targets", sla.SlaTargets, "sla_targets"),
+    Route("/sla/calendar", sla.SlaCalendarResource, "sla_calendar"),
 ]
 
 

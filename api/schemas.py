@@ -1,7 +1,8 @@
 """Request and response schemas, split by direction; the OpenAPI document is generated from them."""
 import uuid
+from datetime import date as CalendarDate
 from datetime import datetime, timezone
-from typing import Annotated, Any, ClassVar, Generic, Literal, Optional, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, Optional, TypeVar, Union
 
 from pydantic import (
     AfterValidator,
@@ -508,24 +509,125 @@ class FlowMetricsReportOut(BaseModel):
     aging_wip: dict[str, Any] = Field(description="`cycle_p85_hours` and the open tasks as `points`.")
 
 
-def _target_minutes():
-    return Field(default=None, ge=1, le=MAX_TARGET_MINUTES, description="Minutes")
+TargetMinutes = Annotated[int, Field(ge=1, le=MAX_TARGET_MINUTES)]
+
+
+class SlaTargetSetting(Schema):
+    """One priority's target: its minutes, whether it counts business hours only, or both."""
+
+    minutes: Optional[TargetMinutes] = Field(default=None, description="Resolution target in minutes")
+    business_hours: Optional[bool] = Field(
+        default=None, description="Count only the working time of the business-hours calendar (GET /api/sla/calendar)"
+    )
+
+
+#: Whole minutes (the original body) or the object with the flag.
+TargetValue = Annotated[
+    Union[TargetMinutes, SlaTargetSetting],
+    _one_error(f"whole minutes from 1 to {MAX_TARGET_MINUTES}, or {{\"minutes\", \"business_hours\"}}"),
+]
+
+
+def _target_value():
+    return Field(default=None, description="Minutes, or {\"minutes\", \"business_hours\"}")
+
+
+class SlaBusinessHoursUpdate(Schema):
+    """Per priority: true to count only business hours; priorities left out keep theirs."""
+
+    Low: Optional[bool] = None
+    Medium: Optional[bool] = None
+    High: Optional[bool] = None
+    Critical: Optional[bool] = None
 
 
 class SlaTargetsUpdate(Schema):
-    """Resolution targets in minutes; priorities left out keep theirs."""
+    """Resolution targets; priorities left out keep theirs. Each is whole minutes (`{"High": 1440}`) or
+    `{"minutes", "business_hours"}`; the flags may also come as `business_hours`, the shape GET returns."""
 
-    Low: Optional[int] = _target_minutes()
-    Medium: Optional[int] = _target_minutes()
-    High: Optional[int] = _target_minutes()
-    Critical: Optional[int] = _target_minutes()
+    Low: Optional[TargetValue] = _target_value()
+    Medium: Optional[TargetValue] = _target_value()
+    High: Optional[TargetValue] = _target_value()
+    Critical: Optional[TargetValue] = _target_value()
+    business_hours: Optional[SlaBusinessHoursUpdate] = None
+
+
+class SlaBusinessHoursOut(BaseModel):
+    Low: bool
+    Medium: bool
+    High: bool
+    Critical: bool
 
 
 class SlaTargetsOut(BaseModel):
+    """Resolution target in minutes per priority, and per priority whether it counts business hours only."""
+
     Low: int
     Medium: int
     High: int
     Critical: int
+    business_hours: SlaBusinessHoursOut
+
+
+HourMinute = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+TimeZoneName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_+/-]{0,63}$")]
+
+
+class SlaDayHours(Schema):
+    """One day's working hours in the calendar's local time, closing after opening."""
+
+    start: HourMinute = Field(description="Opening time, HH:MM", examples=["09:00"])
+    end: HourMinute = Field(description="Closing time, HH:MM", examples=["17:00"])
+
+
+class SlaWeekUpdate(Schema):
+    """Per weekday its hours, or null for closed; weekdays left out keep theirs."""
+
+    Monday: Optional[SlaDayHours] = None
+    Tuesday: Optional[SlaDayHours] = None
+    Wednesday: Optional[SlaDayHours] = None
+    Thursday: Optional[SlaDayHours] = None
+    Friday: Optional[SlaDayHours] = None
+    Saturday: Optional[SlaDayHours] = None
+    Sunday: Optional[SlaDayHours] = None
+
+
+class SlaWeekOut(BaseModel):
+    """Per weekday its hours, or null when closed."""
+
+    Monday: Optional[SlaDayHours]
+    Tuesday: Optional[SlaDayHours]
+    Wednesday: Optional[SlaDayHours]
+    Thursday: Optional[SlaDayHours]
+    Friday: Optional[SlaDayHours]
+    Saturday: Optional[SlaDayHours]
+    Sunday: Optional[SlaDayHours]
+
+
+class SlaHolidayIn(Schema):
+    date: CalendarDate = Field(description="A whole day closed, in the calendar's time zone")
+    name: Text(0, 100) = ""
+
+
+class SlaHolidayOut(BaseModel):
+    date: CalendarDate
+    name: str
+
+
+class SlaCalendarUpdate(Schema):
+    """The business-hours calendar; parts left out keep theirs, `holidays` replaces the whole list."""
+
+    timezone: TimeZoneName = Field(default=None, description="IANA time zone, e.g. Europe/London")
+    hours: SlaWeekUpdate = None
+    holidays: list[SlaHolidayIn] = Field(default=None, max_length=366)
+
+
+class SlaCalendarOut(BaseModel):
+    """When business-hours SLA clocks run: the working week in a time zone, minus holidays."""
+
+    timezone: str
+    hours: SlaWeekOut
+    holidays: list[SlaHolidayOut]
 
 
 class AttachmentUpload(BaseModel):

@@ -1,23 +1,58 @@
-"""SLA targets: read by everyone signed in, set by an Admin."""
+"""SLA policy: the targets and the business-hours calendar, read by everyone signed in, set by an Admin."""
 from flask import g
 
 from api.base import BaseResource, dump, operation, parse_body
-from api.schemas import SlaTargetsOut, SlaTargetsUpdate
-from workflow import sla
+from api.schemas import SlaCalendarOut, SlaCalendarUpdate, SlaTargetsOut, SlaTargetsUpdate
+from workflow import calendar, sla
 
 
 def _out(targets: dict) -> dict:
-    return dump(SlaTargetsOut, {priority.value: minutes for priority, minutes in targets.items()})
+    flags = sla.get_business_hours()
+    return dump(SlaTargetsOut, {
+        **{priority.value: minutes for priority, minutes in targets.items()},
+        "business_hours": {priority.value: flag for priority, flag in flags.items()},
+    })
 
 
 class SlaTargets(BaseResource):
     @operation(summary="SLA resolution targets", tag="sla", response=SlaTargetsOut)
     def get(self):
-        """-> {"Low", "Medium", "High", "Critical"}: resolution target in minutes per priority."""
+        """-> {"Low", "Medium", "High", "Critical": minutes, "business_hours": {"<priority>": bool}}: the
+        resolution target per priority and whether its clock counts only business hours."""
         return _out(sla.get_targets())
 
     @operation(summary="Change SLA targets (Admin)", tag="sla", body=SlaTargetsUpdate, response=SlaTargetsOut, errors=(403,))
     def put(self):
-        """{"<priority>": minutes, ...} (partial) -> every target; Admins only."""
-        body = parse_body(SlaTargetsUpdate)
-        return _out(sla.set_targets(actor=g.user, targets=body.model_dump(exclude_none=True)))
+        """{"<priority>": minutes | {"minutes", "business_hours"}, ..., "business_hours"?: {"<priority>": bool}}
+        (partial; what GET returns is a valid body) -> every target; Admins only."""
+        body = parse_body(SlaTargetsUpdate).model_dump(exclude_none=True)
+        flags = body.pop("business_hours", None)
+        return _out(sla.set_targets(actor=g.user, targets=body, business_hours=flags))
+
+
+def _calendar_out(work: calendar.WorkCalendar) -> dict:
+    return dump(SlaCalendarOut, {
+        "timezone": work.timezone,
+        "hours": {
+            day: None if span is None else {"start": span[0], "end": span[1]}
+            for day, span in zip(calendar.WEEKDAYS, calendar.week_to_json(work.hours))
+        },
+        "holidays": [{"date": day, "name": name} for day, name in work.holiday_list()],
+    })
+
+
+class SlaCalendarResource(BaseResource):
+    @operation(summary="Business-hours calendar", tag="sla", response=SlaCalendarOut)
+    def get(self):
+        """-> {"timezone", "hours": {"Monday": {"start": "09:00", "end": "17:00"} | null, ...},
+        "holidays": [{"date": "YYYY-MM-DD", "name"}]}: when business-hours SLA clocks run."""
+        return _calendar_out(calendar.get_calendar())
+
+    @operation(summary="Change the business-hours calendar (Admin)", tag="sla", body=SlaCalendarUpdate,
+               response=SlaCalendarOut, errors=(403,))
+    def put(self):
+        """{"timezone"?, "hours"?: {"<weekday>": {"start", "end"} | null}, "holidays"?: [{"date", "name"}]}
+        (parts left out keep theirs; weekdays left out keep theirs; `holidays` replaces the list) -> the
+        calendar; Admins only."""
+        body = parse_body(SlaCalendarUpdate).model_dump(exclude_unset=True)
+        return _calendar_out(calendar.set_calendar(actor=g.user, calendar_payload=body))

@@ -95,6 +95,8 @@ EXPECTED = _table(
     ("GET /exports/{export_id} another's",                      401, 404, 404, 404, 404, 200),
     ("GET /sla/targets",                                        401, 200, 200, 200, 200, 200),
     ("PUT /sla/targets",                                        401, 403, 403, 403, 403, 200),
+    ("GET /sla/calendar",                                       401, 200, 200, 200, 200, 200),
+    ("PUT /sla/calendar",                                       401, 403, 403, 403, 403, 200),
 )
 
 #: (operation, caller) -> why the product gets it wrong; each is a strict xfail (none known today).
@@ -333,15 +335,31 @@ def _(w):
 @arranges("GET /sla/targets")
 def _(w):
     url = "/api/sla/targets"
-    return Call(url, probe=lambda: w.read(url), effect=lambda b, a, body: body == a and set(body) == {"Low", "Medium", "High", "Critical"})
+    return Call(url, probe=lambda: w.read(url), effect=lambda b, a, body: body == a and set(body) == {"Low", "Medium", "High", "Critical", "business_hours"})
 
 
 @arranges("PUT /sla/targets")
 def _(w):
     url = "/api/sla/targets"
     return Call(
-        url, json={"Critical": 300}, probe=lambda: w.read(url),
-        effect=lambda b, a, body: body == a == {**b, "Critical": 300},
+        url, json={"Critical": {"minutes": 300, "business_hours": True}}, probe=lambda: w.read(url),
+        effect=lambda b, a, body: body == a == {**b, "Critical": 300, "business_hours": {**b["business_hours"], "Critical": True}},
+    )
+
+
+@arranges("GET /sla/calendar")
+def _(w):
+    url = "/api/sla/calendar"
+    return Call(url, probe=lambda: w.read(url), effect=lambda b, a, body: body == a and set(body) == {"timezone", "hours", "holidays"})
+
+
+@arranges("PUT /sla/calendar")
+def _(w):
+    url = "/api/sla/calendar"
+    change = {"timezone": "Europe/London", "holidays": [{"date": "2026-12-25", "name": "Christmas Day"}]}
+    return Call(
+        url, json=change, probe=lambda: w.read(url),
+        effect=lambda b, a, body: body == a == {**b, **change},
     )
 
 

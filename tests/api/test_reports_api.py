@@ -259,7 +259,8 @@ def test_sla_targets_read_by_everyone_set_by_admins(ctx, make_user, client, auth
     assert client.put("/api/sla/targets", json={"Critical": 120}, headers=auth_headers(agent)).status_code == 403
     changed = client.put("/api/sla/targets", json={"Critical": 120, "Low": 600}, headers=auth_headers(admin))
     assert changed.status_code == 200
-    assert changed.json == {"Low": 600, "Medium": 4320, "High": 1440, "Critical": 120}
+    assert changed.json == {"Low": 600, "Medium": 4320, "High": 1440, "Critical": 120, "business_hours": {
+        "Low": False, "Medium": False, "High": False, "Critical": False}}
     assert client.get("/api/sla/targets", headers=auth_headers(agent)).json == changed.json
     for bad in ({"Critical": 0}, {"Critical": "soon"}, {"Urgent": 60}, {"High": 10**9}):
         response = client.put("/api/sla/targets", json=bad, headers=auth_headers(admin))
