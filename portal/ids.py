@@ -227,3 +227,22 @@ EXPORT_POLL = "export-poll"
 EXPORT_PROGRESS = "export-progress"
 EXPORT_RESULT = "export-result"
 EXPORT_TABLE = "export-table"
+
+# SLA settings (portal/pages/sla_settings.py, Admins only). Per priority the target in hours
+# "sla-settings-hours-<Priority>" (with its `-error`) and "sla-settings-business-<Priority>"; per weekday
+# "sla-settings-open-<Weekday>", "sla-settings-start-<Weekday>", "sla-settings-end-<Weekday>" and
+# "sla-settings-day-<Weekday>-error".
+SLA_SETTINGS_DENIED = "sla-settings-denied"
+SLA_SETTINGS_HOURS = "sla-settings-hours"
+SLA_SETTINGS_BUSINESS = "sla-settings-business"
+SLA_SETTINGS_TARGETS_SAVE = "sla-settings-targets-save"
+SLA_SETTINGS_TARGETS_MESSAGE = "sla-settings-targets-message"
+SLA_SETTINGS_TIMEZONE = "sla-settings-timezone"
+SLA_SETTINGS_OPEN = "sla-settings-open"
+SLA_SETTINGS_START = "sla-settings-start"
+SLA_SETTINGS_END = "sla-settings-end"
+SLA_SETTINGS_DAY = "sla-settings-day"
+SLA_SETTINGS_WEEK_ERROR = "sla-settings-week-error"
+SLA_SETTINGS_HOLIDAYS = "sla-settings-holidays"
+SLA_SETTINGS_CALENDAR_SAVE = "sla-settings-calendar-save"
+SLA_SETTINGS_CALENDAR_MESSAGE = "sla-settings-calendar-message"

@@ -23,6 +23,7 @@ NAVIGATION = (
     ("Workload", "/workload", "bi-people-fill", rules.can_view_analytics),
     ("New task", "/new-task", "bi-plus-circle", rules.can_create_task),
     ("Users", "/admin/users", "bi-people", rules.can_manage_users),
+    ("SLA", "/admin/sla", "bi-stopwatch", rules.can_set_sla_targets),
     ("API", "/api/docs/", "bi-braces", None),
 )
 #: How many of the latest notifications the bell's dropdown shows.
