@@ -187,6 +187,9 @@ class Task(Base):
     status_since: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     first_started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     sla_clock_s: Mapped[float] = mapped_column(Float, server_default=text("0"))
+    # The same on the business-hours calendar's working coordinate (see SlaCalendarSpan).
+    status_since_w: Mapped[Optional[float]] = mapped_column(Float)
+    sla_work_clock_s: Mapped[float] = mapped_column(Float, server_default=text("0"))
 
     # UPDATE ... WHERE version = :seen: a concurrent writer can never be overwritten silently.
     __mapper_args__ = {"version_id_col": version}
@@ -240,6 +243,11 @@ class TaskStatusInterval(Base):
     ended_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     from_started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     clock_before_s: Mapped[float] = mapped_column(Float)
+    # The stretch on the business-hours calendar: working coordinates of its start and end, and
+    # the working seconds of clock used before it (re-derived when the calendar changes).
+    started_w: Mapped[float] = mapped_column(Float, server_default=text("0"))
+    ended_w: Mapped[Optional[float]] = mapped_column(Float)
+    work_clock_before_s: Mapped[float] = mapped_column(Float, server_default=text("0"))
 
 
 class TaskComment(Base):
@@ -471,3 +479,19 @@ class SlaHoliday(Base):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), default="")
+
+
+class SlaCalendarSpan(Base):
+    """One working span of the business-hours calendar, in epoch seconds, with the working seconds before it.
+
+    Derived from SlaCalendar and SlaHoliday (workflow/calendar.py writes them whenever the
+    calendar changes) so SQL can turn a moment into its working coordinate (working seconds
+    since 2000-01-01T00:00Z) and back with one index lookup.
+    """
+
+    __tablename__ = "sla_calendar_spans"
+    __table_args__ = (Index("ix_sla_calendar_spans_before_w", "before_w"),)
+
+    start_s: Mapped[float] = mapped_column(Float, primary_key=True, autoincrement=False)
+    end_s: Mapped[float] = mapped_column(Float)
+    before_w: Mapped[float] = mapped_column(Float)

@@ -6,18 +6,24 @@ SLA clock runs while a task is New or In Progress, pauses On Hold and stops at C
 Cancelled (it runs again if the task is reopened).
 
 The workflow writes the intervals with every change (`record_creation`, `record_move`), in the
-change's transaction, and keeps three columns of the task with them (`status_since`,
+change's transaction, and keeps columns of the task with them (`status_since`,
 `first_started_at`, `sla_clock_s`): reports then aggregate narrow rows instead of replaying the
 whole history with window functions. `rebuild` derives the same rows from TaskHistory, for the
 migration that introduced them, bulk loads and repairs.
+
+Business hours: each moment is also kept as its working coordinate on the business-hours
+calendar (working seconds since 2000-01-01T00:00Z, read from `sla_calendar_spans` in SQL), with
+the working-time clock beside the wall clock. When the calendar changes,
+`rederive_working_time` replaces the spans and re-derives those columns in the same transaction.
 """
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import Connection, Float, case, cast, delete, func, insert, literal, select, update
+from sqlalchemy.orm import aliased
 
-from db.models import ChangeType, Task, TaskHistory, TaskStatus, TaskStatusInterval
+from db.models import ChangeType, SlaCalendarSpan, Task, TaskHistory, TaskStatus, TaskStatusInterval
 
 #: The statuses in which the SLA clock runs.
 CLOCK_STATUSES = (TaskStatus.NEW, TaskStatus.IN_PROGRESS)
@@ -28,12 +34,34 @@ def clock_part(status: TaskStatus, started_at: datetime, ended_at: datetime) -> 
     return (ended_at - started_at).total_seconds() if status in CLOCK_STATUSES else 0.0
 
 
+def working_coordinate(moment_s):
+    """SQL: the working coordinate of a moment given in epoch seconds (0 before the first span)."""
+    span = SlaCalendarSpan
+    within = case((moment_s >= span.end_s, span.end_s - span.start_s), else_=moment_s - span.start_s)
+    found = select(span.before_w + within).where(span.start_s <= moment_s).order_by(span.start_s.desc()).limit(1)
+    return func.coalesce(found.scalar_subquery(), literal(0.0, Float))
+
+
+def moment_at(coordinate):
+    """SQL: the earliest moment, in epoch seconds, whose working coordinate is `coordinate` (> 0)."""
+    span = SlaCalendarSpan
+    found = select(span.start_s + (coordinate - span.before_w)).where(span.before_w < coordinate)
+    return found.order_by(span.before_w.desc()).limit(1).scalar_subquery()
+
+
+def _at(moment: datetime):
+    return working_coordinate(cast(literal(moment.timestamp()), Float))
+
+
 def record_creation(session, task: Task, at: datetime) -> None:
     """The first interval of a new task (New, from its creation), in the caller's transaction."""
     task.status_since = at
     task.sla_clock_s = 0.0
+    task.status_since_w = _at(at)  # SQL expressions: evaluated in the INSERT, no extra round trip
+    task.sla_work_clock_s = 0.0
     session.add(TaskStatusInterval(task_id=task.id, step=1, status=TaskStatus.NEW, from_status=None,
-                                   started_at=at, ended_at=None, from_started_at=None, clock_before_s=0.0))
+                                   started_at=at, ended_at=None, from_started_at=None, clock_before_s=0.0,
+                                   started_w=_at(at), ended_w=None, work_clock_before_s=0.0))
 
 
 def record_move(session, task: Task, old: TaskStatus, new: TaskStatus, at: datetime) -> None:
@@ -46,12 +74,19 @@ def record_move(session, task: Task, old: TaskStatus, new: TaskStatus, at: datet
             select(TaskStatusInterval).where(TaskStatusInterval.task_id == task.id, TaskStatusInterval.ended_at.is_(None))
         ).one()
     current.ended_at = at
+    current.ended_w = _at(at)
     clock = current.clock_before_s + clock_part(old, current.started_at, at)
+    work_clock = literal(current.work_clock_before_s, Float)
+    if old in CLOCK_STATUSES:
+        work_clock = work_clock + _at(at) - literal(current.started_w, Float)
     session.add(TaskStatusInterval(task_id=task.id, step=current.step + 1, status=new, from_status=old,
                                    started_at=at, ended_at=None, from_started_at=current.started_at,
-                                   clock_before_s=clock))
+                                   clock_before_s=clock, started_w=_at(at), ended_w=None,
+                                   work_clock_before_s=work_clock))
     task.status_since = at
     task.sla_clock_s = clock
+    task.status_since_w = _at(at)
+    task.sla_work_clock_s = work_clock
     if new == TaskStatus.IN_PROGRESS and task.first_started_at is None:
         task.first_started_at = at
 
@@ -65,7 +100,9 @@ def _epoch(column, dialect: str):
 def rebuild(connection: Connection, task_ids: Iterable[uuid.UUID] | None = None) -> None:
     """Derive the intervals and the task columns from TaskHistory, for every task or for `task_ids`.
 
-    Three statements whatever the number of tasks: the database does the work.
+    Three statements whatever the number of tasks: the database does the work. Migration 0013
+    runs this on upgrade; a later change to the columns written here must give that migration
+    its own copy of today's statements.
     """
     dialect = connection.dialect.name
     chosen = list(task_ids) if task_ids is not None else None
@@ -94,34 +131,91 @@ def rebuild(connection: Connection, task_ids: Iterable[uuid.UUID] | None = None)
                *only(TaskHistory.task_id))
         .subquery("moves")
     )
-    running = moves.c.status.in_([status.value for status in CLOCK_STATUSES])
-    part = case((running & moves.c.ended_at.is_not(None),
-                 _epoch(moves.c.ended_at, dialect) - _epoch(moves.c.started_at, dialect)), else_=literal(0.0, Float))
-    before = func.coalesce(
-        func.sum(part).over(partition_by=moves.c.task_id, order_by=moves.c.step) - part, literal(0.0, Float)
-    )
+    stretches = select(
+        moves,
+        working_coordinate(_epoch(moves.c.started_at, dialect)).label("started_w"),
+        case((moves.c.ended_at.is_not(None), working_coordinate(_epoch(moves.c.ended_at, dialect)))).label("ended_w"),
+    ).subquery("stretches")
+    running = stretches.c.status.in_([status.value for status in CLOCK_STATUSES])
+    ended = stretches.c.ended_at.is_not(None)
+    wall = case((running & ended, _epoch(stretches.c.ended_at, dialect) - _epoch(stretches.c.started_at, dialect)),
+                else_=literal(0.0, Float))
+    work = case((running & ended, stretches.c.ended_w - stretches.c.started_w), else_=literal(0.0, Float))
+
+    def used_before(part):
+        return func.coalesce(
+            func.sum(part).over(partition_by=stretches.c.task_id, order_by=stretches.c.step) - part, literal(0.0, Float)
+        )
+
     # History keeps statuses as JSON text; PostgreSQL wants them cast to its enum type.
     status_type = TaskStatusInterval.__table__.c.status.type
-    columns = ("task_id", "step", "status", "from_status", "started_at", "ended_at", "from_started_at", "clock_before_s")
+    columns = ("task_id", "step", "status", "from_status", "started_at", "ended_at", "from_started_at", "clock_before_s",
+               "started_w", "ended_w", "work_clock_before_s")
     connection.execute(
         insert(TaskStatusInterval).from_select(
             columns,
-            select(moves.c.task_id, moves.c.step, cast(moves.c.status, status_type),
-                   cast(moves.c.from_status, status_type), moves.c.started_at,
-                   moves.c.ended_at, moves.c.from_started_at, before),
+            select(stretches.c.task_id, stretches.c.step, cast(stretches.c.status, status_type),
+                   cast(stretches.c.from_status, status_type), stretches.c.started_at, stretches.c.ended_at,
+                   stretches.c.from_started_at, used_before(wall), stretches.c.started_w, stretches.c.ended_w,
+                   used_before(work)),
         )
     )
     interval = TaskStatusInterval
-    current = select(interval).where(interval.task_id == Task.id, interval.ended_at.is_(None))
     connection.execute(
         update(Task)
         .where(*only(Task.id))
         .values(
-            status_since=current.with_only_columns(interval.started_at).scalar_subquery(),
-            sla_clock_s=func.coalesce(current.with_only_columns(interval.clock_before_s).scalar_subquery(), 0.0),
+            status_since=_current(interval.started_at),
+            sla_clock_s=func.coalesce(_current(interval.clock_before_s), 0.0),
             first_started_at=select(func.min(interval.started_at))
             .where(interval.task_id == Task.id, interval.status == TaskStatus.IN_PROGRESS)
             .scalar_subquery(),
+            **_task_working_time(),
         )
         .execution_options(synchronize_session=False)
     )
+
+
+def _current(column):
+    """A column of the task's current interval, as a scalar subquery correlated to `tasks`."""
+    interval = TaskStatusInterval
+    return select(column).where(interval.task_id == Task.id, interval.ended_at.is_(None)).scalar_subquery()
+
+
+def _task_working_time() -> dict:
+    interval = TaskStatusInterval
+    return {"status_since_w": _current(interval.started_w),
+            "sla_work_clock_s": func.coalesce(_current(interval.work_clock_before_s), 0.0)}
+
+
+def rederive_working_time(connection: Connection, spans: Iterable[tuple[float, float, float]]) -> None:
+    """Replace the calendar's working spans (start_s, end_s, before_w) and re-derive every working-time column.
+
+    Runs in the caller's transaction, so reports never mix two calendars.
+    """
+    dialect = connection.dialect.name
+    connection.execute(delete(SlaCalendarSpan))
+    rows = [{"start_s": start, "end_s": end, "before_w": before} for start, end, before in spans]
+    if rows:
+        connection.execute(insert(SlaCalendarSpan), rows)
+    interval = TaskStatusInterval
+    connection.execute(
+        update(interval)
+        .values(
+            started_w=working_coordinate(_epoch(interval.started_at, dialect)),
+            ended_w=case((interval.ended_at.is_not(None), working_coordinate(_epoch(interval.ended_at, dialect)))),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    earlier = aliased(TaskStatusInterval)
+    connection.execute(
+        update(interval)
+        .values(
+            work_clock_before_s=select(func.coalesce(func.sum(earlier.ended_w - earlier.started_w), 0.0))
+            .where(earlier.task_id == interval.task_id, earlier.step < interval.step,
+                   earlier.status.in_(CLOCK_STATUSES))
+            .scalar_subquery()
+        )
+        .execution_options(synchronize_session=False)
+    )
+    connection.execute(update(Task).values(**_task_working_time()).execution_options(synchronize_session=False))

@@ -2,16 +2,17 @@
 
 The clock of a task runs from its creation while it is New or In Progress, pauses while On
 Hold, stops at Completed (and runs again if the task is reopened). Cancelled tasks are left out:
-their SLA is cancelled. Targets are those of the task's current priority. Business-hours
-calendars are not supported: the clock counts every hour of the day.
+their SLA is cancelled. Targets are those of the task's current priority; a priority whose
+target counts business hours runs its clock only in the working time of the business-hours
+calendar (workflow/calendar.py), through the working coordinates db/status_intervals.py keeps.
 """
 from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import Float, Subquery, and_, case, func, literal, null, select
 
-from db.models import Priority, Task, TaskStatus, TaskStatusInterval, User
-from db.status_intervals import CLOCK_STATUSES
+from db.models import Priority, SlaTarget, Task, TaskStatus, TaskStatusInterval, User
+from db.status_intervals import CLOCK_STATUSES, moment_at, working_coordinate
 from reports.filters import ReportFilters, created_in_range, epoch_in_range, task_conditions
 from reports.sql import as_text, epoch_seconds, frame, now_or, seconds, week_start
 from workflow import sla as policy
@@ -26,14 +27,22 @@ def task_outcomes(filters: ReportFilters, targets: dict[Priority, int], now: dat
 
     outcome is `met` or `breached` for completed tasks, `breached`, `at_risk` or `on_track` for
     open ones. decided_s is when the outcome was settled: the completion for completed tasks,
-    the moment the clock passed the target for open breached tasks, NULL otherwise.
+    the moment the clock passed the target for open breached tasks, NULL otherwise. The clock of
+    a priority whose target counts business hours is in working seconds of the calendar.
     """
-    now_s = seconds(now)
     target_s = case({priority: minutes * 60 for priority, minutes in targets.items()}, value=Task.priority)
     since_s = epoch_seconds(Task.status_since)
     running = Task.status.in_(CLOCK_STATUSES)
-    # The task keeps the clock used before its current status; only a running status adds to it.
-    clock_s = Task.sla_clock_s + case((running, now_s - since_s), else_=literal(0.0, Float))
+    wall = _Clock(now=seconds(now), since=since_s, used=Task.sla_clock_s, target_s=target_s, running=running,
+                  start=epoch_seconds(TaskStatusInterval.started_at), end=epoch_seconds(TaskStatusInterval.ended_at),
+                  used_before=TaskStatusInterval.clock_before_s, to_moment=lambda value: value)
+    work = _Clock(now=working_coordinate(seconds(now)), since=Task.status_since_w, used=Task.sla_work_clock_s,
+                  target_s=target_s, running=running, start=TaskStatusInterval.started_w,
+                  end=TaskStatusInterval.ended_w, used_before=TaskStatusInterval.work_clock_before_s,
+                  to_moment=moment_at)
+    # Read from the policy table in the statement itself: one subquery, evaluated once.
+    business = Task.priority.in_(select(SlaTarget.priority).where(SlaTarget.business_hours.is_(True)))
+    clock_s = case((business, work.clock), else_=wall.clock)
     completed = Task.status == TaskStatus.COMPLETED
     breached = clock_s > target_s
     outcome = case(
@@ -42,25 +51,9 @@ def task_outcomes(filters: ReportFilters, targets: dict[Priority, int], now: dat
         (clock_s >= AT_RISK_SHARE * target_s, AT_RISK),
         else_=ON_TRACK,
     )
-    # An open task passed its target in its current status if it had clock left when that began;
-    # otherwise in the earlier stretch whose clock time crossed it (looked up for those tasks only).
-    interval = TaskStatusInterval
-    stretch_s = epoch_seconds(interval.ended_at) - epoch_seconds(interval.started_at)
-    crossed_earlier = (
-        select(func.min(epoch_seconds(interval.started_at) + target_s - interval.clock_before_s))
-        .where(
-            interval.task_id == Task.id,
-            interval.status.in_(CLOCK_STATUSES),
-            interval.ended_at.is_not(None),
-            interval.clock_before_s <= target_s,
-            interval.clock_before_s + stretch_s > target_s,
-        )
-        .scalar_subquery()
-    )
     decided = case(
         (completed, since_s),
-        (and_(breached, running, Task.sla_clock_s <= target_s), since_s + target_s - Task.sla_clock_s),
-        (breached, crossed_earlier),
+        (breached, case((business, work.passed_target), else_=wall.passed_target)),
         else_=null(),
     )
     return (
@@ -78,6 +71,33 @@ def task_outcomes(filters: ReportFilters, targets: dict[Priority, int], now: dat
         .where(Task.status != TaskStatus.CANCELLED, *task_conditions(filters))
         .subquery("outcomes")
     )
+
+
+class _Clock:
+    """A task's SLA clock on one time line: wall-clock seconds, or working seconds of the calendar."""
+
+    def __init__(self, *, now, since, used, target_s, running, start, end, used_before, to_moment):
+        # The task keeps the clock used before its current status; only a running status adds to it.
+        self.clock = used + case((running, now - since), else_=literal(0.0, Float))
+        # An open task passed its target in its current status if it had clock left when that
+        # began; otherwise in the earlier stretch whose clock time crossed it (looked up for
+        # those tasks only). `to_moment` turns the time line's point back into epoch seconds.
+        interval = TaskStatusInterval
+        crossed_earlier = (
+            select(func.min(start + target_s - used_before))
+            .where(
+                interval.task_id == Task.id,
+                interval.status.in_(CLOCK_STATUSES),
+                interval.ended_at.is_not(None),
+                used_before <= target_s,
+                used_before + (end - start) > target_s,
+            )
+            .scalar_subquery()
+        )
+        self.passed_target = case(
+            (and_(running, used <= target_s), to_moment(since + target_s - used)),
+            else_=to_moment(crossed_earlier),
+        )
 
 
 def decided_outcomes(filters: ReportFilters, targets: dict[Priority, int], now: datetime):

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from sqlalchemy import delete, select
 
-from db import session
+from db import session, status_intervals
 from db.models import SlaCalendar, SlaHoliday, User
 from db.types import utcnow
 from workflow import rules
@@ -233,6 +233,23 @@ def moment_at(calendar: WorkCalendar, coordinate: float) -> datetime:
     return _table(calendar).moment(coordinate)
 
 
+#: The years the database's copy of the calendar covers (db/status_intervals.py reads it in SQL).
+SPAN_YEARS = (2000, 2100)
+
+
+def working_spans(calendar: WorkCalendar) -> list[tuple[float, float, float]]:
+    """Every working span of SPAN_YEARS as (start, end) in epoch seconds and the working coordinate at its start."""
+    table = _table(calendar)
+    spans = []
+    for year in range(*SPAN_YEARS):
+        days = table.year(year)
+        before = table.year_start(year) - table.origin
+        for start, end, used in zip(days.starts, days.ends, days.cumulative):
+            if end > start:
+                spans.append((start, end, before + used))
+    return spans
+
+
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
@@ -403,5 +420,7 @@ def set_calendar(*, actor: User, calendar_payload: dict) -> WorkCalendar:
     if "holidays" in calendar_payload:
         session.execute(delete(SlaHoliday))
         session.add_all(SlaHoliday(day=day, name=name) for day, name in calendar.holiday_list())
+    # The database's copy of the calendar and every clock measured on it change together.
+    status_intervals.rederive_working_time(session.connection(), working_spans(calendar))
     session.commit()
     return get_calendar()

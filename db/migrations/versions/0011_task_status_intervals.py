@@ -8,7 +8,6 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 import db.types
-from db.status_intervals import rebuild
 
 revision = "0011"
 down_revision = "0010"
@@ -44,17 +43,12 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["task_id"], ["tasks.id"], name=op.f("fk_task_status_intervals_task_id_tasks")),
         sa.PrimaryKeyConstraint("task_id", "step", name=op.f("pk_task_status_intervals")),
     )
-    # Derive what the history already tells before the indexes exist: one pass, then one sort per index.
-    rebuild(op.get_bind())
-    op.create_index("ix_task_status_intervals_started_at", "task_status_intervals", ["started_at"])
-    op.create_index("ix_task_status_intervals_ended_at", "task_status_intervals", ["ended_at"])
+    # Filled from the history by 0013, once the working-time columns exist too; its indexes come then.
     op.create_index("ix_tasks_deleted_id", "tasks", ["id"], postgresql_where=DELETED, sqlite_where=DELETED)
 
 
 def downgrade() -> None:
     op.drop_index("ix_tasks_deleted_id", table_name="tasks")
-    op.drop_index("ix_task_status_intervals_ended_at", table_name="task_status_intervals")
-    op.drop_index("ix_task_status_intervals_started_at", table_name="task_status_intervals")
     op.drop_table("task_status_intervals")
     op.drop_column("tasks", "sla_clock_s")
     op.drop_column("tasks", "first_started_at")
