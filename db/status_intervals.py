@@ -188,16 +188,21 @@ def _task_working_time() -> dict:
             "sla_work_clock_s": func.coalesce(_current(interval.work_clock_before_s), 0.0)}
 
 
+def replace_spans(connection: Connection, spans: Iterable[tuple[float, float, float]]) -> None:
+    """Store the calendar's working spans (start_s, end_s, before_w), replacing the ones there."""
+    connection.execute(delete(SlaCalendarSpan))
+    rows = [{"start_s": start, "end_s": end, "before_w": before} for start, end, before in spans]
+    if rows:
+        connection.execute(insert(SlaCalendarSpan), rows)
+
+
 def rederive_working_time(connection: Connection, spans: Iterable[tuple[float, float, float]]) -> None:
     """Replace the calendar's working spans (start_s, end_s, before_w) and re-derive every working-time column.
 
     Runs in the caller's transaction, so reports never mix two calendars.
     """
     dialect = connection.dialect.name
-    connection.execute(delete(SlaCalendarSpan))
-    rows = [{"start_s": start, "end_s": end, "before_w": before} for start, end, before in spans]
-    if rows:
-        connection.execute(insert(SlaCalendarSpan), rows)
+    replace_spans(connection, spans)
     interval = TaskStatusInterval
     connection.execute(
         update(interval)

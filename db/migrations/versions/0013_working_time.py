@@ -6,7 +6,7 @@ Revises: 0012
 import sqlalchemy as sa
 from alembic import op
 
-from db.status_intervals import rebuild, rederive_working_time
+from db.status_intervals import rebuild, replace_spans
 from workflow.calendar import DEFAULT_CALENDAR, working_spans
 
 revision = "0013"
@@ -32,7 +32,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_sla_calendar_spans_before_w", "sla_calendar_spans", ["before_w"])
     # No calendar can have been stored before this revision (0012 and 0013 ship together).
-    rederive_working_time(op.get_bind(), working_spans(DEFAULT_CALENDAR))
+    replace_spans(op.get_bind(), working_spans(DEFAULT_CALENDAR))
     # Derive the intervals (0011) from what the history already tells, before their indexes
     # exist: one pass, then one sort per index.
     rebuild(op.get_bind())
