@@ -3,6 +3,7 @@ background runner that produces it: a thread pool in this process, Celery worker
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from flask import Flask, current_app
@@ -40,6 +41,13 @@ def can_export(user: User, report: str) -> bool:
 
 def request_export(*, actor: User, report: str, filters: dict | None = None) -> Export:
     """Queue an export of `report` narrowed by `filters` (already in JSON form) and start it in the background."""
+    export = create_export(actor=actor, report=report, filters=filters)
+    _submit(export.id)
+    return export
+
+
+def create_export(*, actor: User, report: str, filters: dict | None = None) -> Export:
+    """The queued export of `report` narrowed by `filters`, for a caller that runs it itself (run_export)."""
     filters = dict(filters or {})
     files.check(report, filters)
     if not can_export(actor, report):
@@ -49,7 +57,6 @@ def request_export(*, actor: User, report: str, filters: dict | None = None) -> 
     )
     session.add(export)
     session.commit()
-    _submit(export.id)
     return export
 
 
@@ -95,22 +102,29 @@ def _label(export: Export) -> str:
     return f"the {export.report} report ({files.table_name(export.report, export.filters).replace('_', ' ')})"
 
 
-def _progress_reporter(export_id: uuid.UUID):
+def _progress_reporter(export_id: uuid.UUID, progress: Callable[[int], None] | None):
     """Commit progress as it goes, unless the session is pinned to one connection (the test suite's
-    transaction), which the export's own reads may be using from another thread."""
-    if not isinstance(session.get_bind(), Engine):
+    transaction), which the export's own reads may be using from another thread; and tell `progress`."""
+    commit = isinstance(session.get_bind(), Engine)
+    if not commit and progress is None:
         return None
 
     def report(percent: int) -> None:
-        export = session.get(Export, export_id)
-        export.progress = percent
-        session.commit()
+        if commit:
+            export = session.get(Export, export_id)
+            export.progress = percent
+            session.commit()
+        if progress is not None:
+            progress(percent)
 
     return report
 
 
-def run_export(*, export_id: uuid.UUID) -> Export | None:
-    """Produce a queued export: write, store, mark done or failed, and tell the requester in-app."""
+def run_export(*, export_id: uuid.UUID, progress: Callable[[int], None] | None = None) -> Export | None:
+    """Produce a queued export: write, store, mark done or failed, and tell the requester in-app.
+
+    `progress` is told the percentage done as the export's row is (100 once it is done).
+    """
     export = session.get(Export, export_id)
     if export is None or export.status != QUEUED:
         return export  # already taken (a redelivered job): run it once
@@ -121,7 +135,7 @@ def run_export(*, export_id: uuid.UUID) -> Export | None:
     try:
         produced = files.produce(
             report=report, filters=filters, key=key, download_name=files.filename(report, filters, created_at),
-            progress=_progress_reporter(export_id),
+            progress=_progress_reporter(export_id, progress),
         )
     except Exception as exc:  # any failure is the export's, told to its requester
         session.rollback()
@@ -136,6 +150,8 @@ def run_export(*, export_id: uuid.UUID) -> Export | None:
     export.storage_key, export.finished_at = key, utcnow()
     _notify(export, f"Your export of {_label(export)} is ready: {produced.rows} rows")
     session.commit()
+    if progress is not None:
+        progress(100)
     return export
 
 
@@ -165,7 +181,8 @@ def celery_app(app: Flask):
     with _pool_lock:
         celery = app.extensions.get("export_celery")
         if celery is None:
-            celery = Celery("workflow", broker=app.config["REDIS_URL"])
+            # The result backend holds the portal's background callbacks' progress and results.
+            celery = Celery("workflow", broker=app.config["REDIS_URL"], backend=app.config["REDIS_URL"])
             celery.conf.update(
                 task_ignore_result=True,
                 # Acknowledged when done: a worker that dies mid-export hands it to another.
@@ -175,7 +192,9 @@ def celery_app(app: Flask):
                 broker_connection_retry_on_startup=True,
             )
 
-            @celery.task(name=CELERY_TASK)
+            # Not shared: a shared task would be given to every Celery app of the process, each
+            # bound to its own Flask app (the tests run several).
+            @celery.task(name=CELERY_TASK, shared=False)
             def run(export_id: str) -> None:
                 _run_in_app(app, uuid.UUID(export_id))
 
