@@ -73,6 +73,10 @@ class Config:
     # `flask --app app exports worker`) or `inline` (in the request); default celery if REDIS_URL is set.
     EXPORT_RUNNER = os.environ.get("EXPORT_RUNNER") or ("celery" if os.environ.get("REDIS_URL") else "thread")
     EXPORT_THREADS = _env_int("EXPORT_THREADS", 2)
+    # The portal's background callbacks (its exports) run in processes of their own, their progress and
+    # results in this folder (default instance/background-callbacks); with Celery exports, on the
+    # export workers, through Redis.
+    BACKGROUND_CALLBACK_DIR = os.environ.get("BACKGROUND_CALLBACK_DIR")
 
     # CloudWatch metrics (request latency and errors, notifications, SLA gauges), batched by a background thread.
     METRICS_ENABLED = os.environ.get("METRICS_ENABLED", "false").lower() in ("1", "true")

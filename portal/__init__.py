@@ -5,7 +5,7 @@ import dash
 from flask import Flask, current_app, jsonify, redirect, request
 from urllib.parse import quote
 
-from portal import shell
+from portal import background, shell
 from portal.access import portal_user
 from portal.views import blueprint as auth_blueprint
 
@@ -56,7 +56,10 @@ def init_app(server: Flask) -> dash.Dash:
         update_title=None,
         serve_locally=True,
         suppress_callback_exceptions=True,
+        # Long work (exports) runs as background callbacks: a process of its own, or Celery workers on Redis.
+        background_callback_manager=background.manager(server),
     )
+    server.extensions["dash"] = app
     app.layout = shell.layout
     shell.register_callbacks(app)
     # Dash takes the callbacks that page modules register globally on its first request; the
