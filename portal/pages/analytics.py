@@ -366,7 +366,6 @@ def layout(**_query):
             html.Div(id=ids.ANALYTICS_DRILL, className="mb-3", role="region", **{"aria-live": "polite"}),
             card("SLA watchlist: breached and at risk", sla.watchlist, html.Div(id=ids.ANALYTICS_WATCHLIST),
                  csv_link("sla", "watchlist")),
-            html.Div(what_if_card(), id=ids.SLA_WHAT_IF_CARD, className="mt-3"),
             dbc.Row(
                 [
                     dbc.Col(card("Status flow", flow.transitions, graph(ids.ANALYTICS_SANKEY),
@@ -387,6 +386,7 @@ def layout(**_query):
                 ],
                 className=row,
             ),
+            html.Div(what_if_card(), id=ids.SLA_WHAT_IF_CARD, className="mb-3"),
             _targets_form() if rules.can_set_sla_targets(user) else None,
         ]
     )

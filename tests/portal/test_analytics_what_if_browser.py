@@ -17,15 +17,20 @@ IP, DONE = "In Progress", "Completed"
 
 @pytest.fixture
 def high_tasks(live_server, portal_user):
-    """Two High tasks under a fresh tag, completed after 3 h and 1 h of clock."""
-    manager = portal_user(Role.MANAGER)
+    """Two High tasks under a fresh tag, completed after 3 h and 1 h of clock; High's target 24 h meanwhile."""
+    manager, admin = portal_user(Role.MANAGER), portal_user(Role.ADMIN)
     marker = f"wi{uuid.uuid4().hex[:8]}"
     with live_server.app.app_context():
         build = HistoryBuilder(manager, marker)
         build.task([(1, IP), (4, DONE)], priority=Priority.HIGH, title=f"Three hours {marker}")
         build.task([(1, IP), (2, DONE)], priority=Priority.HIGH, title=f"One hour {marker}")
         session.commit()
-    return manager, marker
+        # The live database is shared: other tests may have left another target.
+        kept = policy.get_targets()[Priority.HIGH]
+        policy.set_targets(actor=admin, targets={"High": 24 * 60})
+    yield manager, marker
+    with live_server.app.app_context():
+        policy.set_targets(actor=admin, targets={"High": kept})
 
 
 def cell(page, priority: str, column: str):
@@ -39,7 +44,7 @@ def test_manager_tries_a_shorter_high_target_and_nothing_is_saved(page, live_ser
     sign_in(page, live_server.url, manager, next_path="/analytics")
     page.wait_for_selector("#sla-what-if-High")
     # Prefilled with the targets in force, in hours; the definition is the card's tooltip.
-    assert page.input_value("#sla-what-if-High") == f"{before[Priority.HIGH] / 60:g}"
+    assert page.input_value("#sla-what-if-High") == "24"
     assert "under other targets" in page.get_attribute("#sla-what-if-card .info-tip", "title")
     assert "Nothing is saved" in page.inner_text("#sla-what-if-card")
 
