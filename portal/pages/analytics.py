@@ -315,29 +315,29 @@ def export_bar() -> html.Div:
             dbc.Row(
                 [
                     dbc.Col(dbc.Select(id=ids.EXPORT_TABLE, options=EXPORT_CHOICES, value=EXPORT_CHOICES[0]["value"]), md=4),
-                    dbc.Col(export_panel.start_button("analytics"), width="auto"),
+                    dbc.Col(export_panel.background_button(ids.ANALYTICS), width="auto"),
                 ],
                 className="g-2 mb-2 align-items-center",
             ),
-            export_panel.status_area("analytics"),
+            export_panel.background_area(ids.ANALYTICS),
         ]
     )
 
 
 @callback(
-    export_panel.job_output("analytics"),
-    export_panel.start_input("analytics"),
+    *export_panel.background_outputs(ids.ANALYTICS),
+    *export_panel.background_inputs(ids.ANALYTICS),
     State(ids.EXPORT_TABLE, "value"),
     *[State(i.component_id, i.component_property) for i in filter_inputs(ids.ANALYTICS)],
-    prevent_initial_call=True,
+    **export_panel.background_options(ids.ANALYTICS),
 )
-def export_in_background(clicks, choice, start, end, department, assignee, priority, tag):
-    """Export the chosen table with the page's filters in the background."""
+def export_in_background(set_progress, clicks, _job, choice, start, end, department, assignee, priority, tag):
+    """Export the chosen table with the page's filters, as a background callback with its progress."""
     if not clicks:
-        return no_update
+        raise dash.exceptions.PreventUpdate
     report, _, table = (choice or EXPORT_CHOICES[0]["value"]).partition(":")
     query = query_of(start, end, department, assignee, priority, tag)
-    return export_panel.start(report, {**query, "table": table})
+    return export_panel.run(set_progress, report, {**query, "table": table})
 
 
 def layout(**_query):
