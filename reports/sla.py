@@ -92,6 +92,8 @@ class _Clock:
                 used_before <= target_s,
                 used_before + (end - start) > target_s,
             )
+            # Correlated by name: the working-time clock nests this in one more subquery.
+            .correlate(Task)
             .scalar_subquery()
         )
         self.passed_target = case(

@@ -62,11 +62,14 @@ def test_pauses_and_an_earlier_crossing_on_working_time(business_high, build, on
     met = build.task([(1, IP), (2, HOLD), (5, IP), (7, DONE)], priority=Priority.HIGH)
     # Created Mon 16:00; 1 h on Monday, Tuesday 09-13 running, then On Hold: 5 h, crossed Tuesday 12:00.
     held = build.task([(28, HOLD)], created=7, priority=Priority.HIGH)
+    # Created Tuesday 09:00, On Hold Wednesday 14:00: 13 h, crossed Tuesday 13:00 (each task its own moment).
+    later = build.task([(53, HOLD)], created=24, priority=Priority.HIGH)
     found = outcomes(only, at(300))
     assert found[met.id][:2] == (4.0, sla.MET)
     assert found[held.id] == (5.0, sla.BREACHED, at(27).timestamp())
+    assert found[later.id] == (13.0, sla.BREACHED, at(28).timestamp())
     weeks = sla.compliance_by_week(filters=only(), now=at(300)).set_index("week")
-    assert (weeks.loc["2026-01-05", "met"], weeks.loc["2026-01-05", "breached"]) == (1, 1)
+    assert (weeks.loc["2026-01-05", "met"], weeks.loc["2026-01-05", "breached"]) == (1, 2)
 
 
 def test_a_new_holiday_re_derives_every_clock(business_high, build, only, admin):
