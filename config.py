@@ -23,6 +23,8 @@ class Config:
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 1024 * 1024)
     # How often the portal's bell asks for the unread count.
     PORTAL_POLL_SECONDS = _env_int("PORTAL_POLL_SECONDS", 15)
+    # The analytics pages' figures are shared for this long per filter set (0: always computed).
+    REPORTS_CACHE_SECONDS = _env_int("REPORTS_CACHE_SECONDS", 60)
 
     # Authentication
     JWT_ISSUER = os.environ.get("JWT_ISSUER", "workflow-manager")
@@ -118,6 +120,7 @@ class TestingConfig(Config):
     ARGON2_MEMORY_COST = 1024
     REDIS_URL = None
     PORTAL_POLL_SECONDS = 2  # browser tests wait for the bell at most this long
+    REPORTS_CACHE_SECONDS = 0  # tests read what they just wrote
     # Outside channels are off unless a test points them at its own servers.
     SNS_TOPIC_ARN = None
     SMTP_URL = None

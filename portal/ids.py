@@ -190,6 +190,7 @@ ANALYTICS_DENIED = "analytics-denied"
 #: Filter controls: "<page>-dates", "<page>-department", "<page>-assignee", "<page>-priority", "<page>-tag".
 ANALYTICS = "analytics"
 WORKLOAD = "workload"
+ANALYTICS_AS_OF = "analytics-as-of"
 ANALYTICS_KPI = "analytics-kpi"
 ANALYTICS_SLA_PRIORITY = "analytics-sla-priority"
 ANALYTICS_SLA_WEEK = "analytics-sla-week"

@@ -10,12 +10,13 @@ from pydantic import ValidationError
 
 from api.schemas import AnalyticsQuery
 from db.models import Priority, Role
-from portal import export_panel, ids
+from portal import export_panel, ids, report_cache
 from portal.access import portal_user
 from reports import drill, figures, flow, sla
 from reports import exports as exports_files
 from reports.filters import ReportFilters
 from workflow import rules, tasks, users
+from workflow import calendar as sla_calendar
 from workflow import sla as policy
 from workflow.errors import DomainError, ValidationFailed
 
@@ -445,20 +446,40 @@ def overall(by_priority) -> dict:
 def refresh(*controls):
     """The SLA KPI and the per-priority figure (one query), and the CSV links, for the current filters."""
     query, f = page_filters(controls)
-    by_priority = sla.compliance_by_priority(filters=f)
-    return kpi(overall(by_priority)), figures.sla_by_priority(by_priority), csv_hrefs(query)
+    by_priority, computed = report_cache.remembered(*shared_key(sla.compliance_by_priority, f),
+                                                    lambda: sla.compliance_by_priority(filters=f))
+    as_of = html.Div(f"as of {computed:%H:%M:%S} UTC", className="small text-muted", id=ids.ANALYTICS_AS_OF)
+    return [kpi(overall(by_priority)), as_of], figures.sla_by_priority(by_priority), csv_hrefs(query)
+
+
+def policy_stamp() -> tuple:
+    """What the SLA figures depend on besides the tasks: targets, business-hours flags, the calendar."""
+    calendar = sla_calendar.get_calendar()
+    return (tuple(policy.get_targets().items()), tuple(policy.get_business_hours().items()),
+            calendar.timezone, calendar.hours, tuple(sorted(calendar.holidays)))
+
+
+def shared_key(function, f: ReportFilters) -> tuple[str, tuple]:
+    """The report cache's name and key parts for `function(filters=f)`."""
+    return f"{function.__module__}.{function.__name__}", (f, policy_stamp())
+
+
+def shared(function, f: ReportFilters):
+    """`function(filters=f)` as the report cache has it (computed at most once per REPORTS_CACHE_SECONDS)."""
+    return report_cache.remembered(*shared_key(function, f), lambda: function(filters=f))[0]
 
 
 #: The page's other panels: (component id, property, what fills it). One callback each, so the
-#: browser asks for them at once and the server computes them side by side, not one after another.
+#: browser asks for them at once and the server computes them side by side, not one after another;
+#: each from the report cache, so viewers of the same filters share one computation.
 PANELS = [
-    (ids.ANALYTICS_SLA_WEEK, "figure", lambda f: figures.sla_by_week(sla.compliance_by_week(filters=f))),
-    (ids.ANALYTICS_WATCHLIST, "children", lambda f: watchlist_table(sla.watchlist(filters=f))),
-    (ids.ANALYTICS_SANKEY, "figure", lambda f: figures.status_flow(flow.transitions(filters=f))),
-    (ids.ANALYTICS_CYCLE, "figure", lambda f: figures.cycle_lead(flow.cycle_and_lead_times(filters=f))),
-    (ids.ANALYTICS_THROUGHPUT, "figure", lambda f: figures.throughput(flow.weekly_throughput(filters=f))),
-    (ids.ANALYTICS_CFD, "figure", lambda f: figures.cumulative_flow(flow.cumulative_flow(filters=f))),
-    (ids.ANALYTICS_AGING, "figure", lambda f: figures.aging_wip(flow.aging_wip(filters=f))),
+    (ids.ANALYTICS_SLA_WEEK, "figure", lambda f: figures.sla_by_week(shared(sla.compliance_by_week, f))),
+    (ids.ANALYTICS_WATCHLIST, "children", lambda f: watchlist_table(shared(sla.watchlist, f))),
+    (ids.ANALYTICS_SANKEY, "figure", lambda f: figures.status_flow(shared(flow.transitions, f))),
+    (ids.ANALYTICS_CYCLE, "figure", lambda f: figures.cycle_lead(shared(flow.cycle_and_lead_times, f))),
+    (ids.ANALYTICS_THROUGHPUT, "figure", lambda f: figures.throughput(shared(flow.weekly_throughput, f))),
+    (ids.ANALYTICS_CFD, "figure", lambda f: figures.cumulative_flow(shared(flow.cumulative_flow, f))),
+    (ids.ANALYTICS_AGING, "figure", lambda f: figures.aging_wip(shared(flow.aging_wip, f))),
 ]
 
 
