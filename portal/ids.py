@@ -204,10 +204,7 @@ ANALYTICS_AGING = "analytics-aging"
 ANALYTICS_DRILL = "analytics-drill"
 #: Pattern-matching type of the "Download CSV" links: {"type": REPORT_CSV, "report": ..., "table": ...}.
 REPORT_CSV = "report-csv"
-#: SLA targets form (Admin): inputs "sla-target-<Priority>", each with its `-error`.
-SLA_TARGET = "sla-target"
-SLA_TARGETS_SAVE = "sla-targets-save"
-SLA_TARGETS_MESSAGE = "sla-targets-message"
+ANALYTICS_SLA_SETTINGS_LINK = "analytics-sla-settings-link"
 #: SLA what if (everyone who reads analytics): inputs "sla-what-if-<Priority>" in hours, each with its `-error`.
 SLA_WHAT_IF = "sla-what-if"
 SLA_WHAT_IF_RUN = "sla-what-if-run"

@@ -18,7 +18,7 @@ from reports.filters import ReportFilters
 from workflow import rules, tasks, users
 from workflow import calendar as sla_calendar
 from workflow import sla as policy
-from workflow.errors import DomainError, ValidationFailed
+from workflow.errors import ValidationFailed
 
 dash.register_page(__name__, path="/analytics", title="Analytics · Workflow Manager", name="Analytics")
 
@@ -135,27 +135,11 @@ def graph(graph_id: str, fixed_height: bool = True) -> dcc.Loading:
     return dcc.Loading(dcc.Graph(id=graph_id, config={"displaylogo": False, "responsive": True}, style={"height": "340px"}))
 
 
-def _targets_form() -> dbc.Card:
-    current = policy.get_targets()
-    fields = []
-    for priority in Priority:
-        input_id = f"{ids.SLA_TARGET}-{priority.value}"
-        fields.append(dbc.Col(html.Div([
-            dbc.Label(f"{priority.value} (minutes)", html_for=input_id),
-            dbc.Input(id=input_id, type="number", min=1, step=1, value=current[priority]),
-            dbc.FormFeedback(id=f"{input_id}-error", type="invalid"),
-        ]), md=3))
-    return dbc.Card(
-        [
-            dbc.CardHeader("SLA targets (resolution time per priority)"),
-            dbc.CardBody([
-                dbc.Row(fields, className="g-2 mb-2"),
-                dbc.Button("Save targets", id=ids.SLA_TARGETS_SAVE, color="primary", size="sm"),
-                html.Div(id=ids.SLA_TARGETS_MESSAGE, className="mt-2", role="status"),
-            ]),
-        ],
-        className="mb-3",
-    )
+def _settings_link() -> html.P:
+    """Where an Admin sets what the SLA figures measure against (one form for it, on /admin/sla)."""
+    return html.P(["SLA targets, business hours and holidays are set on ",
+                   dcc.Link("SLA settings", href="/admin/sla", id=ids.ANALYTICS_SLA_SETTINGS_LINK), "."],
+                  className="text-body-secondary")
 
 
 #: The longest what-if target: the policy's own limit (a year), in hours.
@@ -388,7 +372,7 @@ def layout(**_query):
                 className=row,
             ),
             html.Div(what_if_card(), id=ids.SLA_WHAT_IF_CARD, className="mb-3"),
-            _targets_form() if rules.can_set_sla_targets(user) else None,
+            _settings_link() if rules.can_set_sla_targets(user) else None,
         ]
     )
 
@@ -574,32 +558,3 @@ def recompute_what_if(clicks, *args):
     message, table, invalid, errors = what_if_view(values, query_of(*controls))
     return message, table, *invalid, *errors
 
-
-@callback(
-    Output(ids.SLA_TARGETS_MESSAGE, "children"),
-    *[Output(f"{ids.SLA_TARGET}-{p.value}", "invalid") for p in Priority],
-    *[Output(f"{ids.SLA_TARGET}-{p.value}-error", "children") for p in Priority],
-    Input(ids.SLA_TARGETS_SAVE, "n_clicks"),
-    *[State(f"{ids.SLA_TARGET}-{p.value}", "value") for p in Priority],
-    prevent_initial_call=True,
-)
-def save_targets(clicks, *values):
-    """Save the SLA targets through the policy; invalid ones are shown under their field."""
-    user = portal_user()
-    if not clicks or user is None:
-        return (no_update,) * 9
-    targets = {p.value: (int(v) if isinstance(v, float) and v.is_integer() else v) for p, v in zip(Priority, values)}
-    errors: dict[str, str] = {}
-    try:
-        policy.set_targets(actor=user, targets=targets)
-        message = dbc.Alert("SLA targets saved.", color="success", className="py-1 mb-0")
-    except ValidationFailed as exc:
-        errors = {item["field"]: f"Enter {item['message']}." for item in exc.details or []}
-        message = dbc.Alert("Check the highlighted targets.", color="danger", className="py-1 mb-0")
-    except DomainError as exc:
-        message = dbc.Alert(exc.message, color="danger", className="py-1 mb-0")
-    return (
-        message,
-        *[p.value in errors for p in Priority],
-        *[errors.get(p.value) for p in Priority],
-    )

@@ -88,18 +88,19 @@ def test_viewer_sees_the_workload_per_assignee_and_its_tasks(page, live_server, 
     screenshot(page, "workload")
 
 
-def test_admin_sets_sla_targets_with_inline_errors(page, live_server, portal_user):
+def test_admin_goes_from_analytics_to_the_sla_settings_and_sees_bad_targets_inline(page, live_server, portal_user):
     from workflow import sla as policy
 
     admin = portal_user(Role.ADMIN)
     sign_in(page, live_server.url, admin, next_path="/analytics")
-    page.fill("#sla-target-Critical", "0")
-    page.click("#sla-targets-save")
-    page.wait_for_selector("#sla-target-Critical.is-invalid")
-    assert "whole minutes" in page.inner_text("#sla-target-Critical-error")
-    page.fill("#sla-target-Critical", "300")
-    page.click("#sla-targets-save")
-    page.wait_for_selector("#sla-targets-message:has-text('saved')")
+    page.click("#analytics-sla-settings-link")
+    page.wait_for_url("**/admin/sla")
+    page.fill("#sla-settings-hours-Critical", "0")
+    page.click("#sla-settings-targets-save")
+    page.wait_for_selector("#sla-settings-hours-Critical.is-invalid")
+    page.fill("#sla-settings-hours-Critical", "5")
+    page.click("#sla-settings-targets-save")
+    page.wait_for_selector("#sla-settings-targets-message:has-text('saved')")
     with live_server.app.app_context():
         assert policy.get_targets()[Priority.CRITICAL] == 300
         # The live database outlives this test: put the default back for the others.
