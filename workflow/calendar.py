@@ -8,6 +8,7 @@ coordinates, and the moment a clock reaches a target is the inverse of the coord
 from __future__ import annotations
 
 import re
+import threading
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -121,6 +122,9 @@ class _Table:
         last_holiday = max((day.year for day in calendar.holidays), default=0)
         self.periodic_from = max(RULES_FROM_YEAR, last_holiday + 1)
         self.cycle: float | None = None
+        # Readers take filled entries without it; filling in year starts (a walk over the known
+        # ones) is done by one thread at a time.
+        self.lock = threading.RLock()
         self.origin = 0.0
         self.origin = self.raw(ORIGIN)
 
@@ -145,6 +149,10 @@ class _Table:
         start = self.starts.get(year)
         if start is not None:
             return start
+        with self.lock:
+            return self._fill_year_start(year)
+
+    def _fill_year_start(self, year: int) -> float:
         base = self.periodic_from
         if year >= base + CYCLE_YEARS:
             if self.cycle is None:
@@ -274,6 +282,18 @@ def week_to_json(hours) -> list:
 
 def _week_from_json(week) -> tuple:
     return tuple(None if span is None else (time.fromisoformat(span[0]), time.fromisoformat(span[1])) for span in week)
+
+
+def calendar_payload(work: WorkCalendar) -> dict:
+    """A calendar as JSON, in the shape set_calendar takes and the API sends."""
+    return {
+        "timezone": work.timezone,
+        "hours": {
+            day: None if span is None else {"start": span[0], "end": span[1]}
+            for day, span in zip(WEEKDAYS, week_to_json(work.hours))
+        },
+        "holidays": [{"date": day.isoformat(), "name": name} for day, name in work.holiday_list()],
+    }
 
 
 def get_calendar() -> WorkCalendar:

@@ -1,5 +1,6 @@
 """Business-hours calendars: working seconds, the working coordinate and its inverse, the stored calendar."""
 import random
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -144,6 +145,17 @@ def test_the_coordinate_starts_at_the_origin_and_differences_are_working_seconds
     assert coordinates == sorted(coordinates)
     for a, b in zip(moments, moments[1:]):
         assert working_seconds(LONDON, a, b) == coordinates[moments.index(b)] - coordinates[moments.index(a)]
+
+
+def test_threads_sharing_a_fresh_calendar_get_the_same_answers():
+    rng = random.Random(11)
+    moments = [at(1950, 1, 1) + timedelta(seconds=rng.randrange(300 * 365 * 86400)) for _ in range(400)]
+    # A calendar no other test uses, so its year tables are filled in by the threads themselves.
+    shared = WorkCalendar(timezone="America/Chicago", holidays=frozenset({date(2031, 7, 4)}))
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda moment: working_coordinate(shared, moment), moments))
+    alone = calendar._Table(WorkCalendar(timezone="America/Chicago", holidays=frozenset({date(2031, 7, 4)})))
+    assert got == [alone.raw(moment) - alone.origin for moment in moments]
 
 
 def test_naive_moments_are_utc():
