@@ -31,14 +31,7 @@ class SlaTargets(BaseResource):
 
 
 def _calendar_out(work: calendar.WorkCalendar) -> dict:
-    return dump(SlaCalendarOut, {
-        "timezone": work.timezone,
-        "hours": {
-            day: None if span is None else {"start": span[0], "end": span[1]}
-            for day, span in zip(calendar.WEEKDAYS, calendar.week_to_json(work.hours))
-        },
-        "holidays": [{"date": day, "name": name} for day, name in work.holiday_list()],
-    })
+    return dump(SlaCalendarOut, calendar.calendar_payload(work))
 
 
 class SlaCalendarResource(BaseResource):

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from openapi_spec_validator import validate
 
 from api import ROUTES
-from db.models import Role
+from db.models import Priority, Role
 from tests.conftest import PASSWORD
-from workflow import users
+from workflow import calendar, sla, users
 
 #: Examples per operation: modest in CI, raise it locally with SCHEMATHESIS_EXAMPLES.
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "25"))
@@ -52,10 +52,15 @@ def admin_headers(live_server):
             actor=None, username=f"fuzz_admin_{suffix}", email=f"fuzz_{suffix}@example.com",
             full_name="Fuzz Admin", role=Role.ADMIN, password=PASSWORD,
         )
+        minutes, flags, work = sla.get_targets(), sla.get_business_hours(), calendar.get_calendar()
     token = requests.post(
         f"{live_server.url}/api/auth/login", json={"username": user.username, "password": PASSWORD}, timeout=10
     ).json()["access_token"]
-    return {"Authorization": f"Bearer {token}"}
+    yield {"Authorization": f"Bearer {token}"}
+    # The fuzzing changes settings every later test on the live server reads: put the SLA policy back.
+    with live_server.app.app_context():
+        sla.set_targets(actor=user, targets={p.value: {"minutes": minutes[p], "business_hours": flags[p]} for p in Priority})
+        calendar.set_calendar(actor=user, calendar_payload=calendar.calendar_payload(work))
 
 
 OPERATIONS = [

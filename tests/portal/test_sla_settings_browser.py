@@ -12,11 +12,7 @@ pytestmark = pytest.mark.live
 
 def _set_policy(admin, minutes: dict, flags: dict, work: calendar.WorkCalendar) -> None:
     sla.set_targets(actor=admin, targets={p.value: {"minutes": minutes[p], "business_hours": flags[p]} for p in Priority})
-    calendar.set_calendar(actor=admin, calendar_payload={
-        "timezone": work.timezone,
-        "hours": dict(zip(calendar.WEEKDAYS, calendar.week_to_json(work.hours))),
-        "holidays": [{"date": day.isoformat(), "name": name} for day, name in work.holiday_list()],
-    })
+    calendar.set_calendar(actor=admin, calendar_payload=calendar.calendar_payload(work))
 
 
 @pytest.fixture
