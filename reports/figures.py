@@ -66,9 +66,10 @@ def sla_by_week(frame: pd.DataFrame) -> go.Figure:
         x=frame["week"], y=frame["compliance_pct"], name="Compliance %", yaxis="y2", mode="lines+markers",
         line_color="#212529",
     )
+    # Weeks are categories: as dates, a single week's bar gets an axis of fractions of a second.
     return _layout(
-        figure, barmode="stack", yaxis_title="Tasks",
-        yaxis2={"overlaying": "y", "side": "right", "range": [0, 105], "title": "%"},
+        figure, barmode="stack", yaxis_title="Tasks", xaxis={"type": "category"},
+        yaxis2={"overlaying": "y", "side": "right", "range": [0, 105], "dtick": 20, "title": "%"},
     )
 
 
@@ -127,7 +128,7 @@ def throughput(frame: pd.DataFrame) -> go.Figure:
         return _empty("No tasks completed in this period")
     weeks = [str(week) for week in frame["week"]]
     figure = go.Figure(go.Bar(x=weeks, y=frame["completed"], customdata=weeks, marker_color="#198754", name="Completed"))
-    return _layout(figure, yaxis_title="Completed")
+    return _layout(figure, yaxis_title="Completed", xaxis={"type": "category"})
 
 
 def cumulative_flow(frame: pd.DataFrame) -> go.Figure:
