@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Float, case, cast, delete, func, insert, lite
 from sqlalchemy.orm import aliased
 
 from db.models import ChangeType, SlaCalendarSpan, Task, TaskHistory, TaskStatus, TaskStatusInterval
+from db.types import epoch_seconds
 
 #: The statuses in which the SLA clock runs.
 CLOCK_STATUSES = (TaskStatus.NEW, TaskStatus.IN_PROGRESS)
@@ -91,12 +92,6 @@ def record_move(session, task: Task, old: TaskStatus, new: TaskStatus, at: datet
         task.first_started_at = at
 
 
-def _epoch(column, dialect: str):
-    if dialect == "postgresql":
-        return func.date_part("epoch", column)
-    return func.round((func.julianday(column) - 2440587.5) * 86400.0, 3)
-
-
 def rebuild(connection: Connection, task_ids: Iterable[uuid.UUID] | None = None) -> None:
     """Derive the intervals and the task columns from TaskHistory, for every task or for `task_ids`.
 
@@ -104,7 +99,6 @@ def rebuild(connection: Connection, task_ids: Iterable[uuid.UUID] | None = None)
     runs this on upgrade; a later change to the columns written here must give that migration
     its own copy of today's statements.
     """
-    dialect = connection.dialect.name
     chosen = list(task_ids) if task_ids is not None else None
     only = (lambda column: [column.in_(chosen)]) if chosen is not None else (lambda column: [])
     connection.execute(delete(TaskStatusInterval).where(*only(TaskStatusInterval.task_id)))
@@ -133,12 +127,12 @@ def rebuild(connection: Connection, task_ids: Iterable[uuid.UUID] | None = None)
     )
     stretches = select(
         moves,
-        working_coordinate(_epoch(moves.c.started_at, dialect)).label("started_w"),
-        case((moves.c.ended_at.is_not(None), working_coordinate(_epoch(moves.c.ended_at, dialect)))).label("ended_w"),
+        working_coordinate(epoch_seconds(moves.c.started_at)).label("started_w"),
+        case((moves.c.ended_at.is_not(None), working_coordinate(epoch_seconds(moves.c.ended_at)))).label("ended_w"),
     ).subquery("stretches")
     running = stretches.c.status.in_([status.value for status in CLOCK_STATUSES])
     ended = stretches.c.ended_at.is_not(None)
-    wall = case((running & ended, _epoch(stretches.c.ended_at, dialect) - _epoch(stretches.c.started_at, dialect)),
+    wall = case((running & ended, epoch_seconds(stretches.c.ended_at) - epoch_seconds(stretches.c.started_at)),
                 else_=literal(0.0, Float))
     work = case((running & ended, stretches.c.ended_w - stretches.c.started_w), else_=literal(0.0, Float))
 
@@ -201,14 +195,13 @@ def rederive_working_time(connection: Connection, spans: Iterable[tuple[float, f
 
     Runs in the caller's transaction, so reports never mix two calendars.
     """
-    dialect = connection.dialect.name
     replace_spans(connection, spans)
     interval = TaskStatusInterval
     connection.execute(
         update(interval)
         .values(
-            started_w=working_coordinate(_epoch(interval.started_at, dialect)),
-            ended_w=case((interval.ended_at.is_not(None), working_coordinate(_epoch(interval.ended_at, dialect)))),
+            started_w=working_coordinate(epoch_seconds(interval.started_at)),
+            ended_w=case((interval.ended_at.is_not(None), working_coordinate(epoch_seconds(interval.ended_at)))),
         )
         .execution_options(synchronize_session=False)
     )

@@ -5,7 +5,9 @@ import time
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, Text, exists, func, literal, select
+from sqlalchemy import JSON, DateTime, Float, Text, exists, func, literal, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import TypeDecorator
 
@@ -37,6 +39,27 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+class epoch_seconds(FunctionElement):
+    """A UTCDateTime column as seconds since 1970 UTC (float)."""
+
+    type = Float()
+    name = "epoch_seconds"
+    inherit_cache = True
+
+
+@compiles(epoch_seconds, "postgresql")
+def _epoch_seconds_postgresql(element, compiler, **kw):
+    # date_part computes the double directly; EXTRACT goes through numeric, which costs about a fifth
+    # of a full-history report's time. Same value: both are the exact seconds rounded to a double.
+    return f"date_part('epoch', {compiler.process(element.clauses, **kw)})"
+
+
+@compiles(epoch_seconds, "sqlite")
+def _epoch_seconds_sqlite(element, compiler, **kw):
+    # julianday() counts whole milliseconds; rounding to them drops the float noise of * 86400.
+    return f"ROUND((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0, 3)"
 
 
 def utcnow() -> datetime:

@@ -13,7 +13,7 @@ from sqlalchemy import and_, or_, select
 from db import session
 from db.models import Priority, Task, TaskStatus
 from reports import flow, sla, workload
-from reports.filters import ReportFilters, created_in_range, epoch_in_range
+from reports.filters import ReportFilters, epoch_in_range, in_range
 from reports.intervals import status_intervals
 from reports.sql import now_or, seconds
 from workflow import sla as policy
@@ -55,8 +55,7 @@ def sla_task_ids(
         outcomes = sla.task_outcomes(filters, targets, now)
         statement = (
             select(outcomes.c.task_id)
-            .join(Task, Task.id == outcomes.c.task_id)
-            .where(outcomes.c.outcome == sla.AT_RISK, *created_in_range(filters))
+            .where(outcomes.c.outcome == sla.AT_RISK, *in_range(outcomes.c.created_at, filters))
         )
         return _ids(statement, outcomes.c.task_id, limit)
     if outcome not in (sla.MET, sla.BREACHED):

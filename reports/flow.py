@@ -10,7 +10,7 @@ from sqlalchemy import String, and_, case, exists, func, literal, or_, select, u
 from sqlalchemy.orm import aliased
 
 from db.models import ChangeType, Task, TaskHistory, TaskStatus
-from reports.filters import ReportFilters, created_in_range, epoch_in_range, in_range, task_conditions
+from reports.filters import ReportFilters, epoch_in_range, in_range, task_conditions
 from reports.intervals import OPEN_STATUSES, status_intervals, task_milestones
 from reports.sql import floor_int, frame, now_or, one_row, percentiles, seconds, week_start
 
@@ -236,13 +236,12 @@ def aging_wip(*, filters: ReportFilters, now: datetime | None = None, limit: int
     statement = (
         select(
             milestones.c.task_id,
-            Task.title,
+            milestones.c.title,
             milestones.c.status,
             ((now_s - milestones.c.since_s) / HOUR).label("hours_in_status"),
             age,
         )
-        .join(Task, Task.id == milestones.c.task_id)
-        .where(milestones.c.status.in_(OPEN_STATUSES), *created_in_range(filters))
+        .where(milestones.c.status.in_(OPEN_STATUSES), *in_range(milestones.c.created_at, filters))
         .order_by(age.desc(), milestones.c.task_id)
         .limit(limit)
     )

@@ -5,8 +5,9 @@ Moments come out in epoch seconds (reports.sql) so durations are plain arithmeti
 from sqlalchemy import Subquery, select
 
 from db.models import Task, TaskStatus, TaskStatusInterval
+from db.types import epoch_seconds
 from reports.filters import ReportFilters, task_conditions, task_scope
-from reports.sql import as_text, epoch_seconds
+from reports.sql import as_text
 
 OPEN_STATUSES = (TaskStatus.NEW.value, TaskStatus.IN_PROGRESS.value, TaskStatus.ON_HOLD.value)
 
@@ -37,10 +38,12 @@ def status_intervals(filters: ReportFilters) -> Subquery:
 
 
 def task_milestones(filters: ReportFilters) -> Subquery:
-    """Per task: priority, assigned_to, created_s, first started_s (first In Progress), status now and since_s (when it entered it)."""
+    """Per task: title, created_at, priority, assigned_to, created_s, first started_s (first In Progress), status now and since_s (when it entered it)."""
     return (
         select(
             Task.id.label("task_id"),
+            Task.title,
+            Task.created_at,
             Task.priority,
             Task.assigned_to,
             epoch_seconds(Task.created_at).label("created_s"),

@@ -13,8 +13,9 @@ from sqlalchemy import Float, Subquery, and_, case, func, literal, null, select
 
 from db.models import Priority, SlaTarget, Task, TaskStatus, TaskStatusInterval, User
 from db.status_intervals import CLOCK_STATUSES, moment_at, working_coordinate
-from reports.filters import ReportFilters, created_in_range, epoch_in_range, task_conditions
-from reports.sql import as_text, epoch_seconds, frame, now_or, seconds, week_start
+from db.types import epoch_seconds
+from reports.filters import ReportFilters, epoch_in_range, in_range, task_conditions
+from reports.sql import as_text, frame, now_or, seconds, week_start
 from workflow import sla as policy
 
 #: Share of the target used from which an open task is at risk.
@@ -23,7 +24,7 @@ MET, BREACHED, AT_RISK, ON_TRACK = "met", "breached", "at_risk", "on_track"
 
 
 def task_outcomes(filters: ReportFilters, targets: dict[Priority, int], now: datetime) -> Subquery:
-    """Per task (cancelled ones left out): target_s, clock_s, outcome, decided_s, status, since_s.
+    """Per task (cancelled ones left out): target_s, clock_s, outcome, decided_s, status, since_s, title, created_at.
 
     outcome is `met` or `breached` for completed tasks, `breached`, `at_risk` or `on_track` for
     open ones. decided_s is when the outcome was settled: the completion for completed tasks,
@@ -59,6 +60,8 @@ def task_outcomes(filters: ReportFilters, targets: dict[Priority, int], now: dat
     return (
         select(
             Task.id.label("task_id"),
+            Task.title,
+            Task.created_at,
             Task.priority,
             Task.assigned_to,
             as_text(Task.status).label("status"),
@@ -212,7 +215,7 @@ def watchlist(*, filters: ReportFilters, limit: int = 50, now: datetime | None =
     statement = (
         select(
             outcomes.c.task_id,
-            Task.title,
+            outcomes.c.title,
             as_text(outcomes.c.priority).label("priority"),
             outcomes.c.status,
             outcomes.c.assigned_to,
@@ -221,11 +224,10 @@ def watchlist(*, filters: ReportFilters, limit: int = 50, now: datetime | None =
             (outcomes.c.clock_s / 3600.0).label("used_hours"),
             (time_left / 3600.0).label("time_left_hours"),
         )
-        .join(Task, Task.id == outcomes.c.task_id)
         .where(
             outcomes.c.status != TaskStatus.COMPLETED.value,
             outcomes.c.outcome.in_((BREACHED, AT_RISK)),
-            *created_in_range(filters),
+            *in_range(outcomes.c.created_at, filters),
         )
         .order_by(time_left, outcomes.c.task_id)
         .limit(limit)
