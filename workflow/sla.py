@@ -18,16 +18,22 @@ DEFAULT_TARGET_MINUTES: dict[Priority, int] = {
 MAX_TARGET_MINUTES = 366 * 24 * 60
 
 
+def get_policy() -> tuple[dict[Priority, int], dict[Priority, bool]]:
+    """(target minutes, business-hours flag) per priority, in one query: the stored ones, the defaults for any not stored."""
+    stored = {row.priority: row for row in session.execute(
+        select(SlaTarget.priority, SlaTarget.target_minutes, SlaTarget.business_hours))}
+    minutes = {p: stored[p].target_minutes if p in stored else DEFAULT_TARGET_MINUTES[p] for p in Priority}
+    return minutes, {p: bool(stored[p].business_hours) if p in stored else False for p in Priority}
+
+
 def get_targets() -> dict[Priority, int]:
     """Resolution target in minutes per priority: the stored ones, the defaults for any not stored."""
-    stored = dict(session.execute(select(SlaTarget.priority, SlaTarget.target_minutes)).all())
-    return {priority: stored.get(priority, DEFAULT_TARGET_MINUTES[priority]) for priority in Priority}
+    return get_policy()[0]
 
 
 def get_business_hours() -> dict[Priority, bool]:
     """Per priority, whether its clock counts only the business-hours calendar's working time (default False)."""
-    stored = dict(session.execute(select(SlaTarget.priority, SlaTarget.business_hours)).all())
-    return {priority: bool(stored.get(priority, False)) for priority in Priority}
+    return get_policy()[1]
 
 
 def _minutes_ok(minutes) -> bool:

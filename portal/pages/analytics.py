@@ -430,8 +430,7 @@ def overall(by_priority) -> dict:
 def refresh(*controls):
     """The SLA KPI and the per-priority figure (one query), and the CSV links, for the current filters."""
     query, f = page_filters(controls)
-    by_priority, computed = report_cache.remembered(*shared_key(sla.compliance_by_priority, f),
-                                                    lambda: sla.compliance_by_priority(filters=f))
+    by_priority, computed = shared_at(sla.compliance_by_priority, f)
     as_of = html.Div(f"as of {computed:%H:%M:%S} UTC", className="small text-muted", id=ids.ANALYTICS_AS_OF)
     return [kpi(overall(by_priority)), as_of], figures.sla_by_priority(by_priority), csv_hrefs(query)
 
@@ -439,18 +438,25 @@ def refresh(*controls):
 def policy_stamp() -> tuple:
     """What the SLA figures depend on besides the tasks: targets, business-hours flags, the calendar."""
     calendar = sla_calendar.get_calendar()
-    return (tuple(policy.get_targets().items()), tuple(policy.get_business_hours().items()),
+    targets, business_hours = policy.get_policy()
+    return (tuple(targets.items()), tuple(business_hours.items()),
             calendar.timezone, calendar.hours, tuple(sorted(calendar.holidays)))
 
 
-def shared_key(function, f: ReportFilters) -> tuple[str, tuple]:
-    """The report cache's name and key parts for `function(filters=f)`."""
-    return f"{function.__module__}.{function.__name__}", (f, policy_stamp())
+def shared_at(function, f: ReportFilters):
+    """(`function(filters=f)`, when computed) as the report cache has it (at most once per REPORTS_CACHE_SECONDS).
+
+    The SLA figures are also keyed by the SLA policy, so a new target or calendar shows at once;
+    the flow figures do not depend on it and skip reading it.
+    """
+    name = f"{function.__module__}.{function.__name__}"
+    parts = (f, policy_stamp()) if function.__module__ == sla.__name__ else (f,)
+    return report_cache.remembered(name, parts, lambda: function(filters=f))
 
 
 def shared(function, f: ReportFilters):
-    """`function(filters=f)` as the report cache has it (computed at most once per REPORTS_CACHE_SECONDS)."""
-    return report_cache.remembered(*shared_key(function, f), lambda: function(filters=f))[0]
+    """`function(filters=f)` as the report cache has it."""
+    return shared_at(function, f)[0]
 
 
 #: The page's other panels: (component id, property, what fills it). One callback each, so the

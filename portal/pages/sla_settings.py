@@ -58,7 +58,7 @@ def parse_holidays(text: str | None) -> tuple[list[dict], list[int]]:
 
 
 def _targets_card() -> dbc.Card:
-    minutes, flags = sla.get_targets(), sla.get_business_hours()
+    minutes, flags = sla.get_policy()
     rows = []
     for priority in Priority:
         rows.append(html.Tr([
