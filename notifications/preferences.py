@@ -42,7 +42,7 @@ def update_defaults(
     *, actor: User, changes: dict[NotificationType, dict[str, bool]]
 ) -> dict[str, dict[str, bool]]:
     """Change the defaults (partial, like a user's settings); Admins only. Users' own choices stay."""
-    if not rules.can_manage_users(actor):
+    if not rules.can_set_notification_defaults(actor):
         raise Forbidden("only an Admin may change the notification defaults")
     current = defaults()
     for kind, channels in changes.items():

@@ -118,6 +118,11 @@ def can_manage_users(user: User) -> bool:
     return user.role == Role.ADMIN
 
 
+def can_set_notification_defaults(user: User) -> bool:
+    """The notification defaults for users who chose nothing are set by an Admin."""
+    return user.role == Role.ADMIN
+
+
 def can_set_sla_targets(user: User) -> bool:
     """The SLA policy is the Admin's: the targets and the business-hours calendar they may count in."""
     return user.role == Role.ADMIN

@@ -63,7 +63,7 @@ def layout(**_query):
                 ),
                 html.Div(id=ids.PREFERENCES_MESSAGE),
                 _email_mode_section(digest.get_email_mode(user=user)["email_mode"]),
-                _defaults_section() if rules.can_manage_users(user) else None,
+                _defaults_section() if rules.can_set_notification_defaults(user) else None,
             ],
             lg=6,
         )
