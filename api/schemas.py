@@ -692,8 +692,6 @@ class ExportOut(Out):
 class EmailModeUpdate(Schema):
     """How you take email notifications: one message per event, or one digest a day."""
 
-    model_config = ConfigDict(extra="forbid")
-
     email_mode: Literal["immediate", "daily_digest"]
 
 

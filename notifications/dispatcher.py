@@ -110,11 +110,8 @@ def backoff(attempts: int) -> timedelta:
 
 
 def mark_sent(message: OutboxMessage, now: datetime) -> None:
-    session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == message.id)
-        .values(status="sent", sent_at=now, claimed_until=None, last_error=None)
-    )
-    session.commit()
+    """Mark one message sent, at once."""
+    _mark_all_sent([message.id], now)
 
 
 #: Sent messages are marked together at most this often (and at the end of each batch): one commit for

@@ -176,8 +176,7 @@ class _Table:
 
     def raw(self, moment: datetime) -> float:
         """Working seconds from the local start of 2000 to `moment`."""
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
+        moment = _aware(moment)
         stamp = moment.timestamp()
         day = moment.astimezone(self.zone).date()
         year = self.year(day.year)
