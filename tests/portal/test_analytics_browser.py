@@ -2,6 +2,7 @@
 import uuid
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from db.models import Priority, Role, TaskStatus
 from tests.portal.conftest import screenshot, sign_in
@@ -47,7 +48,14 @@ def test_manager_filters_and_drills_from_a_sankey_link_to_the_tasks(page, live_s
     links = page.locator("#analytics-sankey .sankey-link")
     # The wider link is New -> In Progress (2 moves).
     widths = [float(links.nth(i).evaluate("el => el.getBBox().height")) for i in range(2)]
-    links.nth(widths.index(max(widths))).click(force=True)
+    # A click that lands while Plotly is still redrawing the filtered Sankey is dropped: click again.
+    for _attempt in range(3):
+        links.nth(widths.index(max(widths))).click(force=True)
+        try:
+            page.wait_for_selector("#analytics-drill .drill-list a", timeout=5000)
+            break
+        except PlaywrightTimeout:
+            pass
     page.wait_for_selector("#analytics-drill .drill-list a")
     hrefs = sorted(page.locator("#analytics-drill .drill-list a").evaluate_all("els => els.map(e => e.getAttribute('href'))"))
     assert hrefs == sorted(f"/tasks/{task.id}" for task in made)
