@@ -1,4 +1,4 @@
-# Workflow Manager: gunicorn serving app:app; migrations run on start.
+# Workflow Manager: gunicorn serving the app:create_app() factory; migrations run on start.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

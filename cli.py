@@ -8,7 +8,9 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import inspect
 
 import db
-from db.demo import (
+from db.models import Role
+from jobs import duties
+from jobs.demo import (
     DEFAULT_AGENTS,
     DEFAULT_SEED,
     DEFAULT_TASKS,
@@ -18,12 +20,12 @@ from db.demo import (
     generate,
     has_users,
 )
-from db.models import Role
 
 db_cli = AppGroup("db", help="Database schema.")
 users_cli = AppGroup("users", help="User accounts.")
 notifications_cli = AppGroup("notifications", help="Notification delivery and reminders.")
 exports_cli = AppGroup("exports", help="CSV exports to S3 (or the local export folder).")
+metrics_cli = AppGroup("metrics", help="CloudWatch metrics.")
 
 
 @db_cli.command("upgrade")
@@ -91,9 +93,10 @@ def create_user_command(
     """Create a user and print its id; the password is asked for unless --password-stdin."""
     from pydantic import ValidationError
 
+    from domain.errors import DomainError
+
     # The API's input rules, so a user made here passes the same checks as one made over HTTP.
-    from api.schemas import UserCreate
-    from workflow.errors import DomainError
+    from domain.schemas import UserCreate
     from workflow.users import create_user
 
     if password_stdin:
@@ -144,9 +147,7 @@ def dispatch_command(once: bool) -> None:
 @notifications_cli.command("remind")
 def remind_command() -> None:
     """Notify of tasks due within 24 hours and of overdue tasks (once per task and threshold)."""
-    from notifications import reminders
-
-    click.echo(f"{reminders.remind()} reminders sent")
+    click.echo(f"{duties.remind()} reminders sent")
 
 
 @exports_cli.command("snapshot")
@@ -156,9 +157,8 @@ def remind_command() -> None:
 def snapshot_command(day, force: bool) -> None:
     """Store all live tasks as snapshots/tasks-YYYY-MM-DD.csv (once a day: run it from cron or a schedule)."""
     from db.types import utcnow
-    from reports import exports
 
-    key, produced = exports.snapshot(day=(day or utcnow()).date(), force=force)
+    key, produced = duties.snapshot(day=(day or utcnow()).date(), force=force)
     if produced is None:
         click.echo(f"{key} already stored")
     else:
@@ -168,7 +168,7 @@ def snapshot_command(day, force: bool) -> None:
 @exports_cli.command("worker")
 def worker_command() -> None:
     """Run exports queued on Redis (REDIS_URL) with Celery; several workers may run on several machines."""
-    from workflow.exports import celery_app
+    from jobs.exports import celery_app
 
     if not current_app.config.get("REDIS_URL"):
         raise click.ClickException("set REDIS_URL: exports run in the web process without it")
@@ -180,18 +180,29 @@ def worker_command() -> None:
 @click.option("--dispatch", is_flag=True, help="Also deliver everything due in the outbox before exiting.")
 def digest_command(dispatch: bool) -> None:
     """Queue one daily digest email per user who chose it (run once a day; running twice sends nothing twice)."""
-    from notifications import digest, dispatcher
+    from notifications import dispatcher
 
-    click.echo(f"{digest.send_digests()} digests queued")
+    click.echo(f"{duties.send_digests()} digests queued")
     if dispatch:
         result = dispatcher.drain()
         click.echo(f"{len(result.sent)} sent, {len(result.failed)} to retry, {len(result.dead)} dead")
 
 
+@metrics_cli.command("sla")
+def sla_gauges_command() -> None:
+    """Publish the SLA gauges (open tasks breached and at risk) now; run it from a schedule."""
+    from aws import metrics
+
+    counts = duties.publish_sla_gauges()
+    metrics.flush()
+    click.echo(f"{counts['breached']} breached, {counts['at_risk']} at risk")
+
+
 def init_app(app: Flask) -> None:
-    """Register the database, user, notification and demo commands."""
+    """Register the database, user, notification, export, metrics and demo commands."""
     app.cli.add_command(db_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(notifications_cli)
     app.cli.add_command(exports_cli)
+    app.cli.add_command(metrics_cli)
     app.cli.add_command(demo_command)

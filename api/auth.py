@@ -1,8 +1,8 @@
 """Login: credentials in, a Bearer token out."""
 from api.base import BaseResource, operation, parse_body
 from api.schemas import LoginIn, TokenOut
-from auth import authenticate
 from auth.tokens import issue_token
+from workflow.users import authenticate
 
 
 class Login(BaseResource):

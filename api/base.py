@@ -15,7 +15,7 @@ from api.schemas import PageOut
 from auth import request_user, request_user_id
 from db import session
 from db.pagination import InvalidCursor, Page
-from workflow.errors import PreconditionFailed, ValidationFailed
+from domain.errors import PreconditionFailed, ValidationFailed
 
 
 @dataclass

@@ -2,17 +2,8 @@
 from flask import g, url_for
 
 from api.base import BaseResource, dump, operation, page_response, paged, parse_body, parse_id, parse_query
-from api.schemas import (
-    CaseCreate,
-    CaseDetailOut,
-    CaseOut,
-    CaseQuery,
-    CaseUpdate,
-    CaseWatchersOut,
-    PageOut,
-    WatcherChange,
-    WatcherQuery,
-)
+from api.schemas import CaseDetailOut, CaseOut, CaseQuery, CaseWatchersOut, PageOut, WatcherQuery
+from domain.schemas import CaseCreate, CaseUpdate, WatcherChange
 from workflow import cases, tasks, watchers
 
 

@@ -6,7 +6,7 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from api.schemas import field_name
-from workflow import errors
+from domain import errors
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,6 @@ from flask import g
 
 from api.base import BaseResource, dump, me_or, operation, page_response, paged, parse_body, parse_id, parse_query
 from api.schemas import (
-    ExportCreate,
     ExportOut,
     FlowMetricsReportQuery,
     PageOut,
@@ -13,6 +12,7 @@ from api.schemas import (
     TaskReportQuery,
     WorkloadReportQuery,
 )
+from domain.schemas import ExportCreate
 from workflow import exports
 
 #: Each report's filters, validated as its GET /api/reports/{name} validates them.

@@ -4,18 +4,18 @@ from flask import g
 from api.base import BaseResource, dump, operation, page_response, paged, parse_body, parse_id, parse_query
 from api.schemas import (
     EmailModeOut,
-    EmailModeUpdate,
     MarkedOut,
     NotificationOut,
     NotificationQuery,
     NotificationSettingsOut,
-    NotificationSettingsUpdate,
     PageOut,
     UnreadCountOut,
 )
 from db.models import NotificationType
+from domain.errors import Unauthorized
+from domain.schemas import EmailModeUpdate, NotificationSettingsUpdate
 from notifications import digest, preferences, store
-from workflow.errors import Unauthorized
+from workflow import notifications as notices
 
 
 class NotificationList(BaseResource):
@@ -44,14 +44,14 @@ class NotificationRead(BaseResource):
     def patch(self, notification_id):
         """-> NotificationOut; another user's notification is 404."""
         notification_uuid = parse_id(notification_id, "notification_id")
-        return dump(NotificationOut, store.mark_read(user=g.user, notification_id=notification_uuid))
+        return dump(NotificationOut, notices.mark_read(user=g.user, notification_id=notification_uuid))
 
 
 class NotificationReadAll(BaseResource):
     @operation(summary="Mark all your notifications read", tag="notifications", response=MarkedOut)
     def post(self):
         """-> {"marked": n}."""
-        return {"marked": store.mark_all_read(user=g.user)}
+        return {"marked": notices.mark_all_read(user=g.user)}
 
 
 class NotificationSettings(BaseResource):
@@ -66,7 +66,7 @@ class NotificationSettings(BaseResource):
     )
     def post(self):
         """{"<type>": {"<channel>": bool}} (only what is named changes) -> the full settings."""
-        return preferences.update_settings(user=g.user, changes=_settings_changes())
+        return notices.update_settings(user=g.user, changes=_settings_changes())
 
 
 def _settings_changes() -> dict[NotificationType, dict[str, bool]]:
@@ -95,7 +95,7 @@ class NotificationDefaults(BaseResource):
 
         Users' own stored choices are kept; the defaults apply to every type a user has not set.
         """
-        return preferences.update_defaults(actor=g.user, changes=_settings_changes())
+        return notices.update_defaults(actor=g.user, changes=_settings_changes())
 
 
 class NotificationEmailMode(BaseResource):
@@ -115,4 +115,4 @@ class NotificationEmailMode(BaseResource):
         of them since the last one); in-app and SMS notices are unaffected.
         """
         body = parse_body(EmailModeUpdate)
-        return dump(EmailModeOut, digest.set_email_mode(user=g.user, mode=body.email_mode))
+        return dump(EmailModeOut, notices.set_email_mode(user=g.user, mode=body.email_mode))

@@ -9,6 +9,7 @@ from pydantic import Field
 from api.base import BaseResource, dump, operation, page_response, paged, parse_id, parse_query
 from api.schemas import Out, PageOut, PageQuery
 from notifications import outbox
+from workflow import notifications as notices
 
 
 class OutboxQuery(PageQuery):
@@ -45,5 +46,5 @@ class OutboxRetry(BaseResource):
     @operation(summary="Retry a dead outbox message (Admin)", tag="admin", response=OutboxMessageOut, errors=(403, 404, 409))
     def post(self, message_id):
         """-> OutboxMessageOut, pending again with fresh attempts; a message that is not dead is 409."""
-        message = outbox.retry(actor=g.user, message_id=parse_id(message_id, "message_id"))
+        message = notices.retry_message(actor=g.user, message_id=parse_id(message_id, "message_id"))
         return dump(OutboxMessageOut, message)

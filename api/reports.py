@@ -7,7 +7,6 @@ from flask import Response, g, stream_with_context
 
 from api.base import BaseResource, operation, page_response, paged, parse_query
 from api.schemas import (
-    AnalyticsQuery,
     FlowMetricsReportOut,
     FlowMetricsReportQuery,
     PageOut,
@@ -22,12 +21,13 @@ from api.schemas import (
 )
 from api.tasks import add_allowed_transitions, task_filters
 from db.types import utcnow
-from reports import flow, sla, task_csv, workload
-from reports.filters import ReportFilters
+from domain import rules
+from domain.errors import Forbidden
+from domain.filters import TaskFilters, parse_sort
+from domain.schemas import AnalyticsQuery
+from reports import flow, policy, sla, task_csv, workload
 from reports.tables import TABLES, csv_rows, plain
-from workflow import rules, tasks
-from workflow import sla as policy
-from workflow.errors import Forbidden
+from workflow import tasks
 
 
 def csv_download(chunks, name: str) -> Response:
@@ -55,7 +55,7 @@ class TaskReport(BaseResource):
         filters = task_filters(query)
         if query.format == "csv":
             # Bad sorts are refused before the first byte: after it the status is already sent.
-            tasks.parse_sort(query.sort)
+            parse_sort(query.sort)
             return csv_download(task_csv.stream_tasks_csv(filters=filters, sort=query.sort), "tasks")
         page = paged(lambda: tasks.list_tasks(filters=filters, sort=query.sort, limit=query.limit, cursor=query.cursor))
         return page_response(page, TaskOut, add_allowed_transitions)
@@ -64,9 +64,9 @@ class TaskReport(BaseResource):
 # --- analytics ---------------------------------------------------------------------------
 
 
-def report_filters(query: AnalyticsQuery) -> ReportFilters:
+def report_filters(query: AnalyticsQuery) -> TaskFilters:
     """The query's filters as the reports take them."""
-    return ReportFilters(
+    return TaskFilters(
         date_from=query.date_from, date_to=query.date_to, department=query.department,
         assigned_to=query.assigned_to, priority=query.priority, tag=query.tag,
     )
@@ -94,7 +94,7 @@ def _without_points(result: dict) -> dict:
 
 
 
-def _sla_json(f: ReportFilters) -> dict:
+def _sla_json(f: TaskFilters) -> dict:
     tables = TABLES["sla"]
     return {
         "targets": {priority.value: minutes for priority, minutes in policy.get_targets().items()},
@@ -103,7 +103,7 @@ def _sla_json(f: ReportFilters) -> dict:
     }
 
 
-def _workload_json(f: ReportFilters) -> dict:
+def _workload_json(f: TaskFilters) -> dict:
     return {
         "by_assignee": records(workload.open_by_assignee(filters=f)),
         "by_department": records(workload.open_by_department(filters=f)),
@@ -111,7 +111,7 @@ def _workload_json(f: ReportFilters) -> dict:
     }
 
 
-def _status_flow_json(f: ReportFilters) -> dict:
+def _status_flow_json(f: TaskFilters) -> dict:
     return {
         "transitions": records(flow.transitions(filters=f)),
         "time_in_status": records(flow.time_in_status(filters=f)),
@@ -119,7 +119,7 @@ def _status_flow_json(f: ReportFilters) -> dict:
     }
 
 
-def _flow_metrics_json(f: ReportFilters) -> dict:
+def _flow_metrics_json(f: TaskFilters) -> dict:
     cycle_lead = flow.cycle_and_lead_times(filters=f)
     aging = flow.aging_wip(filters=f)
     return {

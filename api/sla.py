@@ -2,12 +2,15 @@
 from flask import g
 
 from api.base import BaseResource, dump, operation, parse_body
-from api.schemas import SlaCalendarOut, SlaCalendarUpdate, SlaTargetsOut, SlaTargetsUpdate
-from workflow import calendar, sla
+from api.schemas import SlaCalendarOut, SlaTargetsOut
+from domain import calendar
+from domain.schemas import SlaCalendarUpdate, SlaTargetsUpdate
+from reports import policy
+from workflow import sla as sla_policy
 
 
 def _out(targets: dict) -> dict:
-    flags = sla.get_business_hours()
+    flags = policy.get_business_hours()
     return dump(SlaTargetsOut, {
         **{priority.value: minutes for priority, minutes in targets.items()},
         "business_hours": {priority.value: flag for priority, flag in flags.items()},
@@ -19,7 +22,7 @@ class SlaTargets(BaseResource):
     def get(self):
         """-> {"Low", "Medium", "High", "Critical": minutes, "business_hours": {"<priority>": bool}}: the
         resolution target per priority and whether its clock counts only business hours."""
-        return _out(sla.get_targets())
+        return _out(policy.get_targets())
 
     @operation(summary="Change SLA targets (Admin)", tag="sla", body=SlaTargetsUpdate, response=SlaTargetsOut, errors=(403,))
     def put(self):
@@ -27,7 +30,7 @@ class SlaTargets(BaseResource):
         (partial; what GET returns is a valid body) -> every target; Admins only."""
         body = parse_body(SlaTargetsUpdate).model_dump(exclude_none=True)
         flags = body.pop("business_hours", None)
-        return _out(sla.set_targets(actor=g.user, targets=body, business_hours=flags))
+        return _out(sla_policy.set_targets(actor=g.user, targets=body, business_hours=flags))
 
 
 def _calendar_out(work: calendar.WorkCalendar) -> dict:
@@ -39,7 +42,7 @@ class SlaCalendarResource(BaseResource):
     def get(self):
         """-> {"timezone", "hours": {"Monday": {"start": "09:00", "end": "17:00"} | null, ...},
         "holidays": [{"date": "YYYY-MM-DD", "name"}]}: when business-hours SLA clocks run."""
-        return _calendar_out(calendar.get_calendar())
+        return _calendar_out(policy.get_calendar())
 
     @operation(summary="Change the business-hours calendar (Admin)", tag="sla", body=SlaCalendarUpdate,
                response=SlaCalendarOut, errors=(403,))
@@ -48,4 +51,4 @@ class SlaCalendarResource(BaseResource):
         (parts left out keep theirs; weekdays left out keep theirs; `holidays` replaces the list) -> the
         calendar; Admins only."""
         body = parse_body(SlaCalendarUpdate).model_dump(exclude_unset=True)
-        return _calendar_out(calendar.set_calendar(actor=g.user, calendar_payload=body))
+        return _calendar_out(sla_policy.set_calendar(actor=g.user, calendar_payload=body))

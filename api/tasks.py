@@ -14,22 +14,11 @@ from api.base import (
     parse_id,
     parse_query,
 )
-from api.schemas import (
-    CommentCreate,
-    CommentOut,
-    HistoryOut,
-    PageOut,
-    PageQuery,
-    StatusChange,
-    TaskCreate,
-    TaskOut,
-    TaskQuery,
-    TaskUpdate,
-    WatcherChange,
-    WatcherQuery,
-    WatchersOut,
-)
-from workflow import comments, history, rules, tasks, watchers
+from api.schemas import CommentOut, HistoryOut, PageOut, PageQuery, TaskOut, TaskQuery, WatcherQuery, WatchersOut
+from domain import rules
+from domain.filters import TaskFilters
+from domain.schemas import CommentCreate, StatusChange, TaskCreate, TaskUpdate, WatcherChange
+from workflow import comments, history, tasks, watchers
 
 
 def add_allowed_transitions(out: TaskOut, task) -> None:
@@ -56,9 +45,9 @@ def _precondition(body_version: int | None) -> tuple[int | None, bool]:
     return body_version, False
 
 
-def task_filters(query: TaskQuery) -> tasks.TaskFilters:
+def task_filters(query: TaskQuery) -> TaskFilters:
     """The task list's filters from its query string (`me` is the caller)."""
-    return tasks.TaskFilters(
+    return TaskFilters(
         status=query.status,
         priority=query.priority,
         assigned_to=me_or(query.assigned_to, g.user),

@@ -2,7 +2,8 @@
 from flask import g, url_for
 
 from api.base import BaseResource, dump, operation, page_response, paged, parse_body, parse_id, parse_query
-from api.schemas import PageOut, UserCreate, UserOut, UserQuery, UserUpdate
+from api.schemas import PageOut, UserOut, UserQuery
+from domain.schemas import UserCreate, UserUpdate
 from workflow import users
 
 

@@ -3,17 +3,16 @@ import hmac
 import secrets
 import uuid
 
-from flask import Flask, current_app, request, session as flask_session
+from flask import Flask, current_app, request
+from flask import session as flask_session
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
-from sqlalchemy import select
 
 from auth import passwords
 from auth.throttle import LoginThrottle
 from auth.tokens import read_token
 from db import session
 from db.models import User
-from db.types import utcnow
-from workflow.errors import Forbidden, Unauthorized
+from domain.errors import Forbidden, Unauthorized
 
 login_manager = LoginManager()
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -63,23 +62,9 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
-def authenticate(*, username: str, password: str) -> User:
-    """The active user with these credentials, or Unauthorized; throttled per account and address."""
-    throttle: LoginThrottle = current_app.extensions["login_throttle"]
-    address = client_address()
-    throttle.check(username, address)
-    user = session.scalar(select(User).where(User.username == username))
-    valid = passwords.verify_password(user.password_hash if user else None, password)
-    if not valid or user is None or not user.is_active:
-        throttle.failed(username, address)
-        session.rollback()
-        raise Unauthorized("invalid username or password")
-    throttle.succeeded(username)
-    if passwords.needs_rehash(user.password_hash):
-        user.password_hash = passwords.hash_password(password)
-    user.last_login = utcnow()
-    session.commit()
-    return user
+def login_throttle() -> LoginThrottle:
+    """The app's failed-login throttle."""
+    return current_app.extensions["login_throttle"]
 
 
 def start_session(user: User) -> None:
@@ -98,6 +83,12 @@ def csrf_token() -> str:
     if "csrf_token" not in flask_session:
         flask_session["csrf_token"] = secrets.token_urlsafe(32)
     return flask_session["csrf_token"]
+
+
+def csrf_valid(sent: str | None) -> bool:
+    """Whether `sent` is this session's CSRF token (a header for API calls, a form field for the portal's forms)."""
+    expected = flask_session.get("csrf_token", "")
+    return bool(sent) and bool(expected) and hmac.compare_digest(sent, expected)
 
 
 def _bearer_user_id() -> uuid.UUID | None:
@@ -130,8 +121,7 @@ def request_user() -> User:
         return user
     if current_user.is_authenticated:
         if request.method not in SAFE_METHODS:
-            sent = request.headers.get(CSRF_HEADER, "")
-            if not sent or not hmac.compare_digest(sent, flask_session.get("csrf_token", "")):
+            if not csrf_valid(request.headers.get(CSRF_HEADER)):
                 raise Forbidden("missing or wrong CSRF token", {"header": CSRF_HEADER})
         return current_user.user
     raise Unauthorized("authentication required")

@@ -5,7 +5,7 @@ from limits import RateLimitItemPerSecond
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from workflow.errors import Throttled
+from domain.errors import Throttled
 
 
 class LoginThrottle:

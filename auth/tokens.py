@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import jwt
 from flask import current_app
 
-from workflow.errors import Unauthorized
+from domain.errors import Unauthorized
 
 
 def issue_token(user_id: uuid.UUID) -> tuple[str, int]:

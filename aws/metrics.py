@@ -1,4 +1,4 @@
-"""CloudWatch metrics: request latency and errors, notifications sent and failed, SLA breaches.
+"""CloudWatch metrics: request latency and errors, notifications sent and failed, and gauges others put.
 
 Datapoints go to an in-process buffer that a background thread sends with PutMetricData every
 METRICS_FLUSH_SECONDS, or sooner once METRICS_BATCH_SIZE datapoints wait. Recording never
@@ -11,9 +11,7 @@ import threading
 import time
 from datetime import datetime, timezone
 
-import click
 from flask import Flask, current_app, g, has_app_context, request
-from flask.cli import with_appcontext
 
 log = logging.getLogger(__name__)
 
@@ -116,33 +114,6 @@ def count_notification(channel: str, *, ok: bool) -> None:
     put("NotificationsSent" if ok else "NotificationsFailed", 1, "Count", {"Channel": channel})
 
 
-def sla_counts(now: datetime | None = None) -> dict[str, int]:
-    """Open tasks past their SLA target, and at risk (75 % of it used)."""
-    from sqlalchemy import func, select
-
-    from db import session
-    from reports import sla
-    from reports.filters import ReportFilters
-    from workflow import sla as policy
-
-    now = now or datetime.now(timezone.utc)
-    outcomes = sla.task_outcomes(ReportFilters(), policy.get_targets(), now)
-    rows = session.execute(
-        select(outcomes.c.outcome, func.count()).where(outcomes.c.status != "Completed").group_by(outcomes.c.outcome)
-    ).all()
-    session.commit()
-    counts = dict(rows)
-    return {"breached": int(counts.get(sla.BREACHED, 0)), "at_risk": int(counts.get(sla.AT_RISK, 0))}
-
-
-def publish_sla_gauges(now: datetime | None = None) -> dict[str, int]:
-    """Gauge the open tasks breaching and at risk of their SLA now; returns the counts."""
-    counts = sla_counts(now)
-    put("SLABreaches", counts["breached"], "Count")
-    put("SLAAtRisk", counts["at_risk"], "Count")
-    return counts
-
-
 # --- request metrics ----------------------------------------------------------------------
 
 
@@ -175,21 +146,8 @@ def _torn_down(error) -> None:
         put("Errors", 1, "Count", {"Route": _route(), "Method": request.method})
 
 
-metrics_cli = click.Group("metrics", help="CloudWatch metrics.")
-
-
-@metrics_cli.command("sla")
-@with_appcontext
-def sla_command() -> None:
-    """Publish the SLA gauges (open tasks breached and at risk) now; run it from a schedule."""
-    counts = publish_sla_gauges()
-    flush()
-    click.echo(f"{counts['breached']} breached, {counts['at_risk']} at risk")
-
-
 def init_app(app: Flask) -> None:
-    """Request metrics hooks and the `metrics` command; the buffer only when METRICS_ENABLED."""
-    app.cli.add_command(metrics_cli)
+    """Request metrics hooks; the buffer only when METRICS_ENABLED."""
     if not app.config.get("METRICS_ENABLED"):
         return
     buffer = MetricsBuffer(app)

@@ -129,9 +129,9 @@ def measure_functions(url: str, runs: int, only: str | None, days: int | None) -
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(48))
     from app import create_app
     from db import session
-    from db.types import utcnow
-    from reports.filters import ReportFilters
     from db.models import Priority
+    from db.types import utcnow
+    from domain.filters import TaskFilters
 
     app = create_app({"DATABASE_URL": url})
     reference = connect(url)
@@ -139,9 +139,9 @@ def measure_functions(url: str, runs: int, only: str | None, days: int | None) -
     with app.app_context():
         engine = session().get_bind()
         today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
-        chosen = {"default (none)": ReportFilters(), "priority=High": ReportFilters(priority=Priority.HIGH)}
+        chosen = {"default (none)": TaskFilters(), "priority=High": TaskFilters(priority=Priority.HIGH)}
         if days:
-            chosen[f"last {days} days"] = ReportFilters(date_from=today - timedelta(days=days - 1),
+            chosen[f"last {days} days"] = TaskFilters(date_from=today - timedelta(days=days - 1),
                                                         date_to=today + timedelta(days=1))
         for name, label, call in cases(chosen):
             if only and only not in name:
@@ -166,7 +166,7 @@ def serve(url: str, port: int, settings: dict) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": secrets.token_urlsafe(48), **settings}
     process = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "--no-control-socket", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--threads", "4", "--timeout", "120", "--log-level", "warning", "app:app"],
+         "--threads", "4", "--timeout", "120", "--log-level", "warning", "app:create_app()"],
         cwd=ROOT, env=env,
     )
     for _ in range(100):

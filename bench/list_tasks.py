@@ -105,7 +105,7 @@ def main() -> None:
     due, row_id = deep_position(url)
     deep_cursor = encode_cursor("-due_date", 0, due, row_id)
     env = {**os.environ, "SECRET_KEY": secrets.token_urlsafe(48), "PYTHONPATH": str(ROOT)}
-    api = serve("app:app", 8061, args.workers, env)
+    api = serve("app:create_app()", 8061, args.workers, env)
     reference = serve("bench.reference_wsgi:app", 8062, args.workers, env)
     try:
         token = login(8061)

@@ -204,7 +204,7 @@ def unread_bench(args) -> None:
         cursor.execute("SELECT count(*) FROM notifications")
         notifications = cursor.fetchone()[0]
     env = {**os.environ, "SECRET_KEY": secrets.token_urlsafe(48), "PYTHONPATH": str(ROOT)}
-    api = serve("app:app", 8063, args.workers, env)
+    api = serve("app:create_app()", 8063, args.workers, env)
     reference = serve("bench.reference_wsgi:app", 8064, args.workers, env)
     try:
         import urllib.request

@@ -61,7 +61,7 @@ def serve(url: str, port: int) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": secrets.token_urlsafe(48)}
     process = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "--no-control-socket", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--threads", "4", "--log-level", "warning", "app:app"],
+         "--threads", "4", "--log-level", "warning", "app:create_app()"],
         cwd=ROOT, env=env,
     )
     for _ in range(100):

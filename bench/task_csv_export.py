@@ -33,9 +33,9 @@ from auth.tokens import issue_token  # noqa: E402
 from config import Config  # noqa: E402
 from db import session  # noqa: E402
 from db.models import Priority, Role, Task, User  # noqa: E402
-from reports.task_csv import export_statement  # noqa: E402
+from domain.filters import TaskFilters  # noqa: E402
 from reports.csv_stream import _plain  # noqa: E402
-from workflow.tasks import TaskFilters  # noqa: E402
+from reports.task_csv import export_statement  # noqa: E402
 
 #: (name, query string, the same filters) — a tenth-sized selection and every task.
 SELECTIONS = [

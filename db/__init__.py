@@ -26,7 +26,9 @@ class AppSession(Session):
         return bind
 
 
-#: The one session registry; `workflow/` commits through it, everything else only reads.
+#: The one session registry. Only `workflow/` commits through it, and the outbox dispatcher its own outbox
+#: rows (notifications/dispatcher.py); everything else only reads. (The demo generator, jobs/demo.py,
+#: bulk-loads through the engine, not the session.)
 #: `create_savepoint` lets the test suite run each test inside an outer transaction it rolls back.
 session = scoped_session(
     sessionmaker(class_=AppSession, expire_on_commit=False, join_transaction_mode="create_savepoint")

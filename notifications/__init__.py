@@ -1,1 +1,1 @@
-"""Notifications: the in-app store and each user's delivery preferences."""
+"""Notifications: events and who hears of them, preferences, the one delivery planner, the outbox and its dispatcher."""

@@ -1,24 +1,19 @@
 """The daily email digest: one email a day instead of one per event, for users who choose it.
 
 While a user's email mode is `daily_digest`, the outbox queues each event's email as an
-EmailDigestItem instead of a message. `flask --app app notifications digest`, run once a day
-(cron, a Kubernetes CronJob or an EventBridge schedule), turns each user's queued items into one
-email: an outbox message written in the same transaction that marks the items taken, so a run
-that dies half-way loses nothing and a second run sends nothing twice. The dispatcher then
-delivers the digest like any other email, at least once, with its id as the Message-ID.
+EmailDigestItem instead of a message; workflow/digests.py turns each user's queued items into one
+email (the payload written here) once a day.
 """
 import logging
 import uuid
 from datetime import datetime
 from html import escape
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from db import session
-from db.models import EmailDigestItem, EmailDigestSetting, OutboxMessage, User
-from db.types import utcnow, uuid7
+from db.models import EmailDigestItem, EmailDigestSetting, User
 from notifications import outbox
-from workflow.errors import ValidationFailed
 
 log = logging.getLogger(__name__)
 
@@ -38,19 +33,6 @@ def get_email_mode(*, user: User) -> dict:
     }
 
 
-def set_email_mode(*, user: User, mode: str) -> dict:
-    """Take email at once or as a daily digest; already queued items still go out in the next digest."""
-    if mode not in EMAIL_MODES:
-        raise ValidationFailed("unknown email mode", [{"field": "email_mode", "message": f"one of {', '.join(EMAIL_MODES)}"}])
-    setting = session.get(EmailDigestSetting, user.id)
-    if setting is None:
-        session.add(EmailDigestSetting(user_id=user.id, mode=mode))
-    else:
-        setting.mode = mode
-    session.commit()
-    return get_email_mode(user=user)
-
-
 def pending_items(*, user_id: uuid.UUID) -> list[EmailDigestItem]:
     """The user's items no digest has taken yet, oldest first."""
     return list(session.scalars(
@@ -60,7 +42,7 @@ def pending_items(*, user_id: uuid.UUID) -> list[EmailDigestItem]:
     ))
 
 
-def _payload(user: User, items: list[EmailDigestItem], since: datetime | None) -> dict:
+def digest_payload(user: User, items: list[EmailDigestItem], since: datetime | None) -> dict:
     count = len(items)
     noun = "notification" if count == 1 else "notifications"
     listed, hidden = items[:MAX_LISTED], count - min(count, MAX_LISTED)
@@ -79,59 +61,3 @@ def _payload(user: User, items: list[EmailDigestItem], since: datetime | None) -
     text = "\n".join(text_lines) + "\n"
     html = f"<p>{escape(heading)}:</p><ul>{''.join(html_items)}</ul>"
     return {"to": user.email, "subject": f"Your daily digest: {count} {noun}", "text": text, "html": html}
-
-
-def _digest_one(user_id: uuid.UUID, now: datetime) -> bool:
-    """Write one user's digest and mark their items taken, in one transaction; False if there is nothing to send."""
-    # Locked and skipped, so two runs at once never take the same items (PostgreSQL; SQLite runs one writer).
-    items = list(session.scalars(
-        select(EmailDigestItem)
-        .where(
-            EmailDigestItem.user_id == user_id, EmailDigestItem.outbox_message_id.is_(None),
-            EmailDigestItem.created_at <= now,
-        )
-        .order_by(EmailDigestItem.created_at, EmailDigestItem.id)
-        .with_for_update(skip_locked=True)
-    ))
-    user = session.get(User, user_id)
-    if not items or user is None or not user.is_active or not user.email:
-        # A deactivated user or one without an address keeps their items: nothing is lost.
-        session.rollback()
-        return False
-    setting = session.get(EmailDigestSetting, user_id)
-    if setting is None:
-        setting = EmailDigestSetting(user_id=user_id, mode=DAILY_DIGEST)
-        session.add(setting)
-    message = OutboxMessage(
-        id=uuid7(), channel="email", user_id=user_id, payload=_payload(user, items, setting.last_digest_at),
-        status="pending", attempts=0, next_attempt_at=utcnow(), created_at=now,
-    )
-    session.add(message)
-    session.flush()
-    session.execute(
-        update(EmailDigestItem)
-        .where(EmailDigestItem.id.in_([item.id for item in items]))
-        .values(outbox_message_id=message.id)
-    )
-    setting.last_digest_at = now
-    session.commit()
-    return True
-
-
-def send_digests(*, now: datetime | None = None) -> int:
-    """Queue one digest email per user with items waiting; returns how many. Idempotent: taken items are never sent again."""
-    now = now or utcnow()
-    if not outbox.email_enabled():
-        return 0  # the items wait for email to be configured
-    user_ids = list(session.scalars(
-        select(EmailDigestItem.user_id)
-        .where(EmailDigestItem.outbox_message_id.is_(None), EmailDigestItem.created_at <= now)
-        .distinct()
-    ))
-    session.rollback()
-    sent = 0
-    for user_id in sorted(user_ids):
-        if _digest_one(user_id, now):
-            sent += 1
-    log.info("email digest: %d digests queued", sent)
-    return sent

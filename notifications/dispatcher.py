@@ -18,10 +18,11 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from aws import mail, metrics, sns
 from db import session
-from db.models import OutboxMessage
+from db.models import EmailDigestItem, OutboxMessage
 from db.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,36 @@ def claim(*, now: datetime | None = None, limit: int | None = None) -> list[Outb
     ))
     session.commit()
     return messages
+
+
+def claim_planned(messages: list[OutboxMessage], digest_items: list[EmailDigestItem]) -> list[OutboxMessage]:
+    """Record planned messages as claimed by this dispatcher (`sending`, with a lease) and digest items,
+    leaving out those already recorded; returns the messages this dispatcher now sends.
+
+    Messages named for their event (outbox.plan's `message_id`) make a repeated event find them all known;
+    if this dispatcher dies, the lease runs out and another sends them.
+    """
+    if not messages and not digest_items:
+        return []
+    known = set(session.scalars(select(OutboxMessage.id).where(OutboxMessage.id.in_([m.id for m in messages]))))
+    known |= set(session.scalars(select(EmailDigestItem.id).where(EmailDigestItem.id.in_([i.id for i in digest_items]))))
+    fresh = [message for message in messages if message.id not in known]
+    fresh_items = [item for item in digest_items if item.id not in known]
+    if not fresh and not fresh_items:
+        session.rollback()
+        return []
+    now = utcnow()
+    lease = now + timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
+    for message in fresh:
+        message.status, message.attempts, message.next_attempt_at, message.claimed_until = "sending", 1, now, lease
+    session.add_all(fresh + fresh_items)
+    try:
+        session.commit()
+    except IntegrityError:
+        # A concurrent dispatcher recorded them first: it sends them.
+        session.rollback()
+        return []
+    return fresh
 
 
 def deliver(message: OutboxMessage) -> None:

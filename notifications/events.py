@@ -16,8 +16,8 @@ from sqlalchemy import inspect, select
 from db import session
 from db.models import CaseWatcher, Notification, NotificationType, Task, TaskStatus, TaskWatcher, User
 from db.types import utcnow, uuid7
+from domain import rules
 from notifications import outbox, preferences
-from workflow import rules
 
 
 @dataclass(frozen=True)
@@ -31,18 +31,23 @@ class Delivery:
     channels: frozenset[str]
 
 
-def _deliveries(
-    kind: NotificationType, actor: User | None, task: Task, contents: dict[uuid.UUID, str]
-) -> list[Delivery]:
-    """Deliveries for `contents` (recipient -> text): never the actor, only active users, as they chose."""
-    if actor is not None:
-        contents.pop(actor.id, None)
+def deliveries_of(kind: NotificationType, task_id: uuid.UUID, contents: dict[uuid.UUID, str]) -> list[Delivery]:
+    """Deliveries for `contents` (recipient -> text): only active users, on the channels they chose."""
     wanted = preferences.enabled_channels(user_ids=set(contents), kind=kind)
     return [
-        Delivery(user_id=user_id, type=kind, content=content, task_id=task.id, channels=wanted[user_id])
+        Delivery(user_id=user_id, type=kind, content=content, task_id=task_id, channels=wanted[user_id])
         for user_id, content in contents.items()
         if wanted.get(user_id)
     ]
+
+
+def _deliveries(
+    kind: NotificationType, actor: User | None, task: Task, contents: dict[uuid.UUID, str]
+) -> list[Delivery]:
+    """Deliveries for `contents`, never to the actor."""
+    if actor is not None:
+        contents.pop(actor.id, None)
+    return deliveries_of(kind, task.id, contents)
 
 
 def _watchers(task: Task) -> list[uuid.UUID]:

@@ -7,6 +7,7 @@ marking a message sent makes the next one send it again with the same id.
 """
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from html import escape
 
@@ -18,8 +19,8 @@ from db import session
 from db.models import EmailDigestItem, EmailDigestSetting, OutboxMessage, Task, User
 from db.pagination import Page, datetime_key, paginate
 from db.types import utcnow, uuid7
-from workflow import rules
-from workflow.errors import Conflict, Forbidden, NotFound
+from domain import rules
+from domain.errors import Forbidden
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +79,18 @@ def email_payload(*, to: str, kind: str, content: str, task: Task) -> dict:
     return {"to": to, "subject": f"[{kind}] {task.title}", "text": text, "html": html}
 
 
-def enqueue(*, deliveries: list, actor_id: uuid.UUID | None, task: Task, at: datetime | None = None) -> list[OutboxMessage]:
-    """Add the email and SMS messages of an event's deliveries and its SNS publication (the caller commits)."""
-    if not deliveries:
-        return []
-    at = at or utcnow()
-    kind = deliveries[0].type.value
-    messages = []
+def plan(
+    deliveries: list, *, task, at: datetime, message_id: Callable[[str, uuid.UUID], uuid.UUID] | None = None,
+) -> tuple[list[OutboxMessage], list[EmailDigestItem]]:
+    """Who gets what on which channel: the email and SMS messages of an event's deliveries, as each
+    recipient chose, on the channels this process has switched on; email for a user who takes the daily
+    digest becomes a digest item instead. Nothing is added to the session.
+
+    `task` may stand in for a task deleted since (anything with `id` and `title`); `message_id(channel,
+    user_id)` names each row (default: a new id), so that a repeated event can map to the same rows.
+    """
+    message_id = message_id or (lambda _channel, _user_id: uuid7())
+    kind = deliveries[0].type.value if deliveries else None
     outside = {d.user_id for d in deliveries if d.channels & {"email", "sms"}}
     contacts = {}
     if outside:
@@ -96,22 +102,23 @@ def enqueue(*, deliveries: list, actor_id: uuid.UUID | None, task: Task, at: dat
                 .where(User.id.in_(outside))
             )
             contacts = {row.id: row for row in rows}
-    digest_items = []
+    messages, digest_items = [], []
 
-    def add(channel: str, user_id: uuid.UUID | None, payload: dict) -> None:
+    def add(channel: str, user_id: uuid.UUID, payload: dict) -> None:
         messages.append(OutboxMessage(
-            id=uuid7(), channel=channel, user_id=user_id, payload=payload, status="pending", attempts=0,
-            next_attempt_at=utcnow(), created_at=at,  # due at once, whatever time the event carries
+            id=message_id(channel, user_id), channel=channel, user_id=user_id, payload=payload, status="pending",
+            attempts=0, next_attempt_at=utcnow(), created_at=at,  # due at once, whatever time the event carries
         ))
 
     for delivery in deliveries:
         contact = contacts.get(delivery.user_id)
         if "email" in delivery.channels and email_enabled():
             if contact and contact.email and contact.mode == DAILY_DIGEST:
-                # Queued for the user's next digest instead of sent now (notifications/digest.py).
+                # Queued for the user's next digest instead of sent now (workflow/digests.py).
                 digest_items.append(EmailDigestItem(
-                    id=uuid7(), user_id=delivery.user_id, type=delivery.type, content=delivery.content,
-                    task_id=task.id, task_title=task.title, created_at=at,
+                    id=message_id("digest", delivery.user_id), user_id=delivery.user_id, type=delivery.type,
+                    content=delivery.content, task_id=task.id if isinstance(task, Task) else None,
+                    task_title=task.title, created_at=at,
                 ))
             elif contact and contact.email:
                 add("email", delivery.user_id, email_payload(to=contact.email, kind=kind, content=delivery.content, task=task))
@@ -122,32 +129,40 @@ def enqueue(*, deliveries: list, actor_id: uuid.UUID | None, task: Task, at: dat
                 add("sms", delivery.user_id, {"phone": contact.phone, "text": f"{delivery.content} {task_link(task.id)}"})
             else:
                 log.info("user %s has no E.164 phone number: SMS skipped", delivery.user_id)
+    return messages, digest_items
+
+
+def enqueue(*, deliveries: list, actor_id: uuid.UUID | None, task: Task, at: datetime | None = None) -> list[OutboxMessage]:
+    """Add the email and SMS messages of an event's deliveries and its SNS publication (the caller commits)."""
+    if not deliveries:
+        return []
+    at = at or utcnow()
+    messages, digest_items = plan(deliveries, task=task, at=at)
     if sns_enabled():
-        add("sns", None, {
-            "type": kind,
-            "user": str(actor_id) if actor_id else "system",
-            "task": str(task.id),
-            "title": task.title,
-            "recipients": [str(d.user_id) for d in deliveries],
-            "contents": {str(d.user_id): d.content for d in deliveries},
-            "at": at.isoformat(),
-        })
+        messages.append(OutboxMessage(
+            id=uuid7(), channel="sns", user_id=None, status="pending", attempts=0, next_attempt_at=utcnow(),
+            created_at=at, payload={
+                "type": deliveries[0].type.value,
+                "user": str(actor_id) if actor_id else "system",
+                "task": str(task.id),
+                "title": task.title,
+                "recipients": [str(d.user_id) for d in deliveries],
+                "contents": {str(d.user_id): d.content for d in deliveries},
+                "at": at.isoformat(),
+            },
+        ))
     session.add_all(messages)
     session.add_all(digest_items)
     return messages
 
 
-# --- dead letters: an Admin lists and retries them ----------------------------------------
-
-
-def _require_admin(actor: User) -> None:
-    if not rules.can_manage_users(actor):
-        raise Forbidden("only an Admin may manage the notification outbox")
+# --- dead letters: an Admin lists them (workflow/notifications.py retries them) -----------
 
 
 def list_messages(*, actor: User, status: str | None, limit: int, cursor: str | None) -> Page:
     """Outbox messages (of one status if given), newest first; Admins only."""
-    _require_admin(actor)
+    if not rules.can_manage_outbox(actor):
+        raise Forbidden("only an Admin may manage the notification outbox")
     statement = select(OutboxMessage)
     if status is not None:
         statement = statement.where(OutboxMessage.status == status)
@@ -155,19 +170,3 @@ def list_messages(*, actor: User, status: str | None, limit: int, cursor: str | 
         session(), statement, id_column=OutboxMessage.id, key=datetime_key(OutboxMessage.created_at),
         sort="-created_at", descending=True, limit=limit, cursor=cursor,
     )
-
-
-def retry(*, actor: User, message_id: uuid.UUID) -> OutboxMessage:
-    """Give a dead message a fresh set of attempts, due now; Admins only."""
-    _require_admin(actor)
-    message = session.get(OutboxMessage, message_id)
-    if message is None:
-        raise NotFound("outbox message not found")
-    if message.status != "dead":
-        raise Conflict(f"only a dead message can be retried; this one is {message.status}")
-    message.status = "pending"
-    message.attempts = 0
-    message.next_attempt_at = utcnow()
-    message.claimed_until = None
-    session.commit()
-    return message

@@ -9,8 +9,6 @@ from sqlalchemy import and_, select
 
 from db import session
 from db.models import NotificationDefault, NotificationPreference, NotificationType, User
-from workflow import rules
-from workflow.errors import Forbidden
 
 CHANNELS = ("in_app", "email", "sms")
 
@@ -36,25 +34,6 @@ def defaults() -> dict[NotificationType, dict[str, bool]]:
 def get_defaults() -> dict[str, dict[str, bool]]:
     """The defaults in the settings body's shape: {"<type>": {"in_app", "email", "sms"}}."""
     return {kind.value: channels for kind, channels in defaults().items()}
-
-
-def update_defaults(
-    *, actor: User, changes: dict[NotificationType, dict[str, bool]]
-) -> dict[str, dict[str, bool]]:
-    """Change the defaults (partial, like a user's settings); Admins only. Users' own choices stay."""
-    if not rules.can_set_notification_defaults(actor):
-        raise Forbidden("only an Admin may change the notification defaults")
-    current = defaults()
-    for kind, channels in changes.items():
-        merged = {**current[kind], **channels}
-        row = session.get(NotificationDefault, kind)
-        if row is None:
-            session.add(NotificationDefault(type=kind, **merged))
-        else:
-            for channel, enabled in merged.items():
-                setattr(row, channel, enabled)
-    session.commit()
-    return get_defaults()
 
 
 def get_settings(*, user: User) -> dict[str, dict[str, bool]]:
@@ -108,20 +87,3 @@ def enabled_channels(*, user_ids: set[uuid.UUID], kind: NotificationType) -> dic
             chosen = DEFAULTS[kind]
         enabled[user_id] = frozenset(channel for channel in CHANNELS if chosen[channel])
     return enabled
-
-
-def update_settings(
-    *, user: User, changes: dict[NotificationType, dict[str, bool]]
-) -> dict[str, dict[str, bool]]:
-    """Apply a partial update: only the types (and channels) named change."""
-    current = get_settings(user=user)
-    for kind, channels in changes.items():
-        merged = {**current[kind.value], **channels}
-        pref = session.get(NotificationPreference, (user.id, kind))
-        if pref is None:
-            session.add(NotificationPreference(user_id=user.id, type=kind, **merged))
-        else:
-            for channel, enabled in merged.items():
-                setattr(pref, channel, enabled)
-    session.commit()
-    return get_settings(user=user)

@@ -1,12 +1,11 @@
-"""In-app notifications: each user reads and marks only their own."""
+"""In-app notifications as each user reads their own (workflow/notifications.py marks them read)."""
 import uuid
 
-from sqlalchemy import bindparam, false, func, select, update
+from sqlalchemy import bindparam, false, func, select
 
 from db import session
 from db.models import Notification, User
 from db.pagination import Page, datetime_key, paginate
-from workflow.errors import NotFound
 
 
 def list_notifications(*, user: User, unread: bool | None, limit: int, cursor: str | None) -> Page:
@@ -48,25 +47,3 @@ _ACTIVE_UNREAD_COUNT = (
 def unread_count_if_active(*, user_id: uuid.UUID) -> int | None:
     """The unread count of an active user, None for a deactivated or unknown one, in one statement."""
     return session.connection().execute(_ACTIVE_UNREAD_COUNT, {"user_id": user_id}).scalar_one_or_none()
-
-
-def mark_read(*, user: User, notification_id: uuid.UUID) -> Notification:
-    """Mark one of the user's notifications read; someone else's is not found."""
-    notification = session.get(Notification, notification_id)
-    if notification is None or notification.user_id != user.id:
-        raise NotFound("notification not found")
-    if not notification.read:
-        notification.read = True
-        session.commit()
-    return notification
-
-
-def mark_all_read(*, user: User) -> int:
-    """Mark all the user's notifications read; returns how many changed."""
-    result = session.execute(
-        update(Notification)
-        .where(Notification.user_id == user.id, Notification.read == false())
-        .values(read=True)
-    )
-    session.commit()
-    return result.rowcount

@@ -45,6 +45,7 @@ def init_app(server: Flask) -> dash.Dash:
     server.register_blueprint(auth_blueprint)
     server.before_request(_require_session)
     server.before_request(_allow_uploads)
+    manager = background.manager(server)
     app = dash.Dash(
         __name__,
         server=server,
@@ -57,13 +58,15 @@ def init_app(server: Flask) -> dash.Dash:
         serve_locally=True,
         suppress_callback_exceptions=True,
         # Long work (exports) runs as background callbacks: a process of its own, or Celery workers on Redis.
-        background_callback_manager=background.manager(server),
+        background_callback_manager=manager,
     )
     server.extensions["dash"] = app
+    server.extensions["background_callback_manager"] = manager
     app.layout = shell.layout
     shell.register_callbacks(app)
     # Dash takes the callbacks that page modules register globally on its first request; the
-    # tests build several apps in one process, so each app takes its own copy at once.
+    # tests build several apps in one process, so each app takes its own copy at once. Dash has no
+    # public call for this, hence its private `_setup_server`.
     with server.app_context():
         app._setup_server()
     return app

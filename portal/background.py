@@ -26,7 +26,7 @@ from flask import Flask
 
 #: Request headers a job keeps: the session cookie and what Flask-Login and links read; not the body's.
 BODY_HEADERS = frozenset({"content-length", "content-type", "transfer-encoding", "content-encoding"})
-#: Imported once by the fork server, so that a job starts in a fraction of a second.
+#: Imported once by the fork server, so that a job starts in a fraction of a second (`app` holds the factory).
 PRELOAD = ["__main__", "app"]
 
 _lock = threading.Lock()
@@ -74,23 +74,18 @@ def _processes():
     return context
 
 
-def _server_for(config: dict) -> Flask:
-    """In a job process: an app with the server's config (the module's own `app` when it is that one)."""
-    import app as module
-
+def _server_for(factory, config: dict) -> Flask:
+    """In a job process: an app with the server's config, built by the server's own factory (one per config)."""
     key = tuple(sorted((name, repr(value)) for name, value in config.items()))
     if key not in _servers:
-        if dict(module.app.config) == config:
-            _servers[key] = module.app
-        else:
-            _servers[key] = module.create_app(config)
+        _servers[key] = factory(config)
     return _servers[key]
 
 
-def _run_job(config: dict, function_key: str, result_key: str, progress_key: str, args, context) -> None:
+def _run_job(factory, config: dict, function_key: str, result_key: str, progress_key: str, args, context) -> None:
     """A job process's work: the background callback `function_key` with Dash's own job wrapper."""
-    server = _server_for(config)
-    manager = server.extensions["dash"]._background_manager
+    server = _server_for(factory, config)
+    manager = server.extensions["background_callback_manager"]
     manager.func_registry[function_key](result_key, progress_key, args, context)
 
 
@@ -122,7 +117,9 @@ class DiskcacheManager(_InServer, dash.DiskcacheManager):
         function_key = next(name for name, registered in self.func_registry.items() if registered is job_fn)
         process = _processes().Process(
             target=_run_job,
-            args=(dict(self.server.config), function_key, key, self._make_progress_key(key), args, dict(context)),
+            # The factory travels by reference (its module and name): the job process imports it.
+            args=(self.server.extensions["app_factory"], dict(self.server.config), function_key, key,
+                  self._make_progress_key(key), args, dict(context)),
         )
         process.start()
         try:
@@ -178,7 +175,6 @@ class CeleryManager(_InServer, dash.CeleryManager):
 def manager(server: Flask):
     """The background callback manager for `server`: Celery where the exports run on Celery, else DiskCache."""
     if server.config.get("REDIS_URL") and server.config.get("EXPORT_RUNNER") == "celery":
-        from workflow.exports import celery_app
-
-        return CeleryManager(server, celery_app(server))
+        # The export workers' Celery app, from the runner the entry point installed (jobs/exports.py).
+        return CeleryManager(server, server.extensions["background_jobs"].celery())
     return DiskcacheManager(server, _cache(cache_folder(server)))

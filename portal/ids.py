@@ -217,7 +217,7 @@ WORKLOAD_DEPARTMENTS = "workload-departments"
 WORKLOAD_UNASSIGNED = "workload-unassigned"
 WORKLOAD_DRILL = "workload-drill"
 
-# Background exports (portal/export_panel.py, on the task table and analytics pages): pattern-matching
+# Background exports (portal/components/export_panel.py, on the task table and analytics pages): pattern-matching
 # ids {"type": ..., "page": ...}: the start button, the export being watched, its poll, progress and result.
 EXPORT_START = "export-start"
 EXPORT_JOB = "export-job"

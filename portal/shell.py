@@ -8,10 +8,11 @@ from flask import current_app
 
 import auth
 from db.types import utcnow
+from domain import rules
 from notifications import store
 from portal import ids
 from portal.access import portal_user
-from workflow import rules
+from workflow import notifications as notices
 
 #: (label, path, icon, the rule that lets a user see it; None: everyone)
 NAVIGATION = (
@@ -242,7 +243,7 @@ def register_callbacks(app: dash.Dash) -> None:
         user = portal_user()
         if user is None or not clicks:
             return no_update, no_update
-        store.mark_all_read(user=user)
+        notices.mark_all_read(user=user)
         return _bell_items(user), (ticks or 0) + 1
 
     app.clientside_callback(

@@ -1,11 +1,12 @@
 """Sign in and sign out: plain Flask pages on the portal session (no Dash needed to log in)."""
-import hmac
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, redirect, render_template_string, request, session as flask_session
+from flask import Blueprint, abort, redirect, render_template_string, request
+from flask import session as flask_session
 
 import auth
-from workflow.errors import Throttled, Unauthorized
+from domain.errors import Throttled, Unauthorized
+from workflow import users
 
 blueprint = Blueprint("portal_auth", __name__)
 
@@ -59,8 +60,7 @@ def _page(status: int = 200, error: str | None = None, username: str = ""):
 
 
 def _check_csrf() -> None:
-    sent = request.form.get("csrf_token", "")
-    if not sent or not hmac.compare_digest(sent, flask_session.get("csrf_token", "")):
+    if not auth.csrf_valid(request.form.get("csrf_token")):
         abort(400, "the form expired; reload the page and try again")
 
 
@@ -77,7 +77,7 @@ def login_submit():
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
     try:
-        user = auth.authenticate(username=username, password=password)
+        user = users.authenticate(username=username, password=password)
     except Throttled as exc:
         return _page(429, f"Too many failed sign-ins. Try again in {exc.retry_after} seconds.", username)
     except Unauthorized:

@@ -1,1 +1,1 @@
-"""Analytics and exports: SQL aggregates, small frames, figures; CSV and S3 exports."""
+"""The read side: analytics in SQL aggregates, small frames and figures; the SLA policy in force; export queries."""

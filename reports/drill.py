@@ -12,24 +12,24 @@ from sqlalchemy import and_, or_, select
 
 from db import session
 from db.models import Priority, Task, TaskStatus
-from reports import flow, sla, workload
-from reports.filters import ReportFilters, epoch_in_range, in_range
+from domain.filters import TaskFilters
+from reports import flow, policy, sla, workload
+from reports.filters import epoch_in_range, in_range
 from reports.intervals import status_intervals
 from reports.sql import now_or, seconds
-from workflow import sla as policy
 
 DEFAULT_LIMIT = 500
 
 
 def narrowed(
-    filters: ReportFilters,
+    filters: TaskFilters,
     *,
     week: date | None = None,
     day: date | None = None,
     assigned_to: uuid.UUID | str | None = None,
     priority: Priority | None = None,
     department: str | None = None,
-) -> ReportFilters:
+) -> TaskFilters:
     """The filters of a figure narrowed to one bar: a week (its Monday) or a day becomes the date range."""
     changes = {}
     if week is not None or day is not None:
@@ -46,7 +46,7 @@ def _ids(statement, id_column, limit: int) -> list[uuid.UUID]:
 
 
 def sla_task_ids(
-    *, filters: ReportFilters, outcome: str, now: datetime | None = None, limit: int = DEFAULT_LIMIT
+    *, filters: TaskFilters, outcome: str, now: datetime | None = None, limit: int = DEFAULT_LIMIT
 ) -> list[uuid.UUID]:
     """Tasks behind an SLA figure: `met` or `breached` as compliance counts them, or `at_risk` as the watchlist lists them."""
     now = now_or(now)
@@ -66,7 +66,7 @@ def sla_task_ids(
 
 
 def transition_task_ids(
-    *, filters: ReportFilters, from_status: str, to_status: str, limit: int = DEFAULT_LIMIT
+    *, filters: TaskFilters, from_status: str, to_status: str, limit: int = DEFAULT_LIMIT
 ) -> list[uuid.UUID]:
     """Tasks that moved from one status to another in the period (a Sankey link or a matrix cell)."""
     intervals = status_intervals(filters)
@@ -83,7 +83,7 @@ def transition_task_ids(
 
 
 def open_task_ids(
-    *, filters: ReportFilters, now: datetime | None = None, overdue_only: bool = False, limit: int = DEFAULT_LIMIT
+    *, filters: TaskFilters, now: datetime | None = None, overdue_only: bool = False, limit: int = DEFAULT_LIMIT
 ) -> list[uuid.UUID]:
     """Open tasks behind a workload bar (narrow the filters to its assignee and priority), or only the overdue ones."""
     statement = select(Task.id).where(*workload.open_task_conditions(filters))
@@ -92,14 +92,14 @@ def open_task_ids(
     return _ids(statement, Task.id, limit)
 
 
-def completed_task_ids(*, filters: ReportFilters, limit: int = DEFAULT_LIMIT) -> list[uuid.UUID]:
+def completed_task_ids(*, filters: TaskFilters, limit: int = DEFAULT_LIMIT) -> list[uuid.UUID]:
     """Tasks behind a throughput bar or the cycle-time chart: completed (last time) in the period."""
     completed = flow.completed_tasks(filters)
     return _ids(select(completed.c.task_id), completed.c.task_id, limit)
 
 
 def status_on_day_task_ids(
-    *, filters: ReportFilters, day: date, status: str, limit: int = DEFAULT_LIMIT
+    *, filters: TaskFilters, day: date, status: str, limit: int = DEFAULT_LIMIT
 ) -> list[uuid.UUID]:
     """Tasks behind a cumulative-flow point: those in `status` at the end of `day` (UTC)."""
     day_end = seconds(datetime.combine(day, time(), tzinfo=timezone.utc) + timedelta(days=1))

@@ -4,10 +4,9 @@ import csv
 import io
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import BinaryIO
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -17,12 +16,10 @@ from sqlalchemy import func, select
 from aws import storage
 from aws.clients import client
 from db import session
-from db.models import Priority, TaskStatus
+from domain.errors import ValidationFailed
+from domain.filters import TaskFilters, filtered_statement, from_json, parse_sort
 from reports import task_csv
-from reports.filters import ReportFilters
 from reports.tables import TABLES, csv_rows
-from workflow.errors import ValidationFailed
-from workflow.tasks import TaskFilters, filtered_statement, parse_sort
 
 #: Per analytics report, the tables an export may hold (the first is the default), as the CSV API offers them.
 ANALYTICS_TABLES = TABLES
@@ -40,47 +37,23 @@ class Produced:
     bytes: int
 
 
-def _uuid_or(value, *names: str):
-    if value is None or value in names:
-        return value
-    return uuid.UUID(str(value))
+#: The filters each kind of export takes (anything else in its JSON is not a filter of it).
+TASK_LIST_FILTERS = ("status", "priority", "assigned_to", "created_by", "case_id", "tag", "q", "due_before", "due_after")
+REPORT_FILTERS = ("date_from", "date_to", "department", "assigned_to", "priority", "tag")
 
 
-def _moment(value) -> datetime | None:
-    if value is None:
-        return None
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+def _taking(names: tuple[str, ...], filters: dict) -> TaskFilters:
+    return from_json({name: filters[name] for name in names if name in filters})
 
 
 def task_filters(filters: dict) -> tuple[TaskFilters, str | None]:
     """The task list's filters and sort from an export's JSON filters."""
-    return (
-        TaskFilters(
-            status=TaskStatus(filters["status"]) if filters.get("status") else None,
-            priority=Priority(filters["priority"]) if filters.get("priority") else None,
-            assigned_to=_uuid_or(filters.get("assigned_to"), "none"),
-            created_by=_uuid_or(filters.get("created_by")),
-            case_id=_uuid_or(filters.get("case_id")),
-            tag=filters.get("tag"),
-            q=filters.get("q"),
-            due_before=_moment(filters.get("due_before")),
-            due_after=_moment(filters.get("due_after")),
-        ),
-        filters.get("sort"),
-    )
+    return _taking(TASK_LIST_FILTERS, filters), filters.get("sort")
 
 
-def report_filters(filters: dict) -> ReportFilters:
+def report_filters(filters: dict) -> TaskFilters:
     """An analytics report's filters from an export's JSON filters."""
-    return ReportFilters(
-        date_from=_moment(filters.get("date_from")),
-        date_to=_moment(filters.get("date_to")),
-        department=filters.get("department"),
-        assigned_to=_uuid_or(filters.get("assigned_to"), "none"),
-        priority=Priority(filters["priority"]) if filters.get("priority") else None,
-        tag=filters.get("tag"),
-    )
+    return _taking(REPORT_FILTERS, filters)
 
 
 def table_name(report: str, filters: dict) -> str:

@@ -10,8 +10,10 @@ from sqlalchemy import String, and_, case, exists, func, literal, or_, select, u
 from sqlalchemy.orm import aliased
 
 from db.models import ChangeType, Task, TaskHistory, TaskStatus
-from reports.filters import ReportFilters, epoch_in_range, in_range, task_conditions
-from reports.intervals import OPEN_STATUSES, status_intervals, task_milestones
+from domain.filters import TaskFilters
+from domain.rules import OPEN_STATUSES
+from reports.filters import epoch_in_range, in_range, task_conditions
+from reports.intervals import status_intervals, task_milestones
 from reports.sql import floor_int, frame, now_or, one_row, percentiles, seconds, week_start
 
 HOUR = 3600.0
@@ -23,7 +25,7 @@ MAX_POINTS = 2000
 STATUS_ORDER = [status.value for status in TaskStatus]
 
 
-def transitions(*, filters: ReportFilters) -> pd.DataFrame:
+def transitions(*, filters: TaskFilters) -> pd.DataFrame:
     """Status changes from one status to another in the period: how many, and the median hours the task had spent in the status it left."""
     intervals = status_intervals(filters)
     moves = (
@@ -42,14 +44,14 @@ def transitions(*, filters: ReportFilters) -> pd.DataFrame:
     return rows.iloc[order.argsort(kind="stable")].reset_index(drop=True)
 
 
-def transition_matrix(*, filters: ReportFilters) -> pd.DataFrame:
+def transition_matrix(*, filters: TaskFilters) -> pd.DataFrame:
     """How many times tasks moved from each status (rows) to each status (columns) in the period; every status shown."""
     counts = transitions(filters=filters)
     matrix = counts.pivot_table(index="from_status", columns="to_status", values="count", aggfunc="sum", fill_value=0)
     return matrix.reindex(index=STATUS_ORDER, columns=STATUS_ORDER, fill_value=0).astype("int64")
 
 
-def rework(*, filters: ReportFilters) -> dict:
+def rework(*, filters: TaskFilters) -> dict:
     """Rework in the period: reopens (Completed back to In Progress) and ping-pong reassignments (a task handed back to someone who held it before).
 
     Counts the events and the distinct tasks they happened to.
@@ -85,7 +87,7 @@ def rework(*, filters: ReportFilters) -> dict:
     return {key: int(value) for key, value in one_row(statement).items()}
 
 
-def time_in_status(*, filters: ReportFilters) -> pd.DataFrame:
+def time_in_status(*, filters: TaskFilters) -> pd.DataFrame:
     """How long tasks stayed in each status before leaving it (stays that ended in the period): median and 85th percentile hours."""
     intervals = status_intervals(filters)
     stays = (
@@ -103,7 +105,7 @@ def _in_status_order(rows: pd.DataFrame, column: str) -> pd.DataFrame:
     return rows.sort_values(column, key=lambda values: values.map(rank)).reset_index(drop=True)
 
 
-def completed_tasks(filters: ReportFilters):
+def completed_tasks(filters: TaskFilters):
     """Tasks whose status now is Completed, completed (last time) in the period, with cycle and lead hours."""
     milestones = task_milestones(filters)
     return (
@@ -135,7 +137,7 @@ def _cycle_lead_percentiles(completed) -> dict:
     return result
 
 
-def cycle_and_lead_times(*, filters: ReportFilters, limit: int = MAX_POINTS) -> dict:
+def cycle_and_lead_times(*, filters: TaskFilters, limit: int = MAX_POINTS) -> dict:
     """Per task completed in the period: cycle time (first In Progress to completion) and lead time (creation to completion), in hours.
 
     Returns the most recent `limit` tasks as points, and the median and 85th percentile over
@@ -152,7 +154,7 @@ def cycle_and_lead_times(*, filters: ReportFilters, limit: int = MAX_POINTS) -> 
     return {"points": points.drop(columns="completed_s"), "tasks": summary.pop("tasks"), **summary}
 
 
-def weekly_throughput(*, filters: ReportFilters) -> pd.DataFrame:
+def weekly_throughput(*, filters: TaskFilters) -> pd.DataFrame:
     """Tasks completed per week (Monday, UTC), counting each task once at its last completion; weeks with none show 0."""
     completed = completed_tasks(filters)
     week = week_start(completed.c.completed_s).label("week")
@@ -170,7 +172,7 @@ def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def flow_days(filters: ReportFilters, now: datetime) -> list[date]:
+def flow_days(filters: TaskFilters, now: datetime) -> list[date]:
     """The days a cumulative flow shows: the date range (default the last 30 days), every few days if long."""
     last = ((filters.date_to - timedelta(microseconds=1)) if filters.date_to else now).date()
     first = filters.date_from.date() if filters.date_from else last - timedelta(days=29)
@@ -183,7 +185,7 @@ def _day_start(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
 
 
-def cumulative_flow(*, filters: ReportFilters, now: datetime | None = None) -> pd.DataFrame:
+def cumulative_flow(*, filters: TaskFilters, now: datetime | None = None) -> pd.DataFrame:
     """For each day of the period, how many tasks were in each status at the end of that day (UTC)."""
     days = flow_days(filters, now_or(now))
     if not days:
@@ -223,7 +225,7 @@ def _per_bucket(counts: pd.DataFrame, status: str, buckets: int) -> pd.Series:
     return pd.Series(mine["n"].to_numpy(), index=mine["bucket"].astype("int64")).reindex(range(buckets), fill_value=0)
 
 
-def aging_wip(*, filters: ReportFilters, now: datetime | None = None, limit: int = MAX_POINTS) -> dict:
+def aging_wip(*, filters: TaskFilters, now: datetime | None = None, limit: int = MAX_POINTS) -> dict:
     """Open tasks by current status with their age (hours since first started, or since creation if not started yet), against the 85th percentile cycle time.
 
     The date range selects open tasks by creation, and the completed tasks behind the

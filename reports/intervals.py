@@ -4,15 +4,14 @@ Moments come out in epoch seconds (reports.sql) so durations are plain arithmeti
 """
 from sqlalchemy import Subquery, select
 
-from db.models import Task, TaskStatus, TaskStatusInterval
+from db.models import Task, TaskStatusInterval
 from db.types import epoch_seconds
-from reports.filters import ReportFilters, task_conditions, task_scope
+from domain.filters import TaskFilters
+from reports.filters import task_conditions, task_scope
 from reports.sql import as_text
 
-OPEN_STATUSES = (TaskStatus.NEW.value, TaskStatus.IN_PROGRESS.value, TaskStatus.ON_HOLD.value)
 
-
-def status_intervals(filters: ReportFilters) -> Subquery:
+def status_intervals(filters: TaskFilters) -> Subquery:
     """Each stretch of time a task spent in one status, as a subquery (task filters applied, not dates).
 
     Columns: task_id, step (1 = creation), status, from_status (the status before, NULL at
@@ -37,7 +36,7 @@ def status_intervals(filters: ReportFilters) -> Subquery:
     )
 
 
-def task_milestones(filters: ReportFilters) -> Subquery:
+def task_milestones(filters: TaskFilters) -> Subquery:
     """Per task: title, created_at, priority, assigned_to, created_s, first started_s (first In Progress), status now and since_s (when it entered it)."""
     return (
         select(

@@ -14,16 +14,18 @@ from sqlalchemy import Float, Subquery, and_, case, func, literal, null, select
 from db.models import Priority, SlaTarget, Task, TaskStatus, TaskStatusInterval, User
 from db.status_intervals import CLOCK_STATUSES, moment_at, working_coordinate
 from db.types import epoch_seconds
-from reports.filters import ReportFilters, epoch_in_range, in_range, task_conditions
+from domain import sla as sla_rules
+from domain.filters import TaskFilters
+from reports import policy
+from reports.filters import epoch_in_range, in_range, task_conditions
 from reports.sql import as_text, frame, now_or, seconds, week_start
-from workflow import sla as policy
 
 #: Share of the target used from which an open task is at risk.
 AT_RISK_SHARE = 0.75
 MET, BREACHED, AT_RISK, ON_TRACK = "met", "breached", "at_risk", "on_track"
 
 
-def task_outcomes(filters: ReportFilters, targets: dict[Priority, int], now: datetime) -> Subquery:
+def task_outcomes(filters: TaskFilters, targets: dict[Priority, int], now: datetime) -> Subquery:
     """Per task (cancelled ones left out): target_s, clock_s, outcome, decided_s, status, since_s, title, created_at.
 
     outcome is `met` or `breached` for completed tasks, `breached`, `at_risk` or `on_track` for
@@ -105,7 +107,7 @@ class _Clock:
         )
 
 
-def decided_outcomes(filters: ReportFilters, targets: dict[Priority, int], now: datetime):
+def decided_outcomes(filters: TaskFilters, targets: dict[Priority, int], now: datetime):
     """task_outcomes, and the conditions for the tasks whose outcome was settled in the date range."""
     outcomes = task_outcomes(filters, targets, now)
     conditions = [outcomes.c.outcome.in_((MET, BREACHED)), *epoch_in_range(outcomes.c.decided_s, filters)]
@@ -145,7 +147,7 @@ def _targets(targets: dict[Priority, int] | None) -> dict[Priority, int]:
     return policy.get_targets() if targets is None else targets
 
 
-def compliance(*, filters: ReportFilters, now: datetime | None = None) -> dict:
+def compliance(*, filters: TaskFilters, now: datetime | None = None) -> dict:
     """SLA compliance: the share of tasks that met their resolution target, of those whose SLA was settled in the period.
 
     A task met its SLA if it was completed within its priority's target of clock time (paused
@@ -157,36 +159,36 @@ def compliance(*, filters: ReportFilters, now: datetime | None = None) -> dict:
     return {"met": int(row["met"]), "breached": int(row["breached"]), "compliance_pct": _number(row["compliance_pct"])}
 
 
-def compliance_by_priority(*, filters: ReportFilters, now: datetime | None = None) -> pd.DataFrame:
+def compliance_by_priority(*, filters: TaskFilters, now: datetime | None = None) -> pd.DataFrame:
     """SLA compliance per priority (met, breached, compliance %), each against its own target; all priorities listed."""
     targets = _targets(None)
     counts = _compliance(filters, targets, now_or(now), "priority")
     return _per_priority(counts, targets)
 
 
-def compliance_by_assignee(*, filters: ReportFilters, now: datetime | None = None) -> pd.DataFrame:
+def compliance_by_assignee(*, filters: TaskFilters, now: datetime | None = None) -> pd.DataFrame:
     """SLA compliance per current assignee (unassigned tasks in a row with no assignee)."""
     return _compliance(filters, _targets(None), now_or(now), "assignee")
 
 
-def compliance_by_department(*, filters: ReportFilters, now: datetime | None = None) -> pd.DataFrame:
+def compliance_by_department(*, filters: TaskFilters, now: datetime | None = None) -> pd.DataFrame:
     """SLA compliance per department of the current assignee (unassigned tasks in a row with no department)."""
     return _compliance(filters, _targets(None), now_or(now), "department")
 
 
-def compliance_by_week(*, filters: ReportFilters, now: datetime | None = None) -> pd.DataFrame:
+def compliance_by_week(*, filters: TaskFilters, now: datetime | None = None) -> pd.DataFrame:
     """Weekly SLA compliance: completed tasks count in the week (Monday, UTC) they were completed, open breached tasks in the week their clock passed the target."""
     return _compliance(filters, _targets(None), now_or(now), "week")
 
 
-def what_if(*, filters: ReportFilters, targets: dict, now: datetime | None = None) -> pd.DataFrame:
+def what_if(*, filters: TaskFilters, targets: dict, now: datetime | None = None) -> pd.DataFrame:
     """SLA compliance per priority and overall under other targets (minutes per priority), beside today's; nothing is changed.
 
     Priorities not given keep their current target.
     """
     now = now_or(now)
     current = _targets(None)
-    proposed = {**current, **policy.validate_targets(targets)}
+    proposed = {**current, **sla_rules.validate_targets(targets)}
     today = _per_priority(_compliance(filters, current, now, "priority"), current)
     tried = _per_priority(_compliance(filters, proposed, now, "priority"), proposed)
     return today.merge(tried, on="priority", suffixes=("", "_what_if"))
@@ -204,7 +206,7 @@ def _per_priority(counts: pd.DataFrame, targets: dict[Priority, int]) -> pd.Data
     return _with_percent(pd.DataFrame(rows))
 
 
-def watchlist(*, filters: ReportFilters, limit: int = 50, now: datetime | None = None) -> pd.DataFrame:
+def watchlist(*, filters: TaskFilters, limit: int = 50, now: datetime | None = None) -> pd.DataFrame:
     """Open tasks that breached their SLA or are at risk (75 % or more of the target used), most urgent first.
 
     Time left is the target minus the clock time used: negative for breached tasks. The date

@@ -8,11 +8,11 @@ from typing import Any
 
 import pandas as pd
 
+from domain.filters import TaskFilters
 from reports import flow, sla, workload
-from reports.filters import ReportFilters
 
 #: Per analytics report, its tables (the first is the default): what a CSV download or an export holds.
-TABLES: dict[str, dict[str, Callable[[ReportFilters], pd.DataFrame]]] = {
+TABLES: dict[str, dict[str, Callable[[TaskFilters], pd.DataFrame]]] = {
     "sla": {
         "by_priority": lambda f: sla.compliance_by_priority(filters=f),
         "by_week": lambda f: sla.compliance_by_week(filters=f),

@@ -8,15 +8,16 @@ import pandas as pd
 from sqlalchemy import case, distinct, func, select
 
 from db.models import Priority, Task, User
-from reports.filters import ReportFilters, created_in_range, task_conditions
-from reports.intervals import OPEN_STATUSES
+from domain.filters import TaskFilters
+from domain.rules import OPEN_STATUSES
+from reports.filters import created_in_range, task_conditions
 from reports.sql import frame, now_or, one_row
 
 #: Effort a task of each priority is taken to weigh in "weighted load" (Critical counts five Lows).
 PRIORITY_WEIGHTS: dict[Priority, int] = {Priority.LOW: 1, Priority.MEDIUM: 2, Priority.HIGH: 3, Priority.CRITICAL: 5}
 
 
-def open_task_conditions(filters: ReportFilters) -> list:
+def open_task_conditions(filters: TaskFilters) -> list:
     return [Task.status.in_(OPEN_STATUSES), *task_conditions(filters), *created_in_range(filters)]
 
 
@@ -26,13 +27,13 @@ def _load_columns(now: datetime) -> list:
     return [
         *by_priority,
         func.count().label("open"),
-        # The same rule as workflow.rules.is_overdue: open and past its due date.
+        # The same rule as domain.rules.is_overdue: open and past its due date.
         func.sum(case((Task.due_date < now, 1), else_=0)).label("overdue"),
         func.sum(case(PRIORITY_WEIGHTS, value=Task.priority)).label("weighted_load"),
     ]
 
 
-def open_by_assignee(*, filters: ReportFilters, now: datetime | None = None) -> pd.DataFrame:
+def open_by_assignee(*, filters: TaskFilters, now: datetime | None = None) -> pd.DataFrame:
     """Open tasks (New, In Progress, On Hold) per assignee, split by priority, with how many are overdue and the weighted load.
 
     Weighted load adds up the open tasks weighted by priority: Low 1, Medium 2, High 3,
@@ -48,7 +49,7 @@ def open_by_assignee(*, filters: ReportFilters, now: datetime | None = None) -> 
     return frame(statement)
 
 
-def open_by_department(*, filters: ReportFilters, now: datetime | None = None) -> pd.DataFrame:
+def open_by_department(*, filters: TaskFilters, now: datetime | None = None) -> pd.DataFrame:
     """Open tasks per department of their assignee, split by priority, with overdue, weighted load and load per assignee.
 
     Load per assignee is the department's weighted load divided by the people holding its open
@@ -66,7 +67,7 @@ def open_by_department(*, filters: ReportFilters, now: datetime | None = None) -
     return departments
 
 
-def unassigned_queue(*, filters: ReportFilters, now: datetime | None = None) -> dict:
+def unassigned_queue(*, filters: TaskFilters, now: datetime | None = None) -> dict:
     """The unassigned queue: open tasks nobody holds, by priority, how many are overdue, and when the oldest was created."""
     statement = select(*_load_columns(now_or(now)), func.min(Task.created_at).label("oldest_created_at")).where(
         Task.assigned_to.is_(None), *open_task_conditions(filters)

@@ -12,8 +12,9 @@ from db import session
 from db.models import ChangeType, TaskAttachment, User
 from db.pagination import Page, datetime_key, paginate
 from db.types import utcnow, uuid7
-from workflow import history, rules
-from workflow.errors import Forbidden, NotFound, PayloadTooLarge, StorageFailed, UnsupportedMediaType, ValidationFailed
+from domain import rules
+from domain.errors import Forbidden, NotFound, PayloadTooLarge, StorageFailed, UnsupportedMediaType, ValidationFailed
+from workflow import history
 from workflow.tasks import get_task
 
 #: Allowed extensions: (the type we store and serve, the types a client may declare, a check of the first bytes).

@@ -5,8 +5,9 @@ from typing import Any
 
 from db import session
 from db.models import Priority, TaskStatus, User
-from workflow import rules, tasks
-from workflow.errors import DomainError, Forbidden, ValidationFailed
+from domain import rules
+from domain.errors import DomainError, Forbidden, ValidationFailed
+from workflow import tasks
 
 #: More rows than this in one request is refused: the caller should narrow the selection.
 MAX_ROWS = 500

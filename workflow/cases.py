@@ -8,8 +8,8 @@ from db import session
 from db.models import Case, CaseStatus, User
 from db.pagination import Page, datetime_key, paginate
 from db.types import contains_pattern, utcnow, uuid7
-from workflow import rules
-from workflow.errors import Conflict, Forbidden, NotFound
+from domain import rules
+from domain.errors import Conflict, Forbidden, NotFound
 
 EDITABLE_FIELDS = ("title", "description", "status")
 

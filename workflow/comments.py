@@ -7,9 +7,9 @@ from db import session
 from db.models import TaskComment, User
 from db.pagination import Page, datetime_key, paginate
 from db.types import utcnow, uuid7
+from domain import rules
+from domain.errors import Forbidden
 from notifications import events
-from workflow import rules
-from workflow.errors import Forbidden
 from workflow.tasks import get_task
 
 

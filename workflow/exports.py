@@ -1,12 +1,10 @@
-"""Exports: who may export what, the export's states (queued -> running -> done | failed), and the
-background runner that produces it: a thread pool in this process, Celery workers on Redis, or inline."""
+"""Exports: who may export what, the export's states (queued -> running -> done | failed), and running
+one (jobs/exports.py decides where: a thread pool in this process, Celery workers on Redis, or inline)."""
 import logging
-import threading
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy import Engine, select
 
 from aws import storage
@@ -14,19 +12,16 @@ from db import session
 from db.models import Export, Notification, NotificationType, Role, User
 from db.pagination import Page, datetime_key, paginate
 from db.types import utcnow, uuid7
+from domain import rules
+from domain.errors import Forbidden, NotFound
 from reports import exports as files
-from workflow import rules
-from workflow.errors import Forbidden, NotFound
 
 log = logging.getLogger(__name__)
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
-#: The Celery task's name (workers register it, the web process only sends it).
-CELERY_TASK = "workflow.exports.run"
 #: An error message stored and shown is kept short (a storage error can be long).
 MAX_ERROR = 500
 
-_pool_lock = threading.Lock()
 
 
 def storage_key(export_id: uuid.UUID) -> str:
@@ -42,7 +37,8 @@ def can_export(user: User, report: str) -> bool:
 def request_export(*, actor: User, report: str, filters: dict | None = None) -> Export:
     """Queue an export of `report` narrowed by `filters` (already in JSON form) and start it in the background."""
     export = create_export(actor=actor, report=report, filters=filters)
-    _submit(export.id)
+    # The runner the entry point installed (jobs/exports.py): a thread pool, Celery workers, or inline.
+    current_app.extensions["background_jobs"].submit_export(export.id)
     return export
 
 
@@ -153,62 +149,3 @@ def run_export(*, export_id: uuid.UUID, progress: Callable[[int], None] | None =
     if progress is not None:
         progress(100)
     return export
-
-
-def _run_in_app(app: Flask, export_id: uuid.UUID) -> None:
-    with app.app_context():
-        try:
-            run_export(export_id=export_id)
-        except Exception:  # the export's own failures are recorded by run_export; this is the database's
-            log.exception("export %s could not be run", export_id)
-        finally:
-            session.remove()
-
-
-def _pool(app: Flask) -> ThreadPoolExecutor:
-    with _pool_lock:
-        pool = app.extensions.get("export_pool")
-        if pool is None:
-            pool = ThreadPoolExecutor(max_workers=app.config["EXPORT_THREADS"], thread_name_prefix="export")
-            app.extensions["export_pool"] = pool
-        return pool
-
-
-def celery_app(app: Flask):
-    """The app's Celery (broker REDIS_URL), with the export task registered for its workers."""
-    from celery import Celery
-
-    with _pool_lock:
-        celery = app.extensions.get("export_celery")
-        if celery is None:
-            # The result backend holds the portal's background callbacks' progress and results.
-            celery = Celery("workflow", broker=app.config["REDIS_URL"], backend=app.config["REDIS_URL"])
-            celery.conf.update(
-                task_ignore_result=True,
-                # Acknowledged when done: a worker that dies mid-export hands it to another.
-                task_acks_late=True,
-                task_reject_on_worker_lost=True,
-                worker_prefetch_multiplier=1,
-                broker_connection_retry_on_startup=True,
-            )
-
-            # Not shared: a shared task would be given to every Celery app of the process, each
-            # bound to its own Flask app (the tests run several).
-            @celery.task(name=CELERY_TASK, shared=False)
-            def run(export_id: str) -> None:
-                _run_in_app(app, uuid.UUID(export_id))
-
-            app.extensions["export_celery"] = celery
-        return celery
-
-
-def _submit(export_id: uuid.UUID) -> None:
-    """Start the export in the background, by the configured runner."""
-    app = current_app._get_current_object()
-    runner = app.config["EXPORT_RUNNER"]
-    if runner == "inline":
-        run_export(export_id=export_id)
-    elif runner == "celery":
-        celery_app(app).send_task(CELERY_TASK, args=[str(export_id)])
-    else:
-        _pool(app).submit(_run_in_app, app, export_id)

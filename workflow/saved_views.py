@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from db import session
 from db.models import SavedView, User
 from db.types import utcnow, uuid7
-from workflow.errors import Conflict, NotFound, ValidationFailed
+from domain.errors import Conflict, NotFound, ValidationFailed
 
 MAX_NAME = 80
 #: A view holds a few filters and a dozen columns; anything near this is not a view.

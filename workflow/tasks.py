@@ -1,16 +1,13 @@
 """Task lifecycle: create, read, list, edit, assign, take, transition, delete."""
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, func, literal_column, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from db import session, status_intervals
 from db.models import (
-    PRIORITY_RANK_SQL,
-    STATUS_RANK_SQL,
     Case,
     CaseStatus,
     ChangeType,
@@ -20,99 +17,16 @@ from db.models import (
     TaskStatusCount,
     User,
 )
-from db.pagination import Page, SortKey, datetime_key, int_key, paginate, text_key
-from db.types import contains_pattern, list_contains, utcnow, uuid7
+from db.pagination import Page, paginate
+from db.types import utcnow, uuid7
+from domain import rules
+from domain.errors import Forbidden, InvalidTransition, NotFound, PreconditionFailed, StaleVersion, ValidationFailed
+from domain.filters import DEFAULT_SORT, SORT_KEYS, TaskFilters, filtered_statement, parse_sort
 from notifications import events
-from workflow import history, rules
-from workflow.errors import (
-    Forbidden,
-    InvalidTransition,
-    NotFound,
-    PreconditionFailed,
-    StaleVersion,
-    ValidationFailed,
-)
+from workflow import history
 
 #: Fields an edit may change besides status and assignment.
 EDITABLE_FIELDS = ("title", "description", "priority", "due_date", "case_id", "tags")
-
-#: Ranks so that priority and status sort in their natural order on every backend (indexed).
-PRIORITY_RANK = literal_column(PRIORITY_RANK_SQL, Integer)
-STATUS_RANK = literal_column(STATUS_RANK_SQL, Integer)
-
-SORT_KEYS: dict[str, SortKey] = {
-    "created_at": datetime_key(Task.created_at),
-    "updated_at": datetime_key(Task.updated_at),
-    "due_date": datetime_key(Task.due_date, nullable=True),
-    "title": text_key(Task.title),
-    "priority": int_key(PRIORITY_RANK),
-    "status": int_key(STATUS_RANK),
-}
-DEFAULT_SORT = "-created_at"
-
-#: `assigned_to=none` in a filter selects the unassigned queue.
-UNASSIGNED = "none"
-
-
-@dataclass(frozen=True)
-class TaskFilters:
-    """Filters of the task list; None means no filter."""
-
-    status: TaskStatus | None = None
-    priority: Priority | None = None
-    assigned_to: uuid.UUID | str | None = None
-    created_by: uuid.UUID | None = None
-    case_id: uuid.UUID | None = None
-    tag: str | None = None
-    q: str | None = None
-    due_before: datetime | None = None
-    due_after: datetime | None = None
-
-
-def filtered_statement(filters: TaskFilters):
-    """SELECT of the columns of live tasks matching `filters` (shared by the list, counts and exports).
-
-    Plain rows, not ORM objects: lists are read-only and rows cost a third as much to load.
-    """
-    statement = select(*Task.__table__.columns).where(Task.deleted_at.is_(None))
-    if filters.status is not None:
-        statement = statement.where(Task.status == filters.status)
-    if filters.priority is not None:
-        statement = statement.where(Task.priority == filters.priority)
-    if filters.assigned_to == UNASSIGNED:
-        statement = statement.where(Task.assigned_to.is_(None))
-    elif filters.assigned_to is not None:
-        statement = statement.where(Task.assigned_to == filters.assigned_to)
-    if filters.created_by is not None:
-        statement = statement.where(Task.created_by == filters.created_by)
-    if filters.case_id is not None:
-        statement = statement.where(Task.case_id == filters.case_id)
-    if filters.tag is not None:
-        dialect = session().get_bind().dialect.name
-        statement = statement.where(list_contains(Task.tags, filters.tag, dialect))
-    if filters.q:
-        pattern = contains_pattern(filters.q)
-        statement = statement.where(
-            or_(Task.title.ilike(pattern, escape="\\"), Task.description.ilike(pattern, escape="\\"))
-        )
-    if filters.due_before is not None:
-        statement = statement.where(Task.due_date < filters.due_before)
-    if filters.due_after is not None:
-        statement = statement.where(Task.due_date >= filters.due_after)
-    return statement
-
-
-def parse_sort(sort: str | None) -> tuple[str, bool]:
-    """`-due_date` -> ("due_date", descending); unknown fields are a validation error."""
-    sort = sort or DEFAULT_SORT
-    name, descending = (sort[1:], True) if sort.startswith("-") else (sort, False)
-    if name not in SORT_KEYS:
-        raise ValidationFailed(
-            "unknown sort field",
-            [{"field": "sort", "message": f"one of {sorted(SORT_KEYS)}, optionally prefixed by '-'"}],
-        )
-    return name, descending
-
 
 def list_tasks(*, filters: TaskFilters, sort: str | None, limit: int, cursor: str | None) -> Page:
     """One page of live tasks (rows with a task's attributes), keyset-paginated on (sort field, id)."""

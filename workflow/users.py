@@ -4,13 +4,13 @@ import uuid
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from auth.passwords import hash_password
+from auth import client_address, login_throttle, passwords
 from db import session
 from db.models import Role, User
 from db.pagination import Page, paginate, text_key
 from db.types import contains_pattern, utcnow, uuid7
-from workflow import rules
-from workflow.errors import Conflict, Forbidden, NotFound
+from domain import rules
+from domain.errors import Conflict, Forbidden, NotFound, Unauthorized
 
 #: What a user may change about themself; everything else is the Admin's.
 SELF_EDITABLE = frozenset({"full_name", "email", "phone", "password"})
@@ -54,7 +54,7 @@ def create_user(
         department=department,
         phone=phone,
         is_active=True,
-        password_hash=hash_password(password),
+        password_hash=passwords.hash_password(password),
         created_at=utcnow(),
     )
     session.add(user)
@@ -103,7 +103,7 @@ def update_user(*, actor: User, user_id: uuid.UUID, changes: dict) -> User:
         raise Conflict("you cannot deactivate yourself")
     for field, value in changes.items():
         if field == "password":
-            user.password_hash = hash_password(value)
+            user.password_hash = passwords.hash_password(value)
         else:
             setattr(user, field, value)
     _commit_unique()
@@ -142,3 +142,25 @@ def list_users(
         limit=limit,
         cursor=cursor,
     )
+
+
+def authenticate(*, username: str, password: str) -> User:
+    """The active user with these credentials, or Unauthorized; throttled per account and address.
+
+    A sign-in records when it happened and rehashes a password hashed with older costs.
+    """
+    throttle = login_throttle()
+    address = client_address()
+    throttle.check(username, address)
+    user = session.scalar(select(User).where(User.username == username))
+    valid = passwords.verify_password(user.password_hash if user else None, password)
+    if not valid or user is None or not user.is_active:
+        throttle.failed(username, address)
+        session.rollback()
+        raise Unauthorized("invalid username or password")
+    throttle.succeeded(username)
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    user.last_login = utcnow()
+    session.commit()
+    return user

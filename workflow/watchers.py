@@ -6,9 +6,9 @@ from sqlalchemy import delete, select
 from db import session
 from db.models import CaseWatcher, TaskWatcher, User
 from db.types import utcnow
-from workflow import rules
+from domain import rules
+from domain.errors import Forbidden, ValidationFailed
 from workflow.cases import get_case
-from workflow.errors import Forbidden, ValidationFailed
 from workflow.tasks import get_task
 
 

@@ -3,17 +3,19 @@ import uuid
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, Patch, State, callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from pydantic import ValidationError
 
-from api.schemas import UserCreate, UserUpdate
 from db.models import Role
+from domain import rules
+from domain.errors import Conflict, DomainError
+from domain.schemas import UserCreate, UserUpdate
 from portal import ids
 from portal.access import portal_user
-from portal.forms import field_errors, labelled_field, more_style
-from workflow import rules, users
-from workflow.errors import Conflict, DomainError
+from portal.components.forms import feedback, field_errors, labelled_field
+from portal.components.paged_list import PagedList, filter_bar, filter_field
+from workflow import users
 
 dash.register_page(__name__, path="/admin/users", title="Users · Workflow Manager", name="Users")
 
@@ -45,6 +47,7 @@ EDIT_FIELDS = {
     "department": ids.ADMIN_USER_DEPARTMENT,
     "phone": ids.ADMIN_USER_PHONE,
 }
+USERS = PagedList(rows=ids.ADMIN_USERS_LIST, cursor=ids.ADMIN_USERS_CURSOR, more=ids.ADMIN_USERS_MORE)
 
 
 def _admin():
@@ -71,11 +74,6 @@ def _conflict_errors(error: Conflict) -> dict[str, str]:
     """A taken username or email, on its field."""
     fields = [item.get("field") for item in error.details or [] if isinstance(item, dict)]
     return {field: _sentence(error.message) for field in fields if field}
-
-
-def _feedback(fields: dict, errors: dict[str, str]) -> tuple:
-    """(invalid flag per input..., message per input...) in the fields' order."""
-    return tuple(field in errors for field in fields) + tuple(errors.get(field) for field in fields)
 
 
 def _optional(value: str | None) -> str | None:
@@ -119,19 +117,16 @@ def _rows(page) -> list:
 
 
 def _filter_bar() -> dbc.Row:
-    return dbc.Row(
-        [
-            dbc.Col([dbc.Label("Role", html_for=ids.ADMIN_USERS_ROLE, className="small mb-1"), dbc.Select(
-                id=ids.ADMIN_USERS_ROLE, value="all", options=[{"label": "All roles", "value": "all"}, *ROLE_OPTIONS],
-            )], xs=6, md=3),
-            dbc.Col([dbc.Label("Status", html_for=ids.ADMIN_USERS_ACTIVE, className="small mb-1"), dbc.Select(
-                id=ids.ADMIN_USERS_ACTIVE, value="all", options=[{"label": v, "value": k} for k, v in ACTIVE_SHOWN.items()],
-            )], xs=6, md=3),
-            dbc.Col([dbc.Label("Search", html_for=ids.ADMIN_USERS_Q, className="small mb-1"), dbc.Input(
-                id=ids.ADMIN_USERS_Q, type="search", placeholder="Username or name", debounce=0.5, maxLength=200,
-            )], xs=12, md=6),
-        ],
-        className="g-2 mb-3",
+    return filter_bar(
+        filter_field("Role", dbc.Select(
+            id=ids.ADMIN_USERS_ROLE, value="all", options=[{"label": "All roles", "value": "all"}, *ROLE_OPTIONS],
+        ), xs=6, md=3),
+        filter_field("Status", dbc.Select(
+            id=ids.ADMIN_USERS_ACTIVE, value="all", options=[{"label": v, "value": k} for k, v in ACTIVE_SHOWN.items()],
+        ), xs=6, md=3),
+        filter_field("Search", dbc.Input(
+            id=ids.ADMIN_USERS_Q, type="search", placeholder="Username or name", debounce=0.5, maxLength=200,
+        ), xs=12, md=6),
     )
 
 
@@ -209,10 +204,10 @@ def layout(**_query):
     listing = [
         _filter_bar(),
         table,
-        dcc.Store(id=ids.ADMIN_USERS_CURSOR, data=page.next_cursor),
+        USERS.store(page.next_cursor),
         dcc.Store(id=ids.ADMIN_USERS_CHANGED),
         dcc.Store(id=ids.ADMIN_USER_EDITING),
-        dbc.Button("More", id=ids.ADMIN_USERS_MORE, color="secondary", outline=True, size="sm", style=more_style(page.next_cursor)),
+        USERS.button(page.next_cursor),
     ]
     return html.Div(
         [
@@ -224,46 +219,31 @@ def layout(**_query):
     )
 
 
-@callback(
-    Output(ids.ADMIN_USERS_LIST, "children"),
-    Output(ids.ADMIN_USERS_CURSOR, "data"),
-    Output(ids.ADMIN_USERS_MORE, "style"),
+@USERS.on_filter(
     Input(ids.ADMIN_USERS_ROLE, "value"),
     Input(ids.ADMIN_USERS_ACTIVE, "value"),
     Input(ids.ADMIN_USERS_Q, "value"),
     Input(ids.ADMIN_USERS_CHANGED, "data"),
-    prevent_initial_call=True,
+    render=_rows,
 )
 def filter_users(role, shown, q, _changed):
     """The first page for new filters, or after a change."""
     if _admin() is None:
         raise PreventUpdate
-    page = _page(role, shown, q, None)
-    return _rows(page), page.next_cursor, more_style(page.next_cursor)
+    return _page(role, shown, q, None)
 
 
-@callback(
-    Output(ids.ADMIN_USERS_LIST, "children", allow_duplicate=True),
-    Output(ids.ADMIN_USERS_CURSOR, "data", allow_duplicate=True),
-    Output(ids.ADMIN_USERS_MORE, "style", allow_duplicate=True),
-    Input(ids.ADMIN_USERS_MORE, "n_clicks"),
-    State(ids.ADMIN_USERS_CURSOR, "data"),
+@USERS.on_more(
     State(ids.ADMIN_USERS_ROLE, "value"),
     State(ids.ADMIN_USERS_ACTIVE, "value"),
     State(ids.ADMIN_USERS_Q, "value"),
-    prevent_initial_call=True,
+    render=_rows,
 )
-def more_users(_clicks, cursor, role, shown, q):
+def more_users(cursor, role, shown, q):
     """Append the next page (keyset cursor)."""
-    if _admin() is None or not cursor:
+    if _admin() is None:
         raise PreventUpdate
-    try:
-        page = _page(role, shown, q, cursor)
-    except ValueError:  # a forged cursor (InvalidCursor is a ValueError)
-        raise PreventUpdate from None
-    rows = Patch()
-    rows.extend(_rows(page))
-    return rows, page.next_cursor, more_style(page.next_cursor)
+    return _page(role, shown, q, cursor)
 
 
 @callback(
@@ -288,17 +268,17 @@ def create_user(_clicks, username, email, full_name, role, department, phone, pa
             password=password or "", department=_optional(department), phone=_optional(phone),
         )
     except ValidationError as exc:
-        return (None, no_update) + keep + _feedback(CREATE_FIELDS, _errors(exc))
+        return (None, no_update) + keep + feedback(CREATE_FIELDS, _errors(exc))
     try:
         created = users.create_user(actor=user, **form.model_dump())
     except Conflict as error:
         errors = _conflict_errors(error)
         message = None if errors else dbc.Alert(_sentence(error.message), color="danger")
-        return (message, no_update) + keep + _feedback(CREATE_FIELDS, errors)
+        return (message, no_update) + keep + feedback(CREATE_FIELDS, errors)
     except DomainError as error:
-        return (dbc.Alert(_sentence(error.message), color="danger"), no_update) + keep + _feedback(CREATE_FIELDS, {})
+        return (dbc.Alert(_sentence(error.message), color="danger"), no_update) + keep + feedback(CREATE_FIELDS, {})
     message = dbc.Alert(f"Created {created.username}.", color="success", dismissable=True)
-    return (message, str(uuid.uuid4())) + ("",) * len(keep) + _feedback(CREATE_FIELDS, {})
+    return (message, str(uuid.uuid4())) + ("",) * len(keep) + feedback(CREATE_FIELDS, {})
 
 
 def _editable(user) -> dict:
@@ -335,7 +315,7 @@ def open_editor(_clicks):
         (True, {"id": str(chosen.id), "original": values}, f"Edit {chosen.username}", None)
         + tuple(values[field] or "" for field in EDIT_FIELDS)
         + (values["is_active"],)
-        + _feedback(EDIT_FIELDS, {})
+        + feedback(EDIT_FIELDS, {})
     )
 
 
@@ -363,17 +343,17 @@ def save_user(_clicks, editing, full_name, email, role, department, phone, is_ac
             department=_optional(department), phone=_optional(phone), is_active=bool(is_active),
         )
     except ValidationError as exc:
-        return (no_update, None, no_update, no_update) + _feedback(EDIT_FIELDS, _errors(exc))
+        return (no_update, None, no_update, no_update) + feedback(EDIT_FIELDS, _errors(exc))
     sent = form.model_dump(mode="json", exclude_unset=True)
     changes = {field: getattr(form, field) for field, value in sent.items() if value != editing["original"][field]}
     if not changes:
-        return (False, None, dbc.Alert("No changes to save.", color="info", dismissable=True), no_update) + _feedback(EDIT_FIELDS, {})
+        return (False, None, dbc.Alert("No changes to save.", color="info", dismissable=True), no_update) + feedback(EDIT_FIELDS, {})
     try:
         saved = users.update_user(actor=actor, user_id=uuid.UUID(editing["id"]), changes=changes)
     except Conflict as error:
         errors = _conflict_errors(error)
-        return (no_update, dbc.Alert(_sentence(error.message), color="danger"), no_update, no_update) + _feedback(EDIT_FIELDS, errors)
+        return (no_update, dbc.Alert(_sentence(error.message), color="danger"), no_update, no_update) + feedback(EDIT_FIELDS, errors)
     except DomainError as error:
-        return (no_update, dbc.Alert(_sentence(error.message), color="danger"), no_update, no_update) + _feedback(EDIT_FIELDS, {})
+        return (no_update, dbc.Alert(_sentence(error.message), color="danger"), no_update, no_update) + feedback(EDIT_FIELDS, {})
     message = dbc.Alert(f"Saved {saved.username}.", color="success", dismissable=True)
-    return (False, None, message, str(uuid.uuid4())) + _feedback(EDIT_FIELDS, {})
+    return (False, None, message, str(uuid.uuid4())) + feedback(EDIT_FIELDS, {})

@@ -5,16 +5,18 @@ from datetime import datetime, timezone
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import ALL, MATCH, Input, Output, Patch, State, callback, clientside_callback, ctx, dcc, html
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from db.models import Priority, TaskStatus
+from domain import rules
+from domain.errors import DomainError
+from domain.filters import UNASSIGNED, TaskFilters
 from portal import ids
-from portal.forms import more_style
 from portal.access import portal_user
-from portal.pages.home import PRIORITY_COLOURS
-from workflow import rules, tasks, users
-from workflow.errors import DomainError
+from portal.components.paged_list import PagedList, filter_bar, filter_field
+from portal.components.task_card import task_card
+from workflow import tasks, users
 
 dash.register_page(__name__, path="/board", title="Board · Workflow Manager", name="Board")
 
@@ -24,6 +26,8 @@ SCOPES = {"all": "All tasks", "mine": "Mine", "unassigned": "Unassigned"}
 ANY_PRIORITY = "any"
 #: The filters in the URL query string, with their defaults (a reload or a shared link keeps them).
 DEFAULT_FILTERS = {"scope": "all", "priority": "", "tag": "", "q": ""}
+#: A column's cards, a page at a time; the filters redraw every column (filter_board), not one list.
+COLUMN = PagedList(rows=ids.BOARD_CARDS, cursor=ids.BOARD_CURSOR, more=ids.BOARD_MORE, key="status")
 
 
 def _clean(query) -> dict:
@@ -37,9 +41,9 @@ def _clean(query) -> dict:
     return filters
 
 
-def _task_filters(user, filters: dict) -> tasks.TaskFilters:
-    assignee = {"mine": user.id, "unassigned": tasks.UNASSIGNED}.get(filters["scope"])
-    return tasks.TaskFilters(
+def _task_filters(user, filters: dict) -> TaskFilters:
+    assignee = {"mine": user.id, "unassigned": UNASSIGNED}.get(filters["scope"])
+    return TaskFilters(
         priority=Priority(filters["priority"]) if filters["priority"] else None,
         assigned_to=assignee,
         tag=filters["tag"] or None,
@@ -85,20 +89,7 @@ def _tags(task):
 
 
 def _card(user, task, names: dict, now: datetime):
-    # Dash renders strings as text: titles, names and tags never become markup.
-    heading = html.Div(
-        [
-            dcc.Link(task.title, href=f"/tasks/{task.id}", className="fw-semibold text-break text-decoration-none me-2"),
-            dbc.Badge(task.priority.value, color=PRIORITY_COLOURS[task.priority.value], className="ms-auto"),
-        ],
-        className="d-flex align-items-start",
-    )
-    assignee = html.Div(
-        [html.I(className="bi bi-person me-1"), names.get(task.assigned_to, "Unassigned")],
-        className="small text-body-secondary mt-1",
-    )
-    body = dbc.CardBody([heading, assignee, _due(task, now), _tags(task), _move_control(user, task)], className="p-2")
-    return html.Article(dbc.Card(body, className="shadow-sm"), className="board-card", **{"data-task-id": str(task.id)})
+    return task_card(task, names.get(task.assigned_to, "Unassigned"), _due(task, now), _tags(task), _move_control(user, task))
 
 
 def _cards(user, page) -> list:
@@ -129,12 +120,8 @@ def _columns(user, filters: dict) -> list:
                         _cards(user, page) or html.P("No tasks", className="text-body-secondary small mb-0"),
                         id={"type": ids.BOARD_CARDS, "status": status.value}, className="board-cards",
                     ),
-                    dcc.Store(id={"type": ids.BOARD_CURSOR, "status": status.value}, data=page.next_cursor),
-                    dbc.Button(
-                        "Show more", id={"type": ids.BOARD_MORE, "status": status.value}, n_clicks=0,
-                        color="secondary", outline=True, size="sm", className="w-100 mt-2",
-                        style=more_style(page.next_cursor),
-                    ),
+                    COLUMN.store(page.next_cursor, value=status.value),
+                    COLUMN.button(page.next_cursor, "Show more", value=status.value, n_clicks=0, className="w-100 mt-2"),
                 ],
                 className="board-column",
                 **{"data-status": status.value, "aria-label": f"{status.value}: {counts[status.value]} tasks"},
@@ -144,24 +131,18 @@ def _columns(user, filters: dict) -> list:
 
 
 def _filter_bar(filters: dict):
-    def labelled(label, control, **width):
-        return dbc.Col([dbc.Label(label, html_for=control.id, className="small mb-1"), control], **width)
-
-    return dbc.Row(
-        [
-            labelled("Show", dbc.Select(
-                id=ids.BOARD_SCOPE, value=filters["scope"], options=[{"label": v, "value": k} for k, v in SCOPES.items()],
-            ), xs=6, md=2),
-            labelled("Priority", dbc.Select(
-                id=ids.BOARD_PRIORITY, value=filters["priority"] or ANY_PRIORITY,
-                options=[{"label": "Any priority", "value": ANY_PRIORITY}] + [{"label": p.value, "value": p.value} for p in Priority],
-            ), xs=6, md=2),
-            labelled("Tag", dbc.Input(id=ids.BOARD_TAG, value=filters["tag"], placeholder="Any tag", debounce=0.5), xs=6, md=2),
-            labelled("Search", dbc.Input(
-                id=ids.BOARD_Q, value=filters["q"], type="search", placeholder="Search tasks", debounce=0.5,
-            ), xs=6, md=3),
-        ],
-        className="g-2 mb-3",
+    return filter_bar(
+        filter_field("Show", dbc.Select(
+            id=ids.BOARD_SCOPE, value=filters["scope"], options=[{"label": v, "value": k} for k, v in SCOPES.items()],
+        ), xs=6, md=2),
+        filter_field("Priority", dbc.Select(
+            id=ids.BOARD_PRIORITY, value=filters["priority"] or ANY_PRIORITY,
+            options=[{"label": "Any priority", "value": ANY_PRIORITY}] + [{"label": p.value, "value": p.value} for p in Priority],
+        ), xs=6, md=2),
+        filter_field("Tag", dbc.Input(id=ids.BOARD_TAG, value=filters["tag"], placeholder="Any tag", debounce=0.5), xs=6, md=2),
+        filter_field("Search", dbc.Input(
+            id=ids.BOARD_Q, value=filters["q"], type="search", placeholder="Search tasks", debounce=0.5,
+        ), xs=6, md=3),
     )
 
 
@@ -214,27 +195,14 @@ def filter_board(filters):
     return _columns(user, _clean(filters))
 
 
-@callback(
-    Output({"type": ids.BOARD_CARDS, "status": MATCH}, "children"),
-    Output({"type": ids.BOARD_CURSOR, "status": MATCH}, "data"),
-    Output({"type": ids.BOARD_MORE, "status": MATCH}, "style"),
-    Input({"type": ids.BOARD_MORE, "status": MATCH}, "n_clicks"),
-    State({"type": ids.BOARD_CURSOR, "status": MATCH}, "data"),
-    State(ids.BOARD_FILTERS, "data"),
-    prevent_initial_call=True,
-)
-def show_more(_clicks, cursor, filters):
-    """Append the column's next page (keyset cursor) to its cards."""
+# The cards' move controls are for the signed-in user, the same who asked show_more for the page.
+@COLUMN.on_more(State(ids.BOARD_FILTERS, "data"), render=lambda page: _cards(portal_user(), page))
+def show_more(cursor, filters):
+    """Append the column's next page (keyset cursor) to its cards; a forged status is a ValueError too."""
     user = portal_user()
-    if user is None or not cursor:
+    if user is None:
         raise PreventUpdate
-    try:
-        page = _column_page(user, _clean(filters), TaskStatus(ctx.triggered_id["status"]), cursor)
-    except ValueError:  # a forged status or cursor (InvalidCursor is a ValueError)
-        raise PreventUpdate from None
-    cards = Patch()
-    cards.extend(_cards(user, page))
-    return cards, page.next_cursor, more_style(page.next_cursor)
+    return _column_page(user, _clean(filters), TaskStatus(ctx.triggered_id["status"]), cursor)
 
 
 @callback(

@@ -3,27 +3,31 @@ import uuid
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, Patch, State, callback, dcc, html, no_update
+from dash import Input, Output, State, callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from pydantic import ValidationError
 
-from api.schemas import CaseUpdate
 from db.models import CaseStatus, TaskStatus
+from domain import rules
+from domain.errors import DomainError, NotFound
+from domain.filters import TaskFilters
+from domain.schemas import CaseUpdate
 from portal import ids
 from portal.access import portal_user
-from portal.forms import field_errors, labelled_field, more_style
-from portal.history_text import changes_in_words, name, remember_names, when
-from portal.pages.cases import STATUS_COLOURS as CASE_COLOURS
-from portal.pages.home import PRIORITY_COLOURS
-from portal.pages.task import STATUS_COLOURS
-from workflow import cases, history, rules, tasks, users, watchers
-from workflow.errors import DomainError, NotFound
+from portal.components.colours import CASE_STATUS_COLOURS, STATUS_COLOURS
+from portal.components.detail import PRE_WRAP
+from portal.components.detail import message as _message
+from portal.components.forms import field_errors, labelled_field
+from portal.components.history_text import changes_in_words, name, remember_names, when
+from portal.components.paged_list import PagedList
+from portal.components.task_card import task_card
+from workflow import cases, history, tasks, users, watchers
 
 dash.register_page(__name__, path_template="/cases/<case_id>", title="Case · Workflow Manager")
 
 CARDS_PER_STATUS = 20
 HISTORY_PAGE = 50
-PRE_WRAP = {"whiteSpace": "pre-wrap", "overflowWrap": "anywhere"}
+HISTORY = PagedList(rows=ids.CASE_HISTORY, cursor=ids.CASE_HISTORY_CURSOR, more=ids.CASE_HISTORY_MORE)
 
 
 def _load(case_id):
@@ -39,7 +43,7 @@ def _header(case) -> list:
         html.Div(case.reference, className="text-body-secondary small"),
         html.H1(
             [html.Span(case.title, className="text-break me-2"),
-             dbc.Badge(case.status.value.capitalize(), color=CASE_COLOURS[case.status], className="align-middle fs-6")],
+             dbc.Badge(case.status.value.capitalize(), color=CASE_STATUS_COLOURS[case.status], className="align-middle fs-6")],
             className="h3 mb-2",
         ),
         html.Div(case.description or "No description.", style=PRE_WRAP,
@@ -83,30 +87,13 @@ def _progress(counts: dict[str, int]) -> list:
 
 def _board(case, counts: dict[str, int]) -> list:
     pages = {
-        s: tasks.list_tasks(filters=tasks.TaskFilters(case_id=case.id, status=s), sort="due_date", limit=CARDS_PER_STATUS, cursor=None)
+        s: tasks.list_tasks(filters=TaskFilters(case_id=case.id, status=s), sort="due_date", limit=CARDS_PER_STATUS, cursor=None)
         for s in TaskStatus
     }
     names = users.full_names(user_ids={t.assigned_to for page in pages.values() for t in page.items if t.assigned_to})
     columns = []
     for status, page in pages.items():
-        cards = [
-            html.Article(
-                dbc.Card(dbc.CardBody(
-                    [
-                        html.Div(
-                            [dcc.Link(t.title, href=f"/tasks/{t.id}", className="fw-semibold text-break text-decoration-none me-2"),
-                             dbc.Badge(t.priority.value, color=PRIORITY_COLOURS[t.priority.value], className="ms-auto")],
-                            className="d-flex align-items-start",
-                        ),
-                        html.Div([html.I(className="bi bi-person me-1"), names.get(t.assigned_to, "Unassigned")],
-                                 className="small text-body-secondary mt-1"),
-                    ],
-                    className="p-2",
-                ), className="shadow-sm"),
-                className="board-card", **{"data-task-id": str(t.id)},
-            )
-            for t in page.items
-        ]
+        cards = [task_card(t, names.get(t.assigned_to, "Unassigned")) for t in page.items]
         hidden = counts[status.value] - len(page.items)
         columns.append(html.Section(
             [
@@ -179,7 +166,7 @@ def layout(case_id=None, **_query):
         return _not_found()
     editable = rules.can_edit_case(user, case)
     watching = watchers.is_watching_case(user_id=user.id, case_id=case.id)
-    counts = tasks.status_counts(filters=tasks.TaskFilters(case_id=case.id))
+    counts = tasks.status_counts(filters=TaskFilters(case_id=case.id))
     entries = history.list_case_history(case_id=case.id, limit=HISTORY_PAGE, cursor=None)
     return html.Div(
         [
@@ -205,9 +192,8 @@ def layout(case_id=None, **_query):
                     dbc.Col(_card("History", [
                         html.Ol(_history_items(entries), id=ids.CASE_HISTORY, className="list-unstyled mb-0"),
                         html.P("No changes yet.", className="text-body-secondary mb-0") if not entries.items else None,
-                        dcc.Store(id=ids.CASE_HISTORY_CURSOR, data=entries.next_cursor),
-                        dbc.Button("More", id=ids.CASE_HISTORY_MORE, color="secondary", outline=True, size="sm",
-                                   style=more_style(entries.next_cursor)),
+                        HISTORY.store(entries.next_cursor),
+                        HISTORY.button(entries.next_cursor),
                     ]), lg=8),
                     dbc.Col(_edit_form(case), lg=4) if editable else None,
                 ],
@@ -215,10 +201,6 @@ def layout(case_id=None, **_query):
             ),
         ]
     )
-
-
-def _message(text: str, ok: bool) -> dbc.Alert:
-    return dbc.Alert(text, color="success" if ok else "danger", dismissable=True, duration=4000 if ok else None, className="shadow mb-0")
 
 
 @callback(
@@ -278,27 +260,13 @@ def save(_clicks, case_id, title, description):
     return _header(case), _message("Saved.", ok=True), False, None, False, None
 
 
-@callback(
-    Output(ids.CASE_HISTORY, "children"),
-    Output(ids.CASE_HISTORY_CURSOR, "data"),
-    Output(ids.CASE_HISTORY_MORE, "style"),
-    Input(ids.CASE_HISTORY_MORE, "n_clicks"),
-    State(ids.CASE_ID, "data"),
-    State(ids.CASE_HISTORY_CURSOR, "data"),
-    prevent_initial_call=True,
-)
-def more_history(_clicks, case_id, cursor):
+@HISTORY.on_more(State(ids.CASE_ID, "data"), render=_history_items)
+def more_history(cursor, case_id):
     """Append the next, older page of the history."""
     case = _load(case_id)
-    if portal_user() is None or case is None or not cursor:
+    if portal_user() is None or case is None:
         raise PreventUpdate
-    try:
-        page = history.list_case_history(case_id=case.id, limit=HISTORY_PAGE, cursor=cursor)
-    except ValueError:  # a forged cursor
-        raise PreventUpdate from None
-    items = Patch()
-    items.extend(_history_items(page))
-    return items, page.next_cursor, more_style(page.next_cursor)
+    return history.list_case_history(case_id=case.id, limit=HISTORY_PAGE, cursor=cursor)
 
 
 @callback(

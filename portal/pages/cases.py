@@ -1,23 +1,26 @@
 """Cases: the list, newest first, filtered and searched, and a form to open one."""
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, Patch, State, callback, dcc, html, no_update
+from dash import Input, Output, State, callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from pydantic import ValidationError
 
-from api.schemas import CaseCreate
 from db.models import CaseStatus
+from domain import rules
+from domain.errors import DomainError
+from domain.schemas import CaseCreate
 from portal import ids
 from portal.access import portal_user
-from portal.forms import field_errors, labelled_field, more_style
-from workflow import cases, rules
-from workflow.errors import DomainError
+from portal.components.colours import CASE_STATUS_COLOURS
+from portal.components.forms import field_errors, labelled_field
+from portal.components.paged_list import PagedList, filter_bar, filter_field
+from workflow import cases
 
 dash.register_page(__name__, path="/cases", title="Cases · Workflow Manager", name="Cases")
 
 PAGE_SIZE = 50
 SHOWN = {"open": "Open", "closed": "Closed", "all": "All"}
-STATUS_COLOURS = {CaseStatus.OPEN: "success", CaseStatus.CLOSED: "secondary"}
+CASES = PagedList(rows=ids.CASES_LIST, cursor=ids.CASES_CURSOR, more=ids.CASES_MORE)
 
 
 def _page(shown: str, q: str | None, cursor: str | None):
@@ -32,7 +35,7 @@ def _rows(page) -> list:
             [
                 html.Td(case.reference, className="text-nowrap"),
                 html.Td(dcc.Link(case.title, href=f"/cases/{case.id}", className="text-break")),
-                html.Td(dbc.Badge(case.status.value.capitalize(), color=STATUS_COLOURS[case.status])),
+                html.Td(dbc.Badge(case.status.value.capitalize(), color=CASE_STATUS_COLOURS[case.status])),
                 html.Td(f"{case.created_at:%d %b %Y}", className="text-nowrap d-none d-sm-table-cell"),
             ],
             **{"data-case-id": str(case.id)},
@@ -59,16 +62,13 @@ def _create_form() -> dbc.Card:
 
 
 def _filter_bar() -> dbc.Row:
-    return dbc.Row(
-        [
-            dbc.Col([dbc.Label("Show", html_for=ids.CASES_STATUS, className="small mb-1"), dbc.Select(
-                id=ids.CASES_STATUS, value="open", options=[{"label": v, "value": k} for k, v in SHOWN.items()],
-            )], xs=5, md=3),
-            dbc.Col([dbc.Label("Search", html_for=ids.CASES_Q, className="small mb-1"), dbc.Input(
-                id=ids.CASES_Q, type="search", placeholder="Reference or title", debounce=0.5,
-            )], xs=7, md=5),
-        ],
-        className="g-2 mb-3",
+    return filter_bar(
+        filter_field("Show", dbc.Select(
+            id=ids.CASES_STATUS, value="open", options=[{"label": v, "value": k} for k, v in SHOWN.items()],
+        ), xs=5, md=3),
+        filter_field("Search", dbc.Input(
+            id=ids.CASES_Q, type="search", placeholder="Reference or title", debounce=0.5,
+        ), xs=7, md=5),
     )
 
 
@@ -88,8 +88,8 @@ def layout(**_query):
     listing = [
         _filter_bar(),
         table,
-        dcc.Store(id=ids.CASES_CURSOR, data=page.next_cursor),
-        dbc.Button("More", id=ids.CASES_MORE, color="secondary", outline=True, size="sm", style=more_style(page.next_cursor)),
+        CASES.store(page.next_cursor),
+        CASES.button(page.next_cursor),
     ]
     if rules.can_create_case(user):
         body = dbc.Row([dbc.Col(listing, lg=8), dbc.Col(_create_form(), lg=4)], className="g-3")
@@ -98,43 +98,20 @@ def layout(**_query):
     return html.Div([html.H1("Cases", className="h3 mb-3"), body])
 
 
-@callback(
-    Output(ids.CASES_LIST, "children"),
-    Output(ids.CASES_CURSOR, "data"),
-    Output(ids.CASES_MORE, "style"),
-    Input(ids.CASES_STATUS, "value"),
-    Input(ids.CASES_Q, "value"),
-    prevent_initial_call=True,
-)
+@CASES.on_filter(Input(ids.CASES_STATUS, "value"), Input(ids.CASES_Q, "value"), render=_rows)
 def filter_cases(shown, q):
     """The first page for new filters."""
     if portal_user() is None:
         raise PreventUpdate
-    page = _page(shown, q, None)
-    return _rows(page), page.next_cursor, more_style(page.next_cursor)
+    return _page(shown, q, None)
 
 
-@callback(
-    Output(ids.CASES_LIST, "children", allow_duplicate=True),
-    Output(ids.CASES_CURSOR, "data", allow_duplicate=True),
-    Output(ids.CASES_MORE, "style", allow_duplicate=True),
-    Input(ids.CASES_MORE, "n_clicks"),
-    State(ids.CASES_CURSOR, "data"),
-    State(ids.CASES_STATUS, "value"),
-    State(ids.CASES_Q, "value"),
-    prevent_initial_call=True,
-)
-def more_cases(_clicks, cursor, shown, q):
+@CASES.on_more(State(ids.CASES_STATUS, "value"), State(ids.CASES_Q, "value"), render=_rows)
+def more_cases(cursor, shown, q):
     """Append the next page (keyset cursor)."""
-    if portal_user() is None or not cursor:
+    if portal_user() is None:
         raise PreventUpdate
-    try:
-        page = _page(shown, q, cursor)
-    except ValueError:  # a forged cursor (InvalidCursor is a ValueError)
-        raise PreventUpdate from None
-    rows = Patch()
-    rows.extend(_rows(page))
-    return rows, page.next_cursor, more_style(page.next_cursor)
+    return _page(shown, q, cursor)
 
 
 @callback(

@@ -6,15 +6,17 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from db.models import TaskStatus
+from domain import rules
+from domain.filters import TaskFilters
 from notifications import store
 from portal import ids
 from portal.access import portal_user
-from workflow import rules, tasks
+from portal.components.colours import PRIORITY_COLOURS
+from workflow import tasks
 
 dash.register_page(__name__, path="/", title="My work · Workflow Manager", name="My work")
 
 OPEN = [status for status in TaskStatus if status in rules.OPEN_STATUSES]
-PRIORITY_COLOURS = {"Critical": "danger", "High": "warning", "Medium": "info", "Low": "secondary"}
 ROWS = 25
 
 
@@ -30,7 +32,7 @@ def _task_rows(user, now):
     rows = []
     for status in OPEN:
         page = tasks.list_tasks(
-            filters=tasks.TaskFilters(assigned_to=user.id, status=status), sort="due_date", limit=ROWS, cursor=None
+            filters=TaskFilters(assigned_to=user.id, status=status), sort="due_date", limit=ROWS, cursor=None
         )
         rows += page.items
     rows.sort(key=lambda t: (t.due_date is None, t.due_date or now))
@@ -50,7 +52,7 @@ def _task_rows(user, now):
 
 def _counts(user):
     """The user's open tasks per status: one GROUP BY."""
-    counts = tasks.status_counts(filters=tasks.TaskFilters(assigned_to=user.id))
+    counts = tasks.status_counts(filters=TaskFilters(assigned_to=user.id))
     return [
         dbc.Col(
             dbc.Card(

@@ -4,13 +4,14 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html, no_update
 from pydantic import ValidationError
 
-from api.schemas import TaskCreate
 from db.models import Priority
+from domain import rules
+from domain.errors import DomainError, ValidationFailed
+from domain.schemas import TaskCreate
 from portal import ids
 from portal.access import portal_user
-from portal.forms import field_errors, labelled_field
-from workflow import rules, tasks, users
-from workflow.errors import DomainError, ValidationFailed
+from portal.components.forms import feedback, field_errors, labelled_field
+from workflow import tasks, users
 
 dash.register_page(__name__, path="/new-task", title="New task · Workflow Manager", name="New task")
 
@@ -80,7 +81,7 @@ def layout(**_query):
 
 def _feedback(errors: dict[str, str]) -> tuple:
     """(invalid flag per input..., message per input...) in FORM_FIELDS order."""
-    return tuple(field in errors for field in FORM_FIELDS) + tuple(errors.get(field) for field in FORM_FIELDS)
+    return feedback(FORM_FIELDS, errors)
 
 
 def _refused(text: str, errors: dict[str, str]) -> tuple:

@@ -5,10 +5,11 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, Patch, State, ctx, dcc, html, no_update
 
+from domain.errors import NotFound
 from notifications import store
 from portal import ids
 from portal.access import portal_user
-from workflow.errors import NotFound
+from workflow import notifications as notices
 
 dash.register_page(__name__, path="/notifications", title="Notifications · Workflow Manager", name="Notifications")
 
@@ -116,11 +117,11 @@ def update(unread_only, _more, _mark_all, _mark, cursor, ticks):
         patch.extend(items)
         return patch, {**next_cursor, "shown": shown + next_cursor["shown"]}, more_class, None, no_update
     if trigger == ids.NOTIFICATIONS_MARK_ALL:
-        count = store.mark_all_read(user=user)
+        count = notices.mark_all_read(user=user)
         message = dbc.Alert(f"Marked {count} read." if count else "Nothing to mark.", color="success", duration=4000)
     else:
         try:
-            store.mark_read(user=user, notification_id=uuid.UUID(trigger["id"]))
+            notices.mark_read(user=user, notification_id=uuid.UUID(trigger["id"]))
         except (NotFound, ValueError):
             return no_update, no_update, no_update, dbc.Alert("Notification not found.", color="danger"), no_update
         message = None

@@ -4,13 +4,14 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dcc, html
 from pydantic import ValidationError
 
-from api.schemas import NotificationSettingsUpdate
 from db.models import NotificationType
+from domain import rules
+from domain.errors import DomainError
+from domain.schemas import NotificationSettingsUpdate
 from notifications import digest, preferences
 from portal import ids
 from portal.access import portal_user
-from workflow import rules
-from workflow.errors import DomainError
+from workflow import notifications as notices
 
 dash.register_page(__name__, path="/preferences", title="Preferences · Workflow Manager", name="Preferences")
 
@@ -127,7 +128,7 @@ def save(_clicks, values):
     changes = _changes(values, ctx.states_list[0])
     if changes is None:
         return dbc.Alert("These settings could not be saved.", color="danger")
-    preferences.update_settings(user=user, changes=changes)
+    notices.update_settings(user=user, changes=changes)
     return dbc.Alert("Saved.", color="success", duration=4000)
 
 
@@ -146,7 +147,7 @@ def save_defaults(_clicks, values):
     if changes is None:
         return dbc.Alert("These defaults could not be saved.", color="danger")
     try:
-        preferences.update_defaults(actor=user, changes=changes)
+        notices.update_defaults(actor=user, changes=changes)
     except DomainError as error:
         return dbc.Alert(error.message, color="danger")
     return dbc.Alert("Defaults saved.", color="success", duration=4000)
@@ -163,7 +164,7 @@ def save_email_mode(mode):
     if user is None:
         return dbc.Alert("Sign in first.", color="danger")
     try:
-        digest.set_email_mode(user=user, mode=mode)
+        notices.set_email_mode(user=user, mode=mode)
     except DomainError as error:
         return dbc.Alert(error.message, color="danger")
     text = "Email comes as a daily digest." if mode == digest.DAILY_DIGEST else "Email comes as it happens."

@@ -6,10 +6,13 @@ from dash import Input, Output, State, callback, html, no_update
 from dash.exceptions import PreventUpdate
 
 from db.models import Priority
+from domain import calendar, rules
+from domain import sla as sla_rules
+from domain.errors import DomainError, ValidationFailed
 from portal import ids
 from portal.access import portal_user
-from workflow import calendar, rules, sla
-from workflow.errors import DomainError, ValidationFailed
+from reports import policy
+from workflow import sla as sla_policy
 
 dash.register_page(__name__, path="/admin/sla", title="SLA settings · Workflow Manager", name="SLA settings")
 
@@ -58,7 +61,7 @@ def parse_holidays(text: str | None) -> tuple[list[dict], list[int]]:
 
 
 def _targets_card() -> dbc.Card:
-    minutes, flags = sla.get_policy()
+    minutes, flags = policy.get_policy()
     rows = []
     for priority in Priority:
         rows.append(html.Tr([
@@ -110,7 +113,7 @@ def _week_rows(work: calendar.WorkCalendar) -> list:
 
 
 def _calendar_card() -> dbc.Card:
-    work = calendar.get_calendar()
+    work = policy.get_calendar()
     return dbc.Card(
         [
             dbc.CardHeader(html.H2("Business-hours calendar", className="h6 mb-0")),
@@ -176,8 +179,8 @@ def _minutes(hours) -> int | str:
     whole = round(minutes)
     if abs(minutes - whole) > MINUTE_TOLERANCE:
         return f"Use whole minutes: {float(hours):g} h is {minutes:.2f} minutes."
-    if not 1 <= whole <= sla.MAX_TARGET_MINUTES:
-        return f"From 1 minute to {sla.MAX_TARGET_MINUTES // 60} hours."
+    if not 1 <= whole <= sla_rules.MAX_TARGET_MINUTES:
+        return f"From 1 minute to {sla_rules.MAX_TARGET_MINUTES // 60} hours."
     return whole
 
 
@@ -207,7 +210,7 @@ def save_targets(clicks, *values):
     message = None
     if not errors:
         try:
-            sla.set_targets(actor=user, targets=targets)
+            sla_policy.set_targets(actor=user, targets=targets)
             message = _alert("SLA targets saved.", "success")
         except ValidationFailed as exc:
             for problem in exc.details or []:
@@ -285,7 +288,7 @@ def save_calendar(clicks, zone, *values):
     errors: dict[str, str] = {}
     shown = no_update
     try:
-        saved = calendar.set_calendar(actor=user, calendar_payload=payload)
+        saved = sla_policy.set_calendar(actor=user, calendar_payload=payload)
         message = _alert("Calendar saved.", "success")
         shown = holidays_text(saved)
     except ValidationFailed as exc:

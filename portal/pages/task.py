@@ -9,24 +9,26 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from pydantic import ValidationError
 
-from api.schemas import CommentCreate, TaskUpdate
 from db.models import Priority, Task, TaskStatus
 from db.types import utcnow
+from domain import rules
+from domain.errors import DomainError, NotFound, StaleVersion, ValidationFailed
+from domain.schemas import CommentCreate, TaskUpdate
 from portal import ids
 from portal.access import portal_user
-from portal.forms import field_errors, labelled_field
-from portal.history_text import changes_in_words as _changes_in_words
-from portal.history_text import remember_names
-from portal.history_text import name as _name
-from portal.history_text import when as _when
-from workflow import attachments, cases, comments, history, rules, tasks, users
-from workflow.errors import DomainError, NotFound, StaleVersion, ValidationFailed
+from portal.components.colours import PRIORITY_COLOURS, STATUS_COLOURS
+from portal.components.detail import PRE_WRAP
+from portal.components.detail import message as _message
+from portal.components.forms import feedback, field_errors, labelled_field
+from portal.components.history_text import changes_in_words as _changes_in_words
+from portal.components.history_text import name as _name
+from portal.components.history_text import remember_names
+from portal.components.history_text import when as _when
+from workflow import attachments, cases, comments, history, tasks, users
 
 dash.register_page(__name__, path_template="/tasks/<task_id>", title="Task · Workflow Manager")
 
 STALE_MESSAGE = "This task was changed by someone else; reload to see the latest"
-PRIORITY_COLOURS = {"Critical": "danger", "High": "warning", "Medium": "info", "Low": "secondary"}
-STATUS_COLOURS = {"New": "primary", "In Progress": "info", "On Hold": "warning", "Completed": "success", "Cancelled": "secondary"}
 #: The edit form: task field -> input id (the order of the save callback's states).
 FORM_FIELDS = {
     "title": ids.TASK_TITLE_INPUT,
@@ -38,7 +40,6 @@ FORM_FIELDS = {
 }
 DUE_FORMAT = "%Y-%m-%d %H:%M"
 PAGE_SIZE = 200
-PRE_WRAP = {"whiteSpace": "pre-wrap", "overflowWrap": "anywhere"}
 
 
 def _task_uuid(value) -> uuid.UUID | None:
@@ -403,10 +404,6 @@ def _section_outputs() -> list[Output]:
     ]
 
 
-def _message(text: str, ok: bool) -> dbc.Alert:
-    return dbc.Alert(text, color="success" if ok else "danger", dismissable=True, duration=4000 if ok else None, className="shadow mb-0")
-
-
 def _refreshed(user, task: Task, text: str) -> tuple:
     return task.version, _fields(user, task), _history(task), _comments(task), _message(text, ok=True)
 
@@ -425,7 +422,7 @@ def _split_tags(text: str | None) -> list[str]:
 
 def _form_feedback(errors: dict[str, str]) -> tuple:
     """(invalid flag per input..., message per input...) in FORM_FIELDS order."""
-    return tuple(field in errors for field in FORM_FIELDS) + tuple(errors.get(field) for field in FORM_FIELDS)
+    return feedback(FORM_FIELDS, errors)
 
 
 @dash.callback(

@@ -14,12 +14,15 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 from pydantic import TypeAdapter, ValidationError
 
-from api.schemas import UtcDatetime
 from db.models import Priority, TaskStatus
-from portal import export_panel, ids
+from domain import rules
+from domain.errors import Conflict, DomainError
+from domain.filters import UNASSIGNED, TaskFilters
+from domain.schemas import UtcDatetime
+from portal import ids
 from portal.access import portal_user
-from workflow import bulk, rules, saved_views, tasks, users
-from workflow.errors import Conflict, DomainError
+from portal.components import export_panel
+from workflow import bulk, saved_views, tasks, users
 
 dash.register_page(__name__, path="/tasks", title="Tasks · Workflow Manager", name="Tasks")
 
@@ -55,8 +58,6 @@ DUE_PARSER = TypeAdapter(UtcDatetime)
 INITIAL_CONTEXT = {"scope": "all", "status": ANY, "priority": ANY, "q": ""}
 #: What a bulk action can set, in the words the page shows.
 BULK_CHOICES = {"status": "Set status", "assigned_to": "Set assignee", "priority": "Set priority"}
-#: Written as `assigned_to=none` like the API's unassigned filter.
-UNASSIGNED = tasks.UNASSIGNED
 EXPORT_PATH = "/api/reports/tasks"
 #: The query parameters of GET /api/tasks, in the order the export link lists them.
 EXPORT_FILTERS = ("status", "priority", "assigned_to", "created_by", "case_id", "tag", "q", "due_before", "due_after")
@@ -209,12 +210,12 @@ def _choice(enum_class, value):
         return None
 
 
-def _filters(context: dict, user) -> tasks.TaskFilters:
+def _filters(context: dict, user) -> TaskFilters:
     scope = context.get("scope") or "all"
-    return tasks.TaskFilters(
+    return TaskFilters(
         status=_choice(TaskStatus, context.get("status")),
         priority=_choice(Priority, context.get("priority")),
-        assigned_to=user.id if scope == "mine" else (tasks.UNASSIGNED if scope == "none" else None),
+        assigned_to=user.id if scope == "mine" else (UNASSIGNED if scope == "none" else None),
         q=str(context.get("q") or "").replace("\x00", "").strip()[:200] or None,
     )
 
@@ -327,7 +328,7 @@ def open_task(clicked):
         return no_update
 
 
-def export_href(filters: tasks.TaskFilters, sort: str) -> str:
+def export_href(filters: TaskFilters, sort: str) -> str:
     """The CSV report of exactly these filters and sort, with the query parameters of GET /api/tasks."""
     params = [("format", "csv")]
     for name in EXPORT_FILTERS:
@@ -343,7 +344,7 @@ def export_href(filters: tasks.TaskFilters, sort: str) -> str:
     return f"{EXPORT_PATH}?{urlencode(params, quote_via=quote)}"
 
 
-def export_filters(filters: tasks.TaskFilters, sort: str) -> dict:
+def export_filters(filters: TaskFilters, sort: str) -> dict:
     """The filters and sort as a background export takes them (the task report's query parameters)."""
     params = dict(parse_qsl(urlsplit(export_href(filters, sort)).query))
     params.pop("format", None)

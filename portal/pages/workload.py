@@ -3,17 +3,28 @@ import uuid
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, callback, ctx, dcc, html, no_update
 
 from db.models import Priority
+from domain import rules
 from portal import ids
 from portal.access import portal_user
-from portal.pages.analytics import (
-    DRILL_LIMIT, FILTERS, card, csv_hrefs, csv_link, filter_bar, filter_id, filter_inputs, graph, query_of, reader,
-    report_filters, task_links,
+from portal.components.analytics import (
+    DRILL_LIMIT,
+    card,
+    csv_hrefs,
+    csv_link,
+    filter_bar,
+    filter_inputs,
+    filter_states,
+    graph,
+    page_filters,
+    query_of,
+    reader,
+    report_filters,
+    task_links,
 )
 from reports import drill, figures, workload
-from workflow import rules
 
 dash.register_page(__name__, path="/workload", title="Workload · Workflow Manager", name="Workload")
 
@@ -76,10 +87,7 @@ def unassigned_summary(queue: dict) -> html.Div:
 )
 def refresh(start, end, department, assignee, priority, tag):
     """The workload figures for the current filters."""
-    if reader() is None:
-        raise dash.exceptions.PreventUpdate
-    query = query_of(start, end, department, assignee, priority, tag)
-    f = report_filters(query)
+    query, f = page_filters((start, end, department, assignee, priority, tag))
     return (
         figures.workload_by_assignee(workload.open_by_assignee(filters=f)),
         figures.workload_by_department(workload.open_by_department(filters=f)),
@@ -92,9 +100,7 @@ def refresh(start, end, department, assignee, priority, tag):
     Output(ids.WORKLOAD_DRILL, "children"),
     Input(ids.WORKLOAD_ASSIGNEES, "clickData"),
     Input(ids.WORKLOAD_DEPARTMENTS, "clickData"),
-    State(filter_id(ids.WORKLOAD, "dates"), "start_date"),
-    State(filter_id(ids.WORKLOAD, "dates"), "end_date"),
-    *[State(filter_id(ids.WORKLOAD, name), "value") for name in FILTERS[1:]],
+    *filter_states(ids.WORKLOAD),
     prevent_initial_call=True,
 )
 def drill_through(by_assignee, by_department, *filters):

@@ -5,6 +5,7 @@ import uuid
 import pytest
 import requests
 
+from domain.filters import TaskFilters
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.live
@@ -13,8 +14,8 @@ pytestmark = pytest.mark.live
 @pytest.fixture(scope="module")
 def racers(live_server):
     """An admin token and two agents' tokens on the live server's database."""
-    from workflow import users
     from db.models import Role
+    from workflow import users
 
     with live_server.app.app_context():
         suffix = uuid.uuid4().hex[:6]
@@ -150,4 +151,4 @@ def test_opposite_moves_at_once_neither_deadlock_nor_miscount(live_server, racer
         assert all(r.status_code == 200 for r in results.values()), [r.text for r in results.values()]
         states = targets
     with live_server.app.app_context():
-        assert tasks.status_counts(filters=tasks.TaskFilters()) == tasks.status_counts(filters=tasks.TaskFilters(q=""))
+        assert tasks.status_counts(filters=TaskFilters()) == tasks.status_counts(filters=TaskFilters(q=""))

@@ -6,14 +6,17 @@ import uuid
 import pytest
 import requests
 import schemathesis
-from schemathesis import checks
 from hypothesis import HealthCheck, given, settings
 from openapi_spec_validator import validate
+from schemathesis import checks
 
 from api import ROUTES
 from db.models import Priority, Role
+from domain import calendar
+from reports import policy
 from tests.conftest import PASSWORD
-from workflow import calendar, sla, users
+from workflow import sla as sla_policy
+from workflow import users
 
 #: Examples per operation: modest in CI, raise it locally with SCHEMATHESIS_EXAMPLES.
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "25"))
@@ -52,15 +55,15 @@ def admin_headers(live_server):
             actor=None, username=f"fuzz_admin_{suffix}", email=f"fuzz_{suffix}@example.com",
             full_name="Fuzz Admin", role=Role.ADMIN, password=PASSWORD,
         )
-        minutes, flags, work = sla.get_targets(), sla.get_business_hours(), calendar.get_calendar()
+        minutes, flags, work = policy.get_targets(), policy.get_business_hours(), policy.get_calendar()
     token = requests.post(
         f"{live_server.url}/api/auth/login", json={"username": user.username, "password": PASSWORD}, timeout=10
     ).json()["access_token"]
     yield {"Authorization": f"Bearer {token}"}
     # The fuzzing changes settings every later test on the live server reads: put the SLA policy back.
     with live_server.app.app_context():
-        sla.set_targets(actor=user, targets={p.value: {"minutes": minutes[p], "business_hours": flags[p]} for p in Priority})
-        calendar.set_calendar(actor=user, calendar_payload=calendar.calendar_payload(work))
+        sla_policy.set_targets(actor=user, targets={p.value: {"minutes": minutes[p], "business_hours": flags[p]} for p in Priority})
+        sla_policy.set_calendar(actor=user, calendar_payload=calendar.calendar_payload(work))
 
 
 OPERATIONS = [

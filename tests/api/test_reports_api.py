@@ -115,12 +115,12 @@ def test_a_reader_leaving_mid_download_stops_the_export_and_frees_the_connection
     manager = make_user(Role.MANAGER)
     for n in range(20):
         tasks.create_task(actor=manager, title=f"zq-leave {n:02d}")
-    chunks = task_csv.stream_tasks_csv(filters=tasks.TaskFilters(q="zq-leave"), sort="title")
+    chunks = task_csv.stream_tasks_csv(filters=TaskFilters(q="zq-leave"), sort="title")
     first = next(chunks)
     assert first.startswith(b"id,title,")
     chunks.close()
     # The same connection answers the next query at once: no COPY left half-read on it.
-    assert tasks.status_counts(filters=tasks.TaskFilters(q="zq-leave"))["New"] == 20
+    assert tasks.status_counts(filters=TaskFilters(q="zq-leave"))["New"] == 20
 
 
 # --- analytics reports: sla, workload, status-flow, flow-metrics ---------------------------
@@ -128,6 +128,7 @@ def test_a_reader_leaving_mid_download_stops_the_export_and_frees_the_connection
 from urllib.parse import urlencode  # noqa: E402
 
 from db import session  # noqa: E402
+from domain.filters import TaskFilters
 from tests.reports.conftest import HistoryBuilder  # noqa: E402
 
 WEEK = {"date_from": "2026-01-05T00:00:00Z", "date_to": "2026-01-12T00:00:00Z"}  # the Monday-to-Monday week of T0

@@ -1,7 +1,9 @@
 """Alembic is the only way the schema is made: the migrations match the models and run both ways."""
+import ast
 import re
 import uuid
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -9,7 +11,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import insert, inspect, text
 
 import db
-from db.migrate import downgrade, upgrade
+from db.migrate import MIGRATIONS_DIR, downgrade, upgrade
 from db.models import PRIORITY_RANK_SQL, STATUS_RANK_SQL, Base, Priority, Role, Task, TaskStatus, User
 
 #: Made by the migration on PostgreSQL only (trigram search), so not in the portable models.
@@ -18,6 +20,32 @@ USER_ID = uuid.UUID(int=99)
 NOW = datetime(2026, 1, 2, tzinfo=timezone.utc)
 #: Expression indexes, which Alembic cannot compare: checked by name and text below.
 EXPRESSION_INDEXES = {"ix_tasks_priority_rank_id": PRIORITY_RANK_SQL, "ix_tasks_status_rank_id": STATUS_RANK_SQL}
+
+
+#: Application packages a migration must never import: it would change whenever they do.
+APPLICATION_PACKAGES = {"api", "auth", "aws", "domain", "jobs", "notifications", "portal", "reports", "workflow", "app",
+                        "cli"}
+
+
+def _application_imports(path: Path) -> list[str]:
+    """The modules of the application that the migration file at `path` imports (db.types aside)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: only application code could be there
+                found.append("." * node.level + (node.module or ""))
+                continue
+            # `from db import types` is db.types; `from db import models` is not.
+            modules = [f"{node.module}.{alias.name}" for alias in node.names] if node.module == "db" else [node.module]
+        else:
+            continue
+        for module in modules:
+            top = module.split(".")[0]
+            if top in APPLICATION_PACKAGES or (top == "db" and module != "db.types"):
+                found.append(module)
+    return found
 
 
 def _include(obj, name, type_, reflected, compare_to):
@@ -91,3 +119,11 @@ def test_status_counters_start_from_the_tasks_already_there(fresh_database):
         counts = dict(connection.execute(text("SELECT status, live FROM task_status_counts")).all())
     engine.dispose()
     assert counts == {"New": 2, "In Progress": 0, "On Hold": 1, "Completed": 1, "Cancelled": 0}
+
+
+def test_migrations_import_no_application_code():
+    """A revision must do the same forever: it freezes what it needs instead of importing live code."""
+    files = sorted((MIGRATIONS_DIR / "versions").glob("*.py"))
+    assert files
+    offenders = {path.name: imports for path in files if (imports := _application_imports(path))}
+    assert offenders == {}

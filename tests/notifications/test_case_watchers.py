@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from db import session
 from db.models import Notification, NotificationType, Role, TaskStatus
+from domain.errors import Forbidden, NotFound
 from workflow import cases, comments, tasks, watchers
-from workflow.errors import Forbidden, NotFound
 
 T = NotificationType
 

@@ -7,10 +7,11 @@ from sqlalchemy import select
 
 from db import session
 from db.models import NotificationType, OutboxMessage, TaskStatus
-from notifications import dispatcher, outbox, preferences
+from domain.errors import InvalidTransition
+from notifications import dispatcher, outbox
 from tests.notifications.conftest import sms_sent, use_channels
 from workflow import comments, tasks, users, watchers
-from workflow.errors import InvalidTransition
+from workflow import notifications as notices
 
 T = NotificationType
 
@@ -29,7 +30,7 @@ def _emails(smtp_server) -> dict[str, list]:
 
 
 def _opt_in(user, kind, **channels):
-    preferences.update_settings(user=user, changes={kind: channels})
+    notices.update_settings(user=user, changes={kind: channels})
 
 
 def test_assignment_reaches_email_sms_and_the_topic(channels, team, sns_topic, smtp_server, aws_endpoint):

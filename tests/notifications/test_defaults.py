@@ -4,9 +4,10 @@ from sqlalchemy import select
 
 from db import session
 from db.models import Notification, NotificationType, Role, TaskStatus
+from domain.errors import Forbidden
 from notifications import preferences
+from workflow import notifications as notices
 from workflow import tasks
-from workflow.errors import Forbidden
 
 T = NotificationType
 
@@ -15,22 +16,22 @@ def test_built_in_defaults_until_an_admin_changes_them(ctx, make_user):
     admin = make_user(Role.ADMIN)
     agent = make_user(Role.AGENT)
     assert preferences.get_defaults()["Comment"] == {"in_app": True, "email": False, "sms": False}
-    updated = preferences.update_defaults(actor=admin, changes={T.COMMENT: {"email": True}})
+    updated = notices.update_defaults(actor=admin, changes={T.COMMENT: {"email": True}})
     assert updated["Comment"] == {"in_app": True, "email": True, "sms": False}
     # Other types untouched; a user who chose nothing now gets the Admin's default.
     assert updated["Task Assignment"] == preferences.DEFAULTS[T.TASK_ASSIGNMENT]
     assert preferences.get_settings(user=agent)["Comment"] == {"in_app": True, "email": True, "sms": False}
     assert preferences.enabled_channels(user_ids={agent.id}, kind=T.COMMENT) == {agent.id: frozenset({"in_app", "email"})}
     # A second partial change keeps the first.
-    preferences.update_defaults(actor=admin, changes={T.COMMENT: {"sms": True}})
+    notices.update_defaults(actor=admin, changes={T.COMMENT: {"sms": True}})
     assert preferences.get_defaults()["Comment"] == {"in_app": True, "email": True, "sms": True}
 
 
 def test_a_users_own_choice_wins_over_the_default(ctx, make_user):
     admin = make_user(Role.ADMIN)
     agent = make_user(Role.AGENT)
-    preferences.update_settings(user=agent, changes={T.STATUS_CHANGE: {"in_app": True}})
-    preferences.update_defaults(actor=admin, changes={T.STATUS_CHANGE: {"in_app": False}})
+    notices.update_settings(user=agent, changes={T.STATUS_CHANGE: {"in_app": True}})
+    notices.update_defaults(actor=admin, changes={T.STATUS_CHANGE: {"in_app": False}})
     assert preferences.get_settings(user=agent)["Status Change"]["in_app"] is True
     assert preferences.enabled_channels(user_ids={agent.id}, kind=T.STATUS_CHANGE) == {agent.id: frozenset({"in_app"})}
 
@@ -38,7 +39,7 @@ def test_a_users_own_choice_wins_over_the_default(ctx, make_user):
 def test_only_admins_change_defaults(ctx, make_user):
     for role in (Role.MANAGER, Role.AGENT, Role.VIEWER):
         with pytest.raises(Forbidden):
-            preferences.update_defaults(actor=make_user(role), changes={T.COMMENT: {"sms": True}})
+            notices.update_defaults(actor=make_user(role), changes={T.COMMENT: {"sms": True}})
     assert preferences.get_defaults()["Comment"]["sms"] is False
 
 
@@ -47,7 +48,7 @@ def test_events_follow_the_admin_defaults(ctx, make_user):
     manager = make_user(Role.MANAGER)
     agent = make_user(Role.AGENT)
     # Status changes switched off in-app for everyone who chose nothing.
-    preferences.update_defaults(actor=admin, changes={T.STATUS_CHANGE: {"in_app": False}})
+    notices.update_defaults(actor=admin, changes={T.STATUS_CHANGE: {"in_app": False}})
     task = tasks.create_task(actor=manager, title="Defaults", assigned_to=agent.id)
     tasks.change_status(actor=agent, task_id=task.id, status=TaskStatus.IN_PROGRESS)
     kinds = list(session.scalars(select(Notification.type).where(Notification.user_id == manager.id)))
@@ -79,5 +80,5 @@ def test_portal_defaults_grid(app, ctx, make_user, monkeypatch):
     assert page._changes(values, states)[T.COMMENT] == {"in_app": True, "email": False, "sms": True}
     monkeypatch.setattr(page, "portal_user", lambda: admin)
     with app.test_request_context():
-        preferences.update_defaults(actor=admin, changes=page._changes(values, states))
+        notices.update_defaults(actor=admin, changes=page._changes(values, states))
     assert preferences.get_defaults()["Comment"]["sms"] is True

@@ -8,8 +8,9 @@ from cli import notifications_cli
 from db import session
 from db.models import EmailDigestItem, NotificationType, OutboxMessage, TaskStatus, User
 from db.types import utcnow
-from notifications import digest, dispatcher, preferences
-from workflow import comments, tasks
+from notifications import digest, dispatcher
+from workflow import comments, digests, tasks
+from workflow import notifications as notices
 
 T = NotificationType
 
@@ -19,9 +20,9 @@ def _emails_to(smtp_server, address) -> list:
 
 
 def _digest_user(user):
-    digest.set_email_mode(user=user, mode=digest.DAILY_DIGEST)
+    notices.set_email_mode(user=user, mode=digest.DAILY_DIGEST)
     # Comments and status changes by email too, so a day has several kinds.
-    preferences.update_settings(user=user, changes={T.COMMENT: {"email": True}, T.STATUS_CHANGE: {"email": True}})
+    notices.update_settings(user=user, changes={T.COMMENT: {"email": True}, T.STATUS_CHANGE: {"email": True}})
 
 
 def test_digest_users_get_one_email_with_everything(channels, team, smtp_server):
@@ -38,7 +39,7 @@ def test_digest_users_get_one_email_with_everything(channels, team, smtp_server)
     assert len(_emails_to(smtp_server, carol.email)) == 1
     assert len(digest.pending_items(user_id=bob.id)) == 3
 
-    assert digest.send_digests() == 1
+    assert digests.send_digests() == 1
     dispatcher.drain()
     [email] = _emails_to(smtp_server, bob.email)
     assert email["Subject"] == "Your daily digest: 3 notifications"
@@ -60,13 +61,13 @@ def test_idempotent_and_only_what_is_new(channels, team, smtp_server):
     bob = team["bob"]
     _digest_user(bob)
     task = tasks.create_task(actor=team["alice"], title="Fix printer", assigned_to=bob.id)
-    assert digest.send_digests() == 1
-    assert digest.send_digests() == 0  # a second run sends nothing twice
+    assert digests.send_digests() == 1
+    assert digests.send_digests() == 0  # a second run sends nothing twice
     dispatcher.drain()
     assert len(_emails_to(smtp_server, bob.email)) == 1
 
     tasks.change_status(actor=team["alice"], task_id=task.id, status=TaskStatus.IN_PROGRESS)
-    assert digest.send_digests() == 1
+    assert digests.send_digests() == 1
     dispatcher.drain()
     first, second = _emails_to(smtp_server, bob.email)
     assert second["Subject"] == "Your daily digest: 1 notification"
@@ -79,12 +80,12 @@ def test_the_digest_goes_through_the_outbox_and_survives_a_failed_send(channels,
     _digest_user(bob)
     tasks.create_task(actor=team["alice"], title="Fix printer", assigned_to=bob.id)
     channels.config["SMTP_URL"] = "smtp://127.0.0.1:1"  # nobody listens: the send fails
-    assert digest.send_digests() == 1
+    assert digests.send_digests() == 1
     result = dispatcher.drain()
     [message] = session.scalars(select(OutboxMessage).where(OutboxMessage.user_id == bob.id, OutboxMessage.channel == "email"))
     assert message.id in result.failed and message.status == "pending"
     # The items are taken by that message: the next run does not write a second digest...
-    assert digest.send_digests() == 0
+    assert digests.send_digests() == 0
     # ...and the retry delivers it once the server is back, with the same id.
     channels.config["SMTP_URL"] = smtp_server.url
     dispatcher.drain(now=utcnow() + timedelta(hours=1))
@@ -98,7 +99,7 @@ def test_items_wait_for_users_without_email_or_deactivated(channels, team, smtp_
     tasks.create_task(actor=team["alice"], title="Fix printer", assigned_to=bob.id)
     session.execute(update(User).where(User.id == bob.id).values(is_active=False))
     session.commit()
-    assert digest.send_digests() == 0
+    assert digests.send_digests() == 0
     assert len(digest.pending_items(user_id=bob.id)) == 1
 
 
@@ -106,13 +107,13 @@ def test_back_to_immediate(channels, team, smtp_server):
     bob = team["bob"]
     _digest_user(bob)
     tasks.create_task(actor=team["alice"], title="Queued", assigned_to=bob.id)
-    digest.set_email_mode(user=bob, mode=digest.IMMEDIATE)
+    notices.set_email_mode(user=bob, mode=digest.IMMEDIATE)
     tasks.create_task(actor=team["alice"], title="At once", assigned_to=bob.id)
     dispatcher.drain()
     [at_once] = _emails_to(smtp_server, bob.email)
     assert at_once["Subject"] == "[Task Assignment] At once"
     # What was queued still comes in the next digest.
-    assert digest.send_digests() == 1
+    assert digests.send_digests() == 1
 
 
 def test_the_command(channels, team, smtp_server):

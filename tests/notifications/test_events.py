@@ -4,9 +4,11 @@ from sqlalchemy import event, select
 
 from db import engine, session
 from db.models import Notification, NotificationType, Role, TaskStatus
+from domain import rules
+from domain.errors import Forbidden, InvalidTransition, StaleVersion
 from notifications import events, preferences
-from workflow import comments, rules, tasks, users, watchers
-from workflow.errors import Forbidden, InvalidTransition, StaleVersion
+from workflow import comments, tasks, users, watchers
+from workflow import notifications as notices
 
 T = NotificationType
 
@@ -154,8 +156,8 @@ def test_deactivated_users_get_nothing(team, printer):
 
 
 def test_in_app_off_writes_no_row_but_keeps_the_other_channels(team, printer):
-    preferences.update_settings(user=team["carol"], changes={T.STATUS_CHANGE: {"in_app": False, "email": True}})
-    preferences.update_settings(user=team["alice"], changes={T.STATUS_CHANGE: {"in_app": False}})
+    notices.update_settings(user=team["carol"], changes={T.STATUS_CHANGE: {"in_app": False, "email": True}})
+    notices.update_settings(user=team["alice"], changes={T.STATUS_CHANGE: {"in_app": False}})
     task = tasks.get_task(task_id=printer.id)
     deliveries = events.status_change_deliveries(actor=team["bob"], task=task, old_status=TaskStatus.NEW)
     assert {d.user_id: d.channels for d in deliveries} == {team["carol"].id: frozenset({"email"})}
@@ -166,7 +168,7 @@ def test_in_app_off_writes_no_row_but_keeps_the_other_channels(team, printer):
 
 
 def test_preferences_of_every_recipient_come_from_one_query(team):
-    preferences.update_settings(user=team["bob"], changes={T.COMMENT: {"sms": True}})
+    notices.update_settings(user=team["bob"], changes={T.COMMENT: {"sms": True}})
     statements = []
 
     def count(*_args):

@@ -8,8 +8,8 @@ from cli import notifications_cli
 from db import session
 from db.models import DueReminder, Notification, NotificationType, OutboxMessage, TaskStatus
 from db.types import utcnow
-from notifications import dispatcher, reminders
-from workflow import tasks
+from notifications import dispatcher
+from workflow import reminders, tasks
 
 
 def _due_notices(user) -> list[str]:

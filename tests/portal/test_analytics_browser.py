@@ -97,7 +97,9 @@ def test_viewer_sees_the_workload_per_assignee_and_its_tasks(page, live_server, 
 
 
 def test_admin_goes_from_analytics_to_the_sla_settings_and_sees_bad_targets_inline(page, live_server, portal_user):
-    from workflow import sla as policy
+    from domain import sla as sla_rules
+    from reports import policy
+    from workflow import sla as sla_policy
 
     admin = portal_user(Role.ADMIN)
     sign_in(page, live_server.url, admin, next_path="/analytics")
@@ -112,4 +114,4 @@ def test_admin_goes_from_analytics_to_the_sla_settings_and_sees_bad_targets_inli
     with live_server.app.app_context():
         assert policy.get_targets()[Priority.CRITICAL] == 300
         # The live database outlives this test: put the default back for the others.
-        policy.set_targets(actor=admin, targets={"Critical": policy.DEFAULT_TARGET_MINUTES[Priority.CRITICAL]})
+        sla_policy.set_targets(actor=admin, targets={"Critical": sla_rules.DEFAULT_TARGET_MINUTES[Priority.CRITICAL]})

@@ -8,7 +8,7 @@ from reports import figures, flow, sla
 @pytest.fixture
 def analytics(app):
     """The page module, imported once Dash (made by the app) may register pages."""
-    from portal.pages import analytics
+    from portal.components import analytics
 
     return analytics
 

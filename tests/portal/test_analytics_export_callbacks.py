@@ -8,7 +8,8 @@ from flask_login import login_user
 from app import create_app
 from auth import SessionUser
 from db.models import Role, TaskStatus
-from portal import background, export_panel
+from portal import background
+from portal.components import export_panel
 from tests.conftest import config_for
 from workflow import exports, tasks
 

@@ -7,8 +7,9 @@ from flask_login import login_user
 
 from auth import SessionUser
 from db.models import Priority, Role
+from reports import policy
 from tests.reports.conftest import HistoryBuilder, at
-from workflow import sla as policy
+from workflow import sla as sla_policy
 
 IP, HOLD, DONE = "In Progress", "On Hold", "Completed"
 NOW = at(300)
@@ -131,7 +132,7 @@ def test_agents_get_nothing(app, analytics, make_user):
 def test_the_card_is_prefilled_with_the_targets_in_force_in_hours(app, analytics, make_user):
     with app.app_context():
         admin = make_user(Role.ADMIN)
-        policy.set_targets(actor=admin, targets={"High": 90})
+        sla_policy.set_targets(actor=admin, targets={"High": 90})
         card = analytics.what_if_card()
     values = {}
 

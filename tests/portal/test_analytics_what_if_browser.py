@@ -6,9 +6,10 @@ import pytest
 
 from db import session
 from db.models import Priority, Role
+from reports import policy
 from tests.portal.conftest import SCREENSHOTS, screenshot, sign_in
 from tests.reports.conftest import HistoryBuilder
-from workflow import sla as policy
+from workflow import sla as sla_policy
 
 pytestmark = pytest.mark.live
 
@@ -27,10 +28,10 @@ def high_tasks(live_server, portal_user):
         session.commit()
         # The live database is shared: other tests may have left another target.
         kept = policy.get_targets()[Priority.HIGH]
-        policy.set_targets(actor=admin, targets={"High": 24 * 60})
+        sla_policy.set_targets(actor=admin, targets={"High": 24 * 60})
     yield manager, marker
     with live_server.app.app_context():
-        policy.set_targets(actor=admin, targets={"High": kept})
+        sla_policy.set_targets(actor=admin, targets={"High": kept})
 
 
 def cell(page, priority: str, column: str):

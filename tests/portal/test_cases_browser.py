@@ -5,9 +5,9 @@ import uuid
 import pytest
 
 from db.models import CaseStatus, Priority, Role, TaskStatus
+from domain.errors import Forbidden
 from tests.portal.conftest import screenshot, sign_in
 from workflow import cases, tasks
-from workflow.errors import Forbidden
 
 pytestmark = pytest.mark.live
 

@@ -9,6 +9,7 @@ from db.models import Notification, NotificationType, Role
 from db.types import utcnow, uuid7
 from notifications import preferences
 from tests.portal.conftest import screenshot, sign_in
+from workflow import notifications as notices
 from workflow import tasks
 
 pytestmark = pytest.mark.live
@@ -102,7 +103,7 @@ def test_preferences_are_saved(page, live_server, portal_user):
     agent = portal_user(Role.AGENT)
     with live_server.app.app_context():
         # The shared server's defaults are whatever its Admins (and the API fuzzing) left.
-        preferences.update_defaults(actor=portal_user(Role.ADMIN), changes={
+        notices.update_defaults(actor=portal_user(Role.ADMIN), changes={
             NotificationType.TASK_ASSIGNMENT: {"in_app": True, "email": True, "sms": False},
             NotificationType.COMMENT: {"in_app": True, "email": False, "sms": False},
         })

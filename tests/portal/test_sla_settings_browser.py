@@ -4,15 +4,18 @@ from datetime import date, time
 import pytest
 
 from db.models import Priority, Role
+from domain import calendar
+from domain import sla as sla_rules
+from reports import policy
 from tests.portal.conftest import screenshot, sign_in
-from workflow import calendar, sla
+from workflow import sla as sla_policy
 
 pytestmark = pytest.mark.live
 
 
 def _set_policy(admin, minutes: dict, flags: dict, work: calendar.WorkCalendar) -> None:
-    sla.set_targets(actor=admin, targets={p.value: {"minutes": minutes[p], "business_hours": flags[p]} for p in Priority})
-    calendar.set_calendar(actor=admin, calendar_payload=calendar.calendar_payload(work))
+    sla_policy.set_targets(actor=admin, targets={p.value: {"minutes": minutes[p], "business_hours": flags[p]} for p in Priority})
+    sla_policy.set_calendar(actor=admin, calendar_payload=calendar.calendar_payload(work))
 
 
 @pytest.fixture
@@ -21,8 +24,8 @@ def default_policy(live_server, portal_user):
     live server's database), and what was there before put back afterwards."""
     admin = portal_user(Role.ADMIN)
     with live_server.app.app_context():
-        minutes, flags, work = sla.get_targets(), sla.get_business_hours(), calendar.get_calendar()
-        _set_policy(admin, sla.DEFAULT_TARGET_MINUTES, dict.fromkeys(Priority, False), calendar.DEFAULT_CALENDAR)
+        minutes, flags, work = policy.get_targets(), policy.get_business_hours(), policy.get_calendar()
+        _set_policy(admin, sla_rules.DEFAULT_TARGET_MINUTES, dict.fromkeys(Priority, False), calendar.DEFAULT_CALENDAR)
     yield
     with live_server.app.app_context():
         _set_policy(admin, minutes, flags, work)
@@ -36,7 +39,7 @@ def open_settings(page, live_server, user):
 def test_admin_sets_a_holiday_and_a_business_hours_target_and_they_stay_after_reload(page, live_server, portal_user, default_policy):
     admin = portal_user(Role.ADMIN)
     with live_server.app.app_context():
-        before = calendar.get_calendar()
+        before = policy.get_calendar()
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     open_settings(page, live_server, admin)
@@ -49,13 +52,13 @@ def test_admin_sets_a_holiday_and_a_business_hours_target_and_they_stay_after_re
     page.wait_for_selector("#sla-settings-hours-High.is-invalid")
     assert "whole minutes" in page.inner_text("#sla-settings-hours-High-error").lower()
     with live_server.app.app_context():
-        assert sla.get_business_hours()[Priority.HIGH] is False
+        assert policy.get_business_hours()[Priority.HIGH] is False
     page.fill("#sla-settings-hours-High", "6.5")
     page.click("#sla-settings-targets-save")
     page.wait_for_selector("#sla-settings-targets-message:has-text('saved')")
     assert page.locator("#sla-settings-hours-High.is-invalid").count() == 0
     with live_server.app.app_context():
-        assert sla.get_targets()[Priority.HIGH] == 390 and sla.get_business_hours()[Priority.HIGH] is True
+        assert policy.get_targets()[Priority.HIGH] == 390 and policy.get_business_hours()[Priority.HIGH] is True
 
     # Calendar: a bad line and a closing time before opening are shown where they are, nothing is saved.
     page.select_option("#sla-settings-timezone", "Europe/London")
@@ -66,7 +69,7 @@ def test_admin_sets_a_holiday_and_a_business_hours_target_and_they_stay_after_re
     assert "Line 3" in page.inner_text("#sla-settings-holidays-error")
     assert "after the opening time" in page.inner_text("#sla-settings-day-Friday-error")
     with live_server.app.app_context():
-        assert calendar.get_calendar() == before
+        assert policy.get_calendar() == before
 
     page.fill("#sla-settings-end-Friday", "15:30")
     page.uncheck("#sla-settings-open-Wednesday")
@@ -76,7 +79,7 @@ def test_admin_sets_a_holiday_and_a_business_hours_target_and_they_stay_after_re
     assert page.locator("#sla-settings-holidays.is-invalid").count() == 0
     assert page.inner_text("#sla-settings-day-Friday-error") == ""
     with live_server.app.app_context():
-        saved = calendar.get_calendar()
+        saved = policy.get_calendar()
     assert saved.timezone == "Europe/London"
     assert saved.holiday_list() == [(date(2026, 12, 25), "Christmas Day"), (date(2026, 12, 28), "Boxing Day (substitute)")]
     assert saved.hours[4] == (time(9), time(15, 30)) and saved.hours[2] is None

@@ -5,7 +5,8 @@ from datetime import datetime, timezone
 import pytest
 
 from db.models import Priority, TaskStatus
-from workflow import bulk, tasks
+from domain.filters import TaskFilters
+from workflow import bulk
 
 
 @pytest.fixture
@@ -18,7 +19,7 @@ def table(app):
 
 def test_export_link_uses_the_task_list_parameters_in_order(table):
     user_id = uuid.uuid4()
-    filters = tasks.TaskFilters(
+    filters = TaskFilters(
         status=TaskStatus.IN_PROGRESS, priority=Priority.HIGH, assigned_to=user_id, tag="vip",
         q="a&b=c #1", due_before=datetime(2030, 1, 2, 3, 4, tzinfo=timezone.utc),
     )

@@ -9,7 +9,7 @@ from db import session
 from db.models import ChangeType, Priority, Role, Task, TaskHistory, TaskStatus
 from db.status_intervals import rebuild
 from db.types import uuid7
-from reports.filters import ReportFilters
+from domain.filters import TaskFilters
 
 #: A Monday, 09:00 UTC: every history in these tests is told in hours after it.
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
@@ -27,10 +27,10 @@ def marker():
 
 @pytest.fixture
 def only(marker):
-    """ReportFilters narrowed to this test's tasks."""
+    """TaskFilters narrowed to this test's tasks."""
 
-    def filters(**fields) -> ReportFilters:
-        return ReportFilters(tag=marker, **fields)
+    def filters(**fields) -> TaskFilters:
+        return TaskFilters(tag=marker, **fields)
 
     return filters
 

@@ -9,11 +9,11 @@ from click.testing import CliRunner
 import aws
 from cli import exports_cli
 from db.models import Priority, Role
+from domain.errors import ValidationFailed
+from domain.filters import TaskFilters
 from reports import exports
 from reports.task_csv import stream_tasks_csv
 from workflow import tasks
-from workflow.errors import ValidationFailed
-from workflow.tasks import TaskFilters
 
 
 @pytest.fixture

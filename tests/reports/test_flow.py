@@ -4,8 +4,8 @@ from datetime import date
 import pytest
 
 from db.models import Role
+from domain.filters import TaskFilters
 from reports import drill, flow
-from reports.filters import ReportFilters
 from tests.reports.conftest import at
 
 IP, HOLD, DONE = "In Progress", "On Hold", "Completed"
@@ -57,7 +57,7 @@ def test_rework_counts_reopens_and_ping_pong_reassignments(world, only):
     assert flow.rework(filters=only(date_from=at(8))) == {
         "reopens": 1, "reopened_tasks": 1, "ping_pong_reassignments": 1, "ping_pong_tasks": 1,
     }
-    assert flow.rework(filters=ReportFilters(tag="vip")) == {
+    assert flow.rework(filters=TaskFilters(tag="vip")) == {
         "reopens": 1, "reopened_tasks": 1, "ping_pong_reassignments": 0, "ping_pong_tasks": 0,
     }
 

@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 
 from db.models import Priority, Role
-from reports import drill, sla
-from reports.filters import UNASSIGNED, ReportFilters
+from domain.filters import UNASSIGNED, TaskFilters
+from reports import drill, policy, sla
 from tests.reports.conftest import at
-from workflow import sla as policy
+from workflow import sla as sla_policy
 
 IP, HOLD, DONE = "In Progress", "On Hold", "Completed"
 NOW = at(300)
@@ -84,7 +84,7 @@ def test_task_filters(world, only):
     assert sla.compliance(filters=only(assigned_to=world["field"].id), now=NOW)["breached"] == 1
     assert sla.compliance(filters=only(assigned_to=UNASSIGNED), now=NOW) == {"met": 0, "breached": 1, "compliance_pct": 0.0}
     assert sla.compliance(filters=only(department="Support"), now=NOW) == {"met": 2, "breached": 0, "compliance_pct": 100.0}
-    assert sla.compliance(filters=ReportFilters(tag="vip"), now=NOW) == {"met": 0, "breached": 1, "compliance_pct": 0.0}
+    assert sla.compliance(filters=TaskFilters(tag="vip"), now=NOW) == {"met": 0, "breached": 1, "compliance_pct": 0.0}
 
 
 def test_watchlist_lists_breached_then_at_risk_open_tasks_with_time_left(world, only):
@@ -112,7 +112,7 @@ def test_a_restored_task_has_no_clock_while_cancelled(build, only):
 
 
 def test_targets_come_from_the_database(world, only, make_user):
-    policy.set_targets(actor=make_user(Role.ADMIN), targets={Priority.CRITICAL: 14 * 60})
+    sla_policy.set_targets(actor=make_user(Role.ADMIN), targets={Priority.CRITICAL: 14 * 60})
     assert sla.compliance(filters=only(), now=NOW) == {"met": 3, "breached": 1, "compliance_pct": 75.0}
 
 

@@ -10,11 +10,11 @@ from sqlalchemy import select
 from db import session
 from db.models import Priority, Role, Task, TaskStatusInterval
 from db.status_intervals import rebuild
-from reports import sla
+from domain import calendar
+from reports import policy, sla
 from reports.sql import frame
 from tests.reports.conftest import at
-from workflow import calendar
-from workflow import sla as policy
+from workflow import sla as sla_policy
 
 IP, HOLD, DONE = "In Progress", "On Hold", "Completed"
 HOUR = 3600.0
@@ -28,12 +28,12 @@ def admin(make_user):
 @pytest.fixture
 def business_high(ctx, admin):
     """High: 4 h of business hours, on a Monday-to-Friday 09:00-17:00 UTC calendar without holidays."""
-    calendar.set_calendar(actor=admin, calendar_payload={
+    sla_policy.set_calendar(actor=admin, calendar_payload={
         "timezone": "UTC", "holidays": [],
         "hours": {day: {"start": "09:00", "end": "17:00"} for day in calendar.WEEKDAYS[:5]}
         | {"Saturday": None, "Sunday": None},
     })
-    policy.set_targets(actor=admin, targets={"High": {"minutes": 240, "business_hours": True}, "Critical": 240})
+    sla_policy.set_targets(actor=admin, targets={"High": {"minutes": 240, "business_hours": True}, "Critical": 240})
 
 
 def outcomes(only, now):
@@ -75,7 +75,7 @@ def test_pauses_and_an_earlier_crossing_on_working_time(business_high, build, on
 def test_a_new_holiday_re_derives_every_clock(business_high, build, only, admin):
     friday = build.task([], created=102, priority=Priority.HIGH)
     assert outcomes(only, at(171))[friday.id][:2] == (5.0, sla.BREACHED)
-    calendar.set_calendar(actor=admin, calendar_payload={"holidays": [{"date": "2026-01-12", "name": "Closed"}]})
+    sla_policy.set_calendar(actor=admin, calendar_payload={"holidays": [{"date": "2026-01-12", "name": "Closed"}]})
     # Monday is a holiday now: only Friday's 2 h count by Monday noon; Tuesday 11:00 it is at 4 h.
     assert outcomes(only, at(171))[friday.id][:2] == (2.0, sla.ON_TRACK)
     assert outcomes(only, at(195))[friday.id][:2] == (5.0, sla.BREACHED)
@@ -107,7 +107,7 @@ def test_working_columns_kept_by_the_workflow_equal_the_derived_ones(business_hi
     # And the coordinates are the calendar's own.
     interval_start = session.scalar(select(TaskStatusInterval.started_at).where(
         TaskStatusInterval.task_id == task.id, TaskStatusInterval.step == 1))
-    assert kept[0][0] == pytest.approx(calendar.working_coordinate(calendar.get_calendar(), interval_start), abs=1e-3)
+    assert kept[0][0] == pytest.approx(calendar.working_coordinate(policy.get_calendar(), interval_start), abs=1e-3)
 
 
 def test_spans_cover_the_years_reports_need(ctx):

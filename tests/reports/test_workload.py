@@ -4,8 +4,8 @@ from datetime import date
 import pytest
 
 from db.models import Priority, Role
+from domain.filters import UNASSIGNED
 from reports import drill, workload
-from reports.filters import UNASSIGNED
 from tests.reports.conftest import at
 
 NOW = at(100)

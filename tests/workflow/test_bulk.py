@@ -5,8 +5,8 @@ import pytest
 
 from db import session
 from db.models import ChangeType, Priority, Role, Task, TaskHistory, TaskStatus
+from domain.errors import Forbidden, ValidationFailed
 from workflow import bulk, tasks
-from workflow.errors import Forbidden, ValidationFailed
 
 
 def _history(task_id) -> list[ChangeType]:

@@ -8,9 +8,11 @@ import pytest
 
 from db import session
 from db.models import Role, SlaHoliday
-from workflow import calendar
-from workflow.calendar import WorkCalendar, moment_at, working_coordinate, working_seconds
-from workflow.errors import Forbidden, ValidationFailed
+from domain import calendar
+from domain.calendar import WorkCalendar, moment_at, working_coordinate, working_seconds
+from domain.errors import Forbidden, ValidationFailed
+from reports import policy
+from workflow import sla as sla_policy
 
 UTC = timezone.utc
 HOUR = 3600.0
@@ -223,15 +225,15 @@ LONDON_PAYLOAD = {
 
 
 def test_the_default_calendar_is_nine_to_five_utc(ctx):
-    assert calendar.get_calendar() == WorkCalendar()
-    assert calendar.get_calendar().hours[0] == (time(9), time(17)) and calendar.get_calendar().hours[5] is None
+    assert policy.get_calendar() == WorkCalendar()
+    assert policy.get_calendar().hours[0] == (time(9), time(17)) and policy.get_calendar().hours[5] is None
 
 
 def test_an_admin_sets_the_calendar(ctx, make_user):
     admin = make_user(Role.ADMIN)
-    saved = calendar.set_calendar(actor=admin, calendar_payload=LONDON_PAYLOAD)
+    saved = sla_policy.set_calendar(actor=admin, calendar_payload=LONDON_PAYLOAD)
     session.expire_all()
-    assert calendar.get_calendar() == saved
+    assert policy.get_calendar() == saved
     assert saved.timezone == "Europe/London"
     assert saved.hours[0] == (time(8), time(16, 30)) and saved.hours[1] == (time(9), time(17))
     assert saved.hours[5] == (time(10), time(13)) and saved.hours[6] is None
@@ -242,21 +244,21 @@ def test_an_admin_sets_the_calendar(ctx, make_user):
 
 def test_parts_left_out_keep_theirs_and_holidays_are_replaced(ctx, make_user):
     admin = make_user(Role.ADMIN)
-    calendar.set_calendar(actor=admin, calendar_payload=LONDON_PAYLOAD)
-    changed = calendar.set_calendar(actor=admin, calendar_payload={"hours": {"Saturday": None}})
+    sla_policy.set_calendar(actor=admin, calendar_payload=LONDON_PAYLOAD)
+    changed = sla_policy.set_calendar(actor=admin, calendar_payload={"hours": {"Saturday": None}})
     assert changed.timezone == "Europe/London" and changed.hours[5] is None and changed.hours[0] == (time(8), time(16, 30))
     assert len(changed.holidays) == 2
-    replaced = calendar.set_calendar(actor=admin, calendar_payload={"holidays": [{"date": "2027-01-01"}]})
+    replaced = sla_policy.set_calendar(actor=admin, calendar_payload={"holidays": [{"date": "2027-01-01"}]})
     assert replaced.holiday_list() == [(date(2027, 1, 1), "")]
     assert session.query(SlaHoliday).count() == 1
-    assert calendar.set_calendar(actor=admin, calendar_payload={"holidays": []}).holidays == frozenset()
+    assert sla_policy.set_calendar(actor=admin, calendar_payload={"holidays": []}).holidays == frozenset()
 
 
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.AGENT, Role.VIEWER])
 def test_only_admins_set_the_calendar(ctx, make_user, role):
     with pytest.raises(Forbidden):
-        calendar.set_calendar(actor=make_user(role), calendar_payload=LONDON_PAYLOAD)
-    assert calendar.get_calendar() == WorkCalendar()
+        sla_policy.set_calendar(actor=make_user(role), calendar_payload=LONDON_PAYLOAD)
+    assert policy.get_calendar() == WorkCalendar()
 
 
 @pytest.mark.parametrize(
@@ -285,23 +287,23 @@ def test_only_admins_set_the_calendar(ctx, make_user, role):
 )
 def test_invalid_calendars_are_refused_and_nothing_changes(ctx, make_user, payload, field):
     with pytest.raises(ValidationFailed) as refused:
-        calendar.set_calendar(actor=make_user(Role.ADMIN), calendar_payload={**payload, "timezone": payload.get("timezone", "Europe/London")})
+        sla_policy.set_calendar(actor=make_user(Role.ADMIN), calendar_payload={**payload, "timezone": payload.get("timezone", "Europe/London")})
     assert field in [problem["field"] for problem in refused.value.details]
     session.rollback()
-    assert calendar.get_calendar() == WorkCalendar()
+    assert policy.get_calendar() == WorkCalendar()
 
 
 def test_every_problem_is_named_at_once(ctx, make_user):
     payload = {"timezone": "Nowhere/Else", "hours": {"Friday": {"start": "18:00", "end": "08:00"}},
                "holidays": [{"date": "2026-13-01"}]}
     with pytest.raises(ValidationFailed) as refused:
-        calendar.set_calendar(actor=make_user(Role.ADMIN), calendar_payload=payload)
+        sla_policy.set_calendar(actor=make_user(Role.ADMIN), calendar_payload=payload)
     assert [problem["field"] for problem in refused.value.details] == ["timezone", "hours.Friday", "holidays[0].date"]
 
 
 def test_366_holidays_are_accepted(ctx, make_user):
     days = [{"date": str(date(2028, 1, 1) + timedelta(days=n))} for n in range(366)]
-    saved = calendar.set_calendar(actor=make_user(Role.ADMIN), calendar_payload={"holidays": days})
+    saved = sla_policy.set_calendar(actor=make_user(Role.ADMIN), calendar_payload={"holidays": days})
     assert len(saved.holidays) == 366
     # A whole leap year of holidays: no working time in 2028, and the clock still works around it.
     assert working_seconds(saved, at(2027, 12, 31, 16), at(2029, 1, 1, 10)) == 2 * HOUR

@@ -5,8 +5,8 @@ import pytest
 
 from db import session
 from db.models import ChangeType, Priority, Role, Task, TaskHistory, TaskStatus
+from domain.errors import Forbidden, InvalidTransition, StaleVersion, ValidationFailed
 from workflow import cases, tasks
-from workflow.errors import Forbidden, InvalidTransition, StaleVersion, ValidationFailed
 
 
 def rows(task_id):

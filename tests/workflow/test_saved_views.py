@@ -2,8 +2,8 @@
 import pytest
 
 from db.models import Role
+from domain.errors import Conflict, NotFound, ValidationFailed
 from workflow import saved_views
-from workflow.errors import Conflict, NotFound, ValidationFailed
 
 STATE = {"filters": {"status": "New"}, "sort": [{"colId": "due_date", "sort": "asc"}], "columns": []}
 

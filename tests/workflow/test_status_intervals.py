@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from db import session, status_intervals
 from db.models import Role, Task, TaskStatus, TaskStatusInterval
+from domain.errors import InvalidTransition
 from workflow import tasks
-from workflow.errors import InvalidTransition
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 

@@ -5,8 +5,9 @@ import pytest
 
 from db import session
 from db.models import ChangeType, Role, Task, TaskHistory, TaskStatus
-from workflow import rules, tasks
-from workflow.errors import Forbidden, InvalidTransition
+from domain import rules
+from domain.errors import Forbidden, InvalidTransition
+from workflow import tasks
 
 S = TaskStatus
 ALLOWED_FOR_EVERY_EDITOR = {

@@ -1,6 +1,6 @@
 """Demo data: users, cases and tasks with lifelike histories, written in bulk without the ORM.
 
-Each task is simulated move by move through workflow.rules.TRANSITIONS, and every change
+Each task is simulated move by move through domain.rules.TRANSITIONS, and every change
 leaves the TaskHistory row the workflow layer would write for it. Rows are plain tuples:
 PostgreSQL takes them by COPY, SQLite by Core executemany, in one transaction either way.
 """
@@ -25,7 +25,6 @@ from sqlalchemy import ARRAY, JSON, Connection, Engine, Table, insert, select, u
 import db
 from auth.passwords import hash_password
 from db.counters import recount_task_statuses
-from db.status_intervals import rebuild as rebuild_status_intervals
 from db.models import (
     Base,
     CaseStatus,
@@ -37,8 +36,10 @@ from db.models import (
     TaskStatus,
     User,
 )
+from db.status_intervals import rebuild as rebuild_status_intervals
 from db.types import UTCDateTime, uuid7
-from workflow import history, rules
+from domain import rules
+from workflow import history
 
 logger = logging.getLogger(__name__)
 
@@ -561,7 +562,7 @@ class _TaskFactory:
             due = created + SLA_HOURS[priority] * HOUR
 
         # Agents log what comes in, managers and the admin hand work out; an agent may only
-        # assign a new task to themself (workflow.rules.can_assign).
+        # assign a new task to themself (domain.rules.can_assign).
         roll = rng.random()
         if roll < 0.6:
             creator = team.pick_worker(rng)

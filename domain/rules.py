@@ -17,7 +17,8 @@ TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
 #: Reopening a completed task and restoring a cancelled one are for Managers and Admins.
 SUPERVISOR_TRANSITIONS = frozenset({(S.COMPLETED, S.IN_PROGRESS), (S.CANCELLED, S.NEW)})
 
-OPEN_STATUSES = frozenset({S.NEW, S.IN_PROGRESS, S.ON_HOLD})
+#: Statuses of work still to do (a tuple: SQL `IN` lists keep one order).
+OPEN_STATUSES = (S.NEW, S.IN_PROGRESS, S.ON_HOLD)
 
 SUPERVISORS = frozenset({Role.ADMIN, Role.MANAGER})
 WRITERS = frozenset({Role.ADMIN, Role.MANAGER, Role.AGENT})
@@ -116,6 +117,11 @@ def can_edit_case(user: User, case) -> bool:
 
 def can_manage_users(user: User) -> bool:
     return user.role == Role.ADMIN
+
+
+def can_manage_outbox(user: User) -> bool:
+    """The notification outbox (its dead letters and their retries) is the Admin's, like the users."""
+    return can_manage_users(user)
 
 
 def can_set_notification_defaults(user: User) -> bool:

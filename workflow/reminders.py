@@ -6,13 +6,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from db import session
-from db.models import DueReminder, Task, TaskStatus
+from db.models import DueReminder, Task
 from db.types import utcnow
+from domain.rules import OPEN_STATUSES
 from notifications import events
 
 log = logging.getLogger(__name__)
 
-OPEN = (TaskStatus.NEW, TaskStatus.IN_PROGRESS, TaskStatus.ON_HOLD)
 DUE_SOON = timedelta(hours=24)
 
 
@@ -22,7 +22,7 @@ def remind(*, now: datetime | None = None) -> int:
     candidates = list(session.scalars(
         select(Task)
         .where(
-            Task.deleted_at.is_(None), Task.status.in_(OPEN), Task.due_date.is_not(None),
+            Task.deleted_at.is_(None), Task.status.in_(OPEN_STATUSES), Task.due_date.is_not(None),
             Task.due_date <= now + DUE_SOON,
         )
         .order_by(Task.due_date, Task.id)

@@ -5,8 +5,8 @@ from datetime import datetime
 from flask import g
 
 from db.models import ChangeType
+from domain.errors import NotFound
 from workflow import cases, users
-from workflow.errors import NotFound
 
 FIELD_LABELS = {
     "title": "Title", "description": "Description", "status": "Status", "priority": "Priority",

@@ -7,10 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app import create_app
-from tests.conftest import config_for
 from auth.passwords import verify_password
 from db import make_engine
-from db.demo import DEMO_PASSWORD, DEMO_USERS, OTHER_MANAGERS, TASKS_PER_CASE, ensure_demo_data, generate
 from db.models import (
     Case,
     CaseStatus,
@@ -24,8 +22,10 @@ from db.models import (
     TaskWatcher,
     User,
 )
+from domain.rules import TRANSITIONS
+from jobs.demo import DEMO_PASSWORD, DEMO_USERS, OTHER_MANAGERS, TASKS_PER_CASE, ensure_demo_data, generate
+from tests.conftest import config_for
 from workflow.history import SNAPSHOT_FIELDS
-from workflow.rules import TRANSITIONS
 
 TASKS = 300
 AGENTS = 6

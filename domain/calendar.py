@@ -16,13 +16,7 @@ from functools import lru_cache
 from typing import Any, Optional
 from zoneinfo import ZoneInfo, available_timezones
 
-from sqlalchemy import delete, select
-
-from db import session, status_intervals
-from db.models import SlaCalendar, SlaHoliday, User
-from db.types import utcnow
-from workflow import rules
-from workflow.errors import Forbidden, ValidationFailed
+from domain.errors import ValidationFailed
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 #: Monday to Friday, 09:00 to 17:00; closed at the weekend.
@@ -34,8 +28,6 @@ MAX_HOLIDAY_NAME = 100
 #: Holidays outside these years are typos (the reports' own range).
 HOLIDAY_YEARS = (1970, 2200)
 HH_MM = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
-#: The single row of `sla_calendar`.
-CALENDAR_ID = 1
 
 
 @dataclass(frozen=True)
@@ -261,7 +253,7 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
-# --- stored calendar -------------------------------------------------------------------------
+# --- as stored and sent -------------------------------------------------------------------------
 
 
 @lru_cache(maxsize=1)
@@ -279,7 +271,7 @@ def week_to_json(hours) -> list:
     return [None if span is None else [_hh_mm(span[0]), _hh_mm(span[1])] for span in hours]
 
 
-def _week_from_json(week) -> tuple:
+def week_from_json(week) -> tuple:
     return tuple(None if span is None else (time.fromisoformat(span[0]), time.fromisoformat(span[1])) for span in week)
 
 
@@ -293,18 +285,6 @@ def calendar_payload(work: WorkCalendar) -> dict:
         },
         "holidays": [{"date": day.isoformat(), "name": name} for day, name in work.holiday_list()],
     }
-
-
-def get_calendar() -> WorkCalendar:
-    """The stored business-hours calendar, or the default (Mon-Fri 09:00-17:00 UTC, no holidays)."""
-    row = session.get(SlaCalendar, CALENDAR_ID)
-    holidays = session.execute(select(SlaHoliday.day, SlaHoliday.name).order_by(SlaHoliday.day)).all()
-    return WorkCalendar(
-        timezone=row.timezone if row is not None else DEFAULT_CALENDAR.timezone,
-        hours=_week_from_json(row.week) if row is not None else DEFAULT_CALENDAR.hours,
-        holidays=frozenset(day for day, _name in holidays),
-        holiday_names=tuple((day, name) for day, name in holidays),
-    )
 
 
 def _time(value) -> time | None:
@@ -421,25 +401,3 @@ def validate_calendar(payload: Any, current: WorkCalendar = DEFAULT_CALENDAR) ->
     return WorkCalendar(
         timezone=zone, hours=tuple(hours), holidays=frozenset(day for day, _ in holidays), holiday_names=tuple(holidays)
     )
-
-
-def set_calendar(*, actor: User, calendar_payload: dict) -> WorkCalendar:
-    """Change the business-hours calendar (Admin only); parts left out keep theirs, `holidays` replaces the list."""
-    if not rules.can_set_sla_targets(actor):
-        raise Forbidden("only admins may change the SLA calendar")
-    calendar = validate_calendar(calendar_payload, get_calendar())
-    row = session.get(SlaCalendar, CALENDAR_ID)
-    if row is None:
-        row = SlaCalendar(id=CALENDAR_ID)
-        session.add(row)
-    row.timezone = calendar.timezone
-    row.week = week_to_json(calendar.hours)
-    row.updated_at = utcnow()
-    row.updated_by = actor.id
-    if "holidays" in calendar_payload:
-        session.execute(delete(SlaHoliday))
-        session.add_all(SlaHoliday(day=day, name=name) for day, name in calendar.holiday_list())
-    # The database's copy of the calendar and every clock measured on it change together.
-    status_intervals.rederive_working_time(session.connection(), working_spans(calendar))
-    session.commit()
-    return get_calendar()

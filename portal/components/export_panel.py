@@ -11,10 +11,10 @@ import uuid
 import dash_bootstrap_components as dbc
 from dash import MATCH, Input, Output, State, callback, dcc, html, no_update
 
+from domain.errors import DomainError
 from portal import ids
 from portal.access import portal_user
 from workflow import exports
-from workflow.errors import DomainError
 
 POLL_MS = 1000
 #: How often the browser asks a background export for its progress.

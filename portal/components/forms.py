@@ -1,4 +1,4 @@
-"""Pieces of the portal's forms: a labelled field with its inline error, and pydantic errors in words."""
+"""Pieces of the portal's forms: a labelled field with its inline error, pydantic errors in words, feedback per field."""
 import dash_bootstrap_components as dbc
 from dash import html
 from pydantic import ValidationError
@@ -49,6 +49,6 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
     return errors
 
 
-def more_style(cursor: str | None) -> dict:
-    """A "Show more" button's style: shown while there is a next page."""
-    return {} if cursor else {"display": "none"}
+def feedback(fields, errors: dict[str, str]) -> tuple:
+    """(invalid flag per input..., message per input...) in the order of `fields` (the callback's outputs)."""
+    return tuple(field in errors for field in fields) + tuple(errors.get(field) for field in fields)

@@ -9,18 +9,16 @@ import json
 import logging
 import threading
 import uuid
-from datetime import timedelta
 from types import SimpleNamespace
 
-from flask import Flask, current_app
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from flask import Flask
 
 from aws import metrics
 from db import session
-from db.models import EmailDigestItem, EmailDigestSetting, NotificationType, OutboxMessage, Task, User
+from db.models import EmailDigestItem, NotificationType, OutboxMessage, Task
 from db.types import utcnow
-from notifications import dispatcher, outbox, preferences, reminders
+from jobs import duties
+from notifications import dispatcher, events, outbox
 
 log = logging.getLogger(__name__)
 
@@ -60,66 +58,16 @@ def delivery_id(event_id: str, channel: str, user_id: uuid.UUID) -> uuid.UUID:
 
 def _planned(event_id: str, payload: dict) -> tuple[list[OutboxMessage], list[EmailDigestItem]]:
     """The email and SMS messages the event's recipients take, as they chose, for this container's channels,
-    and the digest items of those who take their email as a daily digest."""
+    and the digest items of those who take their email as a daily digest (the outbox's one planner)."""
     kind = NotificationType(payload["type"])
     task_id = uuid.UUID(payload["task"])
     contents = {uuid.UUID(user_id): text for user_id, text in (payload.get("contents") or {}).items()}
-    wanted = preferences.enabled_channels(user_ids=set(contents), kind=kind)
-    contacts = {row.id: row for row in session.execute(
-        select(User.id, User.email, User.phone, EmailDigestSetting.mode)
-        .outerjoin(EmailDigestSetting, EmailDigestSetting.user_id == User.id)
-        .where(User.id.in_(list(wanted)))
-    )}
     # The task may be gone since; the event carries its title.
     task = session.get(Task, task_id) or SimpleNamespace(id=task_id, title=payload.get("title", ""))
-    now = utcnow()
-    lease = now + timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
-    planned, digest_items = [], []
-
-    def add(channel: str, user_id: uuid.UUID, body: dict) -> None:
-        # Claimed by this invocation; if it dies, the lease runs out and the dispatcher sends it instead.
-        planned.append(OutboxMessage(
-            id=delivery_id(event_id, channel, user_id), channel=channel, user_id=user_id, payload=body, status="sending",
-            attempts=1, next_attempt_at=now, claimed_until=lease, created_at=now,
-        ))
-
-    for user_id, channels in wanted.items():
-        contact = contacts.get(user_id)
-        if contact is None:
-            continue
-        if "email" in channels and contact.email and outbox.email_enabled():
-            if contact.mode == outbox.DAILY_DIGEST:
-                # Kept for the user's next digest, as the web app would; the id makes a repeated event harmless.
-                digest_items.append(EmailDigestItem(
-                    id=delivery_id(event_id, "digest", user_id), user_id=user_id, type=kind, content=contents[user_id],
-                    task_id=task_id if isinstance(task, Task) else None, task_title=task.title, created_at=now,
-                ))
-            else:
-                add("email", user_id, outbox.email_payload(to=contact.email, kind=kind.value, content=contents[user_id], task=task))
-        if "sms" in channels and contact.phone and outbox.E164.match(contact.phone) and outbox.sms_enabled():
-            add("sms", user_id, {"phone": contact.phone, "text": f"{contents[user_id]} {outbox.task_link(task_id)}"})
-    return planned, digest_items
-
-
-def _claim_new(planned: list[OutboxMessage], digest_items: list[EmailDigestItem]) -> list[OutboxMessage]:
-    """Record the planned messages and digest items not yet known; a repeated event finds them all known."""
-    if not planned and not digest_items:
-        return []
-    known = set(session.scalars(select(OutboxMessage.id).where(OutboxMessage.id.in_([m.id for m in planned]))))
-    known |= set(session.scalars(select(EmailDigestItem.id).where(EmailDigestItem.id.in_([i.id for i in digest_items]))))
-    fresh = [message for message in planned if message.id not in known]
-    fresh_items = [item for item in digest_items if item.id not in known]
-    if not fresh and not fresh_items:
-        session.rollback()
-        return []
-    session.add_all(fresh + fresh_items)
-    try:
-        session.commit()
-    except IntegrityError:
-        # A concurrent invocation of the same event recorded them first: it sends them.
-        session.rollback()
-        return []
-    return fresh
+    return outbox.plan(
+        events.deliveries_of(kind, task_id, contents), task=task, at=utcnow(),
+        message_id=lambda channel, user_id: delivery_id(event_id, channel, user_id),
+    )
 
 
 def handle_sns_record(record: dict) -> dict:
@@ -136,7 +84,7 @@ def handle_sns_record(record: dict) -> dict:
         log.error("SNS message %s is not a notification event: %s", sns.get("MessageId"), exc)
         session.rollback()
         return {"sent": 0, "failed": 0, "skipped": 0, "invalid": 1}
-    fresh = _claim_new(planned, digest_items)
+    fresh = dispatcher.claim_planned(planned, digest_items)
     counts = {"sent": 0, "failed": 0, "skipped": len(planned) - len(fresh), "invalid": 0}
     for message in fresh:
         try:
@@ -177,8 +125,8 @@ def reminder_handler(event: dict, context=None) -> dict:
         log.warning("reminder_handler called with %r, not a scheduled event; scanning anyway", event.get("detail-type"))
     with get_app().app_context():
         try:
-            count = reminders.remind()
-            metrics.publish_sla_gauges()
+            count = duties.remind()
+            duties.publish_sla_gauges()
         finally:
             session.remove()
             metrics.flush()

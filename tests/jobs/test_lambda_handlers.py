@@ -7,12 +7,13 @@ import boto3
 import pytest
 from sqlalchemy import func, select
 
-from aws import lambda_handlers
 from db import session
 from db.models import Notification, NotificationType, OutboxMessage
 from db.types import utcnow
+from jobs import lambda_handlers
 from notifications import digest, dispatcher
 from tests.notifications.conftest import use_channels
+from workflow import notifications as notices
 from workflow import tasks
 
 
@@ -79,7 +80,7 @@ def test_an_sns_event_is_delivered_as_email_once(lambda_app, web_publishes_only,
 
 
 def test_a_digest_user_gets_a_digest_item_not_an_email(lambda_app, web_publishes_only, team, sns_topic, smtp_server):
-    digest.set_email_mode(user=team["bob"], mode=digest.DAILY_DIGEST)
+    notices.set_email_mode(user=team["bob"], mode=digest.DAILY_DIGEST)
     tasks.create_task(actor=team["alice"], title="Fix scanner", assigned_to=team["bob"].id)
     dispatcher.drain()
     [envelope] = _published(sns_topic)

@@ -1,0 +1,1 @@
+"""Entry points that run without a request: scheduled duties, Lambda handlers and the demo-data generator."""

@@ -1,0 +1,154 @@
+"""The analytics and workload pages' shared pieces: who may read them, one filter bar, figure cards and drill-through."""
+from datetime import date, timedelta
+from urllib.parse import urlencode
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, State, ctx, dcc, html
+from pydantic import ValidationError
+
+from db.models import Priority, Role
+from domain import rules
+from domain.filters import UNASSIGNED, TaskFilters
+from domain.schemas import AnalyticsQuery
+from portal import ids
+from portal.access import portal_user
+from reports import figures
+from workflow import tasks, users
+
+FILTERS = ("dates", "department", "assignee", "priority", "tag")
+DRILL_LIMIT = 200
+
+
+def reader():
+    """The signed-in user if they may read analytics, else None (every callback asks again)."""
+    user = portal_user()
+    return user if user is not None and rules.can_view_analytics(user) else None
+
+
+def filter_id(page: str, name: str) -> str:
+    return f"{page}-{name}"
+
+
+def filter_bar(page: str) -> dbc.Row:
+    """Date range, department, assignee, priority and tag: one set of filters for every figure of a page."""
+    people = users.list_users(role=None, department=None, is_active=True, q=None, limit=500, cursor=None).items
+    assignees = [{"label": "Unassigned", "value": UNASSIGNED}] + [
+        {"label": person.full_name, "value": str(person.id)} for person in people if person.role != Role.VIEWER
+    ]
+    departments = sorted({person.department for person in people if person.department})
+    control = "mb-2"
+    return dbc.Row(
+        [
+            dbc.Col(dcc.DatePickerRange(id=filter_id(page, "dates"), display_format="YYYY-MM-DD", clearable=True,
+                                        start_date_placeholder_text="From", end_date_placeholder_text="To"),
+                    md="auto", className=control),
+            dbc.Col(dcc.Dropdown(id=filter_id(page, "department"), options=departments, placeholder="Department"),
+                    md=2, className=control),
+            dbc.Col(dcc.Dropdown(id=filter_id(page, "assignee"), options=assignees, placeholder="Assignee"), md=2,
+                    className=control),
+            dbc.Col(dcc.Dropdown(id=filter_id(page, "priority"), options=[p.value for p in Priority], placeholder="Priority"),
+                    md=2, className=control),
+            dbc.Col(dbc.Input(id=filter_id(page, "tag"), placeholder="Tag", debounce=True, maxlength=50), md=2,
+                    className=control),
+        ],
+        className="g-2 mb-3 align-items-center",
+    )
+
+
+def filter_inputs(page: str) -> list:
+    return [
+        Input(filter_id(page, "dates"), "start_date"),
+        Input(filter_id(page, "dates"), "end_date"),
+        *[Input(filter_id(page, name), "value") for name in FILTERS[1:]],
+    ]
+
+
+def filter_states(page: str) -> list:
+    """The filter controls as states, for callbacks that read them without being started by them."""
+    return [State(i.component_id, i.component_property) for i in filter_inputs(page)]
+
+
+def query_of(start, end, department, assignee, priority, tag) -> dict:
+    """The filter controls as the report API's query parameters (end date included: date_to is the next day)."""
+    query = {
+        "date_from": f"{start}T00:00:00Z" if start else None,
+        "date_to": f"{date.fromisoformat(end[:10]) + timedelta(days=1)}T00:00:00Z" if end else None,
+        "department": department or None, "assigned_to": assignee or None, "priority": priority or None,
+        "tag": (tag or "").strip() or None,
+    }
+    return {key: value for key, value in query.items() if value is not None}
+
+
+def report_filters(query: dict) -> TaskFilters:
+    """The query validated as the API validates it; an invalid one falls back to no filters but the valid ones."""
+    try:
+        valid = AnalyticsQuery.model_validate(query)
+    except ValidationError as exc:
+        bad = {str(error["loc"][0]) for error in exc.errors() if error["loc"]} or {"date_from", "date_to"}
+        valid = AnalyticsQuery.model_validate({k: v for k, v in query.items() if k not in bad})
+    return TaskFilters(date_from=valid.date_from, date_to=valid.date_to, department=valid.department,
+                         assigned_to=valid.assigned_to, priority=valid.priority, tag=valid.tag)
+
+
+def page_filters(controls) -> tuple[dict, TaskFilters]:
+    """(the report query, the filters) of the filter controls, for a reader; anyone else gets no update."""
+    if reader() is None:
+        raise dash.exceptions.PreventUpdate
+    query = query_of(*controls)
+    return query, report_filters(query)
+
+
+def csv_link(report: str, table: str, label: str = "Download CSV") -> html.A:
+    return html.A(
+        [html.I(className="bi bi-download me-1"), label], id={"type": ids.REPORT_CSV, "report": report, "table": table},
+        href=f"/api/reports/{report}?format=csv&table={table}", className="btn btn-sm btn-outline-secondary",
+    )
+
+
+def csv_hrefs(query: dict) -> list[str]:
+    """The href of every Download CSV link on the page, with the current filters."""
+    hrefs = []
+    for link in ctx.outputs_list[-1]:
+        report, table = link["id"]["report"], link["id"]["table"]
+        hrefs.append(f"/api/reports/{report}?" + urlencode({**query, "format": "csv", "table": table}))
+    return hrefs
+
+
+def info(function) -> html.Span:
+    """An info icon whose tooltip is the metric's definition."""
+    text = figures.definition(function)
+    return html.Span(html.I(className="bi bi-info-circle"), title=text, className="ms-2 text-body-secondary info-tip",
+                     **{"aria-label": text, "role": "note", "tabIndex": 0})
+
+
+def card(title: str, function, body, *links) -> dbc.Card:
+    return dbc.Card(
+        [
+            dbc.CardHeader(html.Div([html.Span(title, className="fw-semibold"), info(function),
+                                     html.Div(list(links), className="ms-auto")], className="d-flex align-items-center")),
+            dbc.CardBody(body, className="p-2"),
+        ],
+        className="mb-3 h-100",
+    )
+
+
+def graph(graph_id: str, fixed_height: bool = True) -> dcc.Loading:
+    """A figure's place: 340 px high, or as high as the figure asks (a bar per person needs room)."""
+    if not fixed_height:
+        return dcc.Loading(dcc.Graph(id=graph_id, config={"displaylogo": False}))
+    return dcc.Loading(dcc.Graph(id=graph_id, config={"displaylogo": False, "responsive": True}, style={"height": "340px"}))
+
+
+def task_links(heading: str, task_ids: list) -> html.Div:
+    """The tasks behind a figure element as links to their pages."""
+    names = tasks.titles(task_ids=set(task_ids))
+    items = [html.Li(dcc.Link(names.get(task_id, str(task_id)), href=f"/tasks/{task_id}")) for task_id in task_ids if task_id in names]
+    return dbc.Alert(
+        [
+            html.Div([html.Strong(f"{heading} — {len(items)} task{'s' if len(items) != 1 else ''}"),
+                      html.Small(f" (first {DRILL_LIMIT})" if len(task_ids) >= DRILL_LIMIT else "")]),
+            html.Ul(items, className="mb-0 mt-1 drill-list") if items else html.Div("No tasks.", className="text-body-secondary"),
+        ],
+        color="light", className="border", dismissable=True,
+    )

@@ -1,0 +1,20 @@
+"""A task's card on a board (the task board's columns, a case's mini board): title, priority, assignee, then the page's own."""
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from portal.components.colours import PRIORITY_COLOURS
+
+
+def task_card(task, assignee: str, *details) -> html.Article:
+    """The title linking to the task, its priority and its assignee's name, then the page's `details` (None for none)."""
+    # Dash renders strings as text: titles, names and tags never become markup.
+    heading = html.Div(
+        [
+            dcc.Link(task.title, href=f"/tasks/{task.id}", className="fw-semibold text-break text-decoration-none me-2"),
+            dbc.Badge(task.priority.value, color=PRIORITY_COLOURS[task.priority.value], className="ms-auto"),
+        ],
+        className="d-flex align-items-start",
+    )
+    person = html.Div([html.I(className="bi bi-person me-1"), assignee], className="small text-body-secondary mt-1")
+    body = dbc.CardBody([heading, person, *details], className="p-2")
+    return html.Article(dbc.Card(body, className="shadow-sm"), className="board-card", **{"data-task-id": str(task.id)})
