@@ -1,7 +1,6 @@
 """Workflow Manager: the `create_app()` factory (gunicorn `app:create_app()`, `flask --app app`), and
 `python app.py`, the embedded default in one process."""
 import logging
-import os
 
 from flask import Flask
 
@@ -14,7 +13,7 @@ import jobs.exports
 import portal
 from aws import logging as aws_logging
 from aws import metrics
-from config import Config, EmbeddedConfig
+from config import Config, from_environment
 
 
 def create_app(config: type[Config] | dict | None = None) -> Flask:
@@ -24,14 +23,12 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     A dict is applied over the production settings.
     """
     if config is None:
-        config = _configured()
+        config = from_environment()
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object(config if isinstance(config, type) else Config)
     if isinstance(config, dict):
         app.config.update(config)
     app.json.sort_keys = False
-    # Background jobs build an app like this one in their own process (portal/background.py).
-    app.extensions["app_factory"] = create_app
     db.init_app(app)
     aws.init_app(app)
     aws_logging.init_app(app)
@@ -42,13 +39,6 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     jobs.exports.init_app(app)
     portal.init_app(app)
     return app
-
-
-def _configured() -> type[Config]:
-    """Production settings when anything is configured, else the embedded demo."""
-    if os.environ.get("DATABASE_URL") or os.environ.get("SECRET_KEY"):
-        return Config
-    return EmbeddedConfig
 
 
 def main() -> None:
@@ -62,11 +52,17 @@ def main() -> None:
     if app.config["DEMO"]:
         with app.app_context():
             ensure_demo_data()
-    if app.config["OUTBOX_EMBEDDED_DISPATCHER"]:
-        # No separate `notifications dispatch` process here: the app delivers its own outbox.
+    if app.config["EMBEDDED_BACKGROUND"]:
+        # No worker or beat here: this process delivers its own outbox and runs the scheduled duties.
+        from jobs import scheduler
         from notifications import dispatcher
 
         dispatcher.start_thread(app)
+        scheduler.start_thread(app)
+        logging.getLogger(__name__).info(
+            "embedded background work: the outbox and the scheduled duties run in threads of this process, "
+            "exports in its %s runner (production runs them on the Procfile's worker and beat)",
+            app.config["EXPORT_RUNNER"])
     app.run(host="127.0.0.1", port=app.config["PORT"], threaded=True)
 
 

@@ -165,17 +165,6 @@ def snapshot_command(day, force: bool) -> None:
         click.echo(f"{key}: {produced.rows} rows, {produced.bytes} bytes")
 
 
-@exports_cli.command("worker")
-def worker_command() -> None:
-    """Run exports queued on Redis (REDIS_URL) with Celery; several workers may run on several machines."""
-    from jobs.exports import celery_app
-
-    if not current_app.config.get("REDIS_URL"):
-        raise click.ClickException("set REDIS_URL: exports run in the web process without it")
-    threads = str(current_app.config["EXPORT_THREADS"])
-    celery_app(current_app).worker_main(["worker", "--loglevel=INFO", "--pool=threads", f"--concurrency={threads}"])
-
-
 @notifications_cli.command("digest")
 @click.option("--dispatch", is_flag=True, help="Also deliver everything due in the outbox before exiting.")
 def digest_command(dispatch: bool) -> None:

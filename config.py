@@ -68,17 +68,26 @@ class Config:
     OUTBOX_LEASE_SECONDS = _env_int("OUTBOX_LEASE_SECONDS", 120)
     OUTBOX_BATCH_SIZE = _env_int("OUTBOX_BATCH_SIZE", 50)
     OUTBOX_POLL_SECONDS = _env_int("OUTBOX_POLL_SECONDS", 5)
-    # A dispatcher thread inside the web process (the embedded default works alone).
-    OUTBOX_EMBEDDED_DISPATCHER = False
+    # The outbox dispatcher and the scheduled duties in threads of the web process (the embedded default
+    # works alone; production runs them on the Procfile's worker and beat).
+    EMBEDDED_BACKGROUND = False
 
-    # Background exports: `thread` (a pool in this process), `celery` (workers on REDIS_URL; run
-    # `flask --app app exports worker`) or `inline` (in the request); default celery if REDIS_URL is set.
+    # Background exports: `celery` (the Procfile's worker, on REDIS_URL; the default with REDIS_URL), `thread`
+    # (a pool in this process: the embedded default) or `inline` (in the request).
     EXPORT_RUNNER = os.environ.get("EXPORT_RUNNER") or ("celery" if os.environ.get("REDIS_URL") else "thread")
     EXPORT_THREADS = _env_int("EXPORT_THREADS", 2)
-    # The portal's background callbacks (its exports) run in processes of their own, their progress and
-    # results in this folder (default instance/background-callbacks); with Celery exports, on the
-    # export workers, through Redis.
-    BACKGROUND_CALLBACK_DIR = os.environ.get("BACKGROUND_CALLBACK_DIR")
+    # A running export renews its lease as it goes; one not renewed for this long (its worker died) is
+    # taken over by another worker, at most EXPORT_MAX_ATTEMPTS runs in all, then failed with the reason.
+    EXPORT_LEASE_SECONDS = _env_int("EXPORT_LEASE_SECONDS", 60)
+    EXPORT_MAX_ATTEMPTS = _env_int("EXPORT_MAX_ATTEMPTS", 3)
+
+    # Scheduled duties: Celery beat in production, a thread of `python app.py` in the embedded default.
+    SCHEDULE_REMINDERS_SECONDS = _env_int("SCHEDULE_REMINDERS_SECONDS", 300)
+    SCHEDULE_SLA_GAUGES_SECONDS = _env_int("SCHEDULE_SLA_GAUGES_SECONDS", 60)
+    SCHEDULE_EXPORTS_SECONDS = _env_int("SCHEDULE_EXPORTS_SECONDS", 30)
+    # Once a day at this UTC time (HH:MM).
+    SCHEDULE_DIGEST_AT = os.environ.get("SCHEDULE_DIGEST_AT", "07:00")
+    SCHEDULE_SNAPSHOT_AT = os.environ.get("SCHEDULE_SNAPSHOT_AT", "01:00")
 
     # CloudWatch metrics (request latency and errors, notifications, SLA gauges), batched by a background thread.
     METRICS_ENABLED = os.environ.get("METRICS_ENABLED", "false").lower() in ("1", "true")
@@ -105,7 +114,7 @@ class EmbeddedConfig(Config):
     # No AWS here by default: email only if SMTP_URL is set.
     MAIL_SES = os.environ.get("MAIL_SES", "false").lower() in ("1", "true")
     SMS_ENABLED = os.environ.get("SMS_ENABLED", "false").lower() in ("1", "true")
-    OUTBOX_EMBEDDED_DISPATCHER = True
+    EMBEDDED_BACKGROUND = True
     # Readable log lines in a terminal.
     LOG_JSON = os.environ.get("LOG_JSON", "false").lower() in ("1", "true")
 
@@ -132,3 +141,10 @@ class TestingConfig(Config):
     METRICS_ENABLED = False
     # Exports run inside the test's transaction; tests of the background path choose `thread`.
     EXPORT_RUNNER = "inline"
+
+
+def from_environment() -> type[Config]:
+    """Production settings when anything is configured (DATABASE_URL or SECRET_KEY), else the embedded demo."""
+    if os.environ.get("DATABASE_URL") or os.environ.get("SECRET_KEY"):
+        return Config
+    return EmbeddedConfig

@@ -149,7 +149,7 @@ def dispatcher_bench(args) -> None:
         settings = {
             "DATABASE_URL": url, "SECRET_KEY": secrets.token_urlsafe(48), "AWS_ENDPOINT_URL": endpoint,
             "SNS_TOPIC_ARN": topic_arn, "OUTBOX_BATCH_SIZE": args.batch, "METRICS_ENABLED": False,
-            "OUTBOX_EMBEDDED_DISPATCHER": False,
+            "EMBEDDED_BACKGROUND": False,
         }
         app = create_app(type("BenchConfig", (Config,), settings))
         # The app's logging setup would log every request moto serves in this process, twice.

@@ -404,12 +404,18 @@ class NotificationDefault(Base):
     sms: Mapped[bool] = mapped_column(Boolean)
 
 
+UNFINISHED = text("status IN ('queued', 'running')")
+
+
 class Export(Base):
     """A CSV export of the task list or an analytics report, produced in the background and stored
     under `storage_key` (exports/<id>.csv: nothing the user sent)."""
 
     __tablename__ = "exports"
-    __table_args__ = (Index("ix_exports_requested_by_created_at", "requested_by", "created_at"),)
+    __table_args__ = (
+        Index("ix_exports_requested_by_created_at", "requested_by", "created_at"),
+        Index("ix_exports_unfinished_claimed_until", "claimed_until", postgresql_where=UNFINISHED, sqlite_where=UNFINISHED),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
     requested_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
@@ -423,6 +429,10 @@ class Export(Base):
     error: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Who runs it, until when: a worker that dies stops renewing the lease and another takes the export over.
+    claim: Mapped[Optional[uuid.UUID]] = mapped_column(Uuid)
+    claimed_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class EmailDigestSetting(Base):

@@ -1,7 +1,11 @@
 """The scheduled duties, each one run of its schedule: due-date reminders, the daily digest, the nightly
-task snapshot and the SLA gauges. Each is safe to run twice (the work it does is recorded once)."""
-from datetime import date, datetime, timezone
+task snapshot, the SLA gauges and the takeover of exports whose worker died. Each is safe to run twice
+(two schedulers, a retry): the work it does is recorded once. SCHEDULE lists them with their periods."""
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from aws import metrics
@@ -9,6 +13,7 @@ from db import session
 from domain.filters import TaskFilters
 from reports import exports, policy, sla
 from workflow import digests, reminders
+from workflow import exports as export_runs
 
 
 def remind(*, now: datetime | None = None) -> int:
@@ -42,3 +47,50 @@ def publish_sla_gauges(now: datetime | None = None) -> dict[str, int]:
     metrics.put("SLABreaches", counts["breached"], "Count")
     metrics.put("SLAAtRisk", counts["at_risk"], "Count")
     return counts
+
+
+def snapshot_today() -> str:
+    """Today's (UTC) snapshot, unless it is stored already: its key."""
+    key, _produced = snapshot(day=datetime.now(timezone.utc).date())
+    return key
+
+
+def resume_exports() -> int:
+    """Submit again the exports whose worker died or whose job was lost (see workflow.exports.unfinished)."""
+    again = export_runs.unfinished()
+    for export_id in again:
+        current_app.extensions["background_jobs"].submit_export(export_id)
+    return len(again)
+
+
+@dataclass(frozen=True)
+class Duty:
+    """A duty and when it runs: every `every` seconds, or once a day at `at` (HH:MM UTC), while `when` is
+    set; each a config key."""
+
+    name: str
+    run: Callable[[], object]
+    every: str | None = None
+    at: str | None = None
+    when: str | None = None
+
+    def enabled(self, config) -> bool:
+        return self.when is None or bool(config.get(self.when))
+
+    def period_seconds(self, config) -> int | None:
+        return int(config[self.every]) if self.every else None
+
+    def daily_at(self, config) -> time | None:
+        return time.fromisoformat(config[self.at]) if self.at else None
+
+
+#: Every periodic duty, by name: what Celery beat schedules in production and `python app.py` runs in a thread.
+SCHEDULE = (
+    Duty("reminders", remind, every="SCHEDULE_REMINDERS_SECONDS"),
+    # Only while metrics go to CloudWatch: the count reads every open task.
+    Duty("sla-gauges", publish_sla_gauges, every="SCHEDULE_SLA_GAUGES_SECONDS", when="METRICS_ENABLED"),
+    Duty("exports", resume_exports, every="SCHEDULE_EXPORTS_SECONDS"),
+    Duty("digest", send_digests, at="SCHEDULE_DIGEST_AT"),
+    Duty("snapshot", snapshot_today, at="SCHEDULE_SNAPSHOT_AT"),
+)
+DUTIES = {duty.name: duty for duty in SCHEDULE}

@@ -5,7 +5,7 @@ import dash
 from flask import Flask, current_app, jsonify, redirect, request
 from urllib.parse import quote
 
-from portal import background, shell
+from portal import shell
 from portal.access import portal_user
 from portal.views import blueprint as auth_blueprint
 
@@ -45,7 +45,6 @@ def init_app(server: Flask) -> dash.Dash:
     server.register_blueprint(auth_blueprint)
     server.before_request(_require_session)
     server.before_request(_allow_uploads)
-    manager = background.manager(server)
     app = dash.Dash(
         __name__,
         server=server,
@@ -57,11 +56,8 @@ def init_app(server: Flask) -> dash.Dash:
         update_title=None,
         serve_locally=True,
         suppress_callback_exceptions=True,
-        # Long work (exports) runs as background callbacks: a process of its own, or Celery workers on Redis.
-        background_callback_manager=manager,
     )
     server.extensions["dash"] = app
-    server.extensions["background_callback_manager"] = manager
     app.layout = shell.layout
     shell.register_callbacks(app)
     # Dash takes the callbacks that page modules register globally on its first request; the

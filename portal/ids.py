@@ -217,8 +217,9 @@ WORKLOAD_DEPARTMENTS = "workload-departments"
 WORKLOAD_UNASSIGNED = "workload-unassigned"
 WORKLOAD_DRILL = "workload-drill"
 
-# Background exports (portal/components/export_panel.py, on the task table and analytics pages): pattern-matching
-# ids {"type": ..., "page": ...}: the start button, the export being watched, its poll, progress and result.
+# Background exports (portal/components/export_panel.py, on the task table and analytics pages): ids
+# "<page>-<kind>", e.g. "analytics-export-start": the start button, the export being watched, its poll, progress
+# and result.
 EXPORT_START = "export-start"
 EXPORT_JOB = "export-job"
 EXPORT_POLL = "export-poll"

@@ -226,31 +226,33 @@ def _fresh_aws_state(request):
         urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")).close()
 
 
+class Inbox:
+    """A real SMTP server (aiosmtpd) on a free port: `.url` to send to, `.messages` what it received."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        self.messages = []
+        # aiosmtpd's start() connects to its own port to check it is up, so port 0 cannot be used.
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.controller = Controller(self, hostname="127.0.0.1", port=port)
+        self.url = f"smtp://127.0.0.1:{port}"
+
+    async def handle_DATA(self, _server, _session, envelope):
+        from email import message_from_bytes
+        from email.policy import default as default_policy
+
+        message = message_from_bytes(envelope.original_content, policy=default_policy)
+        self.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos), "message": message})
+        return "250 OK"
+
+
 @pytest.fixture
 def smtp_server():
     """A real SMTP server (aiosmtpd) on a free port; `.messages` holds what it received."""
-    from email import message_from_bytes
-    from email.policy import default as default_policy
-
-    from aiosmtpd.controller import Controller
-
-    class Inbox:
-        def __init__(self):
-            self.messages = []
-
-        async def handle_DATA(self, _server, _session, envelope):
-            message = message_from_bytes(envelope.original_content, policy=default_policy)
-            self.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos), "message": message})
-            return "250 OK"
-
     inbox = Inbox()
-    # aiosmtpd's start() connects to its own port to check it is up, so port 0 cannot be used.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    inbox.url = f"smtp://127.0.0.1:{port}"
-    inbox.controller = controller
+    inbox.controller.start()
     yield inbox
-    controller.stop()
+    inbox.controller.stop()

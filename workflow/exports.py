@@ -3,9 +3,10 @@ one (jobs/exports.py decides where: a thread pool in this process, Celery worker
 import logging
 import uuid
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, and_, or_, select, update
 
 from aws import storage
 from db import session
@@ -98,54 +99,132 @@ def _label(export: Export) -> str:
     return f"the {export.report} report ({files.table_name(export.report, export.filters).replace('_', ' ')})"
 
 
-def _progress_reporter(export_id: uuid.UUID, progress: Callable[[int], None] | None):
-    """Commit progress as it goes, unless the session is pinned to one connection (the test suite's
-    transaction), which the export's own reads may be using from another thread; and tell `progress`."""
+class LeaseLost(Exception):
+    """Another worker took the export over (this one was too slow to renew its lease): stop, change nothing."""
+
+
+def _lease(now: datetime) -> datetime:
+    return now + timedelta(seconds=current_app.config["EXPORT_LEASE_SECONDS"])
+
+
+def _claim(export_id: uuid.UUID) -> uuid.UUID | None:
+    """Take a queued export, or a running one whose lease ran out (its worker died): the claim's token, else None."""
+    now, token = utcnow(), uuid7()
+    taken = session.execute(
+        update(Export)
+        .where(
+            Export.id == export_id,
+            or_(Export.status == QUEUED, and_(Export.status == RUNNING, Export.claimed_until < now)),
+        )
+        .values(status=RUNNING, progress=0, claim=token, claimed_until=_lease(now), attempts=Export.attempts + 1)
+    ).rowcount
+    session.commit()
+    return token if taken == 1 else None
+
+
+def _owned(export_id: uuid.UUID, token: uuid.UUID):
+    """The WHERE of a write that only the claim's holder may make."""
+    return and_(Export.id == export_id, Export.claim == token, Export.status == RUNNING)
+
+
+def _progress_reporter(export_id: uuid.UUID, token: uuid.UUID, progress: Callable[[int], None] | None):
+    """Commit progress as it goes, renewing the lease, unless the session is pinned to one connection (the
+    test suite's transaction), which the export's own reads may be using from another thread; and tell `progress`."""
     commit = isinstance(session.get_bind(), Engine)
     if not commit and progress is None:
         return None
 
     def report(percent: int) -> None:
         if commit:
-            export = session.get(Export, export_id)
-            export.progress = percent
+            kept = session.execute(
+                update(Export).where(_owned(export_id, token)).values(progress=percent, claimed_until=_lease(utcnow()))
+            ).rowcount
             session.commit()
+            if not kept:
+                raise LeaseLost(str(export_id))
         if progress is not None:
             progress(percent)
 
     return report
 
 
+def _finish(export_id: uuid.UUID, token: uuid.UUID, values: dict, notice) -> Export | None:
+    """Record the outcome and tell the requester, if this claim still holds the export; else leave it be."""
+    done = session.execute(
+        update(Export).where(_owned(export_id, token)).values(claim=None, claimed_until=None, finished_at=utcnow(), **values)
+    ).rowcount
+    export = session.get(Export, export_id)
+    session.refresh(export)
+    if done:
+        _notify(export, notice(export))
+    session.commit()
+    return export
+
+
 def run_export(*, export_id: uuid.UUID, progress: Callable[[int], None] | None = None) -> Export | None:
-    """Produce a queued export: write, store, mark done or failed, and tell the requester in-app.
+    """Produce a queued export, or take over one whose worker died: write, store, mark done or failed, and tell
+    the requester in-app. Run twice (a redelivered job), it does the work once.
 
     `progress` is told the percentage done as the export's row is (100 once it is done).
     """
+    token = _claim(export_id)
     export = session.get(Export, export_id)
-    if export is None or export.status != QUEUED:
-        return export  # already taken (a redelivered job): run it once
-    export.status, export.progress = RUNNING, 0
-    session.commit()
+    if token is None or export is None:
+        return export  # done, failed, or held by a live worker
+    session.refresh(export)
     key = storage_key(export.id)
     report, filters, created_at = export.report, dict(export.filters), export.created_at
     try:
         produced = files.produce(
             report=report, filters=filters, key=key, download_name=files.filename(report, filters, created_at),
-            progress=_progress_reporter(export_id, progress),
+            progress=_progress_reporter(export_id, token, progress),
         )
+    except LeaseLost:
+        session.rollback()
+        log.warning("export %s was taken over by another worker", export_id)
+        return session.get(Export, export_id)
     except Exception as exc:  # any failure is the export's, told to its requester
         session.rollback()
         log.exception("export %s failed", export_id)
-        export = session.get(Export, export_id)
-        export.status, export.error, export.finished_at = FAILED, (str(exc) or type(exc).__name__)[:MAX_ERROR], utcnow()
-        _notify(export, f"Your export of {_label(export)} failed: {export.error}")
-        session.commit()
-        return export
-    export = session.get(Export, export_id)
-    export.status, export.progress, export.rows, export.bytes = DONE, 100, produced.rows, produced.bytes
-    export.storage_key, export.finished_at = key, utcnow()
-    _notify(export, f"Your export of {_label(export)} is ready: {produced.rows} rows")
-    session.commit()
-    if progress is not None:
+        error = (str(exc) or type(exc).__name__)[:MAX_ERROR]
+        return _finish(export_id, token, {"status": FAILED, "error": error},
+                       lambda export: f"Your export of {_label(export)} failed: {export.error}")
+    export = _finish(
+        export_id, token,
+        {"status": DONE, "progress": 100, "rows": produced.rows, "bytes": produced.bytes, "storage_key": key},
+        lambda export: f"Your export of {_label(export)} is ready: {produced.rows} rows",
+    )
+    if progress is not None and export.status == DONE:
         progress(100)
     return export
+
+
+def unfinished(*, now: datetime | None = None) -> list[uuid.UUID]:
+    """Exports to run again: running ones whose lease ran out (their worker died) and queued ones nobody took
+    within a lease (their job was lost). Those that used EXPORT_MAX_ATTEMPTS are failed instead, with the reason."""
+    now = now or utcnow()
+    stale = list(session.scalars(
+        select(Export).where(
+            or_(
+                and_(Export.status == RUNNING, Export.claimed_until < now),
+                and_(Export.status == QUEUED, Export.created_at < now - timedelta(seconds=current_app.config["EXPORT_LEASE_SECONDS"])),
+            )
+        ).order_by(Export.created_at)
+    ))
+    again = []
+    for export in stale:
+        if export.attempts >= current_app.config["EXPORT_MAX_ATTEMPTS"]:
+            token = export.claim
+            reason = f"its worker stopped {export.attempts} times before it was done"
+            failed = session.execute(
+                update(Export).where(Export.id == export.id, Export.claim == token, Export.status == export.status)
+                .values(status=FAILED, error=reason, claim=None, claimed_until=None, finished_at=now)
+            ).rowcount
+            if failed:
+                session.refresh(export)
+                _notify(export, f"Your export of {_label(export)} failed: {reason}")
+            session.commit()
+        else:
+            again.append(export.id)
+    session.commit()
+    return again

@@ -203,29 +203,37 @@ def export_bar() -> html.Div:
             dbc.Row(
                 [
                     dbc.Col(dbc.Select(id=ids.EXPORT_TABLE, options=EXPORT_CHOICES, value=EXPORT_CHOICES[0]["value"]), md=4),
-                    dbc.Col(export_panel.background_button(ids.ANALYTICS), width="auto"),
+                    dbc.Col(export_panel.start_button(ids.ANALYTICS), width="auto"),
                 ],
                 className="g-2 mb-2 align-items-center",
             ),
-            export_panel.background_area(ids.ANALYTICS),
+            export_panel.status_area(ids.ANALYTICS),
         ]
     )
 
 
+def export_request(choice, start, end, department, assignee, priority, tag) -> tuple[str, dict]:
+    """(report, filters) of an export of the chosen table with the page's filters."""
+    report, _, table = (choice or EXPORT_CHOICES[0]["value"]).partition(":")
+    return report, {**query_of(start, end, department, assignee, priority, tag), "table": table}
+
+
+export_panel.watch_exports(ids.ANALYTICS)
+
+
 @callback(
-    *export_panel.background_outputs(ids.ANALYTICS),
-    *export_panel.background_inputs(ids.ANALYTICS),
+    export_panel.job_output(ids.ANALYTICS),
+    export_panel.start_input(ids.ANALYTICS),
     State(ids.EXPORT_TABLE, "value"),
     *filter_states(ids.ANALYTICS),
-    **export_panel.background_options(ids.ANALYTICS),
+    running=export_panel.disabled_while_starting(ids.ANALYTICS),
+    prevent_initial_call=True,
 )
-def export_in_background(set_progress, clicks, _job, choice, start, end, department, assignee, priority, tag):
-    """Export the chosen table with the page's filters, as a background callback with its progress."""
+def export_in_background(clicks, choice, *filters):
+    """Export the chosen table with the page's filters in the background; `watch` follows it."""
     if not clicks:
         raise dash.exceptions.PreventUpdate
-    report, _, table = (choice or EXPORT_CHOICES[0]["value"]).partition(":")
-    query = query_of(start, end, department, assignee, priority, tag)
-    return export_panel.run(set_progress, report, {**query, "table": table})
+    return export_panel.start(*export_request(choice, *filters))
 
 
 def layout(**_query):

@@ -351,8 +351,11 @@ def export_filters(filters: TaskFilters, sort: str) -> dict:
     return params
 
 
+export_panel.watch_exports("tasks")
+
+
 @callback(export_panel.job_output("tasks"), export_panel.start_input("tasks"), State(GRID, "getRowsRequest"),
-          prevent_initial_call=True)
+          running=export_panel.disabled_while_starting("tasks"), prevent_initial_call=True)
 def export_in_background(clicks, request):
     """Export what the grid shows (its filters and sort) in the background."""
     user = portal_user()

@@ -217,7 +217,7 @@ def test_celery_workers_on_redis_run_exports(bg_app, bg_client, crew, tmp_path, 
         pytest.skip("no Redis server")
     from celery.contrib.testing.worker import start_worker
 
-    from jobs.exports import celery_app
+    from jobs.celery_app import celery_app
 
     application = bg_app
     monkeypatch.setitem(application.config, "EXPORT_RUNNER", "celery")

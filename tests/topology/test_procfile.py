@@ -1,0 +1,242 @@
+"""The Procfile's processes (web, worker, beat) as separate OS processes against PostgreSQL, Redis, a moto
+server and an SMTP server: notifications, reminders, digests and exports happen with nobody running a
+command, and survive a worker killed mid-export and a second beat."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import boto3
+import psycopg2
+import pytest
+import requests
+from sqlalchemy.engine import make_url
+
+from tests.conftest import BACKEND, Inbox
+
+ROOT = Path(__file__).resolve().parents[2]
+#: This suite's own Redis database (flushed when it starts and ends; nothing else uses it).
+REDIS_URL = os.environ.get("TOPOLOGY_REDIS_URL", "redis://127.0.0.1:6379/12")
+PASSWORD = "topology-password-1"
+LOADED_TASKS = int(os.environ.get("TOPOLOGY_TASKS", "10000"))
+
+pytestmark = [
+    pytest.mark.topology,
+    pytest.mark.skipif(BACKEND != "postgresql", reason="the deployed topology runs on PostgreSQL (run once, there)"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _redis():
+    redis = pytest.importorskip("redis")
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError:
+        pytest.skip("no Redis server")
+    return client
+
+
+def wait_until(check, timeout: float, what: str, every: float = 0.25):
+    """The first truthy result of `check()` within `timeout` seconds, else a failure naming `what`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(every)
+    pytest.fail(f"{what}: not within {timeout} s")
+
+
+class Deployment:
+    """The processes of the Procfile, started by name with one production environment."""
+
+    def __init__(self, env: dict, logs: Path):
+        self.env, self.logs, self.processes = env, logs, {}
+        self.url = f"http://127.0.0.1:{env['PORT']}"
+
+    def start(self, name: str, process: str | None = None) -> subprocess.Popen:
+        """Start the Procfile's `process` (default: `name`) as it is written there."""
+        log = open(self.logs / f"{name}.log", "ab")
+        started = subprocess.Popen(
+            ["scripts/procfile", process or name], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.processes[name] = started
+        return started
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """Kill a process and all it started (`kill -9` by default)."""
+        process = self.processes.pop(name)
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            pass
+        process.wait(timeout=30)
+
+    def stop(self) -> None:
+        for name in list(self.processes):
+            self.kill(name, signal.SIGTERM)
+
+    def log(self, name: str) -> str:
+        return (self.logs / f"{name}.log").read_text(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint():
+    """A moto server of this module's own (the suite's shared one is reset after each test that uses it)."""
+    from moto.server import ThreadedMotoServer
+
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        os.environ.setdefault(name, value)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def deployment(fresh_database, moto_endpoint, tmp_path_factory):
+    """PostgreSQL (migrated), Redis, moto (bucket, topic with a queue), SMTP; then web, worker and beat."""
+    aws_endpoint = moto_endpoint
+    redis = _redis()
+    redis.flushdb()
+    database_url = fresh_database("wm_topology")  # as after `flask --app app db upgrade`
+    region = "us-east-1"
+    bucket = f"topology-{uuid.uuid4().hex[:8]}"
+    boto3.client("s3", endpoint_url=aws_endpoint, region_name=region).create_bucket(Bucket=bucket)
+    sns, sqs = (boto3.client(name, endpoint_url=aws_endpoint, region_name=region) for name in ("sns", "sqs"))
+    topic_arn = sns.create_topic(Name=bucket)["TopicArn"]
+    queue_url = sqs.create_queue(QueueName=bucket)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    inbox = Inbox()
+    inbox.controller.start()
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "topology-secret-key-long-enough-0123456789abcdef",
+        "REDIS_URL": REDIS_URL,
+        "PORT": str(port),
+        "PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "AWS_ENDPOINT_URL": aws_endpoint,
+        "S3_BUCKET": bucket,
+        "SNS_TOPIC_ARN": topic_arn,
+        "SMTP_URL": inbox.url,
+        "MAIL_SES": "false",
+        "SMS_ENABLED": "false",
+        "WEB_CONCURRENCY": "1",
+        "WORKER_THREADS": "2",
+        "OUTBOX_POLL_SECONDS": "1",
+        "SCHEDULE_REMINDERS_SECONDS": "2",
+        "SCHEDULE_EXPORTS_SECONDS": "2",
+        "EXPORT_LEASE_SECONDS": "5",
+        "ARGON2_TIME_COST": "1",
+        "ARGON2_MEMORY_COST": "8192",
+        "LOG_JSON": "false",
+    }
+    env.pop("TEST_DATABASE_URL", None)
+    # Enough history that an export of every task takes the worker seconds, not milliseconds.
+    loaded = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "demo", "--tasks", str(LOADED_TASKS), "--force"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    created = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "users", "create", "--username", "boss", "--email",
+         "boss@example.com", "--full-name", "Boss", "--role", "Admin", "--password-stdin"],
+        cwd=ROOT, env=env, input=PASSWORD + "\n", capture_output=True, text=True, timeout=120,
+    )
+    assert created.returncode == 0, created.stderr
+    running = Deployment(env, tmp_path_factory.mktemp("procfile"))
+    running.database_url, running.inbox, running.queue_url, running.aws = database_url, inbox, queue_url, aws_endpoint
+    for name in ("web", "worker", "beat"):
+        running.start(name)
+    wait_until(lambda: _ready(running.url), 90, "the web process answering /readyz")
+    wait_until(lambda: "ready." in running.log("worker"), 90, "the worker ready")
+    yield running
+    running.stop()
+    inbox.controller.stop()
+    redis.flushdb()
+
+
+def _ready(url: str) -> bool:
+    try:
+        return requests.get(f"{url}/readyz", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+@pytest.fixture(scope="module")
+def api(deployment):
+    """An Admin's requests session against the web process, and an Agent with an email address."""
+    session = requests.Session()
+    token = session.post(f"{deployment.url}/api/auth/login", json={"username": "boss", "password": PASSWORD}).json()
+    session.headers["Authorization"] = f"Bearer {token['access_token']}"
+    agent = session.post(f"{deployment.url}/api/users", json={
+        "username": "ada", "email": "ada@example.com", "full_name": "Ada Agent", "role": "Agent", "password": PASSWORD,
+    })
+    assert agent.status_code == 201, agent.text
+    session.agent = agent.json()
+    return session
+
+
+def _emails_to(inbox: Inbox, address: str, subject_part: str) -> list:
+    return [m for m in inbox.messages if address in m["to"] and subject_part in str(m["message"]["Subject"])]
+
+
+def _sns_events(deployment) -> list[dict]:
+    sqs = boto3.client("sqs", endpoint_url=deployment.aws, region_name="us-east-1")
+    events = []
+    for message in sqs.receive_message(QueueUrl=deployment.queue_url, MaxNumberOfMessages=10).get("Messages", []):
+        events.append(json.loads(json.loads(message["Body"])["Message"]))
+    deployment.sns_seen = getattr(deployment, "sns_seen", []) + events
+    return deployment.sns_seen
+
+
+def test_an_assignment_reaches_email_and_sns_within_30_seconds(deployment, api):
+    title = f"Printer on fire {uuid.uuid4().hex[:6]}"
+    created = api.post(f"{deployment.url}/api/tasks", json={"title": title, "assigned_to": api.agent["id"]})
+    assert created.status_code == 201, created.text
+    wait_until(lambda: _emails_to(deployment.inbox, "ada@example.com", title), 30, "the assignment email")
+    wait_until(lambda: [e for e in _sns_events(deployment) if e["title"] == title and e["type"] == "Task Assignment"],
+               30, "the SNS publication")
+
+
+def test_a_task_due_soon_gets_its_reminder_from_the_schedule(deployment, api):
+    title = f"Renew the certificate {uuid.uuid4().hex[:6]}"
+    due = (datetime.now(timezone.utc) + timedelta(hours=3)).isoformat()
+    created = api.post(f"{deployment.url}/api/tasks", json={"title": title, "assigned_to": api.agent["id"], "due_date": due})
+    assert created.status_code == 201, created.text
+    reminder = wait_until(lambda: _emails_to(deployment.inbox, "ada@example.com", title) and [
+        m for m in _emails_to(deployment.inbox, "ada@example.com", title) if "due within 24 hours" in m["message"].get_body().get_content()
+    ], 30, "the due-date reminder email")
+    assert len(reminder) == 1
+
+
+def test_an_export_is_produced_by_the_worker_and_downloads(deployment, api):
+    started = api.post(f"{deployment.url}/api/exports", json={"report": "tasks", "filters": {}})
+    assert started.status_code == 202, started.text
+    export_id = started.json()["id"]
+    done = wait_until(lambda: (lambda e: e if e["status"] in ("done", "failed") else None)(
+        api.get(f"{deployment.url}/api/exports/{export_id}").json()), 60, "the export done")
+    assert done["status"] == "done", done
+    body = requests.get(done["download_url"], timeout=10).text
+    assert body.splitlines()[0].startswith("id,title,description,status")
+    assert "Printer on fire" in body
+
