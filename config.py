@@ -88,6 +88,8 @@ class Config:
     # Once a day at this UTC time (HH:MM).
     SCHEDULE_DIGEST_AT = os.environ.get("SCHEDULE_DIGEST_AT", "07:00")
     SCHEDULE_SNAPSHOT_AT = os.environ.get("SCHEDULE_SNAPSHOT_AT", "01:00")
+    # Where beat keeps when each duty last ran (default instance/celerybeat-schedule).
+    BEAT_SCHEDULE_FILE = os.environ.get("BEAT_SCHEDULE_FILE")
 
     # CloudWatch metrics (request latency and errors, notifications, SLA gauges), batched by a background thread.
     METRICS_ENABLED = os.environ.get("METRICS_ENABLED", "false").lower() in ("1", "true")

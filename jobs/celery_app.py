@@ -46,7 +46,8 @@ def celery_app(app: Flask) -> Celery:
                 timezone="UTC",
                 beat_schedule=beat_schedule(app.config),
                 # Beat keeps when each duty last ran here (the instance folder is the writable one).
-                beat_schedule_filename=str(Path(app.instance_path) / "celerybeat-schedule"),
+                beat_schedule_filename=app.config.get("BEAT_SCHEDULE_FILE")
+                or str(Path(app.instance_path) / "celerybeat-schedule"),
             )
 
             # Not shared: a shared task would be given to every Celery app of the process, each

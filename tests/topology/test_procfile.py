@@ -7,8 +7,8 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-import urllib.request
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 #: This suite's own Redis database (flushed when it starts and ends; nothing else uses it).
 REDIS_URL = os.environ.get("TOPOLOGY_REDIS_URL", "redis://127.0.0.1:6379/12")
 PASSWORD = "topology-password-1"
-LOADED_TASKS = int(os.environ.get("TOPOLOGY_TASKS", "10000"))
+#: Tasks loaded for the export a worker is killed in the middle of (about 3 MB of CSV).
+LOADED_TASKS = 10_000
 
 pytestmark = [
     pytest.mark.topology,
@@ -60,6 +61,46 @@ def wait_until(check, timeout: float, what: str, every: float = 0.25):
     pytest.fail(f"{what}: not within {timeout} s")
 
 
+class ThrottledProxy:
+    """A TCP proxy in front of a server whose uploads can be slowed to `rate` bytes a second: a slow link to
+    S3, so that an export is still uploading when its worker is killed."""
+
+    def __init__(self, target: str):
+        host, port = target.rsplit("//", 1)[1].split(":")
+        self.target, self.rate = (host, int(port)), None
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket, slowed: bool) -> None:
+        try:
+            while chunk := source.recv(16384):
+                sink.sendall(chunk)
+                if slowed and self.rate:
+                    time.sleep(len(chunk) / self.rate)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                try:
+                    end.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self.listener.close()
+
+
 class Deployment:
     """The processes of the Procfile, started by name with one production environment."""
 
@@ -67,11 +108,12 @@ class Deployment:
         self.env, self.logs, self.processes = env, logs, {}
         self.url = f"http://127.0.0.1:{env['PORT']}"
 
-    def start(self, name: str, process: str | None = None) -> subprocess.Popen:
+    def start(self, name: str, process: str | None = None, **env) -> subprocess.Popen:
         """Start the Procfile's `process` (default: `name`) as it is written there."""
         log = open(self.logs / f"{name}.log", "ab")
         started = subprocess.Popen(
-            ["scripts/procfile", process or name], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            ["scripts/procfile", process or name], cwd=ROOT, env={**self.env, **env}, stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         self.processes[name] = started
@@ -125,7 +167,10 @@ def deployment(fresh_database, moto_endpoint, tmp_path_factory):
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
     inbox = Inbox()
     inbox.controller.start()
+    proxy = ThrottledProxy(aws_endpoint)
     port = _free_port()
+    # The daily duties a little after the processes start, so that a test sees them run.
+    daily = (datetime.now(timezone.utc) + timedelta(minutes=2)).strftime("%H:%M")
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
@@ -134,7 +179,7 @@ def deployment(fresh_database, moto_endpoint, tmp_path_factory):
         "REDIS_URL": REDIS_URL,
         "PORT": str(port),
         "PUBLIC_URL": f"http://127.0.0.1:{port}",
-        "AWS_ENDPOINT_URL": aws_endpoint,
+        "AWS_ENDPOINT_URL": proxy.url,
         "S3_BUCKET": bucket,
         "SNS_TOPIC_ARN": topic_arn,
         "SMTP_URL": inbox.url,
@@ -146,17 +191,13 @@ def deployment(fresh_database, moto_endpoint, tmp_path_factory):
         "SCHEDULE_REMINDERS_SECONDS": "2",
         "SCHEDULE_EXPORTS_SECONDS": "2",
         "EXPORT_LEASE_SECONDS": "5",
+        "SCHEDULE_DIGEST_AT": daily,
+        "SCHEDULE_SNAPSHOT_AT": daily,
         "ARGON2_TIME_COST": "1",
         "ARGON2_MEMORY_COST": "8192",
         "LOG_JSON": "false",
     }
     env.pop("TEST_DATABASE_URL", None)
-    # Enough history that an export of every task takes the worker seconds, not milliseconds.
-    loaded = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "app", "demo", "--tasks", str(LOADED_TASKS), "--force"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )
-    assert loaded.returncode == 0, loaded.stderr
     created = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "app", "users", "create", "--username", "boss", "--email",
          "boss@example.com", "--full-name", "Boss", "--role", "Admin", "--password-stdin"],
@@ -165,6 +206,7 @@ def deployment(fresh_database, moto_endpoint, tmp_path_factory):
     assert created.returncode == 0, created.stderr
     running = Deployment(env, tmp_path_factory.mktemp("procfile"))
     running.database_url, running.inbox, running.queue_url, running.aws = database_url, inbox, queue_url, aws_endpoint
+    running.proxy, running.bucket, running.daily = proxy, bucket, daily
     for name in ("web", "worker", "beat"):
         running.start(name)
     wait_until(lambda: _ready(running.url), 90, "the web process answering /readyz")
@@ -172,6 +214,7 @@ def deployment(fresh_database, moto_endpoint, tmp_path_factory):
     yield running
     running.stop()
     inbox.controller.stop()
+    proxy.close()
     redis.flushdb()
 
 
@@ -209,6 +252,58 @@ def _sns_events(deployment) -> list[dict]:
     return deployment.sns_seen
 
 
+def _sql(deployment, statement: str, *params):
+    """Rows of one statement on the deployment's database, committed."""
+    url = make_url(deployment.database_url)
+    connection = psycopg2.connect(host=url.host, port=url.port or 5432, user=url.username, password=url.password,
+                                  dbname=url.database)
+    try:
+        with connection, connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            return cursor.fetchall()
+    finally:
+        connection.close()
+
+
+def _as(deployment, username: str) -> requests.Session:
+    """A requests session signed in as `username`."""
+    session = requests.Session()
+    token = session.post(f"{deployment.url}/api/auth/login", json={"username": username, "password": PASSWORD}).json()
+    session.headers["Authorization"] = f"Bearer {token['access_token']}"
+    return session
+
+
+def test_two_beats_still_send_each_reminder_and_digest_once(deployment, api):
+    """A second beat (its own schedule file) fires every duty too; each reminder, digest and snapshot happens once."""
+    deployment.start("beat2", "beat", BEAT_SCHEDULE_FILE=str(deployment.logs / "beat2-schedule"))
+    cyd = api.post(f"{deployment.url}/api/users", json={
+        "username": "cyd", "email": "cyd@example.com", "full_name": "Cyd Digest", "role": "Agent", "password": PASSWORD,
+    })
+    assert cyd.status_code == 201, cyd.text
+    as_cyd = _as(deployment, "cyd")
+    assert as_cyd.post(f"{deployment.url}/api/notifications/settings/email", json={"email_mode": "daily_digest"}).ok
+    title = f"Call the supplier {uuid.uuid4().hex[:6]}"
+    due = (datetime.now(timezone.utc) + timedelta(hours=2)).isoformat()
+    assert api.post(f"{deployment.url}/api/tasks", json={"title": title, "assigned_to": cyd.json()["id"], "due_date": due}).ok
+    reminders = lambda: [n for n in as_cyd.get(f"{deployment.url}/api/notifications").json()["items"]
+                         if n["type"] == "Due Date" and title in n["content"]]
+    wait_until(reminders, 30, "the due-date reminder")
+    digests = lambda: [m for m in deployment.inbox.messages if "cyd@example.com" in m["to"]]
+    digest = wait_until(digests, 200, f"the daily digest at {deployment.daily} UTC", every=1)
+    time.sleep(2 * int(deployment.env["SCHEDULE_REMINDERS_SECONDS"]) + 3)  # both beats have fired again meanwhile
+    assert len(reminders()) == 1
+    assert len(digests()) == 1
+    text = digest[0]["message"].get_body(preferencelist=("plain",)).get_content()
+    assert "Your daily digest" in str(digest[0]["message"]["Subject"])
+    assert f"assigned you '{title}'" in text and f"'{title}' is due within 24 hours" in text
+    assert len(_sql(deployment, "SELECT 1 FROM due_reminders r JOIN tasks t ON t.id = r.task_id WHERE t.title = %s", title)) == 1
+    key = f"snapshots/tasks-{datetime.now(timezone.utc):%Y-%m-%d}.csv"
+    s3 = boto3.client("s3", endpoint_url=deployment.aws, region_name="us-east-1")
+    wait_until(lambda: s3.list_objects_v2(Bucket=deployment.bucket, Prefix="snapshots/").get("KeyCount"), 60,
+               "the nightly snapshot")
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=deployment.bucket, Prefix="snapshots/")["Contents"]] == [key]
+    deployment.kill("beat2", signal.SIGTERM)
+
 def test_an_assignment_reaches_email_and_sns_within_30_seconds(deployment, api):
     title = f"Printer on fire {uuid.uuid4().hex[:6]}"
     created = api.post(f"{deployment.url}/api/tasks", json={"title": title, "assigned_to": api.agent["id"]})
@@ -240,3 +335,32 @@ def test_an_export_is_produced_by_the_worker_and_downloads(deployment, api):
     assert body.splitlines()[0].startswith("id,title,description,status")
     assert "Printer on fire" in body
 
+
+def test_a_worker_killed_mid_export_is_replaced_and_the_export_finishes_once(deployment, api):
+    """`kill -9` of the worker while it uploads; a new worker takes the export over when its lease runs out."""
+    _sql(deployment, "INSERT INTO tasks (id, title, description, status, priority, created_by, created_at, updated_at,"
+                     " tags, version) SELECT gen_random_uuid(), 'Imported task ' || n,"
+                     " repeat('Carried over from the old tracker. ', 6), 'Completed', 'Low',"
+                     " (SELECT id FROM users WHERE username = 'boss'), now(), now(), '{}', 1"
+                     " FROM generate_series(1, %s) AS n RETURNING 1", LOADED_TASKS)
+    deployment.proxy.rate = 150_000  # bytes a second to S3: the upload takes many seconds
+    started = api.post(f"{deployment.url}/api/exports", json={"report": "tasks", "filters": {}})
+    assert started.status_code == 202, started.text
+    export_id = started.json()["id"]
+    uploading = wait_until(lambda: (lambda e: e if e["status"] == "running" and e["progress"] >= 90 else None)(
+        api.get(f"{deployment.url}/api/exports/{export_id}").json()), 60, "the export uploading", every=0.1)
+    deployment.kill("worker")
+    assert api.get(f"{deployment.url}/api/exports/{export_id}").json()["status"] == "running", uploading
+    deployment.proxy.rate = None
+    deployment.start("worker2", "worker")
+    done = wait_until(lambda: (lambda e: e if e["status"] in ("done", "failed") else None)(
+        api.get(f"{deployment.url}/api/exports/{export_id}").json()), 120, "the export finished by the new worker")
+    assert done["status"] == "done", done
+    assert done["rows"] > LOADED_TASKS
+    [(attempts, status)] = _sql(deployment, "SELECT attempts, status FROM exports WHERE id = %s", export_id)
+    assert (attempts, status) == (2, "done")
+    ready = _sql(deployment, "SELECT count(*) FROM notifications WHERE content LIKE 'Your export of the task list is ready%%'"
+                             " AND created_at >= (SELECT created_at FROM exports WHERE id = %s)", export_id)
+    assert ready == [(1,)]
+    body = requests.get(done["download_url"], timeout=30).text
+    assert len(body.splitlines()) > LOADED_TASKS
