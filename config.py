@@ -67,7 +67,7 @@ class Config:
     # A claimed message not marked by then is claimed again (its dispatcher died).
     OUTBOX_LEASE_SECONDS = _env_int("OUTBOX_LEASE_SECONDS", 120)
     OUTBOX_BATCH_SIZE = _env_int("OUTBOX_BATCH_SIZE", 50)
-    OUTBOX_POLL_SECONDS = _env_int("OUTBOX_POLL_SECONDS", 5)
+    OUTBOX_POLL_SECONDS = _env_int("OUTBOX_POLL_SECONDS", 1)
     # The outbox dispatcher and the scheduled duties in threads of the web process (the embedded default
     # works alone; production runs them on the Procfile's worker and beat).
     EMBEDDED_BACKGROUND = False

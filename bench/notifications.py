@@ -4,6 +4,10 @@ unread-count poll against a plain WSGI app running the same SQL.
     # (a) dispatcher: a fresh PostgreSQL database (created and dropped here) and a moto server
     .venv/bin/python bench/notifications.py dispatcher --messages 2000 --rounds 3
 
+    # (c) latency from a change's commit to SMTP and to SNS->SQS receipt, through the Procfile's worker(s)
+    .venv/bin/python bench/notifications.py latency --events 1000 --workers 1
+    .venv/bin/python bench/notifications.py latency --events 1000 --workers 2
+
     # (b) unread count under wrk, on the demo database (migrated to head)
     DATABASE_URL=postgresql+psycopg2://postgres@127.0.0.1:5432/wm_bench \\
         .venv/bin/python bench/notifications.py unread --duration 20 --connections 8 --workers 2
@@ -187,6 +191,147 @@ def dispatcher_bench(args) -> None:
           f"ratio {dispatcher_rate / reference_rate:.2f}")
 
 
+# --- (c) latency through the worker -------------------------------------------------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class _Inbox:
+    """An SMTP server (aiosmtpd) that notes when each message arrived, by subject."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        self.arrived: dict[str, float] = {}
+        self.port = _free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, _server, _session, envelope):
+        from email import message_from_bytes
+        from email.policy import default
+
+        subject = str(message_from_bytes(envelope.original_content, policy=default)["Subject"])
+        self.arrived.setdefault(subject.split("] ", 1)[-1], time.time())
+        return "250 OK"
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def latency_bench(args) -> None:
+    import subprocess
+    import threading
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        os.environ.setdefault(name, value)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    sns = boto3.client("sns", endpoint_url=endpoint, region_name="us-east-1")
+    sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1")
+    topic_arn = sns.create_topic(Name="latency")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName="latency")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    inbox = _Inbox()
+    inbox.controller.start()
+    url = _create_database(f"wm_bench_latency_{os.getpid()}")
+    workers = []
+    try:
+        import db
+        from app import create_app
+        from config import Config
+        from db.migrate import upgrade
+        from db.models import Role
+        from workflow import tasks, users
+
+        upgrade(url)
+        settings = {
+            "DATABASE_URL": url, "SECRET_KEY": secrets.token_urlsafe(48), "AWS_ENDPOINT_URL": endpoint,
+            "SNS_TOPIC_ARN": topic_arn, "SMTP_URL": f"smtp://127.0.0.1:{inbox.port}", "MAIL_SES": "false",
+            "SMS_ENABLED": "false", "REDIS_URL": args.redis_url, "LOG_JSON": "false", "METRICS_ENABLED": "false",
+        }
+        env = {**os.environ, **settings, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+               "WORKER_THREADS": "2", "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_COST": "8192"}
+        logs = RESULTS / "latency-logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        for n in range(args.workers):
+            workers.append(subprocess.Popen(["scripts/procfile", "worker"], cwd=ROOT, env=env, start_new_session=True,
+                                            stdout=open(logs / f"worker-{n}.log", "wb"), stderr=subprocess.STDOUT))
+        app = create_app(type("BenchConfig", (Config,), {**settings, "EMBEDDED_BACKGROUND": False, "ARGON2_TIME_COST": 1,
+                                                          "ARGON2_MEMORY_COST": 8192, "SMS_ENABLED": False}))
+        for noisy in ("werkzeug", "mail.log"):  # moto's and aiosmtpd's line per request
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+        received: dict[str, float] = {}
+        done = threading.Event()
+
+        def read_queue() -> None:
+            while not done.is_set():
+                for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
+                    received.setdefault(json.loads(json.loads(message["Body"])["Message"])["title"], time.time())
+                    sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+        reader = threading.Thread(target=read_queue, daemon=True)
+        reader.start()
+        committed: dict[str, float] = {}
+        with app.app_context():
+            common = {"password": "latency-password-1", "phone": None, "department": None, "actor": None}
+            boss = users.create_user(username="boss", email="boss@example.com", full_name="Boss", role=Role.MANAGER, **common)
+            agent = users.create_user(username="ada", email="ada@example.com", full_name="Ada", role=Role.AGENT, **common)
+            time.sleep(5)  # the workers start
+            started = time.perf_counter()
+            for n in range(args.events):
+                title = f"Latency {n}"
+                tasks.create_task(actor=boss, title=title, assigned_to=agent.id)  # commits
+                committed[title] = time.time()
+                pause = (n + 1) / args.rate - (time.perf_counter() - started)
+                if pause > 0:
+                    time.sleep(pause)
+            db.session.remove()
+        deadline = time.time() + 120
+        while time.time() < deadline and (len(inbox.arrived) < args.events or len(received) < args.events):
+            time.sleep(0.2)
+        done.set()
+        reference = _reference(endpoint, topic_arn, args.events)
+        for engine in list(db._engines.values()):
+            engine.dispose()
+    finally:
+        for worker in workers:
+            os.killpg(worker.pid, 15)
+            worker.wait(timeout=30)
+        inbox.controller.stop()
+        _drop_database(url)
+        server.stop()
+    email = [inbox.arrived[title] - at for title, at in committed.items() if title in inbox.arrived]
+    published = [received[title] - at for title, at in committed.items() if title in received]
+    delivered = min(len(email), len(published))
+    span = max([*inbox.arrived.values(), *received.values()]) - min(committed.values())
+    summary = {
+        "events": args.events, "workers": args.workers, "rate_per_s": args.rate,
+        "email_received": len(email), "sns_received": len(published),
+        "email_p50_s": _percentile(email, 0.5), "email_p99_s": _percentile(email, 0.99),
+        "sns_p50_s": _percentile(published, 0.5), "sns_p99_s": _percentile(published, 0.99),
+        "end_to_end_messages_per_s": (len(email) + len(published)) / span,
+        "reference_publish_per_s": args.events / reference,
+    }
+    summary["ratio"] = summary["end_to_end_messages_per_s"] / summary["reference_publish_per_s"]
+    _write(f"notifications_latency_{args.workers}w.json", summary)
+    print(json.dumps(summary, indent=2))
+    assert delivered == args.events, f"only {delivered} of {args.events} events were delivered within 2 minutes"
+
+
 # --- (b) the unread count ----------------------------------------------------------------
 
 
@@ -257,6 +402,13 @@ def main() -> None:
     b.add_argument("--workers", type=int, default=2)
     b.add_argument("--user", default="agent")
     b.set_defaults(run=unread_bench)
+    c = commands.add_parser("latency", help="commit to SMTP and SNS->SQS receipt through the Procfile's worker(s)")
+    c.add_argument("--events", type=int, default=1000)
+    c.add_argument("--workers", type=int, default=1)
+    c.add_argument("--rate", type=float, default=20.0, help="events committed per second (each is an email and an SNS message)")
+    c.add_argument("--redis-url", default="redis://127.0.0.1:6379/10",
+                   help="a Redis database of the benchmark's own (never flushed)")
+    c.set_defaults(run=latency_bench)
     args = parser.parse_args()
     args.run(args)
 

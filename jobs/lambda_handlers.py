@@ -1,9 +1,10 @@
-"""AWS Lambda entry points: email and SMS delivery for SNS notification events, and the scheduled reminder scan.
+"""AWS Lambda entry points: email and SMS delivery for SNS notification events, the scheduled reminder scan
+and the daily digest. Packaged by scripts/build-lambda with only what they import (no Dash, Plotly or pandas).
 
 Serverless delivery: the web app publishes each notification event to SNS (SNS_TOPIC_ARN set, email
 and SMS switched off there); a Lambda subscribed to the topic runs `notification_handler`, with
-SMTP_URL or MAIL_SES (and SMS_ENABLED) set in its own environment. An EventBridge schedule runs
-`reminder_handler`. Both use the same database as the web app.
+SMTP_URL or MAIL_SES (and SMS_ENABLED) set in its own environment. EventBridge schedules run
+`reminder_handler` and `digest_handler`. All use the same database as the web app.
 """
 import json
 import logging
@@ -17,8 +18,8 @@ from aws import metrics
 from db import session
 from db.models import EmailDigestItem, NotificationType, OutboxMessage, Task
 from db.types import utcnow
-from jobs import duties
 from notifications import dispatcher, events, outbox
+from workflow import digests, reminders
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +32,10 @@ _app_lock = threading.Lock()
 
 def _build_app() -> Flask:
     """The app from the environment's configuration (DATABASE_URL, SECRET_KEY, SMTP_URL, ...)."""
-    from app import create_app
     from config import Config
+    from jobs.runtime import create_job_app
 
-    return create_app(Config)
+    return create_job_app(Config, exports=False)
 
 
 def get_app() -> Flask:
@@ -125,11 +126,21 @@ def reminder_handler(event: dict, context=None) -> dict:
         log.warning("reminder_handler called with %r, not a scheduled event; scanning anyway", event.get("detail-type"))
     with get_app().app_context():
         try:
-            count = duties.remind()
-            duties.publish_sla_gauges()
+            count = reminders.remind()
         finally:
             session.remove()
             metrics.flush()
     log.info("scheduled reminder scan (%s): %d reminders", ",".join(event.get("resources") or []) or "no rule", count)
     return {"reminders": count}
 
+
+def digest_handler(event: dict, context=None) -> dict:
+    """Lambda entry point for a daily EventBridge schedule: the email digest (each user's items once)."""
+    with get_app().app_context():
+        try:
+            count = digests.send_digests()
+        finally:
+            session.remove()
+            metrics.flush()
+    log.info("scheduled digest (%s): %d digests queued", ",".join(event.get("resources") or []) or "no rule", count)
+    return {"digests": count}

@@ -7,11 +7,11 @@ import db
 from aws import logging as aws_logging
 from aws import metrics
 from config import Config, from_environment
-from jobs import exports
 
 
-def create_job_app(config: type[Config] | dict | None = None) -> Flask:
-    """A Flask app for work without requests; settings as create_app takes them."""
+def create_job_app(config: type[Config] | dict | None = None, *, exports: bool = True) -> Flask:
+    """A Flask app for work without requests; settings as create_app takes them. Without `exports`, no
+    export runner (the Lambda handlers run none, and leave its imports out of their package)."""
     if config is None:
         config = from_environment()
     app = Flask("app", instance_relative_config=True)
@@ -22,5 +22,8 @@ def create_job_app(config: type[Config] | dict | None = None) -> Flask:
     aws.init_app(app)
     aws_logging.init_app(app)
     metrics.init_app(app)
-    exports.init_app(app)
+    if exports:
+        from jobs import exports as export_runner
+
+        export_runner.init_app(app)
     return app

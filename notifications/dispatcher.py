@@ -187,6 +187,7 @@ def dispatch_batch(*, now: datetime | None = None, limit: int | None = None) -> 
                 if mark_failed(message, error, at):
                     log.error("outbox message %s (%s) is dead after %d attempts: %s",
                               message.id, message.channel, message.attempts, error)
+                    metrics.put("NotificationsDead", 1, "Count", {"Channel": message.channel})
                     result.dead.append(message.id)
                 else:
                     log.warning("outbox message %s (%s) failed, attempt %d: %s",

@@ -44,7 +44,7 @@ def request_export(*, actor: User, report: str, filters: dict | None = None) -> 
 
 
 def create_export(*, actor: User, report: str, filters: dict | None = None) -> Export:
-    """The queued export of `report` narrowed by `filters`, for a caller that runs it itself (run_export)."""
+    """The queued export of `report` narrowed by `filters` (request_export also starts it)."""
     filters = dict(filters or {})
     files.check(report, filters)
     if not can_export(actor, report):
@@ -127,23 +127,19 @@ def _owned(export_id: uuid.UUID, token: uuid.UUID):
     return and_(Export.id == export_id, Export.claim == token, Export.status == RUNNING)
 
 
-def _progress_reporter(export_id: uuid.UUID, token: uuid.UUID, progress: Callable[[int], None] | None):
+def _progress_reporter(export_id: uuid.UUID, token: uuid.UUID) -> Callable[[int], None] | None:
     """Commit progress as it goes, renewing the lease, unless the session is pinned to one connection (the
-    test suite's transaction), which the export's own reads may be using from another thread; and tell `progress`."""
-    commit = isinstance(session.get_bind(), Engine)
-    if not commit and progress is None:
+    test suite's transaction), which the export's own reads may be using from another thread."""
+    if not isinstance(session.get_bind(), Engine):
         return None
 
     def report(percent: int) -> None:
-        if commit:
-            kept = session.execute(
-                update(Export).where(_owned(export_id, token)).values(progress=percent, claimed_until=_lease(utcnow()))
-            ).rowcount
-            session.commit()
-            if not kept:
-                raise LeaseLost(str(export_id))
-        if progress is not None:
-            progress(percent)
+        kept = session.execute(
+            update(Export).where(_owned(export_id, token)).values(progress=percent, claimed_until=_lease(utcnow()))
+        ).rowcount
+        session.commit()
+        if not kept:
+            raise LeaseLost(str(export_id))
 
     return report
 
@@ -161,11 +157,9 @@ def _finish(export_id: uuid.UUID, token: uuid.UUID, values: dict, notice) -> Exp
     return export
 
 
-def run_export(*, export_id: uuid.UUID, progress: Callable[[int], None] | None = None) -> Export | None:
+def run_export(*, export_id: uuid.UUID) -> Export | None:
     """Produce a queued export, or take over one whose worker died: write, store, mark done or failed, and tell
-    the requester in-app. Run twice (a redelivered job), it does the work once.
-
-    `progress` is told the percentage done as the export's row is (100 once it is done).
+    the requester in-app, the row's progress renewed as it goes. Run twice (a redelivered job), it does the work once.
     """
     token = _claim(export_id)
     export = session.get(Export, export_id)
@@ -177,7 +171,7 @@ def run_export(*, export_id: uuid.UUID, progress: Callable[[int], None] | None =
     try:
         produced = files.produce(
             report=report, filters=filters, key=key, download_name=files.filename(report, filters, created_at),
-            progress=_progress_reporter(export_id, token, progress),
+            progress=_progress_reporter(export_id, token),
         )
     except LeaseLost:
         session.rollback()
@@ -189,14 +183,11 @@ def run_export(*, export_id: uuid.UUID, progress: Callable[[int], None] | None =
         error = (str(exc) or type(exc).__name__)[:MAX_ERROR]
         return _finish(export_id, token, {"status": FAILED, "error": error},
                        lambda export: f"Your export of {_label(export)} failed: {export.error}")
-    export = _finish(
+    return _finish(
         export_id, token,
         {"status": DONE, "progress": 100, "rows": produced.rows, "bytes": produced.bytes, "storage_key": key},
         lambda export: f"Your export of {_label(export)} is ready: {produced.rows} rows",
     )
-    if progress is not None and export.status == DONE:
-        progress(100)
-    return export
 
 
 def unfinished(*, now: datetime | None = None) -> list[uuid.UUID]:
