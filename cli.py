@@ -20,6 +20,7 @@ from jobs.demo import (
     generate,
     has_users,
 )
+from workflow import digests, reminders
 
 db_cli = AppGroup("db", help="Database schema.")
 users_cli = AppGroup("users", help="User accounts.")
@@ -147,7 +148,7 @@ def dispatch_command(once: bool) -> None:
 @notifications_cli.command("remind")
 def remind_command() -> None:
     """Notify of tasks due within 24 hours and of overdue tasks (once per task and threshold)."""
-    click.echo(f"{duties.remind()} reminders sent")
+    click.echo(f"{reminders.remind()} reminders sent")
 
 
 @exports_cli.command("snapshot")
@@ -157,8 +158,9 @@ def remind_command() -> None:
 def snapshot_command(day, force: bool) -> None:
     """Store all live tasks as snapshots/tasks-YYYY-MM-DD.csv (once a day: run it from cron or a schedule)."""
     from db.types import utcnow
+    from reports import exports
 
-    key, produced = duties.snapshot(day=(day or utcnow()).date(), force=force)
+    key, produced = exports.snapshot(day=(day or utcnow()).date(), force=force)
     if produced is None:
         click.echo(f"{key} already stored")
     else:
@@ -171,7 +173,7 @@ def digest_command(dispatch: bool) -> None:
     """Queue one daily digest email per user who chose it (run once a day; running twice sends nothing twice)."""
     from notifications import dispatcher
 
-    click.echo(f"{duties.send_digests()} digests queued")
+    click.echo(f"{digests.send_digests()} digests queued")
     if dispatch:
         result = dispatcher.drain()
         click.echo(f"{len(result.sent)} sent, {len(result.failed)} to retry, {len(result.dead)} dead")

@@ -1,14 +1,10 @@
-"""The one task-filter vocabulary: what the task list, its exports and every report narrow tasks by."""
+"""The one task-filter vocabulary: what the task list, its exports and every report narrow tasks by, and the
+fields the list sorts on (reports/filters.py turns both into SQL)."""
 import uuid
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 
-from sqlalchemy import ColumnElement, Integer, Select, literal_column, or_, select
-
-from db import session
-from db.models import PRIORITY_RANK_SQL, STATUS_RANK_SQL, Priority, Task, TaskStatus, User
-from db.pagination import SortKey, datetime_key, int_key, text_key
-from db.types import contains_pattern, list_contains
+from db.models import Priority, TaskStatus
 from domain.errors import ValidationFailed
 
 #: `assigned_to=none` selects the unassigned queue.
@@ -42,47 +38,9 @@ class TaskFilters:
     date_to: datetime | None = None
 
 
-def task_conditions(filters: TaskFilters) -> list[ColumnElement]:
-    """WHERE conditions on `tasks` for the task filters (not the date range); deleted tasks never match."""
-    conditions = [Task.deleted_at.is_(None)]
-    if filters.status is not None:
-        conditions.append(Task.status == filters.status)
-    if filters.priority is not None:
-        conditions.append(Task.priority == filters.priority)
-    if filters.assigned_to == UNASSIGNED:
-        conditions.append(Task.assigned_to.is_(None))
-    elif filters.assigned_to is not None:
-        conditions.append(Task.assigned_to == filters.assigned_to)
-    if filters.created_by is not None:
-        conditions.append(Task.created_by == filters.created_by)
-    if filters.case_id is not None:
-        conditions.append(Task.case_id == filters.case_id)
-    if filters.department is not None:
-        conditions.append(Task.assigned_to.in_(select(User.id).where(User.department == filters.department)))
-    if filters.tag is not None:
-        dialect = session().get_bind().dialect.name
-        conditions.append(list_contains(Task.tags, filters.tag, dialect))
-    if filters.q:
-        pattern = contains_pattern(filters.q)
-        conditions.append(or_(Task.title.ilike(pattern, escape="\\"), Task.description.ilike(pattern, escape="\\")))
-    if filters.due_before is not None:
-        conditions.append(Task.due_date < filters.due_before)
-    if filters.due_after is not None:
-        conditions.append(Task.due_date >= filters.due_after)
-    return conditions
-
-
 def has_task_filters(filters: TaskFilters) -> bool:
     """Whether any task filter (not the date range) is set."""
     return any(getattr(filters, f.name) is not None for f in fields(filters) if f.name not in _DATE_RANGE)
-
-
-def filtered_statement(filters: TaskFilters) -> Select:
-    """SELECT of the columns of live tasks matching `filters` (shared by the list, counts and exports).
-
-    Plain rows, not ORM objects: lists are read-only and rows cost a third as much to load.
-    """
-    return select(*Task.__table__.columns).where(*task_conditions(filters))
 
 
 def _uuid_or(value, *names: str):
@@ -118,18 +76,8 @@ def from_json(filters: dict) -> TaskFilters:
 
 # --- sorting the task list ---------------------------------------------------------------
 
-#: Ranks so that priority and status sort in their natural order on every backend (indexed).
-PRIORITY_RANK = literal_column(PRIORITY_RANK_SQL, Integer)
-STATUS_RANK = literal_column(STATUS_RANK_SQL, Integer)
-
-SORT_KEYS: dict[str, SortKey] = {
-    "created_at": datetime_key(Task.created_at),
-    "updated_at": datetime_key(Task.updated_at),
-    "due_date": datetime_key(Task.due_date, nullable=True),
-    "title": text_key(Task.title),
-    "priority": int_key(PRIORITY_RANK),
-    "status": int_key(STATUS_RANK),
-}
+#: The fields the task list sorts on (reports/filters.py holds each one's SQL key).
+SORT_FIELDS = ("created_at", "updated_at", "due_date", "title", "priority", "status")
 DEFAULT_SORT = "-created_at"
 
 
@@ -137,9 +85,9 @@ def parse_sort(sort: str | None) -> tuple[str, bool]:
     """`-due_date` -> ("due_date", descending); unknown fields are a validation error."""
     sort = sort or DEFAULT_SORT
     name, descending = (sort[1:], True) if sort.startswith("-") else (sort, False)
-    if name not in SORT_KEYS:
+    if name not in SORT_FIELDS:
         raise ValidationFailed(
             "unknown sort field",
-            [{"field": "sort", "message": f"one of {sorted(SORT_KEYS)}, optionally prefixed by '-'"}],
+            [{"field": "sort", "message": f"one of {sorted(SORT_FIELDS)}, optionally prefixed by '-'"}],
         )
     return name, descending

@@ -3,7 +3,7 @@ task snapshot, the SLA gauges and the takeover of exports whose worker died. Eac
 (two schedulers, a retry): the work it does is recorded once. SCHEDULE lists them with their periods."""
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import datetime, time, timezone
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -14,21 +14,6 @@ from domain.filters import TaskFilters
 from reports import exports, policy, sla
 from workflow import digests, reminders
 from workflow import exports as export_runs
-
-
-def remind(*, now: datetime | None = None) -> int:
-    """Notify of tasks due within 24 hours and of overdue tasks, each threshold once per task; returns how many."""
-    return reminders.remind(now=now)
-
-
-def send_digests(*, now: datetime | None = None) -> int:
-    """Queue one digest email per user who chose it and has items waiting; returns how many."""
-    return digests.send_digests(now=now)
-
-
-def snapshot(*, day: date, force: bool = False):
-    """Store every live task as snapshots/tasks-YYYY-MM-DD.csv: (key, what was produced or None if already stored)."""
-    return exports.snapshot(day=day, force=force)
 
 
 def sla_counts(now: datetime | None = None) -> dict[str, int]:
@@ -51,7 +36,7 @@ def publish_sla_gauges(now: datetime | None = None) -> dict[str, int]:
 
 def snapshot_today() -> str:
     """Today's (UTC) snapshot, unless it is stored already: its key."""
-    key, _produced = snapshot(day=datetime.now(timezone.utc).date())
+    key, _produced = exports.snapshot(day=datetime.now(timezone.utc).date())
     return key
 
 
@@ -86,11 +71,11 @@ class Duty:
 
 #: Every periodic duty, by name: what Celery beat schedules in production and `python app.py` runs in a thread.
 SCHEDULE = (
-    Duty("reminders", remind, every="SCHEDULE_REMINDERS_SECONDS"),
+    Duty("reminders", reminders.remind, every="SCHEDULE_REMINDERS_SECONDS"),
     # Only while metrics go to CloudWatch: the count reads every open task.
     Duty("sla-gauges", publish_sla_gauges, every="SCHEDULE_SLA_GAUGES_SECONDS", when="METRICS_ENABLED"),
     Duty("exports", resume_exports, every="SCHEDULE_EXPORTS_SECONDS"),
-    Duty("digest", send_digests, at="SCHEDULE_DIGEST_AT"),
+    Duty("digest", digests.send_digests, at="SCHEDULE_DIGEST_AT"),
     Duty("snapshot", snapshot_today, at="SCHEDULE_SNAPSHOT_AT"),
 )
 DUTIES = {duty.name: duty for duty in SCHEDULE}

@@ -18,6 +18,8 @@ from aws import metrics
 from db import session
 from db.models import EmailDigestItem, NotificationType, OutboxMessage, Task
 from db.types import utcnow
+from jobs.context import working_in
+from jobs.runtime import create_job_app
 from notifications import dispatcher, events, outbox
 from workflow import digests, reminders
 
@@ -33,7 +35,6 @@ _app_lock = threading.Lock()
 def _build_app() -> Flask:
     """The app from the environment's configuration (DATABASE_URL, SECRET_KEY, SMTP_URL, ...)."""
     from config import Config
-    from jobs.runtime import create_job_app
 
     return create_job_app(Config, exports=False)
 
@@ -106,17 +107,13 @@ def handle_sns_record(record: dict) -> dict:
 def notification_handler(event: dict, context=None) -> dict:
     """Lambda entry point for SNS: deliver each record's email and SMS once per event."""
     totals = {"sent": 0, "failed": 0, "skipped": 0, "invalid": 0}
-    with get_app().app_context():
-        try:
-            for record in event.get("Records") or []:
-                if record.get("EventSource", "aws:sns") != "aws:sns" or "Sns" not in record:
-                    log.warning("skipping a record that is not from SNS: %s", record.get("EventSource"))
-                    continue
-                for name, value in handle_sns_record(record).items():
-                    totals[name] += value
-        finally:
-            session.remove()
-            metrics.flush()
+    with working_in(get_app()):
+        for record in event.get("Records") or []:
+            if record.get("EventSource", "aws:sns") != "aws:sns" or "Sns" not in record:
+                log.warning("skipping a record that is not from SNS: %s", record.get("EventSource"))
+                continue
+            for name, value in handle_sns_record(record).items():
+                totals[name] += value
     return totals
 
 
@@ -124,23 +121,15 @@ def reminder_handler(event: dict, context=None) -> dict:
     """Lambda entry point for an EventBridge schedule: the due-date reminder scan (each reminder once)."""
     if event.get("detail-type") != "Scheduled Event":
         log.warning("reminder_handler called with %r, not a scheduled event; scanning anyway", event.get("detail-type"))
-    with get_app().app_context():
-        try:
-            count = reminders.remind()
-        finally:
-            session.remove()
-            metrics.flush()
+    with working_in(get_app()):
+        count = reminders.remind()
     log.info("scheduled reminder scan (%s): %d reminders", ",".join(event.get("resources") or []) or "no rule", count)
     return {"reminders": count}
 
 
 def digest_handler(event: dict, context=None) -> dict:
     """Lambda entry point for a daily EventBridge schedule: the email digest (each user's items once)."""
-    with get_app().app_context():
-        try:
-            count = digests.send_digests()
-        finally:
-            session.remove()
-            metrics.flush()
+    with working_in(get_app()):
+        count = digests.send_digests()
     log.info("scheduled digest (%s): %d digests queued", ",".join(event.get("resources") or []) or "no rule", count)
     return {"digests": count}

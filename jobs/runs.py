@@ -1,13 +1,12 @@
 """One unit of background work run inside an app: an export, or one run of a scheduled duty; each
-releases its database session after (and a duty sends its metrics)."""
+releases its database session and sends its metrics after (jobs.context.working_in)."""
 import logging
 import uuid
 
 from flask import Flask
 
-from aws import metrics
-from db import session
 from jobs import duties
+from jobs.context import working_in
 from workflow import exports
 
 log = logging.getLogger(__name__)
@@ -15,20 +14,14 @@ log = logging.getLogger(__name__)
 
 def export(app: Flask, export_id: uuid.UUID) -> None:
     """Produce one export (a worker thread's or a Celery worker's entry point)."""
-    with app.app_context():
+    with working_in(app):
         try:
             exports.run_export(export_id=export_id)
         except Exception:  # the export's own failures are recorded by run_export; this is the database's
             log.exception("export %s could not be run", export_id)
-        finally:
-            session.remove()
 
 
 def duty(app: Flask, name: str):
     """One run of the duty `name`; returns what it returns."""
-    with app.app_context():
-        try:
-            return duties.DUTIES[name].run()
-        finally:
-            session.remove()
-            metrics.flush()
+    with working_in(app):
+        return duties.DUTIES[name].run()

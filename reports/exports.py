@@ -17,8 +17,9 @@ from aws import storage
 from aws.clients import client
 from db import session
 from domain.errors import ValidationFailed
-from domain.filters import TaskFilters, filtered_statement, from_json, parse_sort
+from domain.filters import TaskFilters, from_json, parse_sort
 from reports import task_csv
+from reports.filters import filtered_statement
 from reports.tables import TABLES, csv_rows
 
 #: Per analytics report, the tables an export may hold (the first is the default), as the CSV API offers them.

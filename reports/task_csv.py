@@ -7,8 +7,9 @@ from sqlalchemy.orm import aliased
 from db import session
 from db.models import Case, Task, User
 from db.pagination import paginate
-from domain.filters import DEFAULT_SORT, SORT_KEYS, TaskFilters, filtered_statement, parse_sort
+from domain.filters import DEFAULT_SORT, TaskFilters, parse_sort
 from reports.csv_stream import PAGE_ROWS, copy_csv, paged_csv
+from reports.filters import SORT_KEYS, filtered_statement
 
 #: The export's columns, in order: the task list's field names, people by username, times in UTC.
 HEADER = [

@@ -21,8 +21,9 @@ from db.pagination import Page, paginate
 from db.types import utcnow, uuid7
 from domain import rules
 from domain.errors import Forbidden, InvalidTransition, NotFound, PreconditionFailed, StaleVersion, ValidationFailed
-from domain.filters import DEFAULT_SORT, SORT_KEYS, TaskFilters, filtered_statement, parse_sort
+from domain.filters import DEFAULT_SORT, TaskFilters, parse_sort
 from notifications import events
+from reports.filters import SORT_KEYS, filtered_statement
 from workflow import history
 
 #: Fields an edit may change besides status and assignment.
