@@ -3,6 +3,7 @@
 import logging
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import api
 import auth
@@ -11,6 +12,7 @@ import cli
 import db
 import jobs.exports
 import portal
+from auth import headers as auth_headers
 from aws import logging as aws_logging
 from aws import metrics
 from config import Config, from_environment
@@ -29,11 +31,15 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     if isinstance(config, dict):
         app.config.update(config)
     app.json.sort_keys = False
+    if app.config["PROXY_COUNT"]:
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
     db.init_app(app)
     aws.init_app(app)
     aws_logging.init_app(app)
     metrics.init_app(app)
     auth.init_app(app)
+    auth_headers.init_app(app, served_script_endpoints=("swagger_ui.show",))
     api.init_app(app)
     cli.init_app(app)
     jobs.exports.init_app(app)

@@ -38,6 +38,9 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true")
+    # Reverse proxies in front of the web process: their X-Forwarded-For/-Proto are trusted, so the
+    # login throttle counts the client's address, not the proxy's (0: the peer is the client).
+    PROXY_COUNT = _env_int("PROXY_COUNT", 0)
 
     # Optional services
     REDIS_URL = os.environ.get("REDIS_URL")
@@ -64,8 +67,11 @@ class Config:
     OUTBOX_MAX_ATTEMPTS = _env_int("OUTBOX_MAX_ATTEMPTS", 8)
     OUTBOX_BACKOFF_SECONDS = _env_int("OUTBOX_BACKOFF_SECONDS", 30)
     OUTBOX_BACKOFF_MAX_SECONDS = _env_int("OUTBOX_BACKOFF_MAX_SECONDS", 3600)
-    # A claimed message not marked by then is claimed again (its dispatcher died).
+    # A claimed message not marked by then is claimed again (its dispatcher died). A live dispatcher renews
+    # its lease before a send that might outlast it.
     OUTBOX_LEASE_SECONDS = _env_int("OUTBOX_LEASE_SECONDS", 120)
+    # The most one send may take, every round trip included; at most a third of the lease (checked at start).
+    OUTBOX_SEND_TIMEOUT_SECONDS = _env_int("OUTBOX_SEND_TIMEOUT_SECONDS", 15)
     OUTBOX_BATCH_SIZE = _env_int("OUTBOX_BATCH_SIZE", 50)
     OUTBOX_POLL_SECONDS = _env_int("OUTBOX_POLL_SECONDS", 1)
     # The outbox dispatcher and the scheduled duties in threads of the web process (the embedded default

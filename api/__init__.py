@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from api import attachments, auth, cases, exports, notifications, outbox, reports, sla, tasks, users
 from api.base import BaseResource
 from api.errors import envelope, to_response
-from db import session
+from db import DATABASE_ERRORS, RETRY_AFTER_SECONDS, session
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class Route:
 #: Every API route, in the order the OpenAPI document lists them.
 ROUTES = [
     Route("/auth/login", auth.Login, "login"),
+    Route("/auth/logout", auth.Logout, "logout"),
     Route("/tasks", tasks.TaskList, "tasks"),
     Route("/tasks/{task_id}", tasks.TaskItem, "task"),
     Route("/tasks/{task_id}/status", tasks.TaskStatusResource, "task_status"),
@@ -40,6 +41,7 @@ ROUTES = [
     Route("/cases/{case_id}/watchers", cases.CaseWatchers, "case_watchers"),
     Route("/users", users.UserList, "users"),
     Route("/users/{user_id}", users.UserItem, "user"),
+    Route("/users/{user_id}/sessions", auth.UserSessions, "user_sessions"),
     Route("/notifications", notifications.NotificationList, "notifications"),
     Route("/notifications/unread-count", notifications.NotificationUnreadCount, "notifications_unread_count"),
     Route("/notifications/read-all", notifications.NotificationReadAll, "notifications_read_all"),
@@ -65,6 +67,9 @@ class JsonApi(Api):
     """Flask-RESTful with our error envelope for everything a resource raises."""
 
     def handle_error(self, e):
+        if isinstance(e, MethodNotAllowed):
+            # Werkzeug's own list adds HEAD and OPTIONS (and any catch-all's GET): say the API's methods.
+            return _no_api_route()
         return to_response(e)
 
 
@@ -76,6 +81,9 @@ def _api_blueprint() -> Blueprint:
 
     # The local store's signed download links (S3 links go to S3 itself).
     blueprint.add_url_rule("/files/<token>", "attachment_file", attachments.attachment_file)
+    # The resources answer through JsonApi; the plain routes above get the same envelope (503 in an outage).
+    for kind in DATABASE_ERRORS:
+        blueprint.register_error_handler(kind, to_response)
 
     @blueprint.get("/openapi.json")
     def openapi_document():
@@ -87,16 +95,23 @@ def _api_blueprint() -> Blueprint:
 
 
 def _guard_api_paths() -> None:
-    """/api/... that no API route serves is a JSON 404, even where another app catches all paths."""
-    rule = request.url_rule
-    if request.path.startswith("/api/") or request.path == "/api":
-        if rule is not None and not (request.endpoint or "").startswith(("api.", "swagger_ui")):
-            return _no_api_route()
+    """/api/... that no API route serves is a JSON 404, even where another app catches all paths;
+    OPTIONS names the API's own methods (Flask's would add the portal's catch-all GET)."""
+    if not (request.path.startswith("/api/") or request.path == "/api"):
+        return None
+    endpoint = request.endpoint or ""
+    if endpoint.startswith("swagger_ui"):
+        return None
+    if request.method == "OPTIONS":
+        return _options()
+    if request.url_rule is not None and not endpoint.startswith("api."):
+        return _no_api_route()
     return None
 
 
 def _api_methods() -> list[str]:
-    """The methods an API route serves at this request's path (the portal's catch-all aside)."""
+    """The methods an API route serves at this request's path (the portal's catch-all aside): for a
+    documented path, exactly the methods the OpenAPI document lists. `Allow` says these and no more."""
     adapter = current_app.url_map.bind_to_environ(request.environ)
     methods = []
     for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
@@ -115,6 +130,16 @@ def _no_api_route():
     if methods:
         return to_response(MethodNotAllowed(valid_methods=methods))
     return envelope(404, "not_found", "no such API endpoint")
+
+
+def _options():
+    """204 with the path's methods in `Allow` (no authentication: it tells nothing a document does not), else 404."""
+    methods = _api_methods()
+    if not methods:
+        return envelope(404, "not_found", "no such API endpoint")
+    response = current_app.response_class(status=204)
+    response.headers["Allow"] = ", ".join(methods)
+    return response
 
 
 def _http_error(exc):
@@ -147,5 +172,5 @@ def init_app(app: Flask) -> None:
             session.execute(text("SELECT 1"))
         except Exception:  # any driver error means not ready
             session.rollback()
-            return {"status": "database unavailable"}, 503
+            return {"status": "database unavailable"}, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
         return {"status": "ok"}

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from api.errors import BadRequest
 from api.schemas import PageOut
-from auth import request_user, request_user_id
+from auth import request_credential, request_user
 from db import session
 from db.pagination import InvalidCursor, Page
 from domain.errors import PreconditionFailed, ValidationFailed
@@ -34,8 +34,10 @@ class Operation:
     content_type: str = "application/json"
     #: Other media types the same operation answers with (e.g. `text/csv` for `format=csv`).
     alternatives: tuple[str, ...] = ()
-    #: Authenticate by token without loading the user (`g.user_id`): the operation's own query
-    #: must refuse a deactivated user. For the hottest polls only.
+    #: The body may be left out (read with `parse_body(..., optional=True)`): every field has a default.
+    optional_body: bool = False
+    #: Authenticate by token without loading the user (`g.credential`): the operation's own query
+    #: must refuse a deactivated user and a revoked credential. For the hottest polls only.
     id_only: bool = False
 
 
@@ -54,7 +56,7 @@ def _authenticated(method):
     def wrapper(*args, **kwargs):
         described = getattr(method, "operation", None)
         if described is not None and described.id_only:
-            g.user_id = request_user_id()
+            g.credential = request_credential()
         elif not getattr(described, "public", False):
             g.user = request_user()
         return method(*args, **kwargs)
@@ -92,12 +94,16 @@ def parse_query(schema: type[BaseModel]) -> BaseModel:
     return schema.model_validate(request.args.to_dict(flat=True))
 
 
+#: A UUID as the API writes it (and the document's `format: uuid` means): uuid.UUID alone also reads
+#: braces, `urn:uuid:` and hex without (or with misplaced) hyphens.
+CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
 def parse_id(value: str, name: str = "id") -> uuid.UUID:
     """A path id; anything but a UUID is a 422 naming the parameter."""
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise ValidationFailed(f"{name} is not a valid UUID", [{"field": name, "message": "must be a UUID"}]) from None
+    if not CANONICAL_UUID.fullmatch(value):
+        raise ValidationFailed(f"{name} is not a valid UUID", [{"field": name, "message": "must be a UUID"}])
+    return uuid.UUID(value)
 
 
 def me_or(value, user) -> Any:

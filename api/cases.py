@@ -46,7 +46,10 @@ class CaseItem(BaseResource):
 
 
 class CaseWatchers(BaseResource):
-    @operation(summary="Watch a case (all its tasks)", tag="cases", body=WatcherChange, response=CaseWatchersOut, errors=(403, 404))
+    @operation(
+        summary="Watch a case (all its tasks)", tag="cases", body=WatcherChange, optional_body=True,
+        response=CaseWatchersOut, errors=(403, 404),
+    )
     def post(self, case_id):
         """{"user_id"?} (yourself by default; others: Managers and Admins) -> the case's watchers.
 

@@ -5,6 +5,7 @@ from flask import jsonify
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
+import db
 from api.schemas import field_name
 from domain import errors
 
@@ -38,6 +39,7 @@ HTTP_CODES = {
     415: "unsupported_media_type",
     422: "validation_failed",
     429: "too_many_requests",
+    503: "service_unavailable",
 }
 
 
@@ -81,5 +83,15 @@ def to_response(exc: Exception):
         if status == 405 and exc.valid_methods:
             headers["Allow"] = ", ".join(exc.valid_methods)
         return envelope(status, HTTP_CODES.get(status, "http_error"), exc.description or exc.name, None, headers)
+    if db.unavailable(exc):
+        return unavailable_response(exc)
     log.exception("unhandled error serving an API request")
     return envelope(500, "internal_error", "internal server error")
+
+
+def unavailable_response(exc: Exception):
+    """503 with Retry-After: the database cannot be reached now, the same request may work shortly."""
+    # One line, no traceback: an outage makes one of these per request.
+    log.warning("database unavailable: %s", str(exc).partition("\n")[0])
+    retry = {"Retry-After": str(db.RETRY_AFTER_SECONDS)}
+    return envelope(503, "service_unavailable", "the service is temporarily unavailable; try again shortly", None, retry)

@@ -32,10 +32,10 @@ class NotificationList(BaseResource):
 class NotificationUnreadCount(BaseResource):
     @operation(summary="Your unread count (cheap to poll)", tag="notifications", response=UnreadCountOut, id_only=True)
     def get(self):
-        """-> {"unread": n}; one statement checks that you are active and counts."""
-        unread = store.unread_count_if_active(user_id=g.user_id)
+        """-> {"unread": n}; one statement checks that you are active, not signed out, and counts."""
+        unread = store.unread_count_if_active(credential=g.credential)
         if unread is None:
-            raise Unauthorized("user is deactivated or unknown")
+            raise Unauthorized("user is deactivated, unknown or signed out")
         return {"unread": unread}
 
 

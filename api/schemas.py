@@ -17,8 +17,10 @@ from domain.schemas import (
     ChannelSettings,
     Cursor,
     Department,
+    QueryBool,
     Schema,
     SearchText,
+    Secret,
     SlaDayHours,
     Tag,
     Text,
@@ -38,7 +40,7 @@ class Out(BaseModel):
 
 class LoginIn(Schema):
     username: Text(1, 64)
-    password: Text(1, 200, strip=False)
+    password: Secret
 
 
 class TokenOut(BaseModel):
@@ -154,14 +156,18 @@ class CaseQuery(PageQuery):
     q: Optional[SearchText] = None
 
 
+#: Said of the contact fields a caller may not see (see domain.rules.can_see_contact).
+CONTACT_NOTE = "Null unless you are an Admin, a Manager or this user."
+
+
 class UserOut(Out):
     id: uuid.UUID
     username: str
-    email: str
+    email: Optional[str] = Field(description=CONTACT_NOTE)
     full_name: str
     role: Role
     department: Optional[str]
-    phone: Optional[str]
+    phone: Optional[str] = Field(description=f"E.164, or null if none. {CONTACT_NOTE}")
     is_active: bool
     created_at: datetime
     last_login: Optional[datetime]
@@ -170,7 +176,7 @@ class UserOut(Out):
 class UserQuery(PageQuery):
     role: Optional[Role] = None
     department: Optional[Department] = None
-    is_active: Optional[bool] = None
+    is_active: Optional[QueryBool] = None
     q: Optional[SearchText] = None
 
 
@@ -187,7 +193,7 @@ class NotificationOut(Out):
 
 
 class NotificationQuery(PageQuery):
-    unread: Optional[bool] = Field(default=None, description="`true`: only unread; `false`: only read.")
+    unread: Optional[QueryBool] = Field(default=None, description="`true`: only unread; `false`: only read.")
 
 
 class UnreadCountOut(BaseModel):

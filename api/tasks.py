@@ -168,7 +168,9 @@ class TaskComments(BaseResource):
 
 
 class TaskWatchers(BaseResource):
-    @operation(summary="Watch a task", tag="tasks", body=WatcherChange, response=WatchersOut, errors=(403, 404))
+    @operation(
+        summary="Watch a task", tag="tasks", body=WatcherChange, optional_body=True, response=WatchersOut, errors=(403, 404)
+    )
     def post(self, task_id):
         """{"user_id"?} (yourself by default; others: Managers and Admins) -> the task's watchers."""
         task_uuid = parse_id(task_id, "task_id")

@@ -1,16 +1,31 @@
 """User resources."""
 from flask import g, url_for
 
-from api.base import BaseResource, dump, operation, page_response, paged, parse_body, parse_id, parse_query
+from api.base import BaseResource, operation, page_response, paged, parse_body, parse_id, parse_query
 from api.schemas import PageOut, UserOut, UserQuery
+from domain import rules
 from domain.schemas import UserCreate, UserUpdate
 from workflow import users
+
+
+def hide_contact(out: UserOut, user) -> None:
+    """Blank the email and phone the caller may not see (the rule: domain.rules.can_see_contact)."""
+    if not rules.can_see_contact(g.user, user):
+        out.email = out.phone = None
+
+
+def render_user(user) -> dict:
+    """A user as JSON, as the caller may see them."""
+    out = UserOut.model_validate(user, from_attributes=True)
+    hide_contact(out, user)
+    return out.model_dump(mode="json")
 
 
 class UserList(BaseResource):
     @operation(summary="List users", tag="users", query=UserQuery, response=PageOut[UserOut])
     def get(self):
-        """`?role=&department=&is_active=&q=` -> {"items": [UserOut] by username, "next_cursor"}."""
+        """`?role=&department=&is_active=&q=` -> {"items": [UserOut] by username, "next_cursor"}; email and
+        phone only for Admins, Managers and yourself."""
         query = parse_query(UserQuery)
         page = paged(
             lambda: users.list_users(
@@ -18,7 +33,7 @@ class UserList(BaseResource):
                 limit=query.limit, cursor=query.cursor,
             )
         )
-        return page_response(page, UserOut)
+        return page_response(page, UserOut, hide_contact)
 
     @operation(
         summary="Create a user (Admin)", tag="users", body=UserCreate, response=UserOut, status=201,
@@ -28,14 +43,14 @@ class UserList(BaseResource):
         """UserCreate -> 201 UserOut; a taken username or email is 409."""
         body = parse_body(UserCreate)
         user = users.create_user(actor=g.user, **body.model_dump())
-        return dump(UserOut, user), 201, {"Location": url_for("api.user", user_id=user.id)}
+        return render_user(user), 201, {"Location": url_for("api.user", user_id=user.id)}
 
 
 class UserItem(BaseResource):
     @operation(summary="Get a user", tag="users", response=UserOut, errors=(404,))
     def get(self, user_id):
-        """-> UserOut."""
-        return dump(UserOut, users.get_user(user_id=parse_id(user_id, "user_id")))
+        """-> UserOut; email and phone only for Admins, Managers and yourself."""
+        return render_user(users.get_user(user_id=parse_id(user_id, "user_id")))
 
     @operation(summary="Update a user (partial)", tag="users", body=UserUpdate, response=UserOut, errors=(403, 404, 409))
     def put(self, user_id):
@@ -43,4 +58,4 @@ class UserItem(BaseResource):
         user_uuid = parse_id(user_id, "user_id")
         body = parse_body(UserUpdate)
         user = users.update_user(actor=g.user, user_id=user_uuid, changes=body.model_dump(exclude_unset=True))
-        return dump(UserOut, user)
+        return render_user(user)

@@ -9,7 +9,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 
 from auth import passwords
 from auth.throttle import LoginThrottle
-from auth.tokens import read_token
+from auth.tokens import Credential, read_token
 from db import session
 from db.models import User
 from domain.errors import Forbidden, Unauthorized
@@ -17,6 +17,8 @@ from domain.errors import Forbidden, Unauthorized
 login_manager = LoginManager()
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
+#: The session cookie's copy of the user's credential version at sign-in.
+SESSION_VERSION_KEY = "credential_version"
 
 
 class SessionUser(UserMixin):
@@ -39,8 +41,11 @@ def _load_session_user(user_id: str) -> SessionUser | None:
         user = session.get(User, uuid.UUID(user_id))
     except ValueError:
         return None
-    # A deactivated user's session ends on their next request.
-    return SessionUser(user) if user is not None and user.is_active else None
+    # A deactivated user's session ends on their next request, and so does one signed in before the
+    # user's credentials were revoked (a copied cookie outlives logout only until this check).
+    if user is None or not user.is_active or flask_session.get(SESSION_VERSION_KEY) != user.credential_version:
+        return None
+    return SessionUser(user)
 
 
 def init_app(app: Flask) -> None:
@@ -50,7 +55,7 @@ def init_app(app: Flask) -> None:
         raise RuntimeError("SECRET_KEY must be set to at least 32 random characters (see README: Configuration)")
     passwords.configure(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"])
     app.extensions["login_throttle"] = LoginThrottle(
-        app.config.get("REDIS_URL") or "memory://",
+        app.config.get("REDIS_URL"),
         app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
         app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
         app.config["LOGIN_FAILURE_WINDOW_SECONDS"],
@@ -70,12 +75,15 @@ def login_throttle() -> LoginThrottle:
 def start_session(user: User) -> None:
     """Sign a user into the portal session (cookie)."""
     login_user(SessionUser(user))
+    flask_session[SESSION_VERSION_KEY] = user.credential_version
     csrf_token()
 
 
 def end_session() -> None:
+    """Forget the session in this browser (workflow/users.sign_out revokes it everywhere)."""
     logout_user()
     flask_session.pop("csrf_token", None)
+    flask_session.pop(SESSION_VERSION_KEY, None)
 
 
 def csrf_token() -> str:
@@ -91,8 +99,8 @@ def csrf_valid(sent: str | None) -> bool:
     return bool(sent) and bool(expected) and hmac.compare_digest(sent, expected)
 
 
-def _bearer_user_id() -> uuid.UUID | None:
-    """The user id of a valid Bearer token, None without an Authorization header."""
+def _bearer_credential() -> Credential | None:
+    """The credential of a valid Bearer token, None without an Authorization header."""
     header = request.headers.get("Authorization", "")
     if not header:
         return None
@@ -102,22 +110,25 @@ def _bearer_user_id() -> uuid.UUID | None:
     return read_token(token.strip())
 
 
-def request_user_id() -> uuid.UUID:
-    """The caller's id without loading the user: the caller must check, in its own query, that the
-    user is still active (the unread-count poll does it in the same statement as its count)."""
-    user_id = _bearer_user_id()
-    if user_id is not None:
-        return user_id
-    return request_user().id
+def request_credential() -> Credential:
+    """The caller's credential without loading the user: the caller must check, in its own query, that the
+    user is still active at this credential version (the unread-count poll does it in the statement of its count)."""
+    credential = _bearer_credential()
+    if credential is not None:
+        return credential
+    user = request_user()
+    return Credential(user.id, user.credential_version)
 
 
 def request_user() -> User:
     """The caller of an API request: Bearer token first, then the portal session with CSRF."""
-    user_id = _bearer_user_id()
-    if user_id is not None:
-        user = session.get(User, user_id)
+    credential = _bearer_credential()
+    if credential is not None:
+        user = session.get(User, credential.user_id)
         if user is None or not user.is_active:
             raise Unauthorized("user is deactivated or unknown")
+        if user.credential_version != credential.version:
+            raise Unauthorized("token revoked: sign in again")
         return user
     if current_user.is_authenticated:
         if request.method not in SAFE_METHODS:

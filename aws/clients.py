@@ -21,17 +21,18 @@ class Clients:
     def __init__(self, region: str, endpoint_url: str | None):
         self.region = region
         self.endpoint_url = endpoint_url
-        self._made: dict[str, object] = {}
+        self._made: dict[tuple[str, str], object] = {}
         self._lock = threading.Lock()
         self._session = boto3.session.Session(region_name=region)
 
-    def get(self, service: str):
+    def get(self, service: str, config: BotoConfig | None = None, purpose: str = ""):
+        """The client for `service`, made once per `purpose` (each purpose has its own `config`)."""
         with self._lock:
-            if service not in self._made:
-                self._made[service] = self._session.client(
-                    service, endpoint_url=self.endpoint_url or None, config=BOTO_CONFIG
+            if (service, purpose) not in self._made:
+                self._made[service, purpose] = self._session.client(
+                    service, endpoint_url=self.endpoint_url or None, config=config or BOTO_CONFIG
                 )
-            return self._made[service]
+            return self._made[service, purpose]
 
 
 def init_app(app: Flask) -> None:
@@ -42,3 +43,14 @@ def init_app(app: Flask) -> None:
 def client(service: str):
     """The current app's boto3 client for `service` (`s3`, `sns`, `ses`, `cloudwatch`, `logs`)."""
     return current_app.extensions["aws"].get(service)
+
+
+def delivery_client(service: str):
+    """The current app's client for delivering one outbox message: one try within OUTBOX_SEND_TIMEOUT_SECONDS.
+
+    botocore retries a read timeout on its own, which could send an SMS twice; the outbox decides instead.
+    """
+    half = current_app.config["OUTBOX_SEND_TIMEOUT_SECONDS"] / 2  # connecting, then waiting for the answer
+    config = BOTO_CONFIG.merge(BotoConfig(connect_timeout=half, read_timeout=half,
+                                          retries={"total_max_attempts": 1, "mode": "standard"}))
+    return current_app.extensions["aws"].get(service, config, purpose="delivery")

@@ -1,11 +1,10 @@
 """Email: SMTP when SMTP_URL is set (smtp:// or smtps://, optional user:pass), else SES."""
 import smtplib
+import time
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
-from aws.clients import client
-
-SMTP_TIMEOUT_SECONDS = 15
+from aws.clients import delivery_client
 
 
 def message_id_header(message_id: str) -> str:
@@ -14,7 +13,7 @@ def message_id_header(message_id: str) -> str:
 
 
 def build_message(*, sender: str, to: str, subject: str, text: str, html: str, message_id: str) -> EmailMessage:
-    """A multipart/alternative message: plain text first, HTML second."""
+    """A multipart/alternative message: plain text first, HTML second (a header with CR or LF raises ValueError)."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
@@ -25,22 +24,57 @@ def build_message(*, sender: str, to: str, subject: str, text: str, html: str, m
     return message
 
 
-def send_smtp(*, url: str, message: EmailMessage) -> None:
-    """Send through the SMTP server at `url` (smtps:// is TLS from the start)."""
+class _Deadline:
+    """An SMTP client whose whole exchange has one deadline: a socket timeout alone bounds each read and
+    write, not their sum, and a slow server would hold a send far longer than its dispatcher's lease."""
+
+    def __init__(self, host: str, port: int, *, seconds: float, **kwargs):
+        self._deadline = time.monotonic() + seconds
+        super().__init__(host, port, timeout=seconds, **kwargs)
+
+    def _wait_at_most_what_is_left(self) -> None:
+        if self.sock:
+            # Past the deadline the next read or write times out at once (smtplib reports it as a disconnection).
+            self.sock.settimeout(max(self._deadline - time.monotonic(), 0.001))
+
+    def send(self, s):
+        self._wait_at_most_what_is_left()
+        return super().send(s)
+
+    def getreply(self):
+        self._wait_at_most_what_is_left()
+        return super().getreply()
+
+
+class _SMTP(_Deadline, smtplib.SMTP):
+    pass
+
+
+class _SMTPS(_Deadline, smtplib.SMTP_SSL):
+    pass
+
+
+def send_smtp(*, url: str, message: EmailMessage, timeout: float) -> None:
+    """Send through the SMTP server at `url` (smtps:// is TLS from the start), all within `timeout` seconds."""
     parts = urlsplit(url)
     if parts.scheme not in ("smtp", "smtps"):
-        raise ValueError(f"SMTP_URL must be smtp:// or smtps://, not {parts.scheme}://")
-    smtp_class = smtplib.SMTP_SSL if parts.scheme == "smtps" else smtplib.SMTP
+        # A configuration mistake, not a fault of the message: RuntimeError, so the message waits for a fix.
+        raise RuntimeError(f"SMTP_URL must be smtp:// or smtps://, not {parts.scheme}://")
+    smtp_class = _SMTPS if parts.scheme == "smtps" else _SMTP
     port = parts.port or (465 if parts.scheme == "smtps" else 25)
-    with smtp_class(parts.hostname, port, timeout=SMTP_TIMEOUT_SECONDS) as smtp:
+    with smtp_class(parts.hostname, port, seconds=timeout) as smtp:
         if parts.username:
             smtp.login(unquote(parts.username), unquote(parts.password or ""))
         smtp.send_message(message)
 
 
 def send_ses(*, sender: str, to: str, subject: str, text: str, html: str, message_id: str) -> str:
-    """Send through SES; the outbox id travels as a message tag."""
-    response = client("ses").send_email(
+    """Send through SES; the outbox id travels as a message tag.
+
+    SES has no idempotency key and replaces any Message-ID it is given, so a receiver cannot drop a repeat:
+    the dispatcher sends email through SES at most once.
+    """
+    response = delivery_client("ses").send_email(
         Source=sender,
         Destination={"ToAddresses": [to]},
         Message={

@@ -2,7 +2,7 @@
 import json
 import re
 
-from aws.clients import client
+from aws.clients import delivery_client
 
 #: E.164: a plus, a country code not starting with 0, at most 15 digits in all.
 E164 = re.compile(r"^\+[1-9]\d{7,14}$")
@@ -14,7 +14,7 @@ def _attribute(value: str) -> dict:
 
 def publish_event(*, topic_arn: str, message_id: str, payload: dict) -> str:
     """Publish one notification event; subscribers filter on the `type`, `user` and `task` attributes."""
-    response = client("sns").publish(
+    response = delivery_client("sns").publish(
         TopicArn=topic_arn,
         Message=json.dumps(payload),
         MessageAttributes={
@@ -29,10 +29,14 @@ def publish_event(*, topic_arn: str, message_id: str, payload: dict) -> str:
 
 
 def send_sms(*, phone: str, text: str, message_id: str) -> str:
-    """Send a text message to an E.164 phone number."""
+    """Send a text message to an E.164 phone number.
+
+    SNS has no idempotency key for SMS (the `message_id` attribute does not reach the phone): the dispatcher
+    sends each SMS at most once.
+    """
     if not E164.match(phone):
         raise ValueError(f"not an E.164 phone number: {phone!r}")
-    response = client("sns").publish(
+    response = delivery_client("sns").publish(
         PhoneNumber=phone,
         Message=text,
         MessageAttributes={

@@ -87,7 +87,7 @@ def main() -> None:
     with app.app_context():
         manager = session.scalars(select(User).where(User.role == Role.MANAGER, User.is_active)).first()
         with app.test_request_context():
-            headers = {"Authorization": f"Bearer {issue_token(manager.id)[0]}"}
+            headers = {"Authorization": f"Bearer {issue_token(manager.id, manager.credential_version)[0]}"}
         for name, query, filters in SELECTIONS:
             dialect = session.get_bind().dialect
             compiled = export_statement(filters, "postgresql").order_by(Task.created_at, Task.id).compile(dialect=dialect)

@@ -1,12 +1,42 @@
 """Database engine and the request-scoped session."""
+import sqlite3
 from pathlib import Path
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
+#: Seconds a client is asked to wait (`Retry-After`) when the database cannot be reached.
+RETRY_AFTER_SECONDS = 5
+#: A database host that does not answer fails the request (503) instead of holding a server thread
+#: for the operating system's TCP timeout.
+CONNECT_TIMEOUT_SECONDS = 5
+#: What a database that cannot be reached raises; `unavailable` tells an outage from a bug among them.
+DATABASE_ERRORS = (DBAPIError, DisconnectionError, PoolTimeout)
+#: SQLite's generic result code: a mistake in the SQL (no such table, a syntax error), not an outage.
+SQLITE_ERROR = 1
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether `exc` means the database cannot be reached or cannot serve right now (a retry may work), not a bug."""
+    if isinstance(exc, (DisconnectionError, PoolTimeout)):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    # PEP 249 keeps these two for the database's operation: connection refused or lost, server shutting
+    # down or starting up, too many connections, deadlock, statement timeout. ProgrammingError,
+    # IntegrityError, DataError and the rest are bugs or bad data, and stay what they were.
+    if isinstance(exc.orig, sqlite3.Error):
+        # SQLite's driver reports SQL mistakes as OperationalError too, and binding errors as InterfaceError.
+        code = getattr(exc.orig, "sqlite_errorcode", SQLITE_ERROR)
+        return isinstance(exc, OperationalError) and code != SQLITE_ERROR
+    return isinstance(exc, (OperationalError, InterfaceError))
 
 
 class AppSession(Session):
@@ -46,10 +76,15 @@ def make_engine(url: str, pool_size: int = 5, autocommit: bool = False) -> Engin
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _fix_sqlite(engine)
         return engine
-    # No pre-ping (a round trip per request): a connection the server dropped fails one
-    # request, the pool then discards it; recycling keeps idle ones from going stale.
+    # Pre-ping: after a database restart every pooled connection is dead, and without the check each
+    # would fail one request, writes included. It costs a `SELECT 1` round trip per checkout, about
+    # 0.2 ms: within the noise of a task list page, 15 % of the cheapest read (the bell's count).
     options = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800, **options)
+    if "connect_timeout" not in parsed.query:
+        options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    return create_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800, pool_pre_ping=True, **options
+    )
 
 
 def _fix_sqlite(engine: Engine) -> None:

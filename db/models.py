@@ -104,6 +104,11 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Every token and portal session carries the version it was issued under; logout, a password change,
+    # deactivation and "sign out everywhere" bump it, and whatever carries an older one is refused.
+    credential_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    password_changed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    password_changed_by: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("users.id"))
 
 
 class Case(Base):
@@ -335,7 +340,7 @@ class SlaTarget(Base):
 class OutboxMessage(Base):
     """A message to deliver on one channel, written in the transaction of the change it tells of.
 
-    Its id is the idempotency key every channel carries (SMTP Message-ID, SNS `message_id`).
+    Its id is the idempotency key the channels that have one carry (SMTP Message-ID, SNS `message_id`).
     """
 
     __tablename__ = "outbox_messages"
@@ -350,6 +355,12 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # The claim that holds the row while `sending`: every write of its dispatcher requires it, so one that
+    # lost its lease changes nothing.
+    claim_token: Mapped[Optional[uuid.UUID]] = mapped_column(Uuid)
+    # Set (committed) just before a message no receiver could drop a repeat of (SMS, email through SES) is
+    # handed over: a row found `sending` with it set was perhaps delivered, and is not sent again.
+    send_started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     last_error: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)

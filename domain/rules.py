@@ -119,6 +119,14 @@ def can_manage_users(user: User) -> bool:
     return user.role == Role.ADMIN
 
 
+def can_see_contact(viewer: User, user: User) -> bool:
+    """A user's email and phone are personal data: for Admins, Managers and the user themself.
+
+    Agents and Viewers work with names and departments; they have no need of colleagues' contact details.
+    """
+    return is_supervisor(viewer) or viewer.id == user.id
+
+
 def can_manage_outbox(user: User) -> bool:
     """The notification outbox (its dead letters and their retries) is the Admin's, like the users."""
     return can_manage_users(user)

@@ -1,4 +1,5 @@
 """Input schemas: what the API and the portal accept, validated the same way by both."""
+import re
 import uuid
 from datetime import date as CalendarDate
 from datetime import datetime, timezone
@@ -7,8 +8,11 @@ from typing import Annotated, Any, Literal, Optional, Union
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictInt,
     StringConstraints,
     ValidationError,
     WrapValidator,
@@ -24,6 +28,13 @@ from domain.sla import MAX_TARGET_MINUTES
 NO_NUL = r"^[^\x00]*$"
 #: No NUL, and at least one visible character.
 VISIBLE = r"^[^\x00]*[^\s\x00][^\x00]*$"
+#: Control characters no text takes: C0 but tab, line feed and carriage return (NUL among them), DEL, C1.
+CONTROLS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+#: Tab and what breaks a line: a single-line value (a title, a name, an address) ends up in e-mail
+#: headers, SMS, CSV cells and log lines, where these split or forge what follows.
+LINE_BREAKS = r"\t\n\r\u2028\u2029"
+#: Timestamps are ISO 8601 text: pydantic alone would also read a number as seconds since 1970.
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _utc(value: datetime) -> datetime:
@@ -48,27 +59,82 @@ def one_error(message: str):
     return WrapValidator(validate)
 
 
-def Text(min_length: int = 0, max_length: int = 10_000, strip: bool = True):
-    """A string without NUL characters; when required (min_length > 0), not blank either."""
-    return Annotated[
-        str,
-        StringConstraints(
-            strip_whitespace=strip,
-            min_length=min_length,
-            max_length=max_length,
-            pattern=VISIBLE if min_length else NO_NUL,
-        ),
-    ]
+def _text_pattern(refused: str, required: bool) -> str:
+    """None of the refused characters; when required, at least one visible character."""
+    if required:
+        return rf"^[^{refused}]*[^\s{refused}][^{refused}]*$"
+    return rf"^[^{refused}]*$"
 
 
-UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+def _explained(refused: str, multiline: bool = False, otherwise: str = "must not be blank"):
+    """A pattern mismatch in words: a character that is not allowed, or else `otherwise`."""
+    found = re.compile(f"[{refused}]")
+    what = "control characters" if multiline else "control characters, tabs or line breaks"
+
+    def validate(value, handler):
+        try:
+            return handler(value)
+        except ValidationError as exc:
+            if not isinstance(value, str) or exc.errors()[0]["type"] != "string_pattern_mismatch":
+                raise
+            message = f"must not contain {what}" if found.search(value) else otherwise
+            raise PydanticCustomError("string_pattern_mismatch", message) from None
+
+    return WrapValidator(validate)
+
+
+def Text(min_length: int = 0, max_length: int = 10_000, strip: bool = True, multiline: bool = False):
+    """Text of one line (the default) or of several (tabs and line breaks allowed), never with control
+    characters; when required (min_length > 0), not blank either.
+
+    The constraints apply to the value as sent, so the OpenAPI document states exactly what is
+    accepted; surrounding blanks are stripped afterwards.
+    """
+    refused = CONTROLS if multiline else CONTROLS + LINE_BREAKS
+    constraints = StringConstraints(
+        min_length=min_length, max_length=max_length, pattern=_text_pattern(refused, min_length > 0)
+    )
+    if strip:
+        return Annotated[str, constraints, _explained(refused, multiline), AfterValidator(str.strip)]
+    return Annotated[str, constraints, _explained(refused, multiline)]
+
+
+def _iso_8601(example: str):
+    """Text that starts with a date (or a date itself), never a number."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and ISO_DATE.match(value) or isinstance(value, CalendarDate):
+            return value
+        raise PydanticCustomError("datetime_from_date_parsing", f"must be ISO 8601, e.g. {example}")
+
+    return BeforeValidator(check)
+
+
+def _query_bool(value: Any) -> Any:
+    """`true` or `false`, as a boolean query parameter is written (pydantic alone also reads 1, yes, on...)."""
+    if isinstance(value, bool) or value in ("true", "false"):
+        return value
+    raise PydanticCustomError("bool_parsing", "must be true or false")
+
+
+UtcDatetime = Annotated[datetime, _iso_8601("2026-05-01T09:00:00Z"), AfterValidator(_utc)]
+IsoDate = Annotated[CalendarDate, _iso_8601("2026-05-01")]
+#: A boolean query parameter. JSON bodies take StrictBool (and StrictInt): true, not "true" or 1.
+QueryBool = Annotated[bool, BeforeValidator(_query_bool)]
 Title = Text(1, 200)
-Description = Text(0, 20_000, strip=False)
+Description = Text(0, 20_000, strip=False, multiline=True)
 Tag = Text(1, 50)
 Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{3,64}$")]
-Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@ \t\r\n\x00]+@[^@ \t\r\n\x00.]+(\.[^@ \t\r\n\x00.]+)+$")]
+_ADDRESS_PART = rf"[^@ .{CONTROLS}{LINE_BREAKS}]+"
+Email = Annotated[
+    str,
+    StringConstraints(max_length=254, pattern=rf"^[^@ {CONTROLS}{LINE_BREAKS}]+@{_ADDRESS_PART}(\.{_ADDRESS_PART})+$"),
+    _explained(CONTROLS + LINE_BREAKS, otherwise="must be an address like name@example.com"),
+]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
 Password = Text(10, 200, strip=False)
+#: A password to check, not to set: only NUL and blank are refused, so a password set under older rules still signs in.
+Secret = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=VISIBLE)]
 Department = Text(1, 100)
 FullName = Text(1, 200)
 Cursor = Text(1, 1000)
@@ -118,18 +184,18 @@ class TaskUpdate(Schema):
     assigned_to: Optional[uuid.UUID] = None
     case_id: Optional[uuid.UUID] = None
     tags: list[Tag] = Field(default=None, max_length=20)
-    version: Optional[int] = Field(default=None, ge=1, le=2**31 - 1, description="The version you edited; a stale one is refused with 409.")
+    version: Optional[StrictInt] = Field(default=None, ge=1, le=2**31 - 1, description="The version you edited; a stale one is refused with 409.")
 
     _tags = field_validator("tags")(_unique_tags)
 
 
 class StatusChange(Schema):
     status: TaskStatus
-    version: Optional[int] = Field(default=None, ge=1, le=2**31 - 1)
+    version: Optional[StrictInt] = Field(default=None, ge=1, le=2**31 - 1)
 
 
 class CommentCreate(Schema):
-    body: Text(1, 10_000, strip=False)
+    body: Text(1, 10_000, strip=False, multiline=True)
 
 
 class WatcherChange(Schema):
@@ -164,28 +230,30 @@ class UserCreate(Schema):
 
 
 class UserUpdate(Schema):
-    """Admins change anything; users change their own full_name, email, phone and password."""
+    """Admins change anything; users change their own full_name, email, phone and password (with current_password)."""
 
     username: Username = None
     email: Email = None
     full_name: FullName = None
     role: Role = None
     password: Password = None
+    #: Required with `password` when changing your own (an Admin resetting someone else's sends none).
+    current_password: Annotated[str, StringConstraints(min_length=1, max_length=200)] = None
     department: Optional[Department] = None
     phone: Optional[Phone] = None
-    is_active: bool = None
+    is_active: StrictBool = None
 
 
 class ChannelSettings(Schema):
-    in_app: bool
-    email: bool
-    sms: bool
+    in_app: StrictBool
+    email: StrictBool
+    sms: StrictBool
 
 
 class ChannelSettingsUpdate(Schema):
-    in_app: bool = None
-    email: bool = None
-    sms: bool = None
+    in_app: StrictBool = None
+    email: StrictBool = None
+    sms: StrictBool = None
 
 
 class NotificationSettingsUpdate(Schema):
@@ -242,14 +310,14 @@ class AnalyticsQuery(Schema):
         return self
 
 
-TargetMinutes = Annotated[int, Field(ge=1, le=MAX_TARGET_MINUTES)]
+TargetMinutes = Annotated[StrictInt, Field(ge=1, le=MAX_TARGET_MINUTES)]
 
 
 class SlaTargetSetting(Schema):
     """One priority's target: its minutes, whether it counts business hours only, or both."""
 
     minutes: Optional[TargetMinutes] = Field(default=None, description="Resolution target in minutes")
-    business_hours: Optional[bool] = Field(
+    business_hours: Optional[StrictBool] = Field(
         default=None, description="Count only the working time of the business-hours calendar (GET /api/sla/calendar)"
     )
 
@@ -268,10 +336,10 @@ def _target_value():
 class SlaBusinessHoursUpdate(Schema):
     """Per priority: true to count only business hours; priorities left out keep theirs."""
 
-    Low: Optional[bool] = None
-    Medium: Optional[bool] = None
-    High: Optional[bool] = None
-    Critical: Optional[bool] = None
+    Low: Optional[StrictBool] = None
+    Medium: Optional[StrictBool] = None
+    High: Optional[StrictBool] = None
+    Critical: Optional[StrictBool] = None
 
 
 class SlaTargetsUpdate(Schema):
@@ -309,7 +377,7 @@ class SlaWeekUpdate(Schema):
 
 
 class SlaHolidayIn(Schema):
-    date: CalendarDate = Field(description="A whole day closed, in the calendar's time zone")
+    date: IsoDate = Field(description="A whole day closed, in the calendar's time zone")
     name: Text(0, 100) = ""
 
 

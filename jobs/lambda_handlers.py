@@ -14,7 +14,6 @@ from types import SimpleNamespace
 
 from flask import Flask
 
-from aws import metrics
 from db import session
 from db.models import EmailDigestItem, NotificationType, OutboxMessage, Task
 from db.types import utcnow
@@ -86,20 +85,12 @@ def handle_sns_record(record: dict) -> dict:
         log.error("SNS message %s is not a notification event: %s", sns.get("MessageId"), exc)
         session.rollback()
         return {"sent": 0, "failed": 0, "skipped": 0, "invalid": 1}
-    fresh = dispatcher.claim_planned(planned, digest_items)
-    counts = {"sent": 0, "failed": 0, "skipped": len(planned) - len(fresh), "invalid": 0}
-    for message in fresh:
-        try:
-            dispatcher.deliver(message)
-        except Exception as error:  # recorded for the dispatcher to retry with the same id
-            dispatcher.mark_failed(message, error, utcnow())
-            log.warning("%s for event %s failed: %s", message.channel, event_id, error)
-            counts["failed"] += 1
-            metrics.count_notification(message.channel, ok=False)
-            continue
-        dispatcher.mark_sent(message, utcnow())
-        counts["sent"] += 1
-        metrics.count_notification(message.channel, ok=True)
+    claim = dispatcher.claim_planned(planned, digest_items)
+    # Sent, marked and fenced as the dispatcher's own claims are: a failure is left to the dispatcher to retry
+    # with the same id (or dead at once if permanent), and a takeover after this function stalled changes nothing.
+    result = dispatcher.deliver_claimed(claim)
+    counts = {"sent": len(result.sent), "failed": len(result.failed) + len(result.dead),
+              "skipped": len(planned) - len(claim.messages) + len(result.lost), "invalid": 0}
     log.info("SNS event %s: %d sent, %d failed, %d already handled", event_id, counts["sent"], counts["failed"], counts["skipped"])
     return counts
 

@@ -13,6 +13,10 @@ log = logging.getLogger(__name__)
 flask_app = create_job_app()
 if not flask_app.config.get("REDIS_URL"):
     raise SystemExit("set REDIS_URL: the worker and beat take their jobs and schedule from Redis")
+try:
+    dispatcher.check_config(flask_app.config)
+except ValueError as exc:  # refused here: Celery would only log it from the thread's start
+    raise SystemExit(str(exc)) from None
 celery = celery_app(flask_app)
 _stops = []
 

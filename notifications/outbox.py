@@ -1,9 +1,8 @@
 """The transactional outbox: email, SMS and SNS messages written in the same transaction as the change.
 
 A change and the messages that tell of it commit or roll back together; the dispatcher delivers
-them afterwards. Delivery is at-least-once: each message's id is its idempotency key (the SMTP
-Message-ID, the SNS `message_id` attribute), and a dispatcher that dies between sending and
-marking a message sent makes the next one send it again with the same id.
+them afterwards (notifications/dispatcher.py says how each channel is delivered once: SMTP email
+and SNS events may repeat under the same id, SMS and SES email never repeat).
 """
 import logging
 import uuid

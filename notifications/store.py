@@ -3,6 +3,7 @@ import uuid
 
 from sqlalchemy import bindparam, false, func, select
 
+from auth.tokens import Credential
 from db import session
 from db.models import Notification, User
 from db.pagination import Page, datetime_key, paginate
@@ -37,13 +38,16 @@ def unread_count(*, user_id: uuid.UUID) -> int:
     return session.connection().scalar(_UNREAD_COUNT, {"user_id": user_id})
 
 
-# The count, from the caller's row only while they are active: the poll's one round trip does both.
+# The count, from the caller's row only while they are active and their credential is current:
+# the poll's one round trip does both.
 _ACTIVE_UNREAD_COUNT = (
     select(_UNREAD_COUNT.scalar_subquery())
-    .where(User.id == bindparam("user_id"), User.is_active.is_(True))
+    .where(User.id == bindparam("user_id"), User.is_active.is_(True), User.credential_version == bindparam("version"))
 )
 
 
-def unread_count_if_active(*, user_id: uuid.UUID) -> int | None:
-    """The unread count of an active user, None for a deactivated or unknown one, in one statement."""
-    return session.connection().execute(_ACTIVE_UNREAD_COUNT, {"user_id": user_id}).scalar_one_or_none()
+def unread_count_if_active(*, credential: Credential) -> int | None:
+    """The unread count of an active user at this credential version, None for a deactivated, unknown or
+    signed-out one, in one statement."""
+    parameters = {"user_id": credential.user_id, "version": credential.version}
+    return session.connection().execute(_ACTIVE_UNREAD_COUNT, parameters).scalar_one_or_none()

@@ -5,7 +5,8 @@ import dash
 from flask import Flask, current_app, jsonify, redirect, request
 from urllib.parse import quote
 
-from portal import shell
+from auth import headers
+from portal import callback_guard, csp, shell, unavailable
 from portal.access import portal_user
 from portal.views import blueprint as auth_blueprint
 
@@ -43,6 +44,7 @@ def _allow_uploads():
 def init_app(server: Flask) -> dash.Dash:
     """Mount the Dash app at / on `server`."""
     server.register_blueprint(auth_blueprint)
+    unavailable.init_app(server, json_paths=DASH_ENDPOINTS)
     server.before_request(_require_session)
     server.before_request(_allow_uploads)
     app = dash.Dash(
@@ -58,6 +60,9 @@ def init_app(server: Flask) -> dash.Dash:
         suppress_callback_exceptions=True,
     )
     server.extensions["dash"] = app
+    # After the session check (anonymous is a 401), the upload limit (the body is read here) and Dash's
+    # own first-request hook (it registers the page router's callbacks).
+    server.before_request(callback_guard.refuse_malformed)
     app.layout = shell.layout
     shell.register_callbacks(app)
     # Dash takes the callbacks that page modules register globally on its first request; the
@@ -65,4 +70,6 @@ def init_app(server: Flask) -> dash.Dash:
     # public call for this, hence its private `_setup_server`.
     with server.app_context():
         app._setup_server()
+    # Dash's inline scripts (its renderer, each clientside callback) run without 'unsafe-inline'.
+    headers.allow_inline_scripts(server, csp.inline_script_hashes(app))
     return app

@@ -183,6 +183,8 @@ ADMIN_USER_DEPARTMENT = "admin-user-department"
 ADMIN_USER_PHONE = "admin-user-phone"
 ADMIN_USER_ACTIVE = "admin-user-active"
 ADMIN_USER_SAVE = "admin-user-save"
+ADMIN_USER_PASSWORD = "admin-user-password"
+ADMIN_USER_SIGN_OUT = "admin-user-sign-out"
 ADMIN_USER_MESSAGE = "admin-user-message"
 
 # Analytics and workload (portal/pages/analytics.py, workload.py)

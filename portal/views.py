@@ -3,6 +3,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, redirect, render_template_string, request
 from flask import session as flask_session
+from flask_login import current_user
 
 import auth
 from domain.errors import Throttled, Unauthorized
@@ -79,7 +80,8 @@ def login_submit():
     try:
         user = users.authenticate(username=username, password=password)
     except Throttled as exc:
-        return _page(429, f"Too many failed sign-ins. Try again in {exc.retry_after} seconds.", username)
+        html, status = _page(429, f"Too many failed sign-ins. Try again in {exc.retry_after} seconds.", username)
+        return html, status, {"Retry-After": str(exc.retry_after)}
     except Unauthorized:
         return _page(401, "Wrong username or password.", username)
     flask_session.clear()  # a fresh session on sign-in: no fixation
@@ -89,7 +91,9 @@ def login_submit():
 
 @blueprint.post("/logout")
 def logout():
-    """End the session."""
+    """Sign out everywhere: this session, the user's other sessions and their API tokens."""
     _check_csrf()
+    if current_user.is_authenticated:
+        users.sign_out(actor=current_user.user, user_id=current_user.user.id)
     auth.end_session()
     return redirect("/login")

@@ -10,6 +10,7 @@ import pandas as pd
 
 from domain.filters import TaskFilters
 from reports import flow, sla, workload
+from reports.csv_cells import safe_cell
 
 #: Per analytics report, its tables (the first is the default): what a CSV download or an export holds.
 TABLES: dict[str, dict[str, Callable[[TaskFilters], pd.DataFrame]]] = {
@@ -60,7 +61,7 @@ def plain(value) -> Any:
 
 
 def csv_rows(frame: pd.DataFrame) -> Iterator[list]:
-    """The header, then each row with its values as `plain` makes them and nulls empty."""
-    yield [str(column) for column in frame.columns]
+    """The header, then each row with its values as `plain` makes them, nulls empty, text spreadsheet-safe."""
+    yield [safe_cell(str(column)) for column in frame.columns]
     for row in frame.itertuples(index=False, name=None):
-        yield ["" if (cell := plain(value)) is None else cell for value in row]
+        yield ["" if (cell := plain(value)) is None else safe_cell(cell) for value in row]

@@ -1,4 +1,5 @@
-"""The task list as CSV: any filter and sort of the task list, streamed in constant memory."""
+"""The task list as CSV: any filter and sort of the task list, streamed in constant memory, every text
+cell spreadsheet-safe."""
 from collections.abc import Iterator
 
 from sqlalchemy import ColumnElement, Select, String, cast, func, select
@@ -8,6 +9,7 @@ from db import session
 from db.models import Case, Task, User
 from db.pagination import paginate
 from domain.filters import DEFAULT_SORT, TaskFilters, parse_sort
+from reports.csv_cells import safe_text
 from reports.csv_stream import PAGE_ROWS, copy_csv, paged_csv
 from reports.filters import SORT_KEYS, filtered_statement
 
@@ -42,17 +44,17 @@ def export_statement(filters: TaskFilters, dialect: str) -> Select:
         filtered_statement(filters)
         .with_only_columns(
             Task.id,
-            Task.title,
-            Task.description,
+            safe_text(Task.title).label("title"),
+            safe_text(Task.description).label("description"),
             cast(Task.status, String).label("status"),
             cast(Task.priority, String).label("priority"),
-            assignee.username.label("assigned_to"),
-            creator.username.label("created_by"),
+            safe_text(assignee.username).label("assigned_to"),
+            safe_text(creator.username).label("created_by"),
             _utc_text(Task.due_date, dialect).label("due_date"),
             _utc_text(Task.created_at, dialect).label("created_at"),
             _utc_text(Task.updated_at, dialect).label("updated_at"),
-            case_refs.c.reference.label("case"),
-            _tags_text(dialect).label("tags"),
+            safe_text(case_refs.c.reference).label("case"),
+            safe_text(_tags_text(dialect)).label("tags"),
         )
         .select_from(Task)
         .outerjoin(assignee, assignee.id == Task.assigned_to)

@@ -7,6 +7,7 @@ import uuid
 
 import psycopg2
 import pytest
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
@@ -15,7 +16,7 @@ from app import create_app
 from auth.tokens import issue_token
 from config import TestingConfig
 from db.migrate import upgrade
-from db.models import Priority, Role
+from db.models import Priority, Role, User
 from workflow import tasks, users
 
 BACKEND = os.environ.get("TEST_DATABASE", "sqlite")
@@ -140,11 +141,12 @@ def people(make_user):
 
 @pytest.fixture
 def auth_headers(app):
-    """Bearer headers for a user."""
+    """Bearer headers for a user, at their credential version as stored now (as a sign-in would issue)."""
 
     def headers(user) -> dict:
         with app.test_request_context():
-            token, _ = issue_token(user.id)
+            version = db.session.scalar(select(User.credential_version).where(User.id == user.id))
+            token, _ = issue_token(user.id, version if version is not None else user.credential_version)
         return {"Authorization": f"Bearer {token}"}
 
     return headers

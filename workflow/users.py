@@ -1,4 +1,5 @@
 """Users: the directory, and the Admin's management of it."""
+import logging
 import uuid
 
 from sqlalchemy import or_, select
@@ -10,7 +11,9 @@ from db.models import Role, User
 from db.pagination import Page, paginate, text_key
 from db.types import contains_pattern, utcnow, uuid7
 from domain import rules
-from domain.errors import Conflict, Forbidden, NotFound, Unauthorized
+from domain.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+
+log = logging.getLogger(__name__)
 
 #: What a user may change about themself; everything else is the Admin's.
 SELF_EDITABLE = frozenset({"full_name", "email", "phone", "password"})
@@ -88,7 +91,14 @@ def full_names(*, user_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
 
 
 def update_user(*, actor: User, user_id: uuid.UUID, changes: dict) -> User:
-    """Admins change anything; a user changes their own name, email, phone and password."""
+    """Admins change anything; a user changes their own name, email, phone and password.
+
+    Changing one's own password takes the current one (`current_password`); an Admin resetting
+    someone else's does not, and the user records who set it. A new password or a deactivation
+    signs the user out everywhere.
+    """
+    changes = dict(changes)
+    current_password = changes.pop("current_password", None)
     user = get_user(user_id=user_id)
     if rules.can_manage_users(actor):
         allowed = ADMIN_EDITABLE
@@ -101,13 +111,53 @@ def update_user(*, actor: User, user_id: uuid.UUID, changes: dict) -> User:
         raise Forbidden("you may not change " + ", ".join(refused), {"fields": refused})
     if actor.id == user.id and changes.get("is_active") is False:
         raise Conflict("you cannot deactivate yourself")
+    if "password" in changes and actor.id == user.id:
+        _check_current_password(user, current_password)
     for field, value in changes.items():
         if field == "password":
             user.password_hash = passwords.hash_password(value)
+            user.password_changed_at, user.password_changed_by = utcnow(), actor.id
         else:
             setattr(user, field, value)
+    if "password" in changes or changes.get("is_active") is False:
+        _revoke_credentials(user)
     _commit_unique()
+    if "password" in changes and actor.id != user.id:
+        log.warning("password of user %s reset by admin %s", user.id, actor.id)
     return user
+
+
+def _check_current_password(user: User, current_password: str | None) -> None:
+    """Changing one's own password proves the current one, throttled like a sign-in (it can be guessed)."""
+    if not current_password:
+        raise ValidationFailed(
+            "send your current password to change it",
+            [{"field": "current_password", "message": "required to change your password"}],
+        )
+    throttle = login_throttle()
+    with throttle.attempt(user.username, client_address()) as attempt:
+        if not passwords.verify_password(user.password_hash, current_password):
+            attempt.failed()
+            raise Forbidden(
+                "the current password is wrong", [{"field": "current_password", "message": "does not match"}]
+            )
+        attempt.succeeded()
+
+
+def _revoke_credentials(user: User) -> None:
+    # In SQL, so two revocations at once both count (and the row lock orders them).
+    user.credential_version = User.credential_version + 1
+
+
+def sign_out(*, actor: User, user_id: uuid.UUID) -> None:
+    """End every session and token of a user: their own logout, or an Admin's "sign out everywhere"."""
+    user = get_user(user_id=user_id)
+    if actor.id != user.id and not rules.can_manage_users(actor):
+        raise Forbidden("only admins may sign other users out")
+    _revoke_credentials(user)
+    session.commit()
+    if actor.id != user.id:
+        log.warning("user %s signed out everywhere by admin %s", user.id, actor.id)
 
 
 def list_users(
@@ -149,16 +199,14 @@ def authenticate(*, username: str, password: str) -> User:
 
     A sign-in records when it happened and rehashes a password hashed with older costs.
     """
-    throttle = login_throttle()
-    address = client_address()
-    throttle.check(username, address)
-    user = session.scalar(select(User).where(User.username == username))
-    valid = passwords.verify_password(user.password_hash if user else None, password)
-    if not valid or user is None or not user.is_active:
-        throttle.failed(username, address)
-        session.rollback()
-        raise Unauthorized("invalid username or password")
-    throttle.succeeded(username)
+    with login_throttle().attempt(username, client_address()) as attempt:
+        user = session.scalar(select(User).where(User.username == username))
+        valid = passwords.verify_password(user.password_hash if user else None, password)
+        if not valid or user is None or not user.is_active:
+            attempt.failed()
+            session.rollback()
+            raise Unauthorized("invalid username or password")
+        attempt.succeeded()
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     user.last_login = utcnow()

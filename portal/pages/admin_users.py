@@ -46,6 +46,7 @@ EDIT_FIELDS = {
     "role": ids.ADMIN_USER_ROLE,
     "department": ids.ADMIN_USER_DEPARTMENT,
     "phone": ids.ADMIN_USER_PHONE,
+    "password": ids.ADMIN_USER_PASSWORD,
 }
 USERS = PagedList(rows=ids.ADMIN_USERS_LIST, cursor=ids.ADMIN_USERS_CURSOR, more=ids.ADMIN_USERS_MORE)
 
@@ -172,10 +173,17 @@ def _editor() -> dbc.Modal:
                     labelled_field("Department", ids.ADMIN_USER_DEPARTMENT, dbc.Input(id=ids.ADMIN_USER_DEPARTMENT, maxLength=100)),
                     labelled_field("Phone", ids.ADMIN_USER_PHONE, dbc.Input(id=ids.ADMIN_USER_PHONE, type="tel", maxLength=16),
                                    hint=PHONE_HINT),
+                    labelled_field("New password", ids.ADMIN_USER_PASSWORD, dbc.Input(
+                        id=ids.ADMIN_USER_PASSWORD, type="password", autoComplete="new-password", maxLength=200),
+                        hint="Leave blank to keep it; a new one signs the user out everywhere"),
                     dbc.Switch(id=ids.ADMIN_USER_ACTIVE, label="Active: can sign in (switch off to deactivate)", value=True),
                 ]
             ),
-            dbc.ModalFooter(dbc.Button("Save", id=ids.ADMIN_USER_SAVE, color="primary")),
+            dbc.ModalFooter([
+                dbc.Button("Sign out everywhere", id=ids.ADMIN_USER_SIGN_OUT, color="danger", outline=True,
+                           className="me-auto", title="End every session and API token of this user"),
+                dbc.Button("Save", id=ids.ADMIN_USER_SAVE, color="primary"),
+            ]),
         ],
         id=ids.ADMIN_USER_EDITOR, is_open=False, fade=False,
     )
@@ -313,7 +321,7 @@ def open_editor(_clicks):
     values = _editable(chosen)
     return (
         (True, {"id": str(chosen.id), "original": values}, f"Edit {chosen.username}", None)
-        + tuple(values[field] or "" for field in EDIT_FIELDS)
+        + tuple(values.get(field) or "" for field in EDIT_FIELDS)
         + (values["is_active"],)
         + feedback(EDIT_FIELDS, {})
     )
@@ -332,20 +340,22 @@ def open_editor(_clicks):
     State(ids.ADMIN_USER_ACTIVE, "value"),
     prevent_initial_call=True,
 )
-def save_user(_clicks, editing, full_name, email, role, department, phone, is_active):
+def save_user(_clicks, editing, full_name, email, role, department, phone, password, is_active):
     """Validate with the API's UserUpdate and send only the fields changed since the dialog opened."""
     actor = _admin()
     if actor is None or not editing:
         raise PreventUpdate
+    # A password only when one is typed: resetting another user's takes no current password.
+    new_password = {"password": password} if password else {}
     try:
         form = UserUpdate(
             full_name=full_name or "", email=(email or "").strip(), role=role,
-            department=_optional(department), phone=_optional(phone), is_active=bool(is_active),
+            department=_optional(department), phone=_optional(phone), is_active=bool(is_active), **new_password,
         )
     except ValidationError as exc:
         return (no_update, None, no_update, no_update) + feedback(EDIT_FIELDS, _errors(exc))
     sent = form.model_dump(mode="json", exclude_unset=True)
-    changes = {field: getattr(form, field) for field, value in sent.items() if value != editing["original"][field]}
+    changes = {field: getattr(form, field) for field, value in sent.items() if value != editing["original"].get(field)}
     if not changes:
         return (False, None, dbc.Alert("No changes to save.", color="info", dismissable=True), no_update) + feedback(EDIT_FIELDS, {})
     try:
@@ -357,3 +367,21 @@ def save_user(_clicks, editing, full_name, email, role, department, phone, is_ac
         return (no_update, dbc.Alert(_sentence(error.message), color="danger"), no_update, no_update) + feedback(EDIT_FIELDS, {})
     message = dbc.Alert(f"Saved {saved.username}.", color="success", dismissable=True)
     return (False, None, message, str(uuid.uuid4())) + feedback(EDIT_FIELDS, {})
+
+
+@callback(
+    Output(ids.ADMIN_USER_MESSAGE, "children", allow_duplicate=True),
+    Input(ids.ADMIN_USER_SIGN_OUT, "n_clicks"),
+    State(ids.ADMIN_USER_EDITING, "data"),
+    prevent_initial_call=True,
+)
+def sign_out_everywhere(_clicks, editing):
+    """End every session and API token of the user in the dialog."""
+    actor = _admin()
+    if actor is None or not editing:
+        raise PreventUpdate
+    try:
+        users.sign_out(actor=actor, user_id=uuid.UUID(editing["id"]))
+    except DomainError as error:
+        return dbc.Alert(_sentence(error.message), color="danger")
+    return dbc.Alert("Signed out everywhere: every session and API token of this user has ended.", color="success")

@@ -21,7 +21,7 @@ def login(client, username, password=PASSWORD, address="10.0.0.1"):
 
 def claims_for(user, **overrides):
     now = datetime.now(timezone.utc)
-    claims = {"sub": str(user.id), "iss": "workflow-manager", "iat": now, "exp": now + timedelta(minutes=5)}
+    claims = {"sub": str(user.id), "iss": "workflow-manager", "iat": now, "exp": now + timedelta(minutes=5), "ver": 0}
     return {**claims, **overrides}
 
 
@@ -152,6 +152,7 @@ def test_portal_session_reads_freely_but_writes_need_the_csrf_token(app, client,
     agent = make_user(Role.AGENT)
     with client.session_transaction() as flask_session:
         flask_session["_user_id"] = str(agent.id)
+        flask_session["credential_version"] = agent.credential_version
         flask_session["_fresh"] = True
         flask_session["csrf_token"] = "the-token"
     assert client.get("/api/tasks").status_code == 200
@@ -166,6 +167,8 @@ def test_deactivated_users_session_ends(app, client, make_user):
     admin, agent = make_user(Role.ADMIN), make_user(Role.AGENT)
     with client.session_transaction() as flask_session:
         flask_session["_user_id"] = str(agent.id)
+        flask_session["credential_version"] = agent.credential_version
+    assert client.get("/api/tasks").status_code == 200
     with app.app_context():
         users.update_user(actor=admin, user_id=agent.id, changes={"is_active": False})
     assert client.get("/api/tasks").status_code == 401

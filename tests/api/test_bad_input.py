@@ -17,7 +17,7 @@ class Bad(NamedTuple):
     """One malformed request and the error it must get."""
 
     method: str
-    path: str  # {task}, {case}, {user} here and {agent_username}, {agent_email}, {admin_email} in bodies: fresh values
+    path: str  # {task}, {task_hex}, {case}, {user} here and {agent_username}, {agent_email}, {admin_email} in bodies: fresh values
     label: str
     send: dict  # keyword arguments of the test client's open()
     status: int
@@ -249,6 +249,60 @@ BAD_REQUESTS = [
     Bad("PATCH", "/api/users/{user}", "wrong method", body({"full_name": "X"}), 405, "method_not_allowed"),
     Bad("PUT", "/api/notifications", "wrong method", body({}), 405, "method_not_allowed"),
     Bad("GET", "/api/auth/login", "wrong method", NONE, 405, "method_not_allowed", anonymous=True),
+    # --- control characters: none in single-line fields (not even tabs or line breaks), only tab and
+    # line breaks in multi-line ones --------------------------------------------------------------
+    Bad("POST", "/api/tasks", "CR LF in title", body({"title": "Printer\r\nBcc: all@example.com"}), 422, INVALID, "title"),
+    Bad("POST", "/api/tasks", "trailing line break in title", body({"title": "Printer\n"}), 422, INVALID, "title"),
+    Bad("POST", "/api/tasks", "tab in title", body({"title": "Printer\tjam"}), 422, INVALID, "title"),
+    Bad("POST", "/api/tasks", "escape sequence in title", body({"title": "\x1b[31mred"}), 422, INVALID, "title"),
+    Bad("POST", "/api/tasks", "DEL in title", body({"title": "a\x7fb"}), 422, INVALID, "title"),
+    Bad("POST", "/api/tasks", "C1 next-line in title", body({"title": "a\x85b"}), 422, INVALID, "title"),
+    Bad("POST", "/api/tasks", "line separator in title", body({"title": "a\u2028b"}), 422, INVALID, "title"),
+    Bad("POST", "/api/tasks", "paragraph separator in title", body({"title": "a\u2029b"}), 422, INVALID, "title"),
+    Bad("POST", "/api/tasks", "line break in a tag", body({**TITLE, "tags": ["ok", "a\nb"]}), 422, INVALID, "tags[1]"),
+    Bad("POST", "/api/tasks", "bell in description", body({**TITLE, "description": "ding\x07"}), 422, INVALID, "description"),
+    Bad("POST", "/api/tasks", "escape sequence in description", body({**TITLE, "description": "a\x1b[2Jb"}), 422, INVALID, "description"),
+    Bad("POST", "/api/tasks", "C1 control in description", body({**TITLE, "description": "a\x9bb"}), 422, INVALID, "description"),
+    Bad("PUT", "/api/tasks/{task}", "CR LF in title", body({"title": "a\r\nb"}), 422, INVALID, "title"),
+    Bad("PUT", "/api/tasks/{task}", "vertical tab in description", body({"description": "a\x0bb"}), 422, INVALID, "description"),
+    Bad("POST", "/api/tasks/{task}/comments", "escape sequence in body", body({"body": "a\x1b[31mb"}), 422, INVALID, "body"),
+    Bad("POST", "/api/tasks/{task}/comments", "form feed in body", body({"body": "a\x0cb"}), 422, INVALID, "body"),
+    Bad("POST", "/api/cases", "line break in title", body({"title": "a\nb"}), 422, INVALID, "title"),
+    Bad("POST", "/api/cases", "DEL in description", body({**TITLE, "description": "a\x7f"}), 422, INVALID, "description"),
+    Bad("PUT", "/api/cases/{case}", "tab in title", body({"title": "a\tb"}), 422, INVALID, "title"),
+    Bad("POST", "/api/users", "CR LF in full_name", user_body(full_name="New\r\nHire"), 422, INVALID, "full_name"),
+    Bad("POST", "/api/users", "line break in email", user_body(email="new@example.com\nBcc: x@example.com"), 422, INVALID, "email"),
+    Bad("POST", "/api/users", "control character in email", user_body(email="n\x11ew@example.com"), 422, INVALID, "email"),
+    Bad("POST", "/api/users", "tab in department", user_body(department="Bil\tling"), 422, INVALID, "department"),
+    Bad("POST", "/api/users", "control character in password", user_body(password="long-enough\x01passphrase"), 422, INVALID, "password"),
+    Bad("PUT", "/api/users/{user}", "C1 control in full_name", body({"full_name": "a\x85b"}), 422, INVALID, "full_name"),
+    Bad("PUT", "/api/users/{user}", "line separator in department", body({"department": "a\u2028b"}), 422, INVALID, "department"),
+    Bad("POST", "/api/auth/login", "line break in username", body({"username": "agent\n", "password": "x"}), 422, INVALID, "username", anonymous=True),
+    Bad("PUT", "/api/sla/calendar", "line break in a holiday's name", body({"holidays": [{"date": "2026-12-25", "name": "Christmas\n"}]}), 422, INVALID, "holidays[0].name"),
+    Bad("GET", "/api/tasks?q=a%0Ab", "line break in q", NONE, 422, INVALID, "q"),
+    Bad("GET", "/api/tasks?tag=a%09b", "tab in tag", NONE, 422, INVALID, "tag"),
+    Bad("GET", "/api/cases?q=%1B", "escape in q", NONE, 422, INVALID, "q"),
+    Bad("GET", "/api/users?department=a%0D%0Ab", "CR LF in department", NONE, 422, INVALID, "department"),
+    Bad("GET", "/api/reports/workload?department=%C2%85", "C1 control in department", NONE, 422, INVALID, "department"),
+    # --- what the document says, exactly: timestamps are ISO 8601 text, booleans true or false, ids
+    # canonical UUIDs ---------------------------------------------------------------------------
+    Bad("GET", "/api/tasks?due_before=0.5", "due_before a number", NONE, 422, INVALID, "due_before"),
+    Bad("GET", "/api/reports/sla?date_to=1700000000", "date_to a number", NONE, 422, INVALID, "date_to"),
+    Bad("POST", "/api/tasks", "due_date a number", body({**TITLE, "due_date": 4102444800}), 422, INVALID, "due_date"),
+    Bad("PUT", "/api/sla/calendar", "holiday date a number", body({"holidays": [{"date": 0}]}), 422, INVALID, "holidays[0].date"),
+    Bad("PUT", "/api/tasks/{task}", "version as text", body({**TITLE, "version": "1"}), 422, INVALID, "version"),
+    Bad("PATCH", "/api/tasks/{task}/status", "version as text", body({"status": "In Progress", "version": "1"}), 422, INVALID, "version"),
+    Bad("PUT", "/api/users/{user}", "is_active a number", body({"is_active": 0}), 422, INVALID, "is_active"),
+    Bad("PUT", "/api/users/{user}", "is_active as text", body({"is_active": "false"}), 422, INVALID, "is_active"),
+    Bad("POST", "/api/notifications/settings", "channel a number", body({"Comment": {"sms": 1}}), 422, INVALID, "Comment.sms"),
+    Bad("POST", "/api/notifications/settings/defaults", "channel as text", body({"Comment": {"email": "yes"}}), 422, INVALID, "Comment.email"),
+    Bad("PUT", "/api/sla/targets", "minutes as text", body({"High": "1440"}), 422, INVALID, "High"),
+    Bad("PUT", "/api/sla/targets", "business hours flag a number", body({"business_hours": {"High": 1}}), 422, INVALID, "business_hours.High"),
+    Bad("GET", "/api/notifications?unread=yes", "unread yes", NONE, 422, INVALID, "unread"),
+    Bad("GET", "/api/users?is_active=1", "is_active 1", NONE, 422, INVALID, "is_active"),
+    Bad("GET", "/api/tasks/{task_hex}", "task_id without hyphens", NONE, 422, INVALID, "task_id"),
+    Bad("GET", "/api/cases/{{case}}", "case_id in braces", NONE, 422, INVALID, "case_id"),
+    Bad("GET", "/api/users/urn:uuid:{user}", "user_id as a URN", NONE, 422, INVALID, "user_id"),
 ]
 
 
@@ -281,7 +335,7 @@ def test_malformed_request(bad, app, client, people, make_task, auth_headers):
     with app.app_context():
         found = cases.create_case(actor=agent, title="Printer fleet renewal")
     ids = {
-        "task": str(task.id), "case": str(found.id), "user": str(agent.id),
+        "task": str(task.id), "task_hex": task.id.hex, "case": str(found.id), "user": str(agent.id),
         "agent_username": agent.username, "agent_email": agent.email, "admin_email": admin.email,
     }
     send = _fill(bad.send, ids)
@@ -314,3 +368,37 @@ def test_limits_are_inclusive(path, payload, client, people, make_task, auth_hea
     task = make_task(people["agent"])
     response = client.post(path.replace("{task}", str(task.id)), json=payload, headers=auth_headers(people["admin"]))
     assert response.status_code == 201, response.get_json()
+
+
+MULTILINE = "Steps:\r\n\t1. Open the tray\n\t2. Close it\u2028Done"
+
+
+@pytest.mark.parametrize(
+    "path, payload, field",
+    [
+        ("/api/tasks", {"title": "Printer jam", "description": MULTILINE}, "description"),
+        ("/api/tasks/{task}/comments", {"body": MULTILINE}, "body"),
+        ("/api/cases", {"title": "Printer fleet", "description": MULTILINE}, "description"),
+    ],
+    ids=["task description", "comment", "case description"],
+)
+def test_multiline_fields_keep_tabs_and_line_breaks(path, payload, field, client, people, make_task, auth_headers):
+    """Multi-line text keeps its tabs and line breaks as sent; only the other control characters are refused."""
+    task = make_task(people["agent"])
+    response = client.post(path.replace("{task}", str(task.id)), json=payload, headers=auth_headers(people["admin"]))
+    assert response.status_code == 201, response.get_json()
+    assert response.json[field] == MULTILINE
+
+
+def test_single_line_fields_are_still_trimmed(client, people, auth_headers):
+    """Blanks around a single-line value are dropped after the checks (a leading space is not a control character)."""
+    response = client.post("/api/tasks", json={"title": "  Printer jam  ", "tags": [" toner "]}, headers=auth_headers(people["admin"]))
+    assert response.status_code == 201, response.get_json()
+    assert (response.json["title"], response.json["tags"]) == ("Printer jam", ["toner"])
+
+
+def test_a_control_character_is_named_in_words(client, people, auth_headers):
+    response = client.post("/api/tasks", json={"title": "a\r\nb"}, headers=auth_headers(people["admin"]))
+    assert response.json["error"]["details"] == [
+        {"field": "title", "message": "must not contain control characters, tabs or line breaks"}
+    ]

@@ -59,7 +59,7 @@ def bg_client(bg_app, tmp_path):
 
 def headers(app, user) -> dict:
     with app.test_request_context():
-        token, _ = issue_token(user.id)
+        token, _ = issue_token(user.id, user.credential_version)
     return {"Authorization": f"Bearer {token}"}
 
 

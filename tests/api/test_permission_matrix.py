@@ -12,7 +12,8 @@ import api
 import db
 from db.models import Export, Notification, NotificationType, OutboxMessage, Role, TaskStatus
 from db.types import utcnow, uuid7
-from workflow import attachments, cases, comments, exports, tasks, watchers
+from tests.conftest import PASSWORD
+from workflow import attachments, cases, comments, exports, tasks, users, watchers
 
 CALLERS = ("anonymous", "viewer", "agent_own", "agent_other", "manager", "admin")
 ROLE_OF = {"viewer": "viewer", "agent_own": "agent", "agent_other": "agent", "manager": "manager", "admin": "admin"}
@@ -30,6 +31,7 @@ def _table(*rows) -> dict[str, dict[str, int]]:
 # settings, profile and watching) is the user's own business, so Viewers may change it.
 EXPECTED = _table(
     # operation                                                 anon view own  oth  mgr  admin
+    ("POST /auth/logout",                                       401, 204, 204, 204, 204, 204),
     ("GET /tasks",                                              401, 200, 200, 200, 200, 200),
     ("POST /tasks unassigned",                                  401, 403, 201, 201, 201, 201),
     ("POST /tasks assigned to self",                            401, 403, 201, 201, 201, 201),
@@ -70,6 +72,8 @@ EXPECTED = _table(
     ("PUT /users/{user_id} own profile",                        401, 200, 200, 200, 200, 200),
     ("PUT /users/{user_id} own role and department",            401, 403, 403, 403, 403, 200),
     ("PUT /users/{user_id} another user",                       401, 403, 403, 403, 403, 200),
+    ("DELETE /users/{user_id}/sessions own",                    401, 204, 204, 204, 204, 204),
+    ("DELETE /users/{user_id}/sessions another user",           401, 403, 403, 403, 403, 204),
     ("GET /notifications",                                      401, 200, 200, 200, 200, 200),
     ("GET /notifications/unread-count",                         401, 200, 200, 200, 200, 200),
     ("POST /notifications/read-all",                            401, 200, 200, 200, 200, 200),
@@ -729,7 +733,10 @@ def _(w):
 def _(w):
     url = f"/api/users/{w.me.id}"
     email = f"renamed_{uuid.uuid4().hex[:8]}@example.com"
-    body = {"full_name": "Renamed Person", "email": email, "phone": "+447700900123", "password": NEW_PASSWORD}
+    body = {
+        "full_name": "Renamed Person", "email": email, "phone": "+447700900123", "password": NEW_PASSWORD,
+        "current_password": PASSWORD,
+    }
 
     def updated(before, after, response):
         login = w.client.post("/api/auth/login", json={"username": w.me.username, "password": NEW_PASSWORD})
@@ -755,6 +762,31 @@ def _(w):
         url, json={"full_name": "Renamed By Someone"}, probe=lambda: w.read(url),
         effect=lambda b, a, body: a["full_name"] == "Renamed By Someone",
     )
+
+
+def _credential_version(w: World, user) -> Callable[[], int]:
+    return lambda: w.service(users.get_user, user_id=user.id).credential_version
+
+
+def _signed_out(w: World, user):
+    """The user's credential version moved on: every token and session they held is refused."""
+    return lambda before, after, body: after == before + 1
+
+
+@arranges("POST /auth/logout")
+def _(w):
+    return Call("/api/auth/logout", probe=_credential_version(w, w.me), effect=_signed_out(w, w.me))
+
+
+@arranges("DELETE /users/{user_id}/sessions own")
+def _(w):
+    return Call(f"/api/users/{w.me.id}/sessions", probe=_credential_version(w, w.me), effect=_signed_out(w, w.me))
+
+
+@arranges("DELETE /users/{user_id}/sessions another user")
+def _(w):
+    return Call(f"/api/users/{w.third.id}/sessions", probe=_credential_version(w, w.third),
+                effect=_signed_out(w, w.third))
 
 
 # --- notifications ----------------------------------------------------------------------

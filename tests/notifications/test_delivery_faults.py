@@ -1,11 +1,16 @@
 """Nothing is lost: outside servers down, a dispatcher killed mid-batch, dispatchers racing,
-messages that never go through. Real servers over the wire; the dispatcher's clock is advanced by hand."""
+messages that never go through; a message that can never go is dead at once, with the reason. Real
+servers over the wire; the dispatcher's clock is advanced by hand."""
+import smtplib
 import threading
+import uuid
 from collections import Counter
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from botocore.config import Config as BotoConfig
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 from sqlalchemy import func, select
 
 import aws.clients
@@ -13,10 +18,11 @@ import db
 from app import create_app
 from db import session
 from db.models import OutboxMessage, Role
-from db.types import utcnow
-from notifications import dispatcher
+from db.types import utcnow, uuid7
+from notifications import dispatcher, outbox
 from tests.conftest import config_for
 from tests.notifications.conftest import dead_port_url, use_channels
+from tests.notifications.test_outbox_fencing import scripted_inbox  # noqa: F401 (a fixture)
 from workflow import tasks, users
 
 
@@ -98,7 +104,7 @@ def test_sns_down_while_100_notifications_are_made_then_each_is_published_once(
 def test_a_dispatcher_killed_mid_batch_loses_nothing_and_sends_nothing_twice(channels, team, smtp_server):
     _assign_many(team, 20)  # 20 emails, 20 SNS events
     t0 = utcnow()
-    abandoned = dispatcher.claim(now=t0, limit=15)  # ... and the process dies before sending any
+    abandoned = dispatcher.claim(now=t0, limit=15).messages  # ... and the process dies before sending any
     assert {m.status for m in _messages() if m.id in {a.id for a in abandoned}} == {"sending"}
 
     # Another dispatcher, before the lease runs out, takes only the rest.
@@ -194,3 +200,93 @@ def test_dispatchers_racing_on_separate_connections_deliver_each_message_once(co
     assert _message_ids(smtp_server) == _expected_ids(emails)
     published = Counter(p["attributes"]["message_id"] for p in sns_topic.received())
     assert set(published.values()) == {1} and len(published) == 60
+
+
+def _queued(channel: str, payload: dict) -> OutboxMessage:
+    """A row as the outbox writes it (committed in the test's transaction)."""
+    message = OutboxMessage(id=uuid7(), channel=channel, payload=payload, status="pending", attempts=0,
+                            next_attempt_at=utcnow())
+    session.add(message)
+    session.commit()
+    return message
+
+
+def test_a_subject_that_cannot_be_a_header_is_dead_after_one_attempt(channels, team, smtp_server):
+    # A title from before input refused control characters (or from an import): it cannot be a Subject.
+    task = SimpleNamespace(id=uuid.uuid4(), title="Fix printer\r\nBcc: everyone@example.com")
+    row = _queued("email", outbox.email_payload(to=team["bob"].email, kind="Task Assignment", content="x", task=task))
+
+    result = dispatcher.drain()
+    assert result.dead == [row.id] and not result.failed
+    [dead] = _messages("email")
+    assert (dead.status, dead.attempts) == ("dead", 1)
+    assert dead.last_error.startswith("permanent error: ValueError") and "linefeed" in dead.last_error
+    assert dispatcher.drain(now=utcnow() + timedelta(hours=2)).handled == 0
+    assert smtp_server.messages == []
+
+
+def test_a_message_the_smtp_server_refuses_is_dead_after_one_attempt(app, team, aws_endpoint, scripted_inbox):
+    inbox = scripted_inbox(reply="550 5.7.1 Message refused by policy")
+    use_channels(app, aws_endpoint=aws_endpoint, smtp_url=inbox.url)
+    _assign_many(team, 1)
+
+    assert len(dispatcher.drain().dead) == 1
+    [dead] = _messages("email")
+    assert (dead.status, dead.attempts) == ("dead", 1)
+    assert "permanent error: SMTPDataError" in dead.last_error and "550" in dead.last_error
+    assert inbox.messages == []
+
+
+def test_a_message_the_smtp_server_defers_is_retried_then_delivered(app, team, aws_endpoint, scripted_inbox):
+    inbox = scripted_inbox(reply="451 4.3.0 Try again later")
+    use_channels(app, aws_endpoint=aws_endpoint, smtp_url=inbox.url)
+    _assign_many(team, 1)
+    t0 = utcnow()
+
+    assert len(dispatcher.drain(now=t0).failed) == 1
+    [deferred] = _messages("email")
+    assert (deferred.status, deferred.attempts) == ("pending", 1)
+    assert "451" in deferred.last_error and deferred.next_attempt_at > t0
+    inbox.reply = "250 OK"
+    assert len(dispatcher.drain(now=t0 + timedelta(minutes=1)).sent) == 1
+    assert _message_ids(inbox) == _expected_ids(_messages("email"))
+
+
+def test_an_event_sns_refuses_is_dead_after_one_attempt(app, ctx, aws_endpoint, sns_topic):
+    use_channels(app, aws_endpoint=aws_endpoint, topic_arn=sns_topic.arn)
+    row = _queued("sns", {"type": "Task Assignment", "user": "system", "task": str(uuid.uuid4()),
+                          "title": "x" * 300_000})  # over SNS's 256 KB
+
+    assert dispatcher.drain().dead == [row.id]
+    [dead] = _messages("sns")
+    assert (dead.status, dead.attempts) == ("dead", 1)
+    assert dead.last_error.startswith("permanent error: ") and "(InvalidParameter)" in dead.last_error
+
+
+def _client_error(code: str, status: int) -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": code}, "ResponseMetadata": {"HTTPStatusCode": status}}, "Publish")
+
+
+@pytest.mark.parametrize(("error", "kind"), [
+    (ValueError("Header values may not contain linefeed or carriage return characters"), dispatcher.PERMANENT),
+    (ValueError("not an E.164 phone number: '12'"), dispatcher.PERMANENT),
+    (smtplib.SMTPRecipientsRefused({"x@example.com": (550, b"5.1.1 No such user")}), dispatcher.PERMANENT),
+    (smtplib.SMTPRecipientsRefused({"x@example.com": (450, b"4.2.0 Mailbox busy")}), dispatcher.TRANSIENT),
+    (smtplib.SMTPDataError(554, b"5.6.0 Message refused"), dispatcher.PERMANENT),
+    (smtplib.SMTPDataError(451, b"4.3.0 Try again later"), dispatcher.TRANSIENT),
+    (smtplib.SMTPSenderRefused(550, b"5.7.1 Sender not allowed", "workflow@example.com"), dispatcher.TRANSIENT),
+    (smtplib.SMTPAuthenticationError(535, b"5.7.8 Bad credentials"), dispatcher.TRANSIENT),
+    (smtplib.SMTPServerDisconnected("Connection unexpectedly closed: timed out"), dispatcher.UNKNOWN),
+    (ConnectionRefusedError(111, "Connection refused"), dispatcher.TRANSIENT),
+    (TimeoutError("timed out"), dispatcher.UNKNOWN),
+    (RuntimeError("SNS_TOPIC_ARN is not set"), dispatcher.TRANSIENT),
+    (_client_error("InvalidParameter", 400), dispatcher.PERMANENT),
+    (_client_error("MessageRejected", 400), dispatcher.PERMANENT),
+    (_client_error("Throttling", 400), dispatcher.TRANSIENT),
+    (_client_error("AuthorizationError", 403), dispatcher.TRANSIENT),
+    (_client_error("InternalError", 500), dispatcher.UNKNOWN),
+    (EndpointConnectionError(endpoint_url="http://127.0.0.1:1"), dispatcher.TRANSIENT),
+    (ReadTimeoutError(endpoint_url="http://127.0.0.1:1"), dispatcher.UNKNOWN),
+])
+def test_each_error_is_classified_once_for_all_channels(error, kind):
+    assert dispatcher.classify(error) == kind

@@ -36,7 +36,9 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport=VIEWPORTS["desktop"])
+    # Playwright's wait_for_function polls with eval, which the portal's CSP forbids; test_csp_browser.py
+    # checks every page under the policy.
+    context = browser.new_context(viewport=VIEWPORTS["desktop"], bypass_csp=True)
     context.set_default_timeout(15_000)
     page = context.new_page()
     yield page

@@ -139,3 +139,35 @@ def test_only_admins_see_user_administration(page, live_server, portal_user, rol
     assert "Only admins manage users" in page.inner_text("#admin-users-denied")
     assert page.locator("#admin-users-list, #admin-users-create, #admin-users-new-username, #admin-user-editor").count() == 0
     assert page.locator("nav a[href='/admin/users']").count() == 0
+
+
+def test_admin_resets_a_password_and_signs_a_user_out_everywhere(browser, page, live_server, portal_user):
+    admin, agent = portal_user(Role.ADMIN), portal_user(Role.AGENT)
+    agent_context = browser.new_context(viewport=VIEWPORTS["desktop"])
+    agent_context.set_default_timeout(15_000)
+    agent_page = agent_context.new_page()
+    try:
+        sign_in(agent_page, live_server.url, agent)
+        agent_page.wait_for_selector("#nav-user", state="attached")
+
+        open_admin_page(page, live_server, admin)
+        find_row(page, agent.username).locator("button:has-text('Edit')").click()
+        page.wait_for_selector("#admin-user-sign-out", state="visible")
+        page.click("#admin-user-sign-out")
+        page.wait_for_selector("#admin-user-message .alert-success")
+        agent_page.reload()
+        agent_page.wait_for_url(re.compile(r".*/login\?next=.*"))
+
+        sign_in(agent_page, live_server.url, agent)
+        agent_page.wait_for_selector("#nav-user", state="attached")
+        page.fill("#admin-user-password", NEW_PASSWORD)
+        page.click("#admin-user-save")
+        page.wait_for_selector("#admin-users-message .alert-success")
+        with live_server.app.app_context():
+            assert users.get_user(user_id=agent.id).password_changed_by == admin.id
+        agent_page.reload()
+        agent_page.wait_for_url(re.compile(r".*/login\?next=.*"))
+        sign_in(agent_page, live_server.url, SimpleNamespace(username=agent.username), password=NEW_PASSWORD)
+        agent_page.wait_for_selector("#nav-user", state="attached")
+    finally:
+        agent_context.close()

@@ -103,7 +103,7 @@ def latest(app, user):
 
 def api_export(app, user, export_id) -> dict:
     with app.test_request_context():
-        token, _ = issue_token(user.id)
+        token, _ = issue_token(user.id, user.credential_version)
     response = app.test_client().get(f"/api/exports/{export_id}", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200, response.json
     return response.json

@@ -46,6 +46,7 @@ def test_failed_sign_ins_are_throttled_like_the_api(client, make_user):
         assert client.post("/login", data={"username": user.username, "password": "nope-nope", "csrf_token": token}).status_code == 401
     throttled = client.post("/login", data={"username": user.username, "password": PASSWORD, "csrf_token": token})
     assert throttled.status_code == 429 and b"Too many failed sign-ins" in throttled.data
+    assert int(throttled.headers["Retry-After"]) >= 1
 
 
 def test_pages_redirect_and_callbacks_refuse_without_a_session(client):
