@@ -79,6 +79,11 @@ def start_session(user: User) -> None:
     csrf_token()
 
 
+def keep_session(user: User) -> None:
+    """Keep this browser signed in after the user's own credential change (their other sessions end)."""
+    flask_session[SESSION_VERSION_KEY] = user.credential_version
+
+
 def end_session() -> None:
     """Forget the session in this browser (workflow/users.sign_out revokes it everywhere)."""
     logout_user()

@@ -120,6 +120,10 @@ PREFERENCES_DEFAULTS_SAVE = "preferences-defaults-save"
 PREFERENCES_DEFAULTS_MESSAGE = "preferences-defaults-message"
 PREFERENCES_EMAIL_MODE = "preferences-email-mode"
 PREFERENCES_EMAIL_MODE_MESSAGE = "preferences-email-mode-message"
+PREFERENCES_CURRENT_PASSWORD = "preferences-current-password"
+PREFERENCES_NEW_PASSWORD = "preferences-new-password"
+PREFERENCES_PASSWORD_SAVE = "preferences-password-save"
+PREFERENCES_PASSWORD_MESSAGE = "preferences-password-message"
 
 # Cases (portal/pages/cases.py, portal/pages/case.py): add ids below.
 CASES_STATUS = "cases-status"
