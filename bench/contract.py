@@ -143,11 +143,20 @@ def run_schemathesis(base_url: str, config: str, folder: Path, name: str, exampl
     }
 
 
-def admin_config(username: str, target_id: str) -> str:
-    """As in the test suite: sign in again on a 401, and change only the target user (see tests/api/test_openapi.py)."""
-    return f"""
+#: Where schemathesis keeps what it found (`st replay` reads the crashes), out of the working tree.
+CACHE = RESULTS / "schemathesis-cache"
+BASE_CONFIG = f"""
+[cache]
+directory = "{CACHE}"
+
 [auth]
 auto-signup = false
+"""
+
+
+def admin_config(username: str, target_id: str) -> str:
+    """As in the test suite: sign in again on a 401, and change only the target user (see tests/api/test_openapi.py)."""
+    return BASE_CONFIG + f"""
 
 [auth.dynamic.openapi.bearerAuth]
 path = "/api/auth/login"
@@ -186,7 +195,7 @@ def main() -> None:
             base = f"http://127.0.0.1:{port}"
             runs = [
                 run_schemathesis(base, admin_config("contract_admin", target), folder, "admin", args.examples, args.seed),
-                run_schemathesis(base, "[auth]\nauto-signup = false\n", folder, "anonymous", args.examples, args.seed),
+                run_schemathesis(base, BASE_CONFIG, folder, "anonymous", args.examples, args.seed),
             ]
         finally:
             if server is not None:

@@ -54,7 +54,9 @@ def clean_filename(name: str | None) -> str:
     """The name for display: no folders, no control characters, not too long (the extension kept)."""
     name = unicodedata.normalize("NFC", name or "")
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(c for c in name if unicodedata.category(c)[0] != "C").strip().strip(".")
+    # Control and format characters, and the Unicode line and paragraph separators: a name is one line.
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C" and unicodedata.category(c) not in ("Zl", "Zp"))
+    name = name.strip().strip(".")
     stem, dot, extension = name.rpartition(".")
     if len(name) > MAX_FILENAME:
         name = stem[: MAX_FILENAME - len(extension) - 1] + dot + extension if dot and len(extension) < 16 else name[:MAX_FILENAME]

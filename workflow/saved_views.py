@@ -3,6 +3,7 @@ import json
 import uuid
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -10,20 +11,22 @@ from db import session
 from db.models import SavedView, User
 from db.types import utcnow, uuid7
 from domain.errors import Conflict, NotFound, ValidationFailed
+from domain.schemas import Text
 
 MAX_NAME = 80
+_VIEW_NAME = TypeAdapter(Text(1, MAX_NAME))
 #: A view holds a few filters and a dozen columns; anything near this is not a view.
 MAX_STATE_BYTES = 16_000
 MAX_VIEWS_PER_USER = 100
 
 
 def _clean_name(name: Any) -> str:
-    cleaned = name.strip() if isinstance(name, str) else ""
-    if not 1 <= len(cleaned) <= MAX_NAME or "\x00" in cleaned:
-        raise ValidationFailed(
-            "a view needs a name", [{"field": "name", "message": f"1 to {MAX_NAME} characters"}]
-        )
-    return cleaned
+    """The name as the input schemas take one line of text (no control characters or line breaks), trimmed."""
+    try:
+        return _VIEW_NAME.validate_python(name)
+    except ValidationError as exc:
+        message = exc.errors()[0]["msg"] if isinstance(name, str) and name.strip() else f"1 to {MAX_NAME} characters"
+        raise ValidationFailed("a view needs a name of one line", [{"field": "name", "message": message}]) from None
 
 
 def _check_state(state: Any) -> None:

@@ -105,12 +105,21 @@ def assert_no_failures(run: subprocess.CompletedProcess) -> None:
     assert "Test cases:" in run.stdout, run.stdout[-3000:]
 
 
-def auth_config(username: str, target_user_id) -> str:
-    """Sign in as `username` again whenever a response is 401 (the fuzzing logs itself out), and edit only
-    the target user: changing the fuzzing Admin's own name or role would lock the rest of the run out."""
+def base_config(folder) -> str:
+    """No sign-up of its own, and schemathesis's cache (crashes to replay) in `folder`, not the working tree."""
     return f"""
+[cache]
+directory = "{folder / 'schemathesis-cache'}"
+
 [auth]
 auto-signup = false
+"""
+
+
+def auth_config(folder, username: str, target_user_id) -> str:
+    """Sign in as `username` again whenever a response is 401 (the fuzzing logs itself out), and edit only
+    the target user: changing the fuzzing Admin's own name or role would lock the rest of the run out."""
+    return base_config(folder) + f"""
 
 [auth.dynamic.openapi.bearerAuth]
 path = "/api/auth/login"
@@ -130,8 +139,6 @@ def fuzz_admin(live_server):
     throttle is lifted for the run, so signing in again after a logout always works.
     """
     suffix = uuid.uuid4().hex[:6]
-    throttle = live_server.app.extensions["login_throttle"]
-    live_server.app.extensions["login_throttle"] = LoginThrottle(None, 1_000_000, 1_000_000, 900)
     with live_server.app.app_context():
         admin = users.create_user(
             actor=None, username=f"fuzz_admin_{suffix}", email=f"fuzz_{suffix}@example.com",
@@ -143,6 +150,8 @@ def fuzz_admin(live_server):
         )
         minutes, flags, work = policy.get_targets(), policy.get_business_hours(), policy.get_calendar()
         defaults = preferences.get_defaults()
+    throttle = live_server.app.extensions["login_throttle"]
+    live_server.app.extensions["login_throttle"] = LoginThrottle(None, 1_000_000, 1_000_000, 900)
     yield admin, target
     live_server.app.extensions["login_throttle"] = throttle
     with live_server.app.app_context():
@@ -156,7 +165,7 @@ def test_schemathesis_finds_nothing_as_an_admin(live_server, fuzz_admin, tmp_pat
     """Every phase, every check but positive_data_acceptance, as an Admin (who may call every operation)."""
     admin, target = fuzz_admin
     config = tmp_path / "schemathesis.toml"
-    config.write_text(auth_config(admin.username, target.id))
+    config.write_text(auth_config(tmp_path, admin.username, target.id))
     assert_no_failures(run_schemathesis(live_server.url, config))
 
 
@@ -165,5 +174,5 @@ def test_schemathesis_finds_nothing_anonymously(live_server, tmp_path):
     """Without credentials every operation but login is a 401 in the envelope, never a 500 (the coverage
     phase sends each operation its valid, invalid and missing parts and every undocumented method)."""
     config = tmp_path / "schemathesis.toml"
-    config.write_text("[auth]\nauto-signup = false\n")
+    config.write_text(base_config(tmp_path))
     assert_no_failures(run_schemathesis(live_server.url, config, "--phases", "examples,coverage"))

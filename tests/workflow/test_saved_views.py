@@ -79,3 +79,12 @@ def test_views_per_user_are_capped(ctx, make_user, monkeypatch):
     with pytest.raises(ValidationFailed):
         saved_views.save_view(actor=agent, name="Three", state={})
     saved_views.save_view(actor=agent, name="Two", state={"filters": {}}, overwrite=True)
+
+
+@pytest.mark.parametrize("name", ["Two\nlines", "Tab\there", "Bell\x07", "Sep\u2028arated", "", "   ", "x" * 81])
+def test_a_view_name_is_one_line_of_text(ctx, make_user, name):
+    agent = make_user(Role.AGENT)
+    with pytest.raises(ValidationFailed) as raised:
+        saved_views.save_view(actor=agent, name=name, state=STATE)
+    assert raised.value.details[0]["field"] == "name"
+    assert saved_views.list_views(actor=agent) == []
