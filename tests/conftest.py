@@ -3,6 +3,7 @@ import itertools
 import os
 import socket
 import threading
+import time
 import uuid
 
 import psycopg2
@@ -26,6 +27,24 @@ PASSWORD = "correct-horse-battery"
 
 def pytest_report_header(config):
     return f"database backend: {BACKEND}"
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(check, timeout: float, what: str, every: float = 0.25):
+    """The first truthy result of `check()` within `timeout` seconds, else a failure naming `what`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(every)
+    pytest.fail(f"{what}: not within {timeout} s")
 
 
 def _admin_connection():

@@ -3,7 +3,6 @@
 import os
 import subprocess
 import sys
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,8 +12,7 @@ import requests
 
 from app import create_app
 from db.models import Role
-from tests.conftest import BACKEND, config_for
-from tests.topology.test_procfile import _free_port, wait_until
+from tests.conftest import BACKEND, config_for, free_port, wait_until
 from workflow import users
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +47,7 @@ def web(fresh_database, redis_client, tmp_path_factory):
     with app.app_context():
         users.create_user(actor=None, username="throttled", email="throttled@example.com", full_name="Throttled",
                           role=Role.AGENT, password=PASSWORD)
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",

@@ -1,6 +1,5 @@
 """A database that cannot be reached is a 503 with Retry-After (the API's envelope, the portal's page, Dash's JSON),
 never a 500; a bug (a missing table) is still a 500."""
-import socket
 import sqlite3
 import uuid
 
@@ -18,22 +17,22 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 import db
 from app import create_app
 from db.migrate import upgrade
-from tests.conftest import BACKEND, config_for, create_postgres_database, drop_postgres_database
+from tests.conftest import (
+    BACKEND,
+    config_for,
+    create_postgres_database,
+    drop_postgres_database,
+    free_port,
+)
 
 CSRF = "csrf-token-of-this-test"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
 def unreachable_url(tmp_path):
     """A database URL nothing answers at: a closed port (PostgreSQL), a directory (SQLite cannot open it)."""
     if BACKEND == "postgresql":
-        return f"postgresql+psycopg2://postgres@127.0.0.1:{_free_port()}/nowhere"
+        return f"postgresql+psycopg2://postgres@127.0.0.1:{free_port()}/nowhere"
     return f"sqlite:///{tmp_path}"
 
 
@@ -131,7 +130,7 @@ def _sqlite_error(statement: str, database: str = ":memory:") -> sqlite3.Error:
 
 def _postgres_refused() -> psycopg2.Error:
     try:
-        psycopg2.connect(host="127.0.0.1", port=_free_port(), user="postgres", connect_timeout=2)
+        psycopg2.connect(host="127.0.0.1", port=free_port(), user="postgres", connect_timeout=2)
     except psycopg2.Error as exc:
         return exc
     raise AssertionError("no error")

@@ -3,7 +3,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
@@ -11,16 +10,12 @@ from pathlib import Path
 import psycopg2
 import pytest
 
+from tests.conftest import free_port
+
 #: Where Debian and Ubuntu install the server's programs, one directory per major version.
 POSTGRES_BIN_GLOB = "/usr/lib/postgresql/*/bin"
 #: initdb refuses to run as root: the cluster belongs to this operating-system user then.
 POSTGRES_OS_USER = "postgres"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def postgres_bin() -> Path | None:

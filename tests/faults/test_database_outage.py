@@ -21,8 +21,7 @@ import db
 from app import create_app
 from db.migrate import upgrade
 from db.models import Priority, Role
-from tests.conftest import BACKEND, config_for
-from tests.faults.conftest import free_port
+from tests.conftest import BACKEND, config_for, free_port
 from workflow import tasks, users
 
 pytestmark = [

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -19,7 +18,7 @@ import db
 from app import create_app
 from db.models import NotificationType, OutboxMessage, Role
 from notifications import dispatcher
-from tests.conftest import BACKEND, config_for
+from tests.conftest import BACKEND, config_for, wait_until
 from tests.notifications.conftest import sms_sent, use_channels
 from tests.notifications.test_outbox_fencing import DelayingProxy, ScriptedInbox
 from workflow import notifications as notices
@@ -32,16 +31,6 @@ pytestmark = [
     pytest.mark.topology,
     pytest.mark.skipif(BACKEND != "postgresql", reason="the deployed topology runs on PostgreSQL (run once, there)"),
 ]
-
-
-def _wait_until(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.05)
-    pytest.fail(f"{what}: not within {timeout} s")
 
 
 class World:
@@ -146,15 +135,15 @@ def test_a_dispatcher_killed_mid_batch_sends_no_sms_twice_and_nothing_a_receiver
         marked = world.count(OutboxMessage.channel == "sms", OutboxMessage.status == "sent")
         return marked >= 1 and len(sms_sent(world.aws, world.phone)) > marked
 
-    _wait_until(an_sms_in_flight, 120, "the first dispatcher handing its second SMS to SNS")
+    wait_until(an_sms_in_flight, 120, "the first dispatcher handing its second SMS to SNS", every=0.05)
     os.killpg(first.pid, signal.SIGKILL)
     first.wait(timeout=30)
     assert world.count(OutboxMessage.status.in_(("pending", "sending"))) > 1  # it died mid-batch
 
     # The second one talks to SNS directly; it takes the batch over when the dead one's lease runs out.
     world.start_dispatcher("second", AWS_ENDPOINT_URL=world.aws)
-    _wait_until(lambda: world.count(OutboxMessage.status.in_(("pending", "sending"))) == 0, 120,
-                "the second dispatcher finishing the batch")
+    wait_until(lambda: world.count(OutboxMessage.status.in_(("pending", "sending"))) == 0, 120,
+               "the second dispatcher finishing the batch", every=0.05)
 
     rows = world.rows()
     by_channel = {channel: [row for row in rows if row.channel == channel] for channel in ("email", "sms", "sns")}

@@ -19,7 +19,7 @@ import pytest
 import requests
 from sqlalchemy.engine import make_url
 
-from tests.conftest import BACKEND, Inbox
+from tests.conftest import BACKEND, Inbox, free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 #: This suite's own Redis database (flushed when it starts and ends; nothing else uses it).
@@ -34,12 +34,6 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _redis():
     redis = pytest.importorskip("redis")
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
@@ -48,17 +42,6 @@ def _redis():
     except redis.RedisError:
         pytest.skip("no Redis server")
     return client
-
-
-def wait_until(check, timeout: float, what: str, every: float = 0.25):
-    """The first truthy result of `check()` within `timeout` seconds, else a failure naming `what`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(every)
-    pytest.fail(f"{what}: not within {timeout} s")
 
 
 class ThrottledProxy:
@@ -168,7 +151,7 @@ def deployment(fresh_database, moto_endpoint, tmp_path_factory):
     inbox = Inbox()
     inbox.controller.start()
     proxy = ThrottledProxy(aws_endpoint)
-    port = _free_port()
+    port = free_port()
     # The daily duties a little after the processes start, so that a test sees them run.
     daily = (datetime.now(timezone.utc) + timedelta(minutes=2)).strftime("%H:%M")
     env = {
