@@ -47,6 +47,49 @@ def wait_until(check, timeout: float, what: str, every: float = 0.25):
     pytest.fail(f"{what}: not within {timeout} s")
 
 
+class TcpProxy:
+    """A TCP proxy in front of `target` (http://host:port) with a real network's faults, changeable while it
+    runs: every answer held `answer_delay` seconds (a slow server: the request arrives at once, its answer late
+    or, past the client's timeout, never), uploads at most `upload_rate` bytes a second (a slow link)."""
+
+    def __init__(self, target: str, answer_delay: float = 0.0, upload_rate: int | None = None):
+        host, port = target.rsplit("//", 1)[1].split(":")
+        self.target, self.answer_delay, self.upload_rate = (host, int(port)), answer_delay, upload_rate
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket, upload: bool) -> None:
+        try:
+            while chunk := source.recv(16384):
+                if not upload and self.answer_delay:
+                    time.sleep(self.answer_delay)
+                sink.sendall(chunk)
+                if upload and self.upload_rate:
+                    time.sleep(len(chunk) / self.upload_rate)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                try:
+                    end.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self.listener.close()
+
+
 def _admin_connection():
     url = make_url(POSTGRES_ADMIN_URL)
     connection = psycopg2.connect(

@@ -4,7 +4,6 @@ nothing, a slow one renews its lease instead of losing it, and a message no rece
 clock is advanced by hand where two of them take turns."""
 import asyncio
 import logging
-import socket
 import threading
 import time
 import uuid
@@ -24,7 +23,7 @@ from db import session
 from db.models import NotificationType, OutboxMessage, Role
 from db.types import utcnow, uuid7
 from notifications import dispatcher, outbox
-from tests.conftest import Inbox, config_for
+from tests.conftest import Inbox, TcpProxy, config_for
 from tests.notifications.conftest import sms_sent, use_channels
 from workflow import notifications as notices
 from workflow import tasks, users
@@ -65,45 +64,6 @@ def scripted_inbox():
     for inbox in started:
         inbox.controller.stop()
 
-
-class DelayingProxy:
-    """A TCP proxy in front of `target` (http://host:port) that holds every answer for `delay` seconds:
-    the request reaches the server at once, its answer comes late (or, past the client's timeout, never)."""
-
-    def __init__(self, target: str, delay: float):
-        host, port = target.rsplit("//", 1)[1].split(":")
-        self.target, self.delay = (host, int(port)), delay
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            threading.Thread(target=self._pump, args=(client, upstream, 0), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client, self.delay), daemon=True).start()
-
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket, delay: float) -> None:
-        try:
-            while chunk := source.recv(65536):
-                time.sleep(delay)
-                sink.sendall(chunk)
-        except OSError:
-            pass
-        finally:
-            for end in (source, sink):
-                try:
-                    end.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self.listener.close()
 
 
 def _messages(channel: str | None = None) -> list[OutboxMessage]:
@@ -279,7 +239,7 @@ def test_an_sms_is_marked_started_then_sent_and_an_admin_retry_sends_it_again(ch
 
 
 def test_an_sms_whose_answer_never_came_is_not_sent_again(app, ctx, team, aws_endpoint):
-    proxy = DelayingProxy(aws_endpoint, delay=2)  # SNS takes the SMS; its answer comes after the timeout
+    proxy = TcpProxy(aws_endpoint, answer_delay=2)  # SNS takes the SMS; its answer comes after the timeout
     try:
         use_channels(app, aws_endpoint=proxy.url, smtp_url=None, MAIL_SES=False, OUTBOX_SEND_TIMEOUT_SECONDS=1)
         notices.update_settings(user=team["bob"], changes={NotificationType.TASK_ASSIGNMENT: {"sms": True}})

@@ -18,9 +18,9 @@ import db
 from app import create_app
 from db.models import NotificationType, OutboxMessage, Role
 from notifications import dispatcher
-from tests.conftest import BACKEND, config_for, wait_until
+from tests.conftest import BACKEND, TcpProxy, config_for, wait_until
 from tests.notifications.conftest import sms_sent, use_channels
-from tests.notifications.test_outbox_fencing import DelayingProxy, ScriptedInbox
+from tests.notifications.test_outbox_fencing import ScriptedInbox
 from workflow import notifications as notices
 from workflow import tasks, users
 
@@ -74,7 +74,7 @@ def world(fresh_database, aws_endpoint, tmp_path):
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
     inbox = ScriptedInbox(delay=0.3)
     inbox.controller.start()
-    proxy = DelayingProxy(aws_endpoint, delay=1.0)
+    proxy = TcpProxy(aws_endpoint, answer_delay=1.0)
     app = create_app(config_for(url))
     use_channels(app, aws_endpoint=aws_endpoint, topic_arn=topic_arn, smtp_url=inbox.url)
     phone = "+4477009" + str(uuid.uuid4().int)[:5]

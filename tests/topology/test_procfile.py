@@ -4,10 +4,8 @@ command, and survive a worker killed mid-export and a second beat."""
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -19,7 +17,7 @@ import pytest
 import requests
 from sqlalchemy.engine import make_url
 
-from tests.conftest import BACKEND, Inbox, free_port, wait_until
+from tests.conftest import BACKEND, Inbox, TcpProxy, free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 #: This suite's own Redis database (flushed when it starts and ends; nothing else uses it).
@@ -43,45 +41,6 @@ def _redis():
         pytest.skip("no Redis server")
     return client
 
-
-class ThrottledProxy:
-    """A TCP proxy in front of a server whose uploads can be slowed to `rate` bytes a second: a slow link to
-    S3, so that an export is still uploading when its worker is killed."""
-
-    def __init__(self, target: str):
-        host, port = target.rsplit("//", 1)[1].split(":")
-        self.target, self.rate = (host, int(port)), None
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
-
-    def _pump(self, source: socket.socket, sink: socket.socket, slowed: bool) -> None:
-        try:
-            while chunk := source.recv(16384):
-                sink.sendall(chunk)
-                if slowed and self.rate:
-                    time.sleep(len(chunk) / self.rate)
-        except OSError:
-            pass
-        finally:
-            for end in (source, sink):
-                try:
-                    end.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self.listener.close()
 
 
 class Deployment:
@@ -150,7 +109,7 @@ def deployment(fresh_database, moto_endpoint, tmp_path_factory):
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
     inbox = Inbox()
     inbox.controller.start()
-    proxy = ThrottledProxy(aws_endpoint)
+    proxy = TcpProxy(aws_endpoint)
     port = free_port()
     # The daily duties a little after the processes start, so that a test sees them run.
     daily = (datetime.now(timezone.utc) + timedelta(minutes=2)).strftime("%H:%M")
@@ -326,7 +285,7 @@ def test_a_worker_killed_mid_export_is_replaced_and_the_export_finishes_once(dep
                      " repeat('Carried over from the old tracker. ', 6), 'Completed', 'Low',"
                      " (SELECT id FROM users WHERE username = 'boss'), now(), now(), '{}', 1"
                      " FROM generate_series(1, %s) AS n RETURNING 1", LOADED_TASKS)
-    deployment.proxy.rate = 150_000  # bytes a second to S3: the upload takes many seconds
+    deployment.proxy.upload_rate = 150_000  # bytes a second to S3: the upload takes many seconds
     started = api.post(f"{deployment.url}/api/exports", json={"report": "tasks", "filters": {}})
     assert started.status_code == 202, started.text
     export_id = started.json()["id"]
@@ -334,7 +293,7 @@ def test_a_worker_killed_mid_export_is_replaced_and_the_export_finishes_once(dep
         api.get(f"{deployment.url}/api/exports/{export_id}").json()), 60, "the export uploading", every=0.1)
     deployment.kill("worker")
     assert api.get(f"{deployment.url}/api/exports/{export_id}").json()["status"] == "running", uploading
-    deployment.proxy.rate = None
+    deployment.proxy.upload_rate = None
     deployment.start("worker2", "worker")
     done = wait_until(lambda: (lambda e: e if e["status"] in ("done", "failed") else None)(
         api.get(f"{deployment.url}/api/exports/{export_id}").json()), 120, "the export finished by the new worker")
