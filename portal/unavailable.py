@@ -4,32 +4,19 @@ import logging
 from flask import Flask, jsonify, request
 
 import db
+from portal.views import card_page
 
 log = logging.getLogger(__name__)
 
 MESSAGE = "the service is temporarily unavailable; try again shortly"
 
 #: No user input and no script: nothing here depends on the request or needs the database.
-PAGE = """<!doctype html>
-<html lang="en" data-bs-theme="light">
-<head>
-  <meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>Temporarily unavailable · Workflow Manager</title>
-  <link rel="stylesheet" href="/assets/00-bootstrap.min.css">
-  <link rel="stylesheet" href="/assets/app.css">
-</head>
-<body class="login-page">
-  <main class="login-card card shadow-sm">
-    <div class="card-body p-4">
-      <h1 class="h4 mb-1">Workflow Manager</h1>
+PAGE = card_page("Temporarily unavailable", """\
       <p class="text-body-secondary mb-3">Temporarily unavailable</p>
       <p id="unavailable">We cannot reach the database right now. Please try again in a few moments;
       if you were saving something, check whether it was saved before you send it again.</p>
       <a class="btn btn-primary w-100" href="">Try again</a>
-    </div>
-  </main>
-</body>
-</html>"""
+""")
 
 
 def init_app(server: Flask, json_paths: tuple[str, ...]) -> None:

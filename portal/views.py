@@ -11,11 +11,14 @@ from workflow import users
 
 blueprint = Blueprint("portal_auth", __name__)
 
-LOGIN_PAGE = """<!doctype html>
+
+def card_page(title: str, body: str) -> str:
+    """A page of its own, outside Dash: the product's name over a card holding `body` (trusted HTML)."""
+    return f"""<!doctype html>
 <html lang="en" data-bs-theme="light">
 <head>
   <meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>Sign in · Workflow Manager</title>
+  <title>{title} · Workflow Manager</title>
   <link rel="stylesheet" href="/assets/00-bootstrap.min.css">
   <link rel="stylesheet" href="/assets/app.css">
 </head>
@@ -23,7 +26,14 @@ LOGIN_PAGE = """<!doctype html>
   <main class="login-card card shadow-sm">
     <div class="card-body p-4">
       <h1 class="h4 mb-1">Workflow Manager</h1>
-      <p class="text-body-secondary mb-4">Sign in to your queue</p>
+{body}    </div>
+  </main>
+</body>
+</html>"""
+
+
+#: A Jinja template (render_template_string escapes what it fills in).
+LOGIN_PAGE = card_page("Sign in", """      <p class="text-body-secondary mb-4">Sign in to your queue</p>
       {% if error %}<div class="alert alert-danger" role="alert" id="login-error">{{ error }}</div>{% endif %}
       <form method="post" action="/login" novalidate>
         <input type="hidden" name="csrf_token" value="{{ csrf }}">
@@ -38,10 +48,7 @@ LOGIN_PAGE = """<!doctype html>
         </div>
         <button class="btn btn-primary w-100" type="submit">Sign in</button>
       </form>
-    </div>
-  </main>
-</body>
-</html>"""
+""")
 
 
 def safe_next(target: str | None) -> str:
