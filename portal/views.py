@@ -7,6 +7,7 @@ from flask_login import current_user
 
 import auth
 from domain.errors import Throttled, Unauthorized
+from portal.components.forms import wait_text
 from workflow import users
 
 blueprint = Blueprint("portal_auth", __name__)
@@ -87,7 +88,7 @@ def login_submit():
     try:
         user = users.authenticate(username=username, password=password)
     except Throttled as exc:
-        html, status = _page(429, f"Too many failed sign-ins. Try again in {exc.retry_after} seconds.", username)
+        html, status = _page(429, f"Too many failed sign-ins. Try again in {wait_text(exc.retry_after)}.", username)
         return html, status, {"Retry-After": str(exc.retry_after)}
     except Unauthorized:
         return _page(401, "Wrong username or password.", username)

@@ -52,3 +52,11 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
 def feedback(fields, errors: dict[str, str]) -> tuple:
     """(invalid flag per input..., message per input...) in the order of `fields` (the callback's outputs)."""
     return tuple(field in errors for field in fields) + tuple(errors.get(field) for field in fields)
+
+
+def wait_text(seconds: int) -> str:
+    """A wait as a person reads it: "40 seconds", "15 minutes" (rounded up)."""
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = -(-seconds // 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"

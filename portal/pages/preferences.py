@@ -4,15 +4,15 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dcc, html
 from pydantic import ValidationError
 
-from db.models import NotificationType
 import auth
+from db.models import NotificationType
 from domain import rules
 from domain.errors import DomainError, Forbidden, Throttled
 from domain.schemas import NotificationSettingsUpdate, UserUpdate
 from notifications import digest, preferences
 from portal import ids
 from portal.access import portal_user
-from portal.components.forms import labelled_field
+from portal.components.forms import labelled_field, wait_text
 from workflow import notifications as notices
 from workflow import users
 
@@ -214,7 +214,7 @@ def change_password(_clicks, current, new):
     try:
         changed = users.update_user(actor=user, user_id=user.id, changes=form.model_dump(exclude_unset=True))
     except Throttled as error:
-        return dbc.Alert(f"Too many wrong passwords. Try again in {error.retry_after} seconds.", color="danger"), "", ""
+        return dbc.Alert(f"Too many wrong passwords. Try again in {wait_text(error.retry_after)}.", color="danger"), "", ""
     except Forbidden:
         return dbc.Alert("The current password is wrong.", color="danger"), "", dash.no_update
     except DomainError as error:

@@ -47,6 +47,7 @@ def test_failed_sign_ins_are_throttled_like_the_api(client, make_user):
     throttled = client.post("/login", data={"username": user.username, "password": PASSWORD, "csrf_token": token})
     assert throttled.status_code == 429 and b"Too many failed sign-ins" in throttled.data
     assert int(throttled.headers["Retry-After"]) >= 1
+    assert b"Try again in 15 minutes." in throttled.data
 
 
 def test_pages_redirect_and_callbacks_refuse_without_a_session(client):
