@@ -15,6 +15,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Text,
     Uuid,
@@ -516,3 +517,45 @@ class SlaCalendarSpan(Base):
     start_s: Mapped[float] = mapped_column(Float, primary_key=True, autoincrement=False)
     end_s: Mapped[float] = mapped_column(Float)
     before_w: Mapped[float] = mapped_column(Float)
+
+
+class ReportFact(Base):
+    """One cell of the analytics facts: how many events of one kind fell on one UTC day for one key.
+
+    Kept by every task change in its own transaction and derivable from the history
+    (reports/facts.py says what each measure counts). Durations are kept as log-spaced buckets,
+    so a percentile is read from a few hundred rows instead of sorting millions.
+    """
+
+    __tablename__ = "report_facts"
+    __table_args__ = (
+        # The filters other than the date: one assignee (or a department's few) over a range of days.
+        Index("ix_report_facts_measure_assignee_id_day", "measure", "assignee_id", "day"),
+    )
+
+    measure: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    priority: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    #: The task's current assignee; the nil UUID for unassigned tasks (the key has no NULLs).
+    assignee_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    status: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    from_status: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    bucket: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
+class ReportFactState(Base):
+    """Whether the analytics facts can be read (one row, id 1): false while they are rebuilt.
+
+    While they are not ready the reports compute from the history and say so.
+    """
+
+    __tablename__ = "report_fact_state"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    ready: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Why they are being rebuilt, and how far it got (0-100), for the page's notice.
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -154,6 +154,10 @@ def rebuild(connection: Connection, task_ids: Iterable[uuid.UUID] | None = None)
                    used_before(work)),
         )
     )
+    if connection.dialect.name == "postgresql":
+        # Statistics of the rows just written: without them the planner takes the table for empty
+        # and looks up each task's current interval with a scan per task (O(N²) on a bulk load).
+        connection.exec_driver_sql("ANALYZE task_status_intervals")
     interval = TaskStatusInterval
     connection.execute(
         update(Task)

@@ -12,7 +12,7 @@ from aws import metrics
 from db import session
 from domain.filters import TaskFilters
 from reports import exports, policy, sla
-from workflow import digests, reminders
+from workflow import analytics, digests, reminders
 from workflow import exports as export_runs
 
 
@@ -75,6 +75,7 @@ SCHEDULE = (
     # Only while metrics go to CloudWatch: the count reads every open task.
     Duty("sla-gauges", publish_sla_gauges, every="SCHEDULE_SLA_GAUGES_SECONDS", when="METRICS_ENABLED"),
     Duty("exports", resume_exports, every="SCHEDULE_EXPORTS_SECONDS"),
+    Duty("analytics-facts", analytics.rebuild_if_stale, every="SCHEDULE_FACTS_SECONDS"),
     Duty("digest", digests.send_digests, at="SCHEDULE_DIGEST_AT"),
     Duty("snapshot", snapshot_today, at="SCHEDULE_SNAPSHOT_AT"),
 )

@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased
 from db.models import ChangeType, Task, TaskHistory, TaskStatus
 from domain.filters import TaskFilters
 from domain.rules import OPEN_STATUSES
+from reports import facts
 from reports.filters import epoch_in_range, in_range, task_conditions
 from reports.intervals import status_intervals, task_milestones
 from reports.sql import floor_int, frame, now_or, one_row, percentiles, seconds, week_start
@@ -27,6 +28,15 @@ STATUS_ORDER = [status.value for status in TaskStatus]
 
 def transitions(*, filters: TaskFilters) -> pd.DataFrame:
     """Status changes from one status to another in the period: how many, and the median hours the task had spent in the status it left."""
+    if facts.uncovered(filters) is None:
+        pairs = _histograms(facts.counts(filters, [facts.ENTERED], ("from_status", "status", "bucket")))
+        rows = pd.DataFrame(
+            [{"from_status": facts.STATUSES[source], "to_status": facts.STATUSES[target], "count": sum(histogram.values()),
+              "median_hours_in_source": _hours(facts.percentile(histogram, 50))}
+             for (source, target), histogram in pairs.items() if source != facts.NONE],
+            columns=["from_status", "to_status", "count", "median_hours_in_source"],
+        )
+        return _in_pair_order(rows)
     intervals = status_intervals(filters)
     moves = (
         select(
@@ -38,10 +48,26 @@ def transitions(*, filters: TaskFilters) -> pd.DataFrame:
         .subquery("moves")
     )
     rows = frame(percentiles(moves, moves.c.hours_in_source, [moves.c.from_status, moves.c.to_status], (50,)))
-    rows = rows.rename(columns={"n": "count", "p50": "median_hours_in_source"})
+    return _in_pair_order(rows.rename(columns={"n": "count", "p50": "median_hours_in_source"}))
+
+
+def _in_pair_order(rows: pd.DataFrame) -> pd.DataFrame:
     rank = {status: number for number, status in enumerate(STATUS_ORDER)}
     order = rows["from_status"].map(rank) * len(rank) + rows["to_status"].map(rank)
     return rows.iloc[order.argsort(kind="stable")].reset_index(drop=True)
+
+
+def _histograms(rows: list[tuple]) -> dict[tuple, dict[int, int]]:
+    """Rows of (*group, bucket, n) as {group: {bucket: n}} (groups with a zero total left out)."""
+    grouped: dict[tuple, dict[int, int]] = {}
+    for *group, bucket, n in rows:
+        if n:
+            grouped.setdefault(tuple(group), {})[bucket] = int(n)
+    return {group: histogram for group, histogram in grouped.items() if sum(histogram.values())}
+
+
+def _hours(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds / HOUR
 
 
 def transition_matrix(*, filters: TaskFilters) -> pd.DataFrame:
@@ -89,6 +115,15 @@ def rework(*, filters: TaskFilters) -> dict:
 
 def time_in_status(*, filters: TaskFilters) -> pd.DataFrame:
     """How long tasks stayed in each status before leaving it (stays that ended in the period): median and 85th percentile hours."""
+    if facts.uncovered(filters) is None:
+        stays = _histograms(facts.counts(filters, [facts.LEFT], ("status", "bucket")))
+        rows = pd.DataFrame(
+            [{"status": facts.STATUSES[status], "stays": sum(histogram.values()),
+              "median_hours": _hours(facts.percentile(histogram, 50)), "p85_hours": _hours(facts.percentile(histogram, 85))}
+             for (status,), histogram in stays.items()],
+            columns=["status", "stays", "median_hours", "p85_hours"],
+        )
+        return _in_status_order(rows, "status")
     intervals = status_intervals(filters)
     stays = (
         select(intervals.c.status, ((intervals.c.end_s - intervals.c.start_s) / HOUR).label("hours"))
@@ -120,7 +155,16 @@ def completed_tasks(filters: TaskFilters):
     )
 
 
-def _cycle_lead_percentiles(completed) -> dict:
+def _cycle_lead_percentiles(filters: TaskFilters) -> dict:
+    """Tasks completed in the period, and the median and 85th percentile of their cycle and lead hours."""
+    if facts.uncovered(filters) is None:
+        found = _histograms(facts.counts(filters, [facts.CYCLE, facts.LEAD], ("measure", "bucket")))
+        result = {"tasks": sum(found.get((facts.LEAD,), {}).values())}
+        for measure, code in (("cycle", facts.CYCLE), ("lead", facts.LEAD)):
+            for percent in (50, 85):
+                result[f"{measure}_p{percent}_hours"] = _hours(facts.percentile(found.get((code,), {}), percent))
+        return result
+    completed = completed_tasks(filters)
     measures = union_all(
         select(literal("cycle", String).label("measure"), completed.c.cycle_hours.label("hours"))
         .where(completed.c.cycle_hours.is_not(None)),
@@ -150,16 +194,22 @@ def cycle_and_lead_times(*, filters: TaskFilters, limit: int = MAX_POINTS) -> di
     points.loc[:, "completed_at"] = pd.to_datetime(points["completed_s"], unit="s", utc=True)
     # Every completed task has a lead time, so the lead percentiles' row count is the total:
     # one pass over the history fewer than counting apart.
-    summary = _cycle_lead_percentiles(completed)
+    summary = _cycle_lead_percentiles(filters)
     return {"points": points.drop(columns="completed_s"), "tasks": summary.pop("tasks"), **summary}
 
 
 def weekly_throughput(*, filters: TaskFilters) -> pd.DataFrame:
     """Tasks completed per week (Monday, UTC), counting each task once at its last completion; weeks with none show 0."""
-    completed = completed_tasks(filters)
-    week = week_start(completed.c.completed_s).label("week")
-    rows = frame(select(week, func.count().label("completed")).group_by(week).order_by(week))
-    found = {date.fromisoformat(row["week"]): int(row["completed"]) for row in rows.to_dict("records")}
+    if facts.uncovered(filters) is None:
+        found: dict[date, int] = {}
+        for day, n in facts.counts(filters, [facts.LEAD], ("day",)):
+            if n:
+                found[_monday(day)] = found.get(_monday(day), 0) + int(n)
+    else:
+        completed = completed_tasks(filters)
+        week = week_start(completed.c.completed_s).label("week")
+        rows = frame(select(week, func.count().label("completed")).group_by(week).order_by(week))
+        found = {date.fromisoformat(row["week"]): int(row["completed"]) for row in rows.to_dict("records")}
     first = _monday(filters.date_from.date()) if filters.date_from else min(found, default=None)
     last = _monday((filters.date_to - timedelta(microseconds=1)).date()) if filters.date_to else max(found, default=None)
     if first is None or last is None:
@@ -197,6 +247,40 @@ def cumulative_flow(*, filters: TaskFilters, now: datetime | None = None) -> pd.
     # by E: (stretches begun before E) - (stretches ended before E). Each start and end is counted
     # once, in the first day whose end comes after it (bucket 0: before the first day's end), and
     # running sums over the days give the counts: one pass over the intervals, whatever the range.
+    if facts.uncovered(filters) is None:
+        counts = _flow_counts_from_facts(filters, days)
+    else:
+        counts = _flow_counts(filters, days, step, first_end, last_end)
+    starts, ends = counts[counts["kind"] == "start"], counts[counts["kind"] == "end"]
+    rows = []
+    for status in STATUS_ORDER:
+        began = _per_bucket(starts, status, len(days))
+        ended = _per_bucket(ends, status, len(days))
+        inside = (began.cumsum() - ended.cumsum()).tolist()
+        rows.extend({"day": day, "status": status, "tasks": int(inside[number])} for number, day in enumerate(days))
+    rows.sort(key=lambda row: row["day"])
+    return pd.DataFrame(rows, columns=["day", "status", "tasks"])
+
+
+def _flow_counts_from_facts(filters: TaskFilters, days: list[date]) -> pd.DataFrame:
+    """Stretches begun ("start") and ended ("end") per status and day bucket, from the facts' daily counts.
+
+    A day after the first counts in bucket (days since the first - 1) // step + 1: the same
+    bucket as every moment of that day in the history's computation.
+    """
+    step = (days[1] - days[0]).days if len(days) > 1 else 1
+    kinds = {facts.ENTERED: "start", facts.LEFT: "end"}
+    totals: dict[tuple, int] = {}
+    for measure, status, day, n in facts.counts(filters, kinds, ("measure", "status", "day"), through=days[-1]):
+        after = (day - days[0]).days
+        bucket = 0 if after < 1 else (after - 1) // step + 1
+        key = (kinds[measure], facts.STATUSES[status], bucket)
+        totals[key] = totals.get(key, 0) + int(n)
+    return pd.DataFrame([(*key, n) for key, n in totals.items()], columns=["kind", "status", "bucket", "n"])
+
+
+def _flow_counts(filters: TaskFilters, days: list[date], step: float, first_end: float, last_end: float) -> pd.DataFrame:
+    """Stretches begun and ended per status and day bucket, counted from the status intervals."""
     intervals = status_intervals(filters)
 
     def counted(kind: str, moment):
@@ -207,16 +291,7 @@ def cumulative_flow(*, filters: TaskFilters, now: datetime | None = None) -> pd.
             .group_by(intervals.c.status, bucket)
         )
 
-    counts = frame(union_all(counted("start", intervals.c.start_s), counted("end", intervals.c.end_s)))
-    starts, ends = counts[counts["kind"] == "start"], counts[counts["kind"] == "end"]
-    rows = []
-    for status in STATUS_ORDER:
-        began = _per_bucket(starts, status, len(days))
-        ended = _per_bucket(ends, status, len(days))
-        inside = (began.cumsum() - ended.cumsum()).tolist()
-        rows.extend({"day": day, "status": status, "tasks": int(inside[number])} for number, day in enumerate(days))
-    rows.sort(key=lambda row: row["day"])
-    return pd.DataFrame(rows, columns=["day", "status", "tasks"])
+    return frame(union_all(counted("start", intervals.c.start_s), counted("end", intervals.c.end_s)))
 
 
 def _per_bucket(counts: pd.DataFrame, status: str, buckets: int) -> pd.Series:
@@ -248,7 +323,7 @@ def aging_wip(*, filters: TaskFilters, now: datetime | None = None, limit: int =
         .limit(limit)
     )
     points = frame(statement)
-    reference = _cycle_lead_percentiles(completed_tasks(filters))["cycle_p85_hours"]
+    reference = _cycle_lead_percentiles(filters)["cycle_p85_hours"]
     # Plain column assignment: `.loc[:, new] = scalar` fails on a frame with no rows.
     points["over_p85"] = points["age_hours"] > reference if reference is not None else False
     return {"points": points, "cycle_p85_hours": reference}

@@ -5,10 +5,11 @@ then plain arithmetic on both backends. SQLite stores UTCDateTime as naive UTC t
 ("YYYY-MM-DD HH:MM:SS.ffffff"), which julianday() reads; PostgreSQL has timestamptz.
 """
 import enum
+import math
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import Float, Integer, Select, String, case, cast, func, literal, select
+from sqlalchemy import Date, Float, Integer, Select, String, case, cast, func, literal, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
@@ -54,6 +55,49 @@ def _week_start_postgresql(element, compiler, **kw):
 def _week_start_sqlite(element, compiler, **kw):
     # 'weekday 0' moves forward to Sunday (or stays on it); six days back is that week's Monday.
     return f"date({compiler.process(element.clauses, **kw)}, 'unixepoch', 'weekday 0', '-6 days')"
+
+
+class utc_day(FunctionElement):
+    """The UTC calendar day of a UTCDateTime column."""
+
+    type = Date()
+    name = "utc_day"
+    inherit_cache = True
+
+
+@compiles(utc_day, "postgresql")
+def _utc_day_postgresql(element, compiler, **kw):
+    return f"CAST(timezone('UTC', {compiler.process(element.clauses, **kw)}) AS DATE)"
+
+
+@compiles(utc_day, "sqlite")
+def _utc_day_sqlite(element, compiler, **kw):
+    # SQLite keeps UTCDateTime as naive UTC text; date() reads its day.
+    return f"date({compiler.process(element.clauses, **kw)})"
+
+
+#: Ratio of a duration bucket's upper to its lower bound (reports/facts.py).
+BUCKET_GROWTH = 1.1
+
+
+class log_bucket(FunctionElement):
+    """The log-spaced bucket of a duration in seconds: floor(ln(max(s, 1)) / ln(BUCKET_GROWTH)) + 1."""
+
+    type = Integer()
+    name = "log_bucket"
+    inherit_cache = True
+
+
+@compiles(log_bucket, "postgresql")
+def _log_bucket_postgresql(element, compiler, **kw):
+    value = compiler.process(element.clauses, **kw)
+    return f"(CAST(floor(ln(greatest({value}, 1.0)) / {math.log(BUCKET_GROWTH)!r}) AS INTEGER) + 1)"
+
+
+@compiles(log_bucket, "sqlite")
+def _log_bucket_sqlite(element, compiler, **kw):
+    value = compiler.process(element.clauses, **kw)
+    return f"(CAST(floor(ln(max({value}, 1.0)) / {math.log(BUCKET_GROWTH)!r}) AS INTEGER) + 1)"
 
 
 def seconds_between(start, end):

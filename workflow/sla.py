@@ -10,6 +10,7 @@ from domain.calendar import WorkCalendar, validate_calendar, week_to_json, worki
 from domain.errors import Forbidden
 from domain.sla import DEFAULT_TARGET_MINUTES, validate_policy
 from reports.policy import CALENDAR_ID, get_calendar, get_targets
+from workflow import analytics
 
 
 def set_targets(*, actor: User, targets: dict, business_hours: dict | None = None) -> dict[Priority, int]:
@@ -29,6 +30,7 @@ def set_targets(*, actor: User, targets: dict, business_hours: dict | None = Non
             row.target_minutes = change["minutes"]
         if "business_hours" in change:
             row.business_hours = change["business_hours"]
+    analytics.mark_stale("the SLA targets changed")
     session.commit()
     return get_targets()
 
@@ -51,5 +53,6 @@ def set_calendar(*, actor: User, calendar_payload: dict) -> WorkCalendar:
         session.add_all(SlaHoliday(day=day, name=name) for day, name in calendar.holiday_list())
     # The database's copy of the calendar and every clock measured on it change together.
     status_intervals.rederive_working_time(session.connection(), working_spans(calendar))
+    analytics.mark_stale("the business-hours calendar changed")
     session.commit()
     return get_calendar()

@@ -1,5 +1,6 @@
 """Task lifecycle: create, read, list, edit, assign, take, transition, delete."""
 import uuid
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +25,7 @@ from domain.errors import Forbidden, InvalidTransition, NotFound, PreconditionFa
 from domain.filters import DEFAULT_SORT, TaskFilters, parse_sort
 from notifications import events
 from reports.filters import SORT_KEYS, filtered_statement
-from workflow import history
+from workflow import analytics, history
 
 #: Fields an edit may change besides status and assignment.
 EDITABLE_FIELDS = ("title", "description", "priority", "due_date", "case_id", "tags")
@@ -100,9 +101,10 @@ def _count_move(before: TaskStatus | None, after: TaskStatus | None) -> None:
             )
 
 
-def _commit_change(precondition: bool) -> None:
-    """Commit; a concurrent writer that got there first turns into a version error."""
+def _commit_change(precondition: bool, task: Task, facts_before: Counter) -> None:
+    """Keep the analytics facts and commit; a concurrent writer that got there first turns into a version error."""
     try:
+        analytics.keep([task.id], facts_before)
         session.commit()
     except StaleDataError:
         session.rollback()
@@ -154,6 +156,7 @@ def create_task(
     status_intervals.record_creation(session, task, now)
     _count_move(None, task.status)
     events.task_assigned(actor=actor, task=task, at=now)
+    analytics.keep([task.id], Counter())
     session.commit()
     return task
 
@@ -217,6 +220,7 @@ def update_task(
     if not rules.can_edit_task(actor, task) and not rules.can_assign(actor, task, actor.id):
         raise Forbidden("you may only edit tasks assigned to or created by you")
     now = utcnow()
+    facts_before = analytics.before_change([task.id])
     try:
         edits = {f: v for f, v in changes.items() if f in EDITABLE_FIELDS and getattr(task, f) != v}
         assign = "assigned_to" in changes and changes["assigned_to"] != task.assigned_to
@@ -241,7 +245,7 @@ def update_task(
         raise
     if edits or assign or move:
         task.updated_at = now
-        _commit_change(precondition)
+        _commit_change(precondition, task, facts_before)
     return task
 
 
@@ -257,13 +261,14 @@ def change_status(
     task = get_task(task_id=task_id)
     _check_version(task, expected_version, precondition)
     now = utcnow()
+    facts_before = analytics.before_change([task.id])
     try:
         _apply_transition(task, actor, status, now)
     except Exception:
         session.rollback()
         raise
     task.updated_at = now
-    _commit_change(precondition)
+    _commit_change(precondition, task, facts_before)
     return task
 
 
@@ -276,13 +281,14 @@ def delete_task(
     task = get_task(task_id=task_id)
     _check_version(task, expected_version, precondition)
     now = utcnow()
+    facts_before = analytics.before_change([task.id])
     task.deleted_at = now
     task.updated_at = now
     _count_move(task.status, None)
     history.record(
         task, actor, ChangeType.EDIT, {"deleted_at": None}, {"deleted_at": now.isoformat()}, now
     )
-    _commit_change(precondition)
+    _commit_change(precondition, task, facts_before)
 
 
 def titles(*, task_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:

@@ -1,0 +1,55 @@
+"""Analytics facts: per UTC day and key, counts and log-spaced duration buckets kept by every task change
+(reports/facts.py), and whether they are ready to read.
+
+A database that already holds tasks starts with the facts not ready: the scheduled duty (or
+`flask reports rebuild`) derives them from the history, and the reports compute from the
+history until then.
+
+Revision ID: 0017
+Revises: 0016
+"""
+import sqlalchemy as sa
+from alembic import op
+
+import db.types
+
+revision = "0017"
+down_revision = "0016"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "report_facts",
+        sa.Column("measure", sa.SmallInteger(), autoincrement=False, nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("priority", sa.SmallInteger(), autoincrement=False, nullable=False),
+        sa.Column("assignee_id", sa.Uuid(), nullable=False),
+        sa.Column("status", sa.SmallInteger(), autoincrement=False, nullable=False),
+        sa.Column("from_status", sa.SmallInteger(), autoincrement=False, nullable=False),
+        sa.Column("bucket", sa.SmallInteger(), autoincrement=False, nullable=False),
+        sa.Column("n", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("measure", "day", "priority", "assignee_id", "status", "from_status", "bucket",
+                                name="pk_report_facts"),
+    )
+    op.create_index("ix_report_facts_measure_assignee_id_day", "report_facts", ["measure", "assignee_id", "day"])
+    state = op.create_table(
+        "report_fact_state",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("ready", sa.Boolean(), nullable=False),
+        sa.Column("reason", sa.String(length=200), nullable=False),
+        sa.Column("progress", sa.Integer(), nullable=False),
+        sa.Column("changed_at", db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("id = 1", name=op.f("ck_report_fact_state_single_row")),
+        sa.PrimaryKeyConstraint("id", name="pk_report_fact_state"),
+    )
+    has_tasks = op.get_bind().execute(sa.text("SELECT 1 FROM tasks LIMIT 1")).first() is not None
+    op.bulk_insert(state, [{"id": 1, "ready": not has_tasks, "reason": "first build" if has_tasks else "",
+                            "progress": 0, "changed_at": db.types.utcnow()}])
+
+
+def downgrade() -> None:
+    op.drop_table("report_fact_state")
+    op.drop_index("ix_report_facts_measure_assignee_id_day", table_name="report_facts")
+    op.drop_table("report_facts")

@@ -1,0 +1,58 @@
+"""The analytics facts (reports/facts.py), written: kept with every task change, rebuilt on demand."""
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+
+from sqlalchemy import func, select, update
+
+from db import session
+from db.models import ReportFact, ReportFactState
+from db.types import utcnow
+from reports import facts
+
+
+def before_change(task_ids: Iterable[uuid.UUID]) -> Counter:
+    """What the tasks account for in the facts before a change (call before changing them)."""
+    return facts.contribution(task_ids)
+
+
+def keep(task_ids: Iterable[uuid.UUID], before: Counter) -> None:
+    """Apply the change's difference to the facts, in its transaction (flushes the change first)."""
+    session.flush()
+    statement = facts.upsert(facts.difference(before, facts.contribution(task_ids)))
+    if statement is not None:
+        session.execute(statement)
+
+
+def mark_stale(reason: str) -> None:
+    """Say the facts must be rebuilt (in the caller's transaction): the reports read the history until then."""
+    session.execute(update(ReportFactState).where(ReportFactState.id == 1)
+                    .values(ready=False, reason=reason, progress=0, changed_at=utcnow()))
+
+
+def rebuild() -> int:
+    """Derive every fact from the history, replacing the ones kept; commit and return how many rows there are.
+
+    Task changes wait for it (their fact rows are locked out), so none is lost or counted twice. The
+    facts are marked ready only if nothing made them stale again meanwhile (a policy change while
+    this ran: the next run derives them again).
+    """
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("LOCK TABLE report_facts IN EXCLUSIVE MODE")
+    started = session.scalar(select(ReportFactState.changed_at).where(ReportFactState.id == 1))
+    for statement in facts.rebuild_statements():
+        session.execute(statement)
+    session.execute(update(ReportFactState).where(ReportFactState.id == 1, ReportFactState.changed_at == started)
+                    .values(ready=True, reason="", progress=100))
+    rows = session.scalar(select(func.count()).select_from(ReportFact))
+    session.commit()
+    return rows
+
+
+def rebuild_if_stale() -> int | None:
+    """The scheduled duty: rebuild the facts if a change marked them stale; the rows written, or None."""
+    current = facts.state()
+    stale = current is not None and not current.ready
+    session.rollback()  # nothing held while waiting for another run's lock
+    return rebuild() if stale else None
