@@ -1,0 +1,190 @@
+"""The analytics facts: kept by every change exactly as a derivation from scratch gives them, and every figure
+read from them equal to the one computed from the history (percentiles within the stated error)."""
+import math
+from collections import Counter
+from datetime import date, datetime, timedelta, timezone
+
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from db import session
+from db.models import Priority, ReportFact, Role, TaskStatus
+from domain.filters import TaskFilters
+from reports import facts, flow, sla
+from tests.reports.conftest import at
+from workflow import analytics, tasks
+from workflow import sla as sla_policy
+
+S = TaskStatus
+IP, HOLD, DONE = "In Progress", "On Hold", "Completed"
+NOW = at(400)
+
+
+def kept() -> Counter:
+    """The facts as stored (cells at zero left out)."""
+    columns = [getattr(ReportFact, name) for name in facts.KEY]
+    rows = session.execute(select(*columns, ReportFact.n).where(ReportFact.n != 0))
+    return Counter({tuple(row[:-1]): row[-1] for row in rows})
+
+
+def derived() -> Counter:
+    """The facts as a derivation from the history gives them."""
+    return Counter({tuple(row[:-1]): row[-1] for row in session.execute(facts.derivation())})
+
+
+def test_facts_equal_a_derivation_after_every_kind_of_change(ctx, make_user):
+    manager, ada, bob = make_user(Role.MANAGER), make_user(Role.AGENT), make_user(Role.AGENT)
+    assert kept() == derived()
+    task = tasks.create_task(actor=manager, title="kept", priority=Priority.HIGH, assigned_to=ada.id)
+    other = tasks.create_task(actor=manager, title="beside it", priority=Priority.HIGH, assigned_to=ada.id)
+    steps = [
+        lambda: tasks.change_status(actor=manager, task_id=task.id, status=S.IN_PROGRESS),
+        lambda: tasks.change_status(actor=manager, task_id=other.id, status=S.IN_PROGRESS),
+        lambda: tasks.change_status(actor=manager, task_id=task.id, status=S.ON_HOLD),
+        lambda: tasks.change_status(actor=manager, task_id=task.id, status=S.IN_PROGRESS),
+        lambda: tasks.change_status(actor=manager, task_id=task.id, status=S.COMPLETED),
+        lambda: tasks.change_status(actor=manager, task_id=other.id, status=S.COMPLETED),
+        # Reopen, reassign, a new priority: the whole contribution moves to the new key.
+        lambda: tasks.change_status(actor=manager, task_id=task.id, status=S.IN_PROGRESS),
+        lambda: tasks.update_task(actor=manager, task_id=task.id, changes={"assigned_to": bob.id}),
+        lambda: tasks.update_task(actor=manager, task_id=other.id, changes={"priority": Priority.LOW}),
+        lambda: tasks.update_task(actor=manager, task_id=other.id, changes={"assigned_to": None}),
+        lambda: tasks.update_task(actor=manager, task_id=task.id, changes={"status": S.COMPLETED, "priority": Priority.CRITICAL}),
+        # Cancel and restore, then delete.
+        lambda: tasks.change_status(actor=manager, task_id=task.id, status=S.IN_PROGRESS),
+        lambda: tasks.change_status(actor=manager, task_id=task.id, status=S.CANCELLED),
+        lambda: tasks.change_status(actor=manager, task_id=task.id, status=S.NEW),
+        lambda: tasks.delete_task(actor=manager, task_id=other.id),
+    ]
+    for number, step in enumerate(steps):
+        step()
+        assert kept() == derived(), f"after step {number}"
+    # The kept task's whole history now counts under its current key (Critical, bob); the deleted one's not at all.
+    now_counted = facts.contribution([task.id])
+    assert {(key[2], key[3]) for key in now_counted} == {(facts.PRIORITY_CODES[Priority.CRITICAL], bob.id)}
+    assert sum(n for key, n in now_counted.items() if key[0] == facts.ENTERED) == 10  # creation + 9 moves
+    assert not facts.contribution([other.id])
+
+
+def test_a_policy_change_marks_the_facts_stale_until_rebuilt(ctx, make_user):
+    admin = make_user(Role.ADMIN)
+    assert facts.uncovered(TaskFilters()) is None
+    sla_policy.set_targets(actor=admin, targets={"Critical": 120})
+    assert "SLA targets" in facts.uncovered(TaskFilters())
+    assert analytics.rebuild_if_stale() is not None
+    assert facts.uncovered(TaskFilters()) is None and kept() == derived()
+    sla_policy.set_calendar(actor=admin, calendar_payload={"timezone": "Europe/London"})
+    assert "calendar" in facts.uncovered(TaskFilters())
+    analytics.rebuild_if_stale()
+    assert facts.uncovered(TaskFilters()) is None and kept() == derived()
+    assert analytics.rebuild_if_stale() is None
+
+
+def test_filters_the_facts_do_not_keep_are_named():
+    assert "tag" in facts.uncovered(TaskFilters(tag="vip"))
+    half_past = datetime(2026, 1, 5, 0, 30, tzinfo=timezone.utc)
+    assert "midnight" in facts.uncovered(TaskFilters(date_from=half_past))
+
+
+@pytest.mark.parametrize("values", [[7200.0, 14400.0], [60.0] * 3 + [86400.0 * 9], [3.0, 5.0, 7.0, 1e6, 2e6, 3e7]])
+@pytest.mark.parametrize("percent", [0, 50, 85, 95, 100])
+def test_percentiles_from_buckets_are_within_the_stated_error(values, percent):
+    histogram = Counter(_bucket(value) for value in values)
+    exact = pd.Series(values).quantile(percent / 100)
+    assert facts.percentile(histogram, percent) == pytest.approx(exact, rel=facts.ERROR)
+    assert facts.ERROR < 0.05
+
+
+def _bucket(seconds: float) -> int:
+    return math.floor(math.log(max(seconds, 1.0)) / math.log(facts.GROWTH)) + 1
+
+
+def test_the_sql_buckets_match_their_definition(ctx):
+    from sqlalchemy import literal
+
+    from reports.sql import log_bucket
+
+    for seconds in (0.0, 0.5, 1.0, 59.0, 3600.0, 86400.0 * 30, 3e8):
+        assert session.scalar(select(log_bucket(literal(seconds)))) == _bucket(seconds)
+
+
+@pytest.fixture
+def world(build, make_user, marker):
+    """Histories of known shape for two agents of one department, rebuilt into the facts."""
+    ada = make_user(Role.AGENT, department=f"D{marker}")
+    bob = make_user(Role.AGENT, department=f"D{marker}")
+    build.task([(1, IP), (3, HOLD), (13, IP), (13.5, DONE)], priority=Priority.CRITICAL, assigned_to=ada)
+    build.task([(1, IP), (13.5, DONE)], priority=Priority.CRITICAL, assigned_to=bob)
+    build.task([(1, IP)], priority=Priority.CRITICAL, assigned_to=ada)
+    build.task([(1, IP), (10, DONE), (200, IP), (210, DONE)], priority=Priority.HIGH, assigned_to=ada)
+    build.task([(50, "Cancelled")], priority=Priority.CRITICAL, assigned_to=bob)
+    build.task([], created=240, priority=Priority.MEDIUM, assigned_to=ada)
+    build.task([(2, HOLD), (30, IP), (31, DONE)], priority=Priority.HIGH, assigned_to=bob)
+    for number in range(12):
+        build.task([(2 + number, IP), (20 + 7 * number, DONE)], created=number, priority=Priority.LOW, assigned_to=ada)
+    analytics.rebuild()
+    return {"ada": ada, "bob": bob, "department": f"D{marker}"}
+
+
+def _both(world, marker, **narrowing):
+    """(filters the facts answer, the same tasks by a filter they do not keep: computed from the history)."""
+    period = {"date_from": datetime(2026, 1, 4, tzinfo=timezone.utc), "date_to": datetime(2026, 2, 1, tzinfo=timezone.utc)}
+    fields = {**period, **narrowing}
+    covered = TaskFilters(**fields)
+    assert facts.uncovered(covered) is None
+    return covered, TaskFilters(tag=marker, **fields)
+
+
+NARROWINGS = [
+    lambda w: {"department": w["department"]},
+    lambda w: {"assigned_to": w["ada"].id},
+    lambda w: {"department": w["department"], "priority": Priority.CRITICAL},
+]
+
+
+@pytest.mark.parametrize("narrowing", NARROWINGS)
+def test_counts_read_from_the_facts_equal_the_history(world, marker, narrowing):
+    covered, live = _both(world, marker, **narrowing(world))
+    for function in (sla.compliance_by_priority, sla.compliance_by_week, sla.compliance_by_assignee,
+                     sla.compliance_by_department):
+        pd.testing.assert_frame_equal(function(filters=covered, now=NOW), function(filters=live, now=NOW),
+                                      check_dtype=False, obj=function.__name__)
+    assert sla.compliance(filters=covered, now=NOW) == sla.compliance(filters=live, now=NOW)
+    pd.testing.assert_frame_equal(flow.weekly_throughput(filters=covered), flow.weekly_throughput(filters=live))
+    pd.testing.assert_frame_equal(flow.cumulative_flow(filters=covered, now=NOW), flow.cumulative_flow(filters=live, now=NOW))
+    monthly = {**vars(covered), "date_from": datetime(2025, 12, 1, tzinfo=timezone.utc)}
+    pd.testing.assert_frame_equal(flow.cumulative_flow(filters=TaskFilters(**monthly), now=NOW),
+                                  flow.cumulative_flow(filters=TaskFilters(**{**monthly, "tag": marker}), now=NOW))
+
+
+@pytest.mark.parametrize("narrowing", NARROWINGS)
+def test_durations_read_from_the_facts_are_within_the_stated_error(world, marker, narrowing):
+    covered, live = _both(world, marker, **narrowing(world))
+    for function, key in ((flow.transitions, ["from_status", "to_status"]), (flow.time_in_status, ["status"])):
+        fast, exact = function(filters=covered), function(filters=live)
+        assert fast[key].values.tolist() == exact[key].values.tolist()
+        counts = "count" if "count" in fast else "stays"
+        assert fast[counts].tolist() == exact[counts].tolist()
+        for column in [name for name in fast.columns if name.endswith("hours") or name.endswith("source")]:
+            assert fast[column].tolist() == pytest.approx(exact[column].tolist(), rel=facts.ERROR, nan_ok=True)
+    fast, exact = flow.cycle_and_lead_times(filters=covered), flow.cycle_and_lead_times(filters=live)
+    assert fast["tasks"] == exact["tasks"]
+    for name in ("cycle_p50_hours", "cycle_p85_hours", "lead_p50_hours", "lead_p85_hours"):
+        assert fast[name] == pytest.approx(exact[name], rel=facts.ERROR)
+
+
+def test_what_if_reads_the_clock_buckets_and_keeps_unchanged_targets_exact(world, marker):
+    covered, live = _both(world, marker, department=world["department"])
+    same = sla.what_if(filters=covered, targets={}, now=NOW)
+    pd.testing.assert_frame_equal(same, sla.what_if(filters=live, targets={}, now=NOW), check_dtype=False)
+    # 3.5 h and 13.5 h of clock: a 10 h Critical target meets the first and breaches the second.
+    tried = sla.what_if(filters=covered, targets={"Critical": 600}, now=NOW)
+    exact = sla.what_if(filters=live, targets={"Critical": 600}, now=NOW)
+    pd.testing.assert_frame_equal(tried, exact, check_dtype=False)
+
+
+def test_the_facts_keep_the_period_by_utc_day(world):
+    days = {row.day for row in session.scalars(select(ReportFact).where(ReportFact.assignee_id == world["ada"].id))}
+    assert min(days) == date(2026, 1, 5) and all(isinstance(day, date) for day in days)
+    assert max(days) <= (at(300) + timedelta(days=1)).date()
