@@ -155,21 +155,35 @@ def rebuild(connection: Connection, task_ids: Iterable[uuid.UUID] | None = None)
         )
     )
     if connection.dialect.name == "postgresql":
-        # Statistics of the rows just written: without them the planner takes the table for empty
-        # and looks up each task's current interval with a scan per task (O(N²) on a bulk load).
+        # Statistics of the rows just written: without them the planner takes the table for empty.
         connection.exec_driver_sql("ANALYZE task_status_intervals")
+    # One pass over the intervals grouped by task (a join, not a lookup per task): each task's
+    # current stretch and its first In Progress.
     interval = TaskStatusInterval
+    current = interval.ended_at.is_(None)
+
+    def of_current(column):
+        return func.max(case((current, column)))
+
+    per_task = (
+        select(
+            interval.task_id,
+            of_current(interval.started_at).label("since"),
+            of_current(interval.clock_before_s).label("clock"),
+            of_current(interval.started_w).label("since_w"),
+            of_current(interval.work_clock_before_s).label("work_clock"),
+            func.min(case((interval.status == TaskStatus.IN_PROGRESS, interval.started_at))).label("first_started"),
+        )
+        .where(*only(interval.task_id))
+        .group_by(interval.task_id)
+        .subquery("per_task")
+    )
     connection.execute(
         update(Task)
-        .where(*only(Task.id))
-        .values(
-            status_since=_current(interval.started_at),
-            sla_clock_s=func.coalesce(_current(interval.clock_before_s), 0.0),
-            first_started_at=select(func.min(interval.started_at))
-            .where(interval.task_id == Task.id, interval.status == TaskStatus.IN_PROGRESS)
-            .scalar_subquery(),
-            **_task_working_time(),
-        )
+        .where(Task.id == per_task.c.task_id)
+        .values(status_since=per_task.c.since, sla_clock_s=func.coalesce(per_task.c.clock, 0.0),
+                first_started_at=per_task.c.first_started, status_since_w=per_task.c.since_w,
+                sla_work_clock_s=func.coalesce(per_task.c.work_clock, 0.0))
         .execution_options(synchronize_session=False)
     )
 

@@ -39,7 +39,7 @@ from db.models import (
 from db.status_intervals import rebuild as rebuild_status_intervals
 from db.types import UTCDateTime, uuid7
 from domain import rules
-from workflow import history
+from workflow import analytics, history
 
 logger = logging.getLogger(__name__)
 
@@ -906,6 +906,7 @@ def generate(
         _keep_some_unread(connection, staff)
         recount_task_statuses(connection)
         rebuild_status_intervals(connection)
+        analytics.rebuild_on(connection)
     if postgres:
         # Fresh statistics, or the planner guesses from an empty table.
         # VACUUM FULL for tasks: deriving their status columns rewrote every row once, which
@@ -913,7 +914,7 @@ def generate(
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql("VACUUM FULL ANALYZE tasks")
             others = [name for name in COLUMNS if name != "tasks"]
-            connection.exec_driver_sql("VACUUM ANALYZE " + ", ".join([*others, "task_status_intervals"]))
+            connection.exec_driver_sql("VACUUM ANALYZE " + ", ".join([*others, "task_status_intervals", "report_facts"]))
     return counts
 
 

@@ -34,7 +34,7 @@ from db import session
 from db.models import Priority, ReportFact, ReportFactState, SlaTarget, Task, TaskStatus, TaskStatusInterval, User
 from db.types import epoch_seconds
 from domain.filters import UNASSIGNED, TaskFilters
-from reports.policy import get_targets
+from domain.sla import DEFAULT_TARGET_MINUTES
 from reports.sql import BUCKET_GROWTH, dialect_name, log_bucket, utc_day
 
 ENTERED, LEFT, CYCLE, LEAD, SLA_MET, SLA_BREACHED = 1, 2, 3, 4, 5, 6
@@ -108,10 +108,12 @@ def derivation(task_ids: Iterable[uuid.UUID] | None = None, targets: dict[Priori
 
 
 def _target_seconds(targets: dict[Priority, int] | None):
-    """The target of the task's priority in seconds: the policy's (read in the statement), or `targets`."""
+    """The target of the task's priority in seconds: `targets`, or the policy's, read in the statement itself."""
     if targets is not None:
         return case({priority: minutes * 60.0 for priority, minutes in targets.items()}, value=Task.priority)
-    return _target_seconds(get_targets())
+    stored = select(SlaTarget.target_minutes * 60.0).where(SlaTarget.priority == Task.priority).scalar_subquery()
+    default = case({priority: minutes * 60.0 for priority, minutes in DEFAULT_TARGET_MINUTES.items()}, value=Task.priority)
+    return func.coalesce(stored, default)
 
 
 def contribution(task_ids: Iterable[uuid.UUID]) -> Counter:
@@ -146,7 +148,7 @@ def difference(before: Counter, after: Counter) -> dict[tuple, int]:
 
 
 def rebuild_statements() -> list:
-    """The statements that replace every fact with the derivation over all tasks."""
+    """The statements that replace every fact with the derivation over all tasks (the caller marks them ready)."""
     return [delete(ReportFact), ReportFact.__table__.insert().from_select([*KEY, "n"], derivation())]
 
 

@@ -3,7 +3,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, select, update
 
 from db import session
 from db.models import ReportFact, ReportFactState
@@ -40,14 +40,19 @@ def rebuild() -> int:
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql("LOCK TABLE report_facts IN EXCLUSIVE MODE")
-    started = session.scalar(select(ReportFactState.changed_at).where(ReportFactState.id == 1))
-    for statement in facts.rebuild_statements():
-        session.execute(statement)
-    session.execute(update(ReportFactState).where(ReportFactState.id == 1, ReportFactState.changed_at == started)
-                    .values(ready=True, reason="", progress=100))
-    rows = session.scalar(select(func.count()).select_from(ReportFact))
+    rows = rebuild_on(connection)
     session.commit()
     return rows
+
+
+def rebuild_on(connection: Connection) -> int:
+    """The rebuild's statements on `connection`, in its transaction (bulk loads call this); the rows written."""
+    started = connection.scalar(select(ReportFactState.changed_at).where(ReportFactState.id == 1))
+    for statement in facts.rebuild_statements():
+        connection.execute(statement)
+    connection.execute(update(ReportFactState).where(ReportFactState.id == 1, ReportFactState.changed_at == started)
+                       .values(ready=True, reason="", progress=100))
+    return connection.scalar(select(func.count()).select_from(ReportFact))
 
 
 def rebuild_if_stale() -> int | None:
