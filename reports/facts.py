@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import Select, case, delete, func, literal, select, union_all
+from sqlalchemy import CompoundSelect, Uuid, case, delete, func, literal, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 
 from db import session
@@ -38,10 +38,12 @@ from domain.sla import DEFAULT_TARGET_MINUTES
 from reports.sql import BUCKET_GROWTH, dialect_name, log_bucket, utc_day
 
 ENTERED, LEFT, CYCLE, LEAD, SLA_MET, SLA_BREACHED = 1, 2, 3, 4, 5, 6
+#: The grains every event is counted at: all tasks, per department of the assignee, per assignee.
+ALL, BY_DEPARTMENT, BY_ASSIGNEE = 0, 1, 2
 #: from_status of a task's first stretch, and the bucket of an event with no duration.
 NONE, NO_DURATION = -1, 0
-#: The unassigned tasks' assignee in the key (a key has no NULLs).
-NOBODY = uuid.UUID(int=0)
+#: The blank of the key's assignee (unassigned tasks, and grains not per assignee) and department.
+NOBODY, NO_DEPARTMENT = uuid.UUID(int=0), ""
 #: Ratio of a bucket's upper to its lower bound, and the largest relative error of a value read from it.
 GROWTH = BUCKET_GROWTH
 ERROR = math.sqrt(GROWTH) - 1
@@ -49,7 +51,8 @@ STATUS_CODES = {status: number for number, status in enumerate(TaskStatus)}
 PRIORITY_CODES = {priority: number for number, priority in enumerate(Priority)}
 STATUSES = {number: status.value for status, number in STATUS_CODES.items()}
 PRIORITIES = {number: priority.value for priority, number in PRIORITY_CODES.items()}
-KEY = ("measure", "day", "priority", "assignee_id", "status", "from_status", "bucket")
+EVENT = ("measure", "day", "priority", "status", "from_status", "bucket")
+KEY = ("grain", "assignee_id", "department", *EVENT)
 #: The filters the facts are keyed by; any other (a tag, a text search) is answered from the history.
 COVERED_FILTERS = {"priority", "assigned_to", "department", "date_from", "date_to"}
 
@@ -59,20 +62,22 @@ def _code(column, codes: dict, missing=None):
     return mapping if missing is None else func.coalesce(mapping, missing)
 
 
-def derivation(task_ids: Iterable[uuid.UUID] | None = None, targets: dict[Priority, int] | None = None) -> Select:
+def derivation(task_ids: Iterable[uuid.UUID] | None = None, targets: dict[Priority, int] | None = None) -> CompoundSelect:
     """SELECT of the fact rows (KEY columns and n) of every live task, or of `task_ids`, from their intervals."""
     chosen = list(task_ids) if task_ids is not None else None
     task, interval = Task, TaskStatusInterval
     scope = [task.deleted_at.is_(None)] + ([task.id.in_(chosen)] if chosen is not None else [])
-    keys = [_code(task.priority, PRIORITY_CODES).label("priority"),
-            func.coalesce(task.assigned_to, NOBODY).label("assignee_id")]
+    owners = [_code(task.priority, PRIORITY_CODES).label("priority"),
+              func.coalesce(task.assigned_to, literal(NOBODY, Uuid)).label("assignee_id"),
+              func.coalesce(User.department, NO_DEPARTMENT).label("department")]
 
     def interval_rows(measure: int, moment, from_status, bucket, *where):
         return (
-            select(literal(measure).label("measure"), utc_day(moment).label("day"), *keys,
+            select(literal(measure).label("measure"), utc_day(moment).label("day"), *owners,
                    _code(interval.status, STATUS_CODES).label("status"), from_status.label("from_status"),
                    bucket.label("bucket"))
             .join(task, task.id == interval.task_id)
+            .outerjoin(User, User.id == task.assigned_to)
             .where(*scope, *where)
         )
 
@@ -86,25 +91,36 @@ def derivation(task_ids: Iterable[uuid.UUID] | None = None, targets: dict[Priori
         log_bucket(epoch_seconds(interval.ended_at) - epoch_seconds(interval.started_at)),
         interval.ended_at.is_not(None),
     )
-    completed = [*scope, task.status == TaskStatus.COMPLETED]
-    completed_key = [*keys, literal(STATUS_CODES[TaskStatus.COMPLETED]).label("status"),
-                     literal(NONE).label("from_status")]
     done = epoch_seconds(task.status_since)
 
     def task_rows(measure, bucket, *where):
-        return select(measure.label("measure"), utc_day(task.status_since).label("day"), *completed_key,
-                      bucket.label("bucket")).where(*completed, *where)
+        return (
+            select(measure.label("measure"), utc_day(task.status_since).label("day"), *owners,
+                   literal(STATUS_CODES[TaskStatus.COMPLETED]).label("status"), literal(NONE).label("from_status"),
+                   bucket.label("bucket"))
+            .select_from(task)
+            .outerjoin(User, User.id == task.assigned_to)
+            .where(*scope, task.status == TaskStatus.COMPLETED, *where)
+        )
 
     cycle = task_rows(literal(CYCLE), log_bucket(done - epoch_seconds(task.first_started_at)),
                       task.first_started_at.is_not(None))
     lead = task_rows(literal(LEAD), log_bucket(done - epoch_seconds(task.created_at)))
     clock = case((task.priority.in_(select(SlaTarget.priority).where(SlaTarget.business_hours.is_(True))),
                   task.sla_work_clock_s), else_=task.sla_clock_s)
-    target_s = _target_seconds(targets)
-    sla = task_rows(case((clock <= target_s, SLA_MET), else_=SLA_BREACHED), log_bucket(clock))
-    rows = union_all(entered, left, cycle, lead, sla).subquery("events")
-    columns = [rows.c[name] for name in KEY]
-    return select(*columns, func.count().label("n")).group_by(*columns)
+    sla = task_rows(case((clock <= _target_seconds(targets), SLA_MET), else_=SLA_BREACHED), log_bucket(clock))
+    # Referenced three times: PostgreSQL computes a CTE once.
+    events = union_all(entered, left, cycle, lead, sla).cte("events")
+    shape = [events.c[name] for name in EVENT]
+
+    def at_grain(grain: int, assignee=None, department=None):
+        owned = [(assignee if assignee is not None else literal(NOBODY, Uuid)).label("assignee_id"),
+                 (department if department is not None else literal(NO_DEPARTMENT)).label("department")]
+        grouped = [column for column in (assignee, department) if column is not None]
+        return select(literal(grain).label("grain"), *owned, *shape, func.count().label("n")).group_by(*grouped, *shape)
+
+    return union_all(at_grain(ALL), at_grain(BY_DEPARTMENT, department=events.c.department),
+                     at_grain(BY_ASSIGNEE, assignee=events.c.assignee_id))
 
 
 def _target_seconds(targets: dict[Priority, int] | None):
@@ -178,32 +194,47 @@ def uncovered(filters: TaskFilters) -> str | None:
     return None
 
 
-def conditions(filters: TaskFilters, measures: Iterable[int], *, through: date | None = None) -> list:
-    """WHERE conditions on report_facts for these measures and the filters (through: last day, overriding date_to)."""
+def conditions(filters: TaskFilters, measures: Iterable[int], by: Iterable[str] = (), *,
+               through: date | None = None) -> list:
+    """WHERE conditions on report_facts for these measures and filters, at the grain that serves them.
+
+    A filter or grouping by assignee reads the per-assignee rows, one by department the
+    per-department rows, anything else the rows of all tasks. `through` (a last day) replaces the
+    period: everything up to it.
+    """
     fact = ReportFact
-    where = [fact.measure.in_(list(measures))]
-    if filters.date_from is not None and through is None:
-        where.append(fact.day >= filters.date_from.astimezone(timezone.utc).date())
+    by = set(by)
+    if filters.assigned_to is not None or "assignee_id" in by:
+        where = [fact.grain == BY_ASSIGNEE, fact.department == NO_DEPARTMENT]
+        if filters.assigned_to is not None:
+            where.append(fact.assignee_id == (NOBODY if filters.assigned_to == UNASSIGNED else filters.assigned_to))
+        if filters.department is not None:
+            where.append(fact.assignee_id.in_(select(User.id).where(User.department == filters.department)))
+    elif filters.department is not None or "department" in by:
+        where = [fact.grain == BY_DEPARTMENT, fact.assignee_id == NOBODY]
+        if filters.department is not None:
+            where.append(fact.department == filters.department)
+    else:
+        where = [fact.grain == ALL, fact.assignee_id == NOBODY, fact.department == NO_DEPARTMENT]
+    where.append(fact.measure.in_(list(measures)))
     if through is not None:
         where.append(fact.day <= through)
-    elif filters.date_to is not None:
-        where.append(fact.day < filters.date_to.astimezone(timezone.utc).date())
+    else:
+        if filters.date_from is not None:
+            where.append(fact.day >= filters.date_from.astimezone(timezone.utc).date())
+        if filters.date_to is not None:
+            where.append(fact.day < filters.date_to.astimezone(timezone.utc).date())
     if filters.priority is not None:
         where.append(fact.priority == PRIORITY_CODES[Priority(filters.priority)])
-    if filters.assigned_to == UNASSIGNED:
-        where.append(fact.assignee_id == NOBODY)
-    elif filters.assigned_to is not None:
-        where.append(fact.assignee_id == filters.assigned_to)
-    if filters.department is not None:
-        where.append(fact.assignee_id.in_(select(User.id).where(User.department == filters.department)))
     return where
 
 
 def counts(filters: TaskFilters, measures: Iterable[int], by: Iterable[str], *, through: date | None = None) -> list:
     """Summed n per group of the `by` columns (names of report_facts columns), for the filters; rows of (*by, n)."""
+    by = list(by)
     columns = [getattr(ReportFact, name) for name in by]
     statement = (select(*columns, func.sum(ReportFact.n).label("n"))
-                 .where(*conditions(filters, measures, through=through)).group_by(*columns))
+                 .where(*conditions(filters, measures, by, through=through)).group_by(*columns))
     return [tuple(row) for row in session.execute(statement)]
 
 

@@ -155,7 +155,9 @@ def _completed_from_facts(filters, targets, group):
     """
     policy_targets = policy.get_targets()
     moved = {facts.PRIORITY_CODES[p] for p, minutes in targets.items() if minutes != policy_targets[p]}
-    columns = {None: [], "priority": ["priority"], "assignee": ["assignee_id"], "department": ["assignee_id"],
+    # With an assignee filter only the per-assignee facts apply: their department is the person's.
+    department = ["department"] if filters.assigned_to is None else ["assignee_id"]
+    columns = {None: [], "priority": ["priority"], "assignee": ["assignee_id"], "department": department,
                "week": ["day"]}[group]
     by = ["measure", "priority", *([] if "priority" in columns else columns), *(["bucket"] if moved else [])]
     people = _people() if group in ("assignee", "department") else {}
@@ -181,6 +183,8 @@ def _group_key(group, values: dict, people: dict) -> tuple:
         return (facts.PRIORITIES[values["priority"]],)
     if group == "week":
         return (facts.monday(values["day"]).isoformat(),)
+    if group == "department" and "department" in values:
+        return (values["department"] or None,)
     if group in ("assignee", "department"):
         person = people.get(values["assignee_id"])
         if group == "department":

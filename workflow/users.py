@@ -12,6 +12,7 @@ from db.pagination import Page, paginate, text_key
 from db.types import contains_pattern, utcnow, uuid7
 from domain import rules
 from domain.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+from workflow import analytics
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,9 @@ def update_user(*, actor: User, user_id: uuid.UUID, changes: dict) -> User:
         raise Conflict("you cannot deactivate yourself")
     if "password" in changes and actor.id == user.id:
         _check_current_password(user, current_password)
+    if "department" in changes and changes["department"] != user.department:
+        # The per-department facts count tasks under their assignee's department.
+        analytics.mark_stale("a user moved to another department")
     for field, value in changes.items():
         if field == "password":
             user.password_hash = passwords.hash_password(value)

@@ -13,7 +13,7 @@ from db.models import Priority, ReportFact, Role, TaskStatus
 from domain.filters import TaskFilters
 from reports import facts, flow, sla
 from tests.reports.conftest import at
-from workflow import analytics, tasks
+from workflow import analytics, tasks, users
 from workflow import sla as sla_policy
 
 S = TaskStatus
@@ -62,8 +62,12 @@ def test_facts_equal_a_derivation_after_every_kind_of_change(ctx, make_user):
         assert kept() == derived(), f"after step {number}"
     # The kept task's whole history now counts under its current key (Critical, bob); the deleted one's not at all.
     now_counted = facts.contribution([task.id])
-    assert {(key[2], key[3]) for key in now_counted} == {(facts.PRIORITY_CODES[Priority.CRITICAL], bob.id)}
-    assert sum(n for key, n in now_counted.items() if key[0] == facts.ENTERED) == 10  # creation + 9 moves
+    fields = [dict(zip(facts.KEY, key)) for key in now_counted]
+    assert {key["priority"] for key in fields} == {facts.PRIORITY_CODES[Priority.CRITICAL]}
+    assert {key["assignee_id"] for key in fields if key["grain"] == facts.BY_ASSIGNEE} == {bob.id}
+    assert {key["department"] for key in fields if key["grain"] == facts.BY_DEPARTMENT} == {bob.department or ""}
+    entered = [n for key, n in now_counted.items() if key[3] == facts.ENTERED]
+    assert sum(entered) == 3 * 10  # creation + 9 moves, at each of the three grains
     assert not facts.contribution([other.id])
 
 
@@ -79,6 +83,11 @@ def test_a_policy_change_marks_the_facts_stale_until_rebuilt(ctx, make_user):
     analytics.rebuild_if_stale()
     assert facts.uncovered(TaskFilters()) is None and kept() == derived()
     assert analytics.rebuild_if_stale() is None
+    agent = make_user(Role.AGENT, department="Support")
+    users.update_user(actor=admin, user_id=agent.id, changes={"department": "Field"})
+    assert "department" in facts.uncovered(TaskFilters())
+    analytics.rebuild_if_stale()
+    assert facts.uncovered(TaskFilters()) is None
 
 
 def test_filters_the_facts_do_not_keep_are_named():

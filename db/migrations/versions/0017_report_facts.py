@@ -22,18 +22,19 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "report_facts",
+        sa.Column("grain", sa.SmallInteger(), autoincrement=False, nullable=False),
+        sa.Column("assignee_id", sa.Uuid(), nullable=False),
+        sa.Column("department", sa.String(length=100), nullable=False),
         sa.Column("measure", sa.SmallInteger(), autoincrement=False, nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("priority", sa.SmallInteger(), autoincrement=False, nullable=False),
-        sa.Column("assignee_id", sa.Uuid(), nullable=False),
         sa.Column("status", sa.SmallInteger(), autoincrement=False, nullable=False),
         sa.Column("from_status", sa.SmallInteger(), autoincrement=False, nullable=False),
         sa.Column("bucket", sa.SmallInteger(), autoincrement=False, nullable=False),
         sa.Column("n", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("measure", "day", "priority", "assignee_id", "status", "from_status", "bucket",
-                                name="pk_report_facts"),
+        sa.PrimaryKeyConstraint("grain", "assignee_id", "department", "measure", "day", "priority", "status",
+                                "from_status", "bucket", name=op.f("pk_report_facts")),
     )
-    op.create_index("ix_report_facts_measure_assignee_id_day", "report_facts", ["measure", "assignee_id", "day"])
     state = op.create_table(
         "report_fact_state",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
@@ -51,5 +52,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("report_fact_state")
-    op.drop_index("ix_report_facts_measure_assignee_id_day", table_name="report_facts")
     op.drop_table("report_facts")
