@@ -145,6 +145,9 @@ STATUS_RANK_SQL = _rank_sql("status", TaskStatus)
 DELETED = text("deleted_at IS NOT NULL")
 
 
+SLA_DUE = text("sla_due_s IS NOT NULL AND deleted_at IS NULL")
+
+
 def _live_index(name: str, *columns: str) -> Index:
     return Index(name, *columns, postgresql_where=LIVE, sqlite_where=LIVE)
 
@@ -167,6 +170,10 @@ class Task(Base):
         Index("ix_tasks_tags", "tags", postgresql_using="gin"),
         # The few deleted tasks, which reports over rows beside `tasks` leave out without a join.
         Index("ix_tasks_deleted_id", "id", postgresql_where=DELETED, sqlite_where=DELETED),
+        # Open tasks by when their SLA target is passed (the breaches of the last hours, the watchlist).
+        Index("ix_tasks_sla_due_s", "sla_due_s", postgresql_where=SLA_DUE, sqlite_where=SLA_DUE),
+        # The latest completions (cycle and lead time points).
+        _live_index("ix_tasks_status_status_since_id", "status", "status_since", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
@@ -196,6 +203,9 @@ class Task(Base):
     # The same on the business-hours calendar's working coordinate (see SlaCalendarSpan).
     status_since_w: Mapped[Optional[float]] = mapped_column(Float)
     sla_work_clock_s: Mapped[float] = mapped_column(Float, server_default=text("0"))
+    # When an open task's SLA clock passes (passed) its target, in epoch seconds; NULL while it
+    # cannot (paused within target, closed). Kept with every change (reports/sla.due_update).
+    sla_due_s: Mapped[Optional[float]] = mapped_column(Float)
 
     # UPDATE ... WHERE version = :seen: a concurrent writer can never be overwritten silently.
     __mapper_args__ = {"version_id_col": version}

@@ -11,6 +11,8 @@ one log-spaced bucket of it:
   creation) to completion.
 - SLA_MET, SLA_BREACHED: a task now Completed, within or past its priority's target; the bucket
   is the SLA clock it used (working seconds for a business-hours target).
+- OPEN_DUE: an open task, on the day its SLA clock passes (or passed) its target (tasks.sla_due_s);
+  `status` is its status now. Past days hold the open breaches; the day's own are read live.
 
 One derivation (`derivation`) states all of it in SQL. Every task change applies, in its own
 transaction, the difference between the changed tasks' derivation before and after it
@@ -34,10 +36,11 @@ from db import session
 from db.models import Priority, ReportFact, ReportFactState, SlaTarget, Task, TaskStatus, TaskStatusInterval, User
 from db.types import epoch_seconds
 from domain.filters import UNASSIGNED, TaskFilters
+from domain.rules import OPEN_STATUSES
 from domain.sla import DEFAULT_TARGET_MINUTES
-from reports.sql import BUCKET_GROWTH, dialect_name, log_bucket, utc_day
+from reports.sql import BUCKET_GROWTH, dialect_name, epoch_day, log_bucket, utc_day
 
-ENTERED, LEFT, CYCLE, LEAD, SLA_MET, SLA_BREACHED = 1, 2, 3, 4, 5, 6
+ENTERED, LEFT, CYCLE, LEAD, SLA_MET, SLA_BREACHED, OPEN_DUE = 1, 2, 3, 4, 5, 6, 7
 #: The grains every event is counted at: all tasks, per department of the assignee, per assignee.
 ALL, BY_DEPARTMENT, BY_ASSIGNEE = 0, 1, 2
 #: from_status of a task's first stretch, and the bucket of an event with no duration.
@@ -108,9 +111,17 @@ def derivation(task_ids: Iterable[uuid.UUID] | None = None, targets: dict[Priori
     lead = task_rows(literal(LEAD), log_bucket(done - epoch_seconds(task.created_at)))
     clock = case((task.priority.in_(select(SlaTarget.priority).where(SlaTarget.business_hours.is_(True))),
                   task.sla_work_clock_s), else_=task.sla_clock_s)
-    sla = task_rows(case((clock <= _target_seconds(targets), SLA_MET), else_=SLA_BREACHED), log_bucket(clock))
+    sla = task_rows(case((clock <= target_seconds(targets), SLA_MET), else_=SLA_BREACHED), log_bucket(clock))
+    due = (
+        select(literal(OPEN_DUE).label("measure"), epoch_day(task.sla_due_s).label("day"), *owners,
+               _code(task.status, STATUS_CODES).label("status"), literal(NONE).label("from_status"),
+               literal(NO_DURATION).label("bucket"))
+        .select_from(task)
+        .outerjoin(User, User.id == task.assigned_to)
+        .where(*scope, task.status.in_(OPEN_STATUSES), task.sla_due_s.is_not(None))
+    )
     # Referenced three times: PostgreSQL computes a CTE once.
-    events = union_all(entered, left, cycle, lead, sla).cte("events")
+    events = union_all(entered, left, cycle, lead, sla, due).cte("events")
     shape = [events.c[name] for name in EVENT]
 
     def at_grain(grain: int, assignee=None, department=None):
@@ -123,11 +134,13 @@ def derivation(task_ids: Iterable[uuid.UUID] | None = None, targets: dict[Priori
                      at_grain(BY_ASSIGNEE, assignee=events.c.assignee_id))
 
 
-def _target_seconds(targets: dict[Priority, int] | None):
+def target_seconds(targets: dict[Priority, int] | None):
     """The target of the task's priority in seconds: `targets`, or the policy's, read in the statement itself."""
     if targets is not None:
         return case({priority: minutes * 60.0 for priority, minutes in targets.items()}, value=Task.priority)
-    stored = select(SlaTarget.target_minutes * 60.0).where(SlaTarget.priority == Task.priority).scalar_subquery()
+    # Correlated by name: the SLA clock nests this in further subqueries.
+    stored = (select(SlaTarget.target_minutes * 60.0).where(SlaTarget.priority == Task.priority)
+              .correlate(Task).scalar_subquery())
     default = case({priority: minutes * 60.0 for priority, minutes in DEFAULT_TARGET_MINUTES.items()}, value=Task.priority)
     return func.coalesce(stored, default)
 
@@ -195,12 +208,12 @@ def uncovered(filters: TaskFilters) -> str | None:
 
 
 def conditions(filters: TaskFilters, measures: Iterable[int], by: Iterable[str] = (), *,
-               through: date | None = None) -> list:
+               through: date | None = None, before: date | None = None) -> list:
     """WHERE conditions on report_facts for these measures and filters, at the grain that serves them.
 
     A filter or grouping by assignee reads the per-assignee rows, one by department the
     per-department rows, anything else the rows of all tasks. `through` (a last day) replaces the
-    period: everything up to it.
+    period: everything up to it; `before` (a day) cuts the period short.
     """
     fact = ReportFact
     by = set(by)
@@ -224,17 +237,20 @@ def conditions(filters: TaskFilters, measures: Iterable[int], by: Iterable[str] 
             where.append(fact.day >= filters.date_from.astimezone(timezone.utc).date())
         if filters.date_to is not None:
             where.append(fact.day < filters.date_to.astimezone(timezone.utc).date())
+    if before is not None:
+        where.append(fact.day < before)
     if filters.priority is not None:
         where.append(fact.priority == PRIORITY_CODES[Priority(filters.priority)])
     return where
 
 
-def counts(filters: TaskFilters, measures: Iterable[int], by: Iterable[str], *, through: date | None = None) -> list:
+def counts(filters: TaskFilters, measures: Iterable[int], by: Iterable[str], *, through: date | None = None,
+           before: date | None = None) -> list:
     """Summed n per group of the `by` columns (names of report_facts columns), for the filters; rows of (*by, n)."""
     by = list(by)
     columns = [getattr(ReportFact, name) for name in by]
     statement = (select(*columns, func.sum(ReportFact.n).label("n"))
-                 .where(*conditions(filters, measures, by, through=through)).group_by(*columns))
+                 .where(*conditions(filters, measures, by, through=through, before=before)).group_by(*columns))
     return [tuple(row) for row in session.execute(statement)]
 
 

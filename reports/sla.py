@@ -6,14 +6,17 @@ their SLA is cancelled. Targets are those of the task's current priority; a prio
 target counts business hours runs its clock only in the working time of the business-hours
 calendar (workflow/calendar.py), through the working coordinates db/status_intervals.py keeps.
 """
-from datetime import datetime
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timezone
 
 import pandas as pd
-from sqlalchemy import Float, Subquery, and_, case, func, literal, null, select
+from sqlalchemy import Float, Subquery, and_, case, func, literal, null, or_, select, update
 
 from db.models import Priority, SlaTarget, Task, TaskStatus, TaskStatusInterval, User
 from db.status_intervals import CLOCK_STATUSES, moment_at, working_coordinate
 from db.types import epoch_seconds
+from domain import calendar as domain_calendar
 from domain import sla as sla_rules
 from domain.filters import TaskFilters
 from db import session
@@ -27,7 +30,8 @@ AT_RISK_SHARE = 0.75
 MET, BREACHED, AT_RISK, ON_TRACK = "met", "breached", "at_risk", "on_track"
 
 
-def task_outcomes(filters: TaskFilters, targets: dict[Priority, int], now: datetime) -> Subquery:
+def task_outcomes(filters: TaskFilters, targets: dict[Priority, int], now: datetime,
+                  due_since: datetime | None = None) -> Subquery:
     """Per task (cancelled ones left out): target_s, clock_s, outcome, decided_s, status, since_s, title, created_at.
 
     outcome is `met` or `breached` for completed tasks, `breached`, `at_risk` or `on_track` for
@@ -37,16 +41,7 @@ def task_outcomes(filters: TaskFilters, targets: dict[Priority, int], now: datet
     """
     target_s = case({priority: minutes * 60 for priority, minutes in targets.items()}, value=Task.priority)
     since_s = epoch_seconds(Task.status_since)
-    running = Task.status.in_(CLOCK_STATUSES)
-    wall = _Clock(now=seconds(now), since=since_s, used=Task.sla_clock_s, target_s=target_s, running=running,
-                  start=epoch_seconds(TaskStatusInterval.started_at), end=epoch_seconds(TaskStatusInterval.ended_at),
-                  used_before=TaskStatusInterval.clock_before_s, to_moment=lambda value: value)
-    work = _Clock(now=working_coordinate(seconds(now)), since=Task.status_since_w, used=Task.sla_work_clock_s,
-                  target_s=target_s, running=running, start=TaskStatusInterval.started_w,
-                  end=TaskStatusInterval.ended_w, used_before=TaskStatusInterval.work_clock_before_s,
-                  to_moment=moment_at)
-    # Read from the policy table in the statement itself: one subquery, evaluated once.
-    business = Task.priority.in_(select(SlaTarget.priority).where(SlaTarget.business_hours.is_(True)))
+    wall, work, business = _clocks(target_s, seconds(now))
     clock_s = case((business, work.clock), else_=wall.clock)
     completed = Task.status == TaskStatus.COMPLETED
     breached = clock_s > target_s
@@ -75,9 +70,51 @@ def task_outcomes(filters: TaskFilters, targets: dict[Priority, int], now: datet
             outcome.label("outcome"),
             decided.label("decided_s"),
         )
-        .where(Task.status != TaskStatus.CANCELLED, *task_conditions(filters))
+        .where(Task.status != TaskStatus.CANCELLED, *task_conditions(filters),
+               *([Task.sla_due_s >= due_since.timestamp()] if due_since is not None else []))
         .subquery("outcomes")
     )
+
+
+def _clocks(target_s, now_s) -> tuple:
+    """(wall clock, working-time clock, whether the task's priority counts business hours) of a task, in SQL."""
+    running = Task.status.in_(CLOCK_STATUSES)
+    wall = _Clock(now=now_s, since=epoch_seconds(Task.status_since), used=Task.sla_clock_s, target_s=target_s,
+                  running=running, start=epoch_seconds(TaskStatusInterval.started_at),
+                  end=epoch_seconds(TaskStatusInterval.ended_at), used_before=TaskStatusInterval.clock_before_s,
+                  to_moment=lambda value: value)
+    work = _Clock(now=working_coordinate(now_s), since=Task.status_since_w, used=Task.sla_work_clock_s,
+                  target_s=target_s, running=running, start=TaskStatusInterval.started_w,
+                  end=TaskStatusInterval.ended_w, used_before=TaskStatusInterval.work_clock_before_s,
+                  to_moment=moment_at)
+    # Read from the policy table in the statement itself: one subquery, evaluated once.
+    business = Task.priority.in_(select(SlaTarget.priority).where(SlaTarget.business_hours.is_(True)))
+    return wall, work, business
+
+
+def due_update(task_ids: Iterable[uuid.UUID] | None = None):
+    """UPDATE keeping tasks.sla_due_s: when an open task's clock passes (or passed) its target under the policy.
+
+    Set while the clock runs, and for paused tasks already past their target; NULL otherwise. It
+    does not depend on the current time, so it changes only with the task or the policy; an open
+    task is breached once its clock is past the target, which is after this moment (see cut_off).
+    """
+    wall, work, business = _clocks(facts.target_seconds(None), literal(0.0, Float))
+    due = case((Task.status.in_(OPEN_STATUSES), case((business, work.passed_target), else_=wall.passed_target)),
+               else_=null())
+    where = [Task.id.in_(list(task_ids))] if task_ids is not None else [
+        or_(Task.status.in_(OPEN_STATUSES), Task.sla_due_s.is_not(None))]
+    return update(Task).where(*where).values(sla_due_s=due).execution_options(synchronize_session=False)
+
+
+def cut_off(now: datetime) -> datetime:
+    """The moment before which every open task due (sla_due_s) is breached at `now`: the last working moment.
+
+    A business-hours clock that reached its target at closing time is not past it until work
+    resumes; a wall clock is past it at once, and the last working moment is never after now.
+    """
+    calendar = policy.get_calendar()
+    return domain_calendar.moment_at(calendar, domain_calendar.working_coordinate(calendar, now))
 
 
 class _Clock:
@@ -109,9 +146,9 @@ class _Clock:
         )
 
 
-def decided_outcomes(filters: TaskFilters, targets: dict[Priority, int], now: datetime):
+def decided_outcomes(filters: TaskFilters, targets: dict[Priority, int], now: datetime, due_since=None):
     """task_outcomes, and the conditions for the tasks whose outcome was settled in the date range."""
-    outcomes = task_outcomes(filters, targets, now)
+    outcomes = task_outcomes(filters, targets, now, due_since)
     conditions = [outcomes.c.outcome.in_((MET, BREACHED)), *epoch_in_range(outcomes.c.decided_s, filters)]
     return outcomes, conditions
 
@@ -129,13 +166,24 @@ GROUP_KEYS = {None: [], "priority": ["priority"], "assignee": ["assigned_to", "a
 
 
 def _compliance(filters, targets, now, group: str | None) -> pd.DataFrame:
-    """Met and breached per group: completed tasks from the facts when they cover the filters, open ones live."""
+    """Met and breached per group: from the facts when they cover the filters, else from the history.
+
+    From the facts: the completed tasks, and the open ones whose target was passed on a day
+    before the last working moment's (all breached by now); the open ones due since are read live.
+    """
     if facts.uncovered(filters) is not None:
         return _compliance_live(filters, targets, now, group)
+    policy_targets = policy.get_targets()
+    moved = {priority for priority, minutes in targets.items() if minutes != policy_targets[priority]}
+    # A what-if moves the open tasks' due moments: those are read live then.
+    since = None if moved else facts.day_start(cut_off(now).astimezone(timezone.utc).date())
     still_open = [(tuple(row[:-2]), row[-2], row[-1]) for row in
-                  _compliance_live(filters, targets, now, group, open_only=True).itertuples(index=False)]
+                  _compliance_live(filters, targets, now, group, open_only=True, due_since=since).itertuples(index=False)]
+    decided = _completed_from_facts(filters, targets, group, moved)
+    if since is not None:
+        decided += _due_from_facts(filters, group, since.date())
     totals: dict[tuple, list[int]] = {}
-    for key, met, breached in [*_completed_from_facts(filters, targets, group), *still_open]:
+    for key, met, breached in [*decided, *still_open]:
         pair = totals.setdefault(key, [0, 0])
         pair[0] += int(met)
         pair[1] += int(breached)
@@ -147,18 +195,29 @@ def _compliance(filters, targets, now, group: str | None) -> pd.DataFrame:
     return _with_percent(pd.DataFrame(rows, columns=[*keys, "met", "breached"]))
 
 
-def _completed_from_facts(filters, targets, group):
-    """(key, met, breached) per group of the tasks completed in the period, read from the facts.
-
-    A priority whose target differs from the policy's (a what-if) is judged from the SLA clock's
-    buckets: exact but for the tasks whose clock lies within ERROR of the target.
-    """
-    policy_targets = policy.get_targets()
-    moved = {facts.PRIORITY_CODES[p] for p, minutes in targets.items() if minutes != policy_targets[p]}
+def _fact_columns(filters, group) -> list[str]:
     # With an assignee filter only the per-assignee facts apply: their department is the person's.
     department = ["department"] if filters.assigned_to is None else ["assignee_id"]
-    columns = {None: [], "priority": ["priority"], "assignee": ["assignee_id"], "department": department,
-               "week": ["day"]}[group]
+    return {None: [], "priority": ["priority"], "assignee": ["assignee_id"], "department": department,
+            "week": ["day"]}[group]
+
+
+def _due_from_facts(filters, group, before) -> list[tuple]:
+    """(key, 0, breached) per group of the open tasks whose target was passed in the period, before the day `before`."""
+    by = _fact_columns(filters, group)
+    people = _people() if group in ("assignee", "department") else {}
+    return [(_group_key(group, dict(zip(by, row[:-1])), people), 0, int(row[-1]))
+            for row in facts.counts(filters, [facts.OPEN_DUE], by, before=before) if row[-1]]
+
+
+def _completed_from_facts(filters, targets, group, moved) -> list[tuple]:
+    """(key, met, breached) per group of the tasks completed in the period, read from the facts.
+
+    A priority whose target differs from the policy's (`moved`, a what-if) is judged from the SLA
+    clock's buckets: exact but for the tasks whose clock lies within ERROR of the target.
+    """
+    moved = {facts.PRIORITY_CODES[priority] for priority in moved}
+    columns = _fact_columns(filters, group)
     by = ["measure", "priority", *([] if "priority" in columns else columns), *(["bucket"] if moved else [])]
     people = _people() if group in ("assignee", "department") else {}
     found = []
@@ -193,8 +252,9 @@ def _group_key(group, values: dict, people: dict) -> tuple:
     return ()
 
 
-def _compliance_live(filters, targets, now, group: str | None, open_only: bool = False) -> pd.DataFrame:
-    outcomes, conditions = decided_outcomes(filters, targets, now)
+def _compliance_live(filters, targets, now, group: str | None, open_only: bool = False,
+                     due_since: datetime | None = None) -> pd.DataFrame:
+    outcomes, conditions = decided_outcomes(filters, targets, now, due_since)
     if open_only:
         conditions.append(outcomes.c.status.in_(OPEN_STATUSES))
     keys = {

@@ -76,6 +76,24 @@ def _utc_day_sqlite(element, compiler, **kw):
     return f"date({compiler.process(element.clauses, **kw)})"
 
 
+class epoch_day(FunctionElement):
+    """The UTC calendar day of a moment given in epoch seconds."""
+
+    type = Date()
+    name = "epoch_day"
+    inherit_cache = True
+
+
+@compiles(epoch_day, "postgresql")
+def _epoch_day_postgresql(element, compiler, **kw):
+    return f"CAST(timezone('UTC', to_timestamp({compiler.process(element.clauses, **kw)})) AS DATE)"
+
+
+@compiles(epoch_day, "sqlite")
+def _epoch_day_sqlite(element, compiler, **kw):
+    return f"date({compiler.process(element.clauses, **kw)}, 'unixepoch')"
+
+
 #: Ratio of a duration bucket's upper to its lower bound (reports/facts.py).
 BUCKET_GROWTH = 1.1
 

@@ -8,7 +8,7 @@ from sqlalchemy import Connection, func, select, update
 from db import session
 from db.models import ReportFact, ReportFactState
 from db.types import utcnow
-from reports import facts
+from reports import facts, sla
 
 
 def before_change(task_ids: Iterable[uuid.UUID]) -> Counter:
@@ -19,6 +19,7 @@ def before_change(task_ids: Iterable[uuid.UUID]) -> Counter:
 def keep(task_ids: Iterable[uuid.UUID], before: Counter) -> None:
     """Apply the change's difference to the facts, in its transaction (flushes the change first)."""
     session.flush()
+    session.execute(sla.due_update(task_ids))
     statement = facts.upsert(facts.difference(before, facts.contribution(task_ids)))
     if statement is not None:
         session.execute(statement)
@@ -48,7 +49,7 @@ def rebuild() -> int:
 def rebuild_on(connection: Connection) -> int:
     """The rebuild's statements on `connection`, in its transaction (bulk loads call this); the rows written."""
     started = connection.scalar(select(ReportFactState.changed_at).where(ReportFactState.id == 1))
-    for statement in facts.rebuild_statements():
+    for statement in [sla.due_update(), *facts.rebuild_statements()]:
         connection.execute(statement)
     connection.execute(update(ReportFactState).where(ReportFactState.id == 1, ReportFactState.changed_at == started)
                        .values(ready=True, reason="", progress=100))

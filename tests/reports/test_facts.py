@@ -152,14 +152,20 @@ NARROWINGS = [
 ]
 
 
+@pytest.mark.parametrize("business_hours", [False, True], ids=["wall clock", "business hours"])
 @pytest.mark.parametrize("narrowing", NARROWINGS)
-def test_counts_read_from_the_facts_equal_the_history(world, marker, narrowing):
+def test_counts_read_from_the_facts_equal_the_history(world, marker, narrowing, business_hours, make_user):
+    if business_hours:
+        sla_policy.set_targets(actor=make_user(Role.ADMIN), targets={"Critical": 480}, business_hours={"Critical": True})
+        analytics.rebuild_if_stale()
     covered, live = _both(world, marker, **narrowing(world))
-    for function in (sla.compliance_by_priority, sla.compliance_by_week, sla.compliance_by_assignee,
-                     sla.compliance_by_department):
-        pd.testing.assert_frame_equal(function(filters=covered, now=NOW), function(filters=live, now=NOW),
-                                      check_dtype=False, obj=function.__name__)
-    assert sla.compliance(filters=covered, now=NOW) == sla.compliance(filters=live, now=NOW)
+    # At 01:00 on a Wednesday (the last working moment was Tuesday 17:00), at 12:00 on a Friday, and later.
+    for now in (NOW, at(435), at(2000)):
+        for function in (sla.compliance_by_priority, sla.compliance_by_week, sla.compliance_by_assignee,
+                         sla.compliance_by_department):
+            pd.testing.assert_frame_equal(function(filters=covered, now=now), function(filters=live, now=now),
+                                          check_dtype=False, obj=f"{function.__name__} at {now}")
+        assert sla.compliance(filters=covered, now=now) == sla.compliance(filters=live, now=now)
     pd.testing.assert_frame_equal(flow.weekly_throughput(filters=covered), flow.weekly_throughput(filters=live))
     pd.testing.assert_frame_equal(flow.cumulative_flow(filters=covered, now=NOW), flow.cumulative_flow(filters=live, now=NOW))
     monthly = {**vars(covered), "date_from": datetime(2025, 12, 1, tzinfo=timezone.utc)}

@@ -35,6 +35,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("grain", "assignee_id", "department", "measure", "day", "priority", "status",
                                 "from_status", "bucket", name=op.f("pk_report_facts")),
     )
+    op.add_column("tasks", sa.Column("sla_due_s", sa.Float(), nullable=True))
+    op.create_index("ix_tasks_sla_due_s", "tasks", ["sla_due_s"],
+                    postgresql_where=sa.text("sla_due_s IS NOT NULL AND deleted_at IS NULL"),
+                    sqlite_where=sa.text("sla_due_s IS NOT NULL AND deleted_at IS NULL"))
+    op.create_index("ix_tasks_status_status_since_id", "tasks", ["status", "status_since", "id"],
+                    postgresql_where=sa.text("deleted_at IS NULL"), sqlite_where=sa.text("deleted_at IS NULL"))
     state = op.create_table(
         "report_fact_state",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
@@ -51,5 +57,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_tasks_status_status_since_id", table_name="tasks")
+    op.drop_index("ix_tasks_sla_due_s", table_name="tasks")
+    op.drop_column("tasks", "sla_due_s")
     op.drop_table("report_fact_state")
     op.drop_table("report_facts")
