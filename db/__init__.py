@@ -80,8 +80,12 @@ def make_engine(url: str, pool_size: int = 5, autocommit: bool = False) -> Engin
     # would fail one request, writes included. It costs a `SELECT 1` round trip per checkout, about
     # 0.2 ms: within the noise of a task list page, 15 % of the cheapest read (the bell's count).
     options = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
+    # No JIT: the reports' SLA expressions look expensive to the planner, which then spends seconds
+    # compiling a query that runs in milliseconds over the few rows an index hands it.
+    connect_args = {"options": "-c jit=off"}
     if "connect_timeout" not in parsed.query:
-        options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+    options["connect_args"] = connect_args
     return create_engine(
         url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800, pool_pre_ping=True, **options
     )

@@ -146,6 +146,7 @@ DELETED = text("deleted_at IS NOT NULL")
 
 
 SLA_DUE = text("sla_due_s IS NOT NULL AND deleted_at IS NULL")
+OPEN_LIVE = text("status IN ('New', 'In Progress', 'On Hold') AND deleted_at IS NULL")
 
 
 def _live_index(name: str, *columns: str) -> Index:
@@ -174,6 +175,9 @@ class Task(Base):
         Index("ix_tasks_sla_due_s", "sla_due_s", postgresql_where=SLA_DUE, sqlite_where=SLA_DUE),
         # The latest completions (cycle and lead time points).
         _live_index("ix_tasks_status_status_since_id", "status", "status_since", "id"),
+        # Open tasks, oldest work first (aging work in progress).
+        Index("ix_tasks_open_age", text("coalesce(first_started_at, created_at)"), "id",
+              postgresql_where=OPEN_LIVE, sqlite_where=OPEN_LIVE),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)

@@ -189,6 +189,12 @@ def state() -> ReportFactState | None:
     return session.get(ReportFactState, 1)
 
 
+def ready() -> bool:
+    """Whether the facts (and the tasks' kept due moments) are current."""
+    current = state()
+    return current is not None and current.ready
+
+
 def _midnight(moment: datetime | None) -> bool:
     return moment is None or moment.astimezone(timezone.utc).timetz().replace(tzinfo=None) == time(0)
 
@@ -201,7 +207,7 @@ def uncovered(filters: TaskFilters) -> str | None:
     if not (_midnight(filters.date_from) and _midnight(filters.date_to)):
         return "the period does not start and end at midnight UTC"
     current = state()
-    if current is None or not current.ready:
+    if not ready():
         reason = current.reason if current is not None and current.reason else "being built"
         return f"the analytics facts are being recomputed ({reason})"
     return None

@@ -10,12 +10,13 @@ from sqlalchemy import String, and_, case, exists, func, literal, or_, select, u
 from sqlalchemy.orm import aliased
 
 from db.models import ChangeType, Task, TaskHistory, TaskStatus
+from db.types import epoch_seconds
 from domain.filters import TaskFilters
 from domain.rules import OPEN_STATUSES
 from reports import facts
 from reports.filters import epoch_in_range, in_range, task_conditions
 from reports.intervals import status_intervals, task_milestones
-from reports.sql import floor_int, frame, now_or, one_row, percentiles, seconds, week_start
+from reports.sql import as_text, floor_int, frame, now_or, one_row, percentiles, seconds, week_start
 
 HOUR = 3600.0
 DAY = 86400
@@ -187,9 +188,18 @@ def cycle_and_lead_times(*, filters: TaskFilters, limit: int = MAX_POINTS) -> di
     Returns the most recent `limit` tasks as points, and the median and 85th percentile over
     all of them. A reopened task counts at its last completion.
     """
-    completed = completed_tasks(filters)
+    # The latest completions off an index (ix_tasks_status_status_since_id), not a sort of all of them.
+    done = epoch_seconds(Task.status_since)
     points = frame(
-        select(completed).order_by(completed.c.completed_s.desc(), completed.c.task_id.desc()).limit(limit)
+        select(
+            Task.id.label("task_id"),
+            done.label("completed_s"),
+            ((done - epoch_seconds(Task.first_started_at)) / HOUR).label("cycle_hours"),
+            ((done - epoch_seconds(Task.created_at)) / HOUR).label("lead_hours"),
+        )
+        .where(Task.status == TaskStatus.COMPLETED, *task_conditions(filters), *in_range(Task.status_since, filters))
+        .order_by(Task.status_since.desc(), Task.id.desc())
+        .limit(limit)
     )
     points.loc[:, "completed_at"] = pd.to_datetime(points["completed_s"], unit="s", utc=True)
     # Every completed task has a lead time, so the lead percentiles' row count is the total:
@@ -306,20 +316,19 @@ def aging_wip(*, filters: TaskFilters, now: datetime | None = None, limit: int =
     The date range selects open tasks by creation, and the completed tasks behind the
     percentile by completion. Oldest first, at most `limit` tasks.
     """
-    now = now_or(now)
-    milestones = task_milestones(filters)
-    now_s = seconds(now)
-    age = ((now_s - func.coalesce(milestones.c.started_s, milestones.c.created_s)) / HOUR).label("age_hours")
+    now_s = seconds(now_or(now))
+    # Age counts from this moment; the oldest come first off an index on it (ix_tasks_open_age).
+    anchor = func.coalesce(Task.first_started_at, Task.created_at)
     statement = (
         select(
-            milestones.c.task_id,
-            milestones.c.title,
-            milestones.c.status,
-            ((now_s - milestones.c.since_s) / HOUR).label("hours_in_status"),
-            age,
+            Task.id.label("task_id"),
+            Task.title,
+            as_text(Task.status).label("status"),
+            ((now_s - epoch_seconds(Task.status_since)) / HOUR).label("hours_in_status"),
+            ((now_s - epoch_seconds(anchor)) / HOUR).label("age_hours"),
         )
-        .where(milestones.c.status.in_(OPEN_STATUSES), *in_range(milestones.c.created_at, filters))
-        .order_by(age.desc(), milestones.c.task_id)
+        .where(Task.status.in_(OPEN_STATUSES), *task_conditions(filters), *in_range(Task.created_at, filters))
+        .order_by(anchor, Task.id)
         .limit(limit)
     )
     points = frame(statement)

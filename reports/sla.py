@@ -69,9 +69,12 @@ def task_outcomes(filters: TaskFilters, targets: dict[Priority, int], now: datet
             clock_s.label("clock_s"),
             outcome.label("outcome"),
             decided.label("decided_s"),
+            Task.sla_due_s.label("due_s"),
         )
         .where(Task.status != TaskStatus.CANCELLED, *task_conditions(filters),
-               *([Task.sla_due_s >= due_since.timestamp()] if due_since is not None else []))
+               # A breached open task passed its target before now.
+               *([Task.sla_due_s >= due_since.timestamp(), Task.sla_due_s < now.timestamp()]
+                 if due_since is not None else []))
         .subquery("outcomes")
     )
 
@@ -344,32 +347,30 @@ def _per_priority(counts: pd.DataFrame, targets: dict[Priority, int]) -> pd.Data
 def watchlist(*, filters: TaskFilters, limit: int = 50, now: datetime | None = None) -> pd.DataFrame:
     """Open tasks that breached their SLA or are at risk (75 % or more of the target used), most urgent first.
 
-    Time left is the target minus the clock time used: negative for breached tasks. The date
-    range selects by the tasks' creation.
+    Most urgent: whose target was (or will be) passed first; a paused task, as if its clock ran
+    again now. Time left is the target minus the clock time used: negative for breached tasks.
+    The date range selects by the tasks' creation.
     """
-    outcomes = task_outcomes(filters, _targets(None), now_or(now))
+    now = now_or(now)
+    outcomes = task_outcomes(filters, _targets(None), now)
     time_left = outcomes.c.target_s - outcomes.c.clock_s
-    statement = (
-        select(
-            outcomes.c.task_id,
-            outcomes.c.title,
-            as_text(outcomes.c.priority).label("priority"),
-            outcomes.c.status,
-            outcomes.c.assigned_to,
-            outcomes.c.outcome.label("state"),
-            (outcomes.c.target_s / 3600.0).label("target_hours"),
-            (outcomes.c.clock_s / 3600.0).label("used_hours"),
-            (time_left / 3600.0).label("time_left_hours"),
-        )
-        .where(
-            outcomes.c.status != TaskStatus.COMPLETED.value,
-            outcomes.c.outcome.in_((BREACHED, AT_RISK)),
-            *in_range(outcomes.c.created_at, filters),
-        )
-        .order_by(time_left, outcomes.c.task_id)
-        .limit(limit)
-    )
-    return frame(statement)
+    columns = [
+        outcomes.c.task_id, outcomes.c.title, as_text(outcomes.c.priority).label("priority"), outcomes.c.status,
+        outcomes.c.assigned_to, outcomes.c.outcome.label("state"), (outcomes.c.target_s / 3600.0).label("target_hours"),
+        (outcomes.c.clock_s / 3600.0).label("used_hours"), (time_left / 3600.0).label("time_left_hours"),
+    ]
+    urgent = [outcomes.c.status != TaskStatus.COMPLETED.value, outcomes.c.outcome.in_((BREACHED, AT_RISK)),
+              *in_range(outcomes.c.created_at, filters)]
+    passed_at = case((outcomes.c.due_s.is_not(None), outcomes.c.due_s), else_=seconds(now) + time_left)
+    if not facts.ready():  # the due moments are being recomputed: order them all by it
+        return frame(select(*columns).where(*urgent).order_by(passed_at, outcomes.c.task_id).limit(limit))
+    # Two index-ordered reads: by the kept due moment, and the paused tasks within target (none kept).
+    running = select(*columns, outcomes.c.due_s.label("key")).where(*urgent, outcomes.c.due_s.is_not(None))
+    paused = select(*columns, passed_at.label("key")).where(*urgent, outcomes.c.due_s.is_(None))
+    rows = pd.concat([frame(running.order_by(outcomes.c.due_s, outcomes.c.task_id).limit(limit)),
+                      frame(paused.order_by(passed_at, outcomes.c.task_id).limit(limit))], ignore_index=True)
+    rows = rows.sort_values(["key", "task_id"], kind="stable").head(limit)
+    return rows.drop(columns="key").reset_index(drop=True)
 
 
 def _number(value) -> float | None:

@@ -41,6 +41,9 @@ def upgrade() -> None:
                     sqlite_where=sa.text("sla_due_s IS NOT NULL AND deleted_at IS NULL"))
     op.create_index("ix_tasks_status_status_since_id", "tasks", ["status", "status_since", "id"],
                     postgresql_where=sa.text("deleted_at IS NULL"), sqlite_where=sa.text("deleted_at IS NULL"))
+    open_live = sa.text("status IN ('New', 'In Progress', 'On Hold') AND deleted_at IS NULL")
+    op.create_index("ix_tasks_open_age", "tasks", [sa.text("coalesce(first_started_at, created_at)"), "id"],
+                    postgresql_where=open_live, sqlite_where=open_live)
     state = op.create_table(
         "report_fact_state",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
@@ -57,6 +60,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_tasks_open_age", table_name="tasks")
     op.drop_index("ix_tasks_status_status_since_id", table_name="tasks")
     op.drop_index("ix_tasks_sla_due_s", table_name="tasks")
     op.drop_column("tasks", "sla_due_s")
