@@ -30,7 +30,7 @@ from portal.components.analytics import (
     report_filters,
     task_links,
 )
-from reports import drill, figures, flow, policy, sla
+from reports import drill, facts, figures, flow, policy, sla
 from reports import exports as exports_files
 
 dash.register_page(__name__, path="/analytics", title="Analytics · Workflow Manager", name="Analytics")
@@ -335,7 +335,16 @@ def refresh(*controls):
     query, f = page_filters(controls)
     by_priority, computed = shared_at(sla.compliance_by_priority, f)
     as_of = html.Div(f"as of {computed:%H:%M:%S} UTC", className="small text-muted", id=ids.ANALYTICS_AS_OF)
-    return [kpi(overall(by_priority)), as_of], figures.sla_by_priority(by_priority), csv_hrefs(query)
+    return [kpi(overall(by_priority)), as_of, source_notice(f)], figures.sla_by_priority(by_priority), csv_hrefs(query)
+
+
+def source_notice(f: TaskFilters) -> html.Div | None:
+    """Why the figures are computed from the history instead of the analytics facts, if they are."""
+    why = facts.uncovered(f)
+    if why is None:
+        return None
+    return html.Div(f"Computed from the task history, which takes longer: {why}.",
+                    className="small text-warning-emphasis", id=ids.ANALYTICS_SOURCE)
 
 
 def policy_stamp() -> tuple:

@@ -45,3 +45,13 @@ def test_empty_frames_make_an_empty_figure_not_an_error():
     empty = pd.DataFrame({"from_status": [], "to_status": [], "count": [], "median_hours_in_source": []})
     assert figures.status_flow(empty).layout.annotations[0].text.startswith("No status changes")
     assert figures.aging_wip({"points": pd.DataFrame(), "cycle_p85_hours": None}).data == ()
+
+
+def test_the_page_says_when_its_figures_come_from_the_history(app):
+    """A tag is not in the analytics facts: the KPI card says the figures were computed from the history."""
+    from domain.filters import TaskFilters
+    from portal.pages import analytics as page
+
+    with app.app_context():
+        assert page.source_notice(TaskFilters(priority="High")) is None
+        assert "tag is not kept in the analytics facts" in page.source_notice(TaskFilters(tag="vip")).children
