@@ -14,29 +14,22 @@ import json
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import servers  # noqa: E402
 
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 RESULTS = ROOT / "bench/results"
 #: The test suite's default (tests/api/test_openapi.py, SCHEMATHESIS_EXAMPLES) times ten.
 EXAMPLES = 100
 PASSWORD = "contract-bench-password"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _admin_connection():
@@ -94,20 +87,13 @@ def create_user(env: dict, username: str, role: str) -> str:
 
 def serve(env: dict, port: int) -> subprocess.Popen:
     """gunicorn as the Procfile runs it, but with no limit on the request line: gunicorn's own 414 page
-    (for lines over 4094 bytes) comes before the API, and the fuzzing's longest query strings should reach it."""
-    process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "--no-control-socket", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--threads", "4", "--timeout", "120", "--limit-request-line", "0", "--log-level", "warning", "app:create_app()"],
-        cwd=ROOT, env=env,
-    )
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return process
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("server did not start")
+    (for lines over 4094 bytes) comes before the API, and the fuzzing's longest query strings should reach it.
+    Checked to be the process answering on `port`."""
+    command = [
+        str(ROOT / ".venv/bin/gunicorn"), "--no-control-socket", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+        "--threads", "4", "--timeout", "120", "--limit-request-line", "0", "--log-level", "warning", "app:create_app()",
+    ]
+    return servers.serve(command, port, env)
 
 
 def run_schemathesis(base_url: str, config: str, folder: Path, name: str, examples: int, seed, *options: str) -> dict:
@@ -174,6 +160,8 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=EXAMPLES, help="generated requests per operation (fuzzing)")
     parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args()
+    # No Redis: the run keeps its state to itself (the server's environment starts from this one).
+    os.environ.pop("REDIS_URL", None)
 
     with tempfile.TemporaryDirectory(prefix="wm-contract-") as scratch:
         folder = Path(scratch)
@@ -184,13 +172,12 @@ def main() -> None:
             # The fuzzing guesses the Admin's password too (its name is in GET /api/users): no lockout.
             "LOGIN_MAX_FAILURES_PER_ACCOUNT": "1000000", "LOGIN_MAX_FAILURES_PER_ADDRESS": "1000000",
         }
-        env.pop("REDIS_URL", None)
         server = None
         try:
             flask(env, "db", "upgrade")
             create_user(env, "contract_admin", "Admin")
             target = create_user(env, "contract_target", "Agent")
-            port = free_port()
+            port = servers.free_port()
             server = serve(env, port)
             base = f"http://127.0.0.1:{port}"
             runs = [
@@ -199,8 +186,7 @@ def main() -> None:
             ]
         finally:
             if server is not None:
-                server.terminate()
-                server.wait(timeout=30)
+                servers.stop(server)
             drop_database(url)
     summary = {"database": "postgresql" if args.postgres else "sqlite", "runs": runs}
     RESULTS.mkdir(exist_ok=True)

@@ -13,8 +13,6 @@ import re
 import secrets
 import subprocess
 import sys
-import time
-import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -25,6 +23,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import servers  # noqa: E402
 from db.pagination import encode_cursor  # noqa: E402
 
 STATUS = "Completed"
@@ -51,24 +50,6 @@ def deep_position(url: str) -> tuple[str, str]:
     if row is None:
         raise SystemExit(f"fewer than {(DEEP_PAGE - 1) * LIMIT} '{STATUS}' tasks: generate more demo data")
     return row[0].isoformat(), str(row[1])
-
-
-def serve(target: str, port: int, workers: int, env: dict) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "--no-control-socket", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--log-level", "warning", target],
-        cwd=ROOT, env=env,
-    )
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
-            return process
-        except urllib.error.HTTPError:
-            return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit(f"{target} did not start")
 
 
 def login(port: int) -> str:
@@ -104,19 +85,25 @@ def main() -> None:
         total = cursor.fetchone()[0]
     due, row_id = deep_position(url)
     deep_cursor = encode_cursor("-due_date", 0, due, row_id)
-    env = {**os.environ, "SECRET_KEY": secrets.token_urlsafe(48), "PYTHONPATH": str(ROOT)}
-    api = serve("app:create_app()", 8061, args.workers, env)
-    reference = serve("bench.reference_wsgi:app", 8062, args.workers, env)
+    env = {"SECRET_KEY": secrets.token_urlsafe(48), "PYTHONPATH": str(ROOT)}
+    api_port, reference_port = servers.free_port(), servers.free_port()
+    api = servers.gunicorn("app:create_app()", api_port, env, workers=args.workers)
     try:
-        token = login(8061)
+        reference = servers.gunicorn("bench.reference_wsgi:app", reference_port, env, workers=args.workers)
+    except BaseException:
+        servers.stop(api)
+        raise
+    try:
+        token = login(api_port)
         auth = {"Authorization": f"Bearer {token}"}
         query = f"status={STATUS}&sort=-due_date&limit={LIMIT}"
+        api_base, reference_base = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{reference_port}"
         cases = {
-            "api page 1": (f"http://127.0.0.1:8061/api/tasks?{query}", auth),
-            f"api page {DEEP_PAGE}": (f"http://127.0.0.1:8061/api/tasks?{query}&cursor={deep_cursor}", auth),
-            "reference page 1": (f"http://127.0.0.1:8062/?status={STATUS}&limit={LIMIT}", {}),
+            "api page 1": (f"{api_base}/api/tasks?{query}", auth),
+            f"api page {DEEP_PAGE}": (f"{api_base}/api/tasks?{query}&cursor={deep_cursor}", auth),
+            "reference page 1": (f"{reference_base}/?status={STATUS}&limit={LIMIT}", {}),
             f"reference page {DEEP_PAGE}": (
-                f"http://127.0.0.1:8062/?status={STATUS}&limit={LIMIT}&after={urllib.parse.quote(due + '|' + row_id)}",
+                f"{reference_base}/?status={STATUS}&limit={LIMIT}&after={urllib.parse.quote(due + '|' + row_id)}",
                 {},
             ),
         }
@@ -124,10 +111,8 @@ def main() -> None:
             wrk(target, 2, args.connections, headers)
         results = {name: wrk(target, args.duration, args.connections, headers) for name, (target, headers) in cases.items()}
     finally:
-        api.terminate()
-        reference.terminate()
-        api.wait()
-        reference.wait()
+        servers.stop(api)
+        servers.stop(reference)
     summary = {
         "tasks": total,
         "workers": args.workers,

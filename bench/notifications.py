@@ -23,9 +23,12 @@ import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import servers  # noqa: E402
 
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 RESULTS = ROOT / "bench/results"
@@ -194,23 +197,22 @@ def dispatcher_bench(args) -> None:
 # --- (c) latency through the worker -------------------------------------------------------
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class _Inbox:
-    """An SMTP server (aiosmtpd) that notes when each message arrived, by subject."""
+    """An SMTP server (aiosmtpd) on a free port that notes when each message arrived, by subject."""
 
     def __init__(self):
         from aiosmtpd.controller import Controller
 
         self.arrived: dict[str, float] = {}
-        self.port = _free_port()
+        self.port = servers.free_port()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    def start(self) -> None:
+        """Serve, and make sure the socket on the port is this process's (the port was free a moment ago)."""
+        self.controller.start()
+        if not servers.owns_port(os.getpid(), self.port):
+            self.controller.stop()
+            raise SystemExit(f"port {self.port} is not served by this benchmark's SMTP server")
 
     async def handle_DATA(self, _server, _session, envelope):
         from email import message_from_bytes
@@ -219,6 +221,40 @@ class _Inbox:
         subject = str(message_from_bytes(envelope.original_content, policy=default)["Subject"])
         self.arrived.setdefault(subject.split("] ", 1)[-1], time.time())
         return "250 OK"
+
+
+#: The Redis keys the worker processes write (Celery's broker on kombu, the login throttle, the report cache):
+#: the only ones the latency run deletes from its database afterwards.
+_PRODUCT_KEYS = ("_kombu.*", "unacked*", "celery*", "workflow:login:*", "wm:report:*")
+
+
+def _own_redis(server: str, number: int):
+    """(URL, client) of Redis database `number` on `server`, refused unless it holds no key: the worker's
+    Celery broker uses fixed key names, so it must not share a database with anybody else's."""
+    import redis
+
+    parts = urlsplit(server)
+    if parts.path not in ("", "/"):
+        raise SystemExit(f"--redis-url {server} names a database: give the server only, the database with --redis-db")
+    url = urlunsplit(parts._replace(path=f"/{number}"))
+    client = redis.Redis.from_url(url)
+    keys = client.dbsize()
+    if keys:
+        raise SystemExit(
+            f"Redis database {number} on {server} holds {keys} keys: the latency benchmark needs an empty database "
+            "of its own (its workers' Celery queues have fixed names); choose another with --redis-db"
+        )
+    return url, client
+
+
+def _delete_own_keys(client) -> None:
+    """Delete the keys this run's processes wrote in its (checked empty) database; leave any others."""
+    ours = {key for pattern in _PRODUCT_KEYS for key in client.scan_iter(match=pattern)}
+    if ours:
+        client.delete(*ours)
+    others = client.dbsize()
+    if others:
+        print(f"left {others} keys in the Redis database that this run did not write", file=sys.stderr)
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -235,6 +271,7 @@ def latency_bench(args) -> None:
 
     for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
         os.environ.setdefault(name, value)
+    redis_url, redis_client = _own_redis(args.redis_url, args.redis_db)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -246,7 +283,11 @@ def latency_bench(args) -> None:
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
     inbox = _Inbox()
-    inbox.controller.start()
+    try:
+        inbox.start()
+    except BaseException:
+        server.stop()
+        raise
     url = _create_database(f"wm_bench_latency_{os.getpid()}")
     workers = []
     try:
@@ -261,7 +302,7 @@ def latency_bench(args) -> None:
         settings = {
             "DATABASE_URL": url, "SECRET_KEY": secrets.token_urlsafe(48), "AWS_ENDPOINT_URL": endpoint,
             "SNS_TOPIC_ARN": topic_arn, "SMTP_URL": f"smtp://127.0.0.1:{inbox.port}", "MAIL_SES": "false",
-            "SMS_ENABLED": "false", "REDIS_URL": args.redis_url, "LOG_JSON": "false", "METRICS_ENABLED": "false",
+            "SMS_ENABLED": "false", "REDIS_URL": redis_url, "LOG_JSON": "false", "METRICS_ENABLED": "false",
         }
         env = {**os.environ, **settings, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
                "WORKER_THREADS": "2", "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_COST": "8192"}
@@ -314,6 +355,7 @@ def latency_bench(args) -> None:
         inbox.controller.stop()
         _drop_database(url)
         server.stop()
+        _delete_own_keys(redis_client)
     email = [inbox.arrived[title] - at for title, at in committed.items() if title in inbox.arrived]
     published = [received[title] - at for title, at in committed.items() if title in received]
     delivered = min(len(email), len(published))
@@ -336,7 +378,7 @@ def latency_bench(args) -> None:
 
 
 def unread_bench(args) -> None:
-    from bench.list_tasks import psql, serve, wrk
+    from bench.list_tasks import psql, wrk
 
     url = os.environ["DATABASE_URL"]
     with psql(url).cursor() as cursor:
@@ -348,21 +390,26 @@ def unread_bench(args) -> None:
         user_id, unread, total = cursor.fetchone()
         cursor.execute("SELECT count(*) FROM notifications")
         notifications = cursor.fetchone()[0]
-    env = {**os.environ, "SECRET_KEY": secrets.token_urlsafe(48), "PYTHONPATH": str(ROOT)}
-    api = serve("app:create_app()", 8063, args.workers, env)
-    reference = serve("bench.reference_wsgi:app", 8064, args.workers, env)
+    env = {"SECRET_KEY": secrets.token_urlsafe(48), "PYTHONPATH": str(ROOT)}
+    api_port, reference_port = servers.free_port(), servers.free_port()
+    api = servers.gunicorn("app:create_app()", api_port, env, workers=args.workers)
+    try:
+        reference = servers.gunicorn("bench.reference_wsgi:app", reference_port, env, workers=args.workers)
+    except BaseException:
+        servers.stop(api)
+        raise
     try:
         import urllib.request
 
         request = urllib.request.Request(
-            "http://127.0.0.1:8063/api/auth/login",
+            f"http://127.0.0.1:{api_port}/api/auth/login",
             data=json.dumps({"username": args.user, "password": "demo-password"}).encode(),
             headers={"Content-Type": "application/json"},
         )
         token = json.load(urllib.request.urlopen(request))["access_token"]
         auth = {"Authorization": f"Bearer {token}"}
-        api_url = "http://127.0.0.1:8063/api/notifications/unread-count"
-        reference_url = f"http://127.0.0.1:8064/unread-count?user_id={user_id}"
+        api_url = f"http://127.0.0.1:{api_port}/api/notifications/unread-count"
+        reference_url = f"http://127.0.0.1:{reference_port}/unread-count?user_id={user_id}"
         # Both answer the same number.
         api_body = json.load(urllib.request.urlopen(urllib.request.Request(api_url, headers=auth)))
         reference_body = json.load(urllib.request.urlopen(reference_url))
@@ -372,9 +419,8 @@ def unread_bench(args) -> None:
             wrk(target, 2, args.connections, headers)
         results = {name: wrk(target, args.duration, args.connections, headers) for name, (target, headers) in cases.items()}
     finally:
-        for process in (api, reference):
-            process.terminate()
-            process.wait()
+        servers.stop(api)
+        servers.stop(reference)
     summary = {
         "user": args.user, "unread": unread, "user_notifications": total, "notifications": notifications,
         "workers": args.workers, "connections": args.connections, "duration_s": args.duration,
@@ -406,8 +452,10 @@ def main() -> None:
     c.add_argument("--events", type=int, default=1000)
     c.add_argument("--workers", type=int, default=1)
     c.add_argument("--rate", type=float, default=20.0, help="events committed per second (each is an email and an SNS message)")
-    c.add_argument("--redis-url", default="redis://127.0.0.1:6379/10",
-                   help="a Redis database of the benchmark's own (never flushed)")
+    c.add_argument("--redis-url", default="redis://127.0.0.1:6379", help="the Redis server (no database number)")
+    c.add_argument("--redis-db", type=int, default=15,
+                   help="a Redis database of the benchmark's own: refused unless empty; never flushed, only the keys "
+                        "the run wrote are deleted after")
     c.set_defaults(run=latency_bench)
     args = parser.parse_args()
     args.run(args)

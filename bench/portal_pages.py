@@ -17,8 +17,6 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import psycopg2
@@ -26,6 +24,8 @@ from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import servers  # noqa: E402
 
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -58,20 +58,9 @@ def ensure_empty_database(url: str) -> None:
 
 
 def serve(url: str, port: int) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": secrets.token_urlsafe(48)}
-    process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "--no-control-socket", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--threads", "4", "--log-level", "warning", "app:create_app()"],
-        cwd=ROOT, env=env,
-    )
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return process
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("server did not start")
+    """The portal on `url`'s database under gunicorn (2 workers x 4 threads), on `port` (checked to be ours)."""
+    env = {"DATABASE_URL": url, "SECRET_KEY": secrets.token_urlsafe(48)}
+    return servers.gunicorn("app:create_app()", port, env, workers=2, threads=4)
 
 
 def measure(browser, base: str, runs: int) -> dict:
@@ -142,13 +131,13 @@ def main() -> None:
     summary = {}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        for label, url, port in (("empty", empty, 8071), ("big", big, 8072)):
+        for label, url in (("empty", empty), ("big", big)):
+            port = servers.free_port()
             server = serve(url, port)
             try:
                 summary[label] = measure(browser, f"http://127.0.0.1:{port}", args.runs)
             finally:
-                server.terminate()
-                server.wait()
+                servers.stop(server)
         browser.close()
     for name in PAGES:
         summary[f"{name}_big_vs_empty"] = summary["big"][name]["median_s"] / summary["empty"][name]["median_s"]

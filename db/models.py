@@ -146,6 +146,8 @@ DELETED = text("deleted_at IS NOT NULL")
 
 
 SLA_DUE = text("sla_due_s IS NOT NULL AND deleted_at IS NULL")
+HAND_BACK = text("returned_to_holder")
+REOPEN = text("from_status = 'Completed'")
 OPEN_LIVE = text("status IN ('New', 'In Progress', 'On Hold') AND deleted_at IS NULL")
 
 
@@ -229,6 +231,8 @@ class TaskHistory(Base):
     __table_args__ = (
         Index("ix_task_history_task_id_changed_at_id", "task_id", "changed_at", "id"),
         Index("ix_task_history_changed_at_id", "changed_at", "id"),
+        # The few hand-backs (db/handovers.py), by when they happened.
+        Index("ix_task_history_hand_backs", "changed_at", postgresql_where=HAND_BACK, sqlite_where=HAND_BACK),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
@@ -238,6 +242,8 @@ class TaskHistory(Base):
     old_value: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONDocument)
     new_value: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONDocument)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: An Assignment back to someone who held the task before (db/handovers.py).
+    returned_to_holder: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class TaskStatusInterval(Base):
@@ -253,6 +259,8 @@ class TaskStatusInterval(Base):
         # Transitions and stays by the moment they happened (date ranges), grouped by status.
         Index("ix_task_status_intervals_started_at", "started_at"),
         Index("ix_task_status_intervals_ended_at", "ended_at"),
+        # The few reopens (Completed back to work), by when they happened.
+        Index("ix_task_status_intervals_reopens", "started_at", postgresql_where=REOPEN, sqlite_where=REOPEN),
     )
 
     task_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tasks.id"), primary_key=True)

@@ -6,15 +6,14 @@ import math
 from datetime import date, datetime, timedelta, timezone
 
 import pandas as pd
-from sqlalchemy import String, and_, case, exists, func, literal, or_, select, union_all
-from sqlalchemy.orm import aliased
+from sqlalchemy import String, case, func, literal, select, true, union_all
 
-from db.models import ChangeType, Task, TaskHistory, TaskStatus
+from db.models import Task, TaskHistory, TaskStatus, TaskStatusInterval
 from db.types import epoch_seconds
 from domain.filters import TaskFilters
 from domain.rules import OPEN_STATUSES
 from reports import facts
-from reports.filters import epoch_in_range, in_range, task_conditions
+from reports.filters import epoch_in_range, in_range, task_conditions, task_scope
 from reports.intervals import status_intervals, task_milestones
 from reports.sql import as_text, floor_int, frame, now_or, one_row, percentiles, seconds, week_start
 
@@ -83,35 +82,18 @@ def rework(*, filters: TaskFilters) -> dict:
 
     Counts the events and the distinct tasks they happened to.
     """
-    intervals = status_intervals(filters)
-    reopens = select(intervals.c.task_id).where(
-        intervals.c.from_status == TaskStatus.COMPLETED.value,
-        intervals.c.status == TaskStatus.IN_PROGRESS.value,
-        *epoch_in_range(intervals.c.start_s, filters),
-    ).subquery("reopens")
-    assignment, earlier = aliased(TaskHistory), aliased(TaskHistory)
-    holder = assignment.new_value["assigned_to"].as_string()
-    held_before = exists().where(
-        earlier.task_id == assignment.task_id,
-        earlier.change_type.in_((ChangeType.CREATION, ChangeType.ASSIGNMENT)),
-        or_(earlier.changed_at < assignment.changed_at,
-            and_(earlier.changed_at == assignment.changed_at, earlier.id < assignment.id)),
-        earlier.new_value["assigned_to"].as_string() == holder,
-    )
-    ping_pongs = (
-        select(assignment.task_id)
-        .join(Task, Task.id == assignment.task_id)
-        .where(assignment.change_type == ChangeType.ASSIGNMENT, holder.is_not(None), held_before,
-               *task_conditions(filters), *in_range(assignment.changed_at, filters))
-        .subquery("ping_pongs")
-    )
-    statement = select(
-        select(func.count()).select_from(reopens).scalar_subquery().label("reopens"),
-        select(func.count(func.distinct(reopens.c.task_id))).scalar_subquery().label("reopened_tasks"),
-        select(func.count()).select_from(ping_pongs).scalar_subquery().label("ping_pong_reassignments"),
-        select(func.count(func.distinct(ping_pongs.c.task_id))).scalar_subquery().label("ping_pong_tasks"),
-    )
-    return {key: int(value) for key, value in one_row(statement).items()}
+    # Both are rare rows with an index of their own: the reopens' intervals and the flagged hand-backs.
+    interval, history = TaskStatusInterval, TaskHistory
+    reopens = select(func.count().label("reopens"),
+                     func.count(func.distinct(interval.task_id)).label("reopened_tasks")).where(
+        interval.from_status == TaskStatus.COMPLETED, interval.status == TaskStatus.IN_PROGRESS,
+        *in_range(interval.started_at, filters), *task_scope(interval.task_id, filters)).subquery("reopens")
+    hand_backs = select(func.count().label("ping_pong_reassignments"),
+                        func.count(func.distinct(history.task_id)).label("ping_pong_tasks")).where(
+        history.returned_to_holder, *in_range(history.changed_at, filters),
+        *task_scope(history.task_id, filters)).subquery("hand_backs")
+    both = select(reopens, hand_backs).select_from(reopens.join(hand_backs, true()))  # one row each
+    return {key: int(value) for key, value in one_row(both).items()}
 
 
 def time_in_status(*, filters: TaskFilters) -> pd.DataFrame:

@@ -1,4 +1,5 @@
-"""The analytics facts (reports/facts.py), written: kept with every task change, rebuilt on demand."""
+"""The analytics' raw material, written: the facts (reports/facts.py), the open tasks' SLA due moments and
+the hand-back flags (db/handovers.py), kept with every task change and rebuilt on demand."""
 import uuid
 from collections import Counter
 from collections.abc import Iterable
@@ -6,6 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, func, select, update
 
 from db import session
+from db.handovers import mark_hand_backs
 from db.models import ReportFact, ReportFactState
 from db.types import utcnow
 from reports import facts, sla
@@ -18,7 +20,9 @@ def before_change(task_ids: Iterable[uuid.UUID]) -> Counter:
 
 def keep(task_ids: Iterable[uuid.UUID], before: Counter) -> None:
     """Apply the change's difference to the facts, in its transaction (flushes the change first)."""
+    task_ids = list(task_ids)
     session.flush()
+    mark_hand_backs(session.connection(), task_ids)
     session.execute(sla.due_update(task_ids))
     statement = facts.upsert(facts.difference(before, facts.contribution(task_ids)))
     if statement is not None:
@@ -49,6 +53,7 @@ def rebuild() -> int:
 def rebuild_on(connection: Connection) -> int:
     """The rebuild's statements on `connection`, in its transaction (bulk loads call this); the rows written."""
     started = connection.scalar(select(ReportFactState.changed_at).where(ReportFactState.id == 1))
+    mark_hand_backs(connection)
     for statement in [sla.due_update(), *facts.rebuild_statements()]:
         connection.execute(statement)
     connection.execute(update(ReportFactState).where(ReportFactState.id == 1, ReportFactState.changed_at == started)

@@ -7,6 +7,7 @@ from sqlalchemy import event
 
 from db import session
 from db.models import ChangeType, Priority, Role, Task, TaskHistory, TaskStatus
+from db.handovers import mark_hand_backs
 from db.status_intervals import rebuild
 from db.types import uuid7
 from domain.filters import TaskFilters
@@ -81,6 +82,7 @@ class HistoryBuilder:
         session.flush()
         # The workflow keeps the status intervals with each change; rows written by hand derive them.
         rebuild(session.connection(), [task.id])
+        mark_hand_backs(session.connection(), [task.id])
         return entry
 
     def assign(self, task, hours, user, previous=None) -> None:
