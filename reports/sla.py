@@ -6,12 +6,13 @@ their SLA is cancelled. Targets are those of the task's current priority; a prio
 target counts business hours runs its clock only in the working time of the business-hours
 calendar (workflow/calendar.py), through the working coordinates db/status_intervals.py keeps.
 """
+import functools
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
 import pandas as pd
-from sqlalchemy import Float, Subquery, and_, case, func, literal, null, or_, select, update
+from sqlalchemy import Float, Subquery, and_, bindparam, case, func, literal, null, or_, select, update
 
 from db.models import Priority, SlaTarget, Task, TaskStatus, TaskStatusInterval, User
 from db.status_intervals import CLOCK_STATUSES, moment_at, working_coordinate
@@ -95,19 +96,27 @@ def _clocks(target_s, now_s) -> tuple:
     return wall, work, business
 
 
-def due_update(task_ids: Iterable[uuid.UUID] | None = None):
-    """UPDATE keeping tasks.sla_due_s: when an open task's clock passes (or passed) its target under the policy.
-
-    Set while the clock runs, and for paused tasks already past their target; NULL otherwise. It
-    does not depend on the current time, so it changes only with the task or the policy; an open
-    task is breached once its clock is past the target, which is after this moment (see cut_off).
-    """
-    wall, work, business = _clocks(facts.target_seconds(None), literal(0.0, Float))
+@functools.cache
+def _due_update(of_tasks: bool):
+    wall, work, business = _clocks(facts.target_seconds(), literal(0.0, Float))
     due = case((Task.status.in_(OPEN_STATUSES), case((business, work.passed_target), else_=wall.passed_target)),
                else_=null())
-    where = [Task.id.in_(list(task_ids))] if task_ids is not None else [
+    where = [Task.id.in_(bindparam("task_ids", expanding=True))] if of_tasks else [
         or_(Task.status.in_(OPEN_STATUSES), Task.sla_due_s.is_not(None))]
     return update(Task).where(*where).values(sla_due_s=due).execution_options(synchronize_session=False)
+
+
+def due_update(task_ids: Iterable[uuid.UUID] | None = None) -> tuple:
+    """(statement, parameters) keeping tasks.sla_due_s: when an open task's clock passes (or passed) its target.
+
+    Of every task, or of `task_ids`. Set while the clock runs, and for paused tasks already past
+    their target; NULL otherwise. It does not depend on the current time, so it changes only with
+    the task or the policy; an open task is breached once its clock is past the target, which is
+    after this moment (see cut_off).
+    """
+    if task_ids is None:
+        return _due_update(False), {}
+    return _due_update(True), {"task_ids": list(task_ids)}
 
 
 def cut_off(now: datetime) -> datetime:

@@ -23,7 +23,7 @@ def keep(task_ids: Iterable[uuid.UUID], before: Counter) -> None:
     task_ids = list(task_ids)
     session.flush()
     mark_hand_backs(session.connection(), task_ids)
-    session.execute(sla.due_update(task_ids))
+    session.execute(*sla.due_update(task_ids))
     statement = facts.upsert(facts.difference(before, facts.contribution(task_ids)))
     if statement is not None:
         session.execute(statement)
@@ -54,7 +54,8 @@ def rebuild_on(connection: Connection) -> int:
     """The rebuild's statements on `connection`, in its transaction (bulk loads call this); the rows written."""
     started = connection.scalar(select(ReportFactState.changed_at).where(ReportFactState.id == 1))
     mark_hand_backs(connection)
-    for statement in [sla.due_update(), *facts.rebuild_statements()]:
+    connection.execute(*sla.due_update())
+    for statement in facts.rebuild_statements():
         connection.execute(statement)
     connection.execute(update(ReportFactState).where(ReportFactState.id == 1, ReportFactState.changed_at == started)
                        .values(ready=True, reason="", progress=100))
