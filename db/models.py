@@ -582,3 +582,5 @@ class ReportFactState(Base):
     reason: Mapped[str] = mapped_column(String(200), default="")
     progress: Mapped[int] = mapped_column(Integer, default=0)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The calendar changed: the working-time columns are re-derived before the facts.
+    working_time_stale: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -13,8 +13,8 @@ migration that introduced them, bulk loads and repairs.
 
 Business hours: each moment is also kept as its working coordinate on the business-hours
 calendar (working seconds since 2000-01-01T00:00Z, read from `sla_calendar_spans` in SQL), with
-the working-time clock beside the wall clock. When the calendar changes,
-`rederive_working_time` replaces the spans and re-derives those columns in the same transaction.
+the working-time clock beside the wall clock. When the calendar changes, its spans are replaced
+and a background job re-derives those columns (`rederive_working_time`), batch by batch.
 """
 import uuid
 from collections.abc import Iterable
@@ -208,15 +208,18 @@ def replace_spans(connection: Connection, spans: Iterable[tuple[float, float, fl
         connection.execute(insert(SlaCalendarSpan), rows)
 
 
-def rederive_working_time(connection: Connection, spans: Iterable[tuple[float, float, float]]) -> None:
-    """Replace the calendar's working spans (start_s, end_s, before_w) and re-derive every working-time column.
+def rederive_working_time(connection: Connection, task_ids: Iterable[uuid.UUID] | None = None) -> None:
+    """Re-derive the working-time columns of every task, or of `task_ids`, on the stored spans (after a calendar change).
 
-    Runs in the caller's transaction, so reports never mix two calendars.
+    The background job runs it for one batch of tasks per transaction, so task changes wait for a
+    batch at most, never for the whole re-derivation.
     """
-    replace_spans(connection, spans)
+    chosen = list(task_ids) if task_ids is not None else None
+    only = (lambda column: [column.in_(chosen)]) if chosen is not None else (lambda column: [])
     interval = TaskStatusInterval
     connection.execute(
         update(interval)
+        .where(*only(interval.task_id))
         .values(
             started_w=working_coordinate(epoch_seconds(interval.started_at)),
             ended_w=case((interval.ended_at.is_not(None), working_coordinate(epoch_seconds(interval.ended_at)))),
@@ -226,6 +229,7 @@ def rederive_working_time(connection: Connection, spans: Iterable[tuple[float, f
     earlier = aliased(TaskStatusInterval)
     connection.execute(
         update(interval)
+        .where(*only(interval.task_id))
         .values(
             work_clock_before_s=select(func.coalesce(func.sum(earlier.ended_w - earlier.started_w), 0.0))
             .where(earlier.task_id == interval.task_id, earlier.step < interval.step,
@@ -234,4 +238,5 @@ def rederive_working_time(connection: Connection, spans: Iterable[tuple[float, f
         )
         .execution_options(synchronize_session=False)
     )
-    connection.execute(update(Task).values(**_task_working_time()).execution_options(synchronize_session=False))
+    connection.execute(update(Task).where(*only(Task.id)).values(**_task_working_time())
+                       .execution_options(synchronize_session=False))

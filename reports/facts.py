@@ -229,8 +229,9 @@ def uncovered(filters: TaskFilters) -> str | None:
         return "the period does not start and end at midnight UTC"
     current = state()
     if not ready():
-        reason = current.reason if current is not None and current.reason else "being built"
-        return f"the analytics facts are being recomputed ({reason})"
+        reason = current.reason if current is not None and current.reason else "first build"
+        progress = f", {current.progress} % done" if current is not None and current.progress else ""
+        return f"the analytics facts are being recomputed ({reason}{progress})"
     return None
 
 

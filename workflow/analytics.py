@@ -6,9 +6,9 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, func, select, update
 
-from db import session
+from db import session, status_intervals
 from db.handovers import mark_hand_backs
-from db.models import ReportFact, ReportFactState
+from db.models import ReportFact, ReportFactState, Task
 from db.types import utcnow
 from reports import facts, sla
 
@@ -29,10 +29,15 @@ def keep(task_ids: Iterable[uuid.UUID], before: Counter) -> None:
         session.execute(statement)
 
 
-def mark_stale(reason: str) -> None:
-    """Say the facts must be rebuilt (in the caller's transaction): the reports read the history until then."""
-    session.execute(update(ReportFactState).where(ReportFactState.id == 1)
-                    .values(ready=False, reason=reason, progress=0, changed_at=utcnow()))
+def mark_stale(reason: str, *, working_time: bool = False) -> None:
+    """Say the facts must be rebuilt (in the caller's transaction): the reports read the history until then.
+
+    `working_time`: the calendar changed, so the working-time columns are re-derived first.
+    """
+    values = {"ready": False, "reason": reason, "progress": 0, "changed_at": utcnow()}
+    if working_time:
+        values["working_time_stale"] = True
+    session.execute(update(ReportFactState).where(ReportFactState.id == 1).values(**values))
 
 
 def rebuild() -> int:
@@ -62,9 +67,41 @@ def rebuild_on(connection: Connection) -> int:
     return connection.scalar(select(func.count()).select_from(ReportFact))
 
 
+#: Tasks whose working time one transaction of the re-derivation covers.
+WORKING_TIME_BATCH = 5_000
+
+
 def rebuild_if_stale() -> int | None:
-    """The scheduled duty: rebuild the facts if a change marked them stale; the rows written, or None."""
+    """The scheduled duty: rebuild what a change marked stale; the fact rows written, or None if nothing was.
+
+    After a calendar change the working-time columns are re-derived first, a batch of tasks per
+    transaction (task changes wait for one batch at most), with the progress in the state row.
+    """
     current = facts.state()
-    stale = current is not None and not current.ready
-    session.rollback()  # nothing held while waiting for another run's lock
-    return rebuild() if stale else None
+    stale, working_time = current is not None and not current.ready, current is not None and current.working_time_stale
+    started = current.changed_at if current is not None else None
+    session.commit()  # nothing held while waiting for another run's lock
+    if not stale:
+        return None
+    if working_time:
+        _rederive_working_time(started)
+    return rebuild()
+
+
+def _rederive_working_time(started) -> None:
+    total = session.scalar(select(func.count()).select_from(Task)) or 1
+    done, last = 0, None
+    while True:
+        batch = select(Task.id).order_by(Task.id).limit(WORKING_TIME_BATCH)
+        chosen = session.scalars(batch.where(Task.id > last) if last is not None else batch).all()
+        if not chosen:
+            break
+        status_intervals.rederive_working_time(session.connection(), chosen)
+        done, last = done + len(chosen), chosen[-1]
+        # Most of the job; the facts' rebuild is the rest.
+        session.execute(update(ReportFactState).where(ReportFactState.id == 1, ReportFactState.changed_at == started)
+                        .values(progress=min(80, 80 * done // total)))
+        session.commit()
+    session.execute(update(ReportFactState).where(ReportFactState.id == 1, ReportFactState.changed_at == started)
+                    .values(working_time_stale=False))
+    session.commit()

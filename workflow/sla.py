@@ -1,5 +1,5 @@
 """Changing the SLA policy (Admins only): the targets per priority and the business-hours calendar
-(domain/calendar.py), each change re-deriving the clocks it moves in the same transaction."""
+(domain/calendar.py); what each change moves is re-derived by the analytics job (workflow/analytics.py)."""
 from sqlalchemy import delete
 
 from db import session, status_intervals
@@ -51,8 +51,9 @@ def set_calendar(*, actor: User, calendar_payload: dict) -> WorkCalendar:
     if "holidays" in calendar_payload:
         session.execute(delete(SlaHoliday))
         session.add_all(SlaHoliday(day=day, name=name) for day, name in calendar.holiday_list())
-    # The database's copy of the calendar and every clock measured on it change together.
-    status_intervals.rederive_working_time(session.connection(), working_spans(calendar))
-    analytics.mark_stale("the business-hours calendar changed")
+    # The spans change with the calendar; the clocks measured on them are re-derived by the
+    # background job, and the figures say they are being recomputed until it is done.
+    status_intervals.replace_spans(session.connection(), working_spans(calendar))
+    analytics.mark_stale("the business-hours calendar changed", working_time=True)
     session.commit()
     return get_calendar()

@@ -211,7 +211,8 @@ def save_targets(clicks, *values):
     if not errors:
         try:
             sla_policy.set_targets(actor=user, targets=targets)
-            message = _alert("SLA targets saved.", "success")
+            message = _alert("SLA targets saved. The analytics are recomputed in the background; the analytics page "
+                             "says so until they are done.", "success")
         except ValidationFailed as exc:
             for problem in exc.details or []:
                 errors.setdefault(str(problem.get("field", "")).split(".")[0], f"{problem['message'][:1].upper()}{problem['message'][1:]}.")
@@ -289,7 +290,8 @@ def save_calendar(clicks, zone, *values):
     shown = no_update
     try:
         saved = sla_policy.set_calendar(actor=user, calendar_payload=payload)
-        message = _alert("Calendar saved.", "success")
+        message = _alert("Calendar saved. Business-hours clocks and the analytics are recomputed in the background; "
+                         "the analytics page says so until they are done.", "success")
         shown = holidays_text(saved)
     except ValidationFailed as exc:
         errors = _calendar_errors(exc.details or [], lines)

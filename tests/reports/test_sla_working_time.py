@@ -14,6 +14,7 @@ from domain import calendar
 from reports import policy, sla
 from reports.sql import frame
 from tests.reports.conftest import at
+from workflow import analytics
 from workflow import sla as sla_policy
 
 IP, HOLD, DONE = "In Progress", "On Hold", "Completed"
@@ -76,10 +77,34 @@ def test_a_new_holiday_re_derives_every_clock(business_high, build, only, admin)
     friday = build.task([], created=102, priority=Priority.HIGH)
     assert outcomes(only, at(171))[friday.id][:2] == (5.0, sla.BREACHED)
     sla_policy.set_calendar(actor=admin, calendar_payload={"holidays": [{"date": "2026-01-12", "name": "Closed"}]})
+    analytics.rebuild_if_stale()
     # Monday is a holiday now: only Friday's 2 h count by Monday noon; Tuesday 11:00 it is at 4 h.
     assert outcomes(only, at(171))[friday.id][:2] == (2.0, sla.ON_TRACK)
     assert outcomes(only, at(195))[friday.id][:2] == (5.0, sla.BREACHED)
     assert outcomes(only, at(195))[friday.id][2] == at(194).timestamp()
+
+
+def test_a_calendar_change_is_re_derived_by_the_background_job(business_high, build, only, admin):
+    from db import session
+    from domain.filters import TaskFilters
+    from reports import facts
+    from workflow import analytics
+
+    tuesday = build.task([], created=30, priority=Priority.HIGH)  # Tuesday 15:00: 8 + 6 working hours in
+    session.commit()
+    session.refresh(tuesday)
+    kept = tuesday.status_since_w
+    sla_policy.set_calendar(actor=admin, calendar_payload={"holidays": [{"date": "2026-01-05", "name": "Closed"}]})
+    # Saved at once; the clocks follow in the background, and the figures say so meanwhile.
+    assert "calendar changed" in facts.uncovered(TaskFilters())
+    session.refresh(tuesday)
+    assert tuesday.status_since_w == kept
+    analytics.rebuild_if_stale()
+    session.refresh(tuesday)
+    assert tuesday.status_since_w == pytest.approx(kept - 8 * 3600)
+    assert facts.uncovered(TaskFilters()) is None
+    # Its clock does not change (the holiday is before it): 2 h on Tuesday, 1 h on Wednesday by 10:00.
+    assert outcomes(only, at(49))[tuesday.id][:2] == (3.0, sla.AT_RISK)
 
 
 def test_working_columns_kept_by_the_workflow_equal_the_derived_ones(business_high, admin):

@@ -75,6 +75,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(length=200), nullable=False),
         sa.Column("progress", sa.Integer(), nullable=False),
         sa.Column("changed_at", db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("working_time_stale", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.CheckConstraint("id = 1", name=op.f("ck_report_fact_state_single_row")),
         sa.PrimaryKeyConstraint("id", name="pk_report_fact_state"),
     )
