@@ -553,12 +553,13 @@ class ReportFact(Base):
 
     __tablename__ = "report_facts"
 
+    # Key order = index order: a figure reads one grain and a few measures, then one owner's days.
     grain: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    measure: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     #: The task's current assignee (assignee grain; the nil UUID for unassigned tasks and other grains).
     assignee_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     #: The current assignee's department (department grain; "" for none and other grains).
     department: Mapped[str] = mapped_column(String(100), primary_key=True)
-    measure: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     priority: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     status: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)

@@ -9,8 +9,9 @@ one log-spaced bucket of it:
 - LEFT: a stretch in `status` ended; the bucket is its length.
 - CYCLE, LEAD: a task now Completed, on the day of its last completion; first In Progress (or
   creation) to completion.
-- SLA_MET, SLA_BREACHED: a task now Completed, within or past its priority's target; the bucket
-  is the SLA clock it used (working seconds for a business-hours target).
+- SLA_MET, SLA_BREACHED: a task now Completed, within or past its priority's target.
+- SLA_CLOCK: the same tasks; the bucket is the SLA clock they used (working seconds for a
+  business-hours target), for targets other than the policy's (what if).
 - OPEN_DUE: an open task, on the day its SLA clock passes (or passed) its target (tasks.sla_due_s);
   `status` is its status now. Past days hold the open breaches; the day's own are read live.
 
@@ -41,7 +42,7 @@ from domain.rules import OPEN_STATUSES
 from domain.sla import DEFAULT_TARGET_MINUTES
 from reports.sql import BUCKET_GROWTH, dialect_name, epoch_day, log_bucket, utc_day
 
-ENTERED, LEFT, CYCLE, LEAD, SLA_MET, SLA_BREACHED, OPEN_DUE = 1, 2, 3, 4, 5, 6, 7
+ENTERED, LEFT, CYCLE, LEAD, SLA_MET, SLA_BREACHED, OPEN_DUE, SLA_CLOCK = 1, 2, 3, 4, 5, 6, 7, 8
 #: The grains every event is counted at: all tasks, per department of the assignee, per assignee.
 ALL, BY_DEPARTMENT, BY_ASSIGNEE = 0, 1, 2
 #: from_status of a task's first stretch, and the bucket of an event with no duration.
@@ -113,7 +114,8 @@ def event_rows(task_ids: Iterable[uuid.UUID] | BindParameter | None = None) -> C
     lead = task_rows(literal(LEAD), log_bucket(done - epoch_seconds(task.created_at)))
     clock = case((task.priority.in_(select(SlaTarget.priority).where(SlaTarget.business_hours.is_(True))),
                   task.sla_work_clock_s), else_=task.sla_clock_s)
-    sla = task_rows(case((clock <= target_seconds(), SLA_MET), else_=SLA_BREACHED), log_bucket(clock))
+    sla = task_rows(case((clock <= target_seconds(), SLA_MET), else_=SLA_BREACHED), literal(NO_DURATION))
+    clock_used = task_rows(literal(SLA_CLOCK), log_bucket(clock))
     due = (
         select(literal(OPEN_DUE).label("measure"), epoch_day(task.sla_due_s).label("day"), *owners,
                _code(task.status, STATUS_CODES).label("status"), literal(NONE).label("from_status"),
@@ -122,7 +124,7 @@ def event_rows(task_ids: Iterable[uuid.UUID] | BindParameter | None = None) -> C
         .outerjoin(User, User.id == task.assigned_to)
         .where(*scope, task.status.in_(OPEN_STATUSES), task.sla_due_s.is_not(None))
     )
-    return union_all(entered, left, cycle, lead, sla, due)
+    return union_all(entered, left, cycle, lead, sla, clock_used, due)
 
 
 def derivation(task_ids: Iterable[uuid.UUID] | None = None) -> CompoundSelect:

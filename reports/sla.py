@@ -230,18 +230,21 @@ def _completed_from_facts(filters, targets, group, moved) -> list[tuple]:
     """
     moved = {facts.PRIORITY_CODES[priority] for priority in moved}
     columns = _fact_columns(filters, group)
-    by = ["measure", "priority", *([] if "priority" in columns else columns), *(["bucket"] if moved else [])]
+    by = ["measure", "priority", *([] if "priority" in columns else columns)]
     people = _people() if group in ("assignee", "department") else {}
     found = []
     for row in facts.counts(filters, [facts.SLA_MET, facts.SLA_BREACHED], by):
         values = dict(zip(by, row[:-1]))
-        n = int(row[-1])
-        if moved and values["priority"] in moved:
-            target_s = targets[Priority(facts.PRIORITIES[values["priority"]])] * 60
-            met = facts.midpoint(values["bucket"]) <= target_s
-        else:
+        if values["priority"] not in moved:
             met = values["measure"] == facts.SLA_MET
-        found.append((_group_key(group, values, people), n if met else 0, 0 if met else n))
+            found.append((_group_key(group, values, people), int(row[-1]) if met else 0, 0 if met else int(row[-1])))
+    if moved:
+        for row in facts.counts(filters, [facts.SLA_CLOCK], [*by, "bucket"]):
+            values = dict(zip([*by, "bucket"], row[:-1]))
+            if values["priority"] in moved:
+                target_s = targets[Priority(facts.PRIORITIES[values["priority"]])] * 60
+                met = facts.midpoint(values["bucket"]) <= target_s
+                found.append((_group_key(group, values, people), int(row[-1]) if met else 0, 0 if met else int(row[-1])))
     return found
 
 

@@ -27,16 +27,16 @@ def upgrade() -> None:
     op.create_table(
         "report_facts",
         sa.Column("grain", sa.SmallInteger(), autoincrement=False, nullable=False),
+        sa.Column("measure", sa.SmallInteger(), autoincrement=False, nullable=False),
         sa.Column("assignee_id", sa.Uuid(), nullable=False),
         sa.Column("department", sa.String(length=100), nullable=False),
-        sa.Column("measure", sa.SmallInteger(), autoincrement=False, nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("priority", sa.SmallInteger(), autoincrement=False, nullable=False),
         sa.Column("status", sa.SmallInteger(), autoincrement=False, nullable=False),
         sa.Column("from_status", sa.SmallInteger(), autoincrement=False, nullable=False),
         sa.Column("bucket", sa.SmallInteger(), autoincrement=False, nullable=False),
         sa.Column("n", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("grain", "assignee_id", "department", "measure", "day", "priority", "status",
+        sa.PrimaryKeyConstraint("grain", "measure", "assignee_id", "department", "day", "priority", "status",
                                 "from_status", "bucket", name=op.f("pk_report_facts")),
     )
     op.add_column("tasks", sa.Column("sla_due_s", sa.Float(), nullable=True))
