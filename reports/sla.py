@@ -32,7 +32,7 @@ MET, BREACHED, AT_RISK, ON_TRACK = "met", "breached", "at_risk", "on_track"
 
 
 def task_outcomes(filters: TaskFilters, targets: dict[Priority, int], now: datetime,
-                  due_since: datetime | None = None) -> Subquery:
+                  due_since: datetime | None = None, status: TaskStatus | None = None) -> Subquery:
     """Per task (cancelled ones left out): target_s, clock_s, outcome, decided_s, status, since_s, title, created_at.
 
     outcome is `met` or `breached` for completed tasks, `breached`, `at_risk` or `on_track` for
@@ -75,7 +75,8 @@ def task_outcomes(filters: TaskFilters, targets: dict[Priority, int], now: datet
         .where(Task.status != TaskStatus.CANCELLED, *task_conditions(filters),
                # A breached open task passed its target before now.
                *([Task.sla_due_s >= due_since.timestamp(), Task.sla_due_s < now.timestamp()]
-                 if due_since is not None else []))
+                 if due_since is not None else []),
+               *([Task.status == status] if status is not None else []))
         .subquery("outcomes")
     )
 
@@ -364,25 +365,34 @@ def watchlist(*, filters: TaskFilters, limit: int = 50, now: datetime | None = N
     The date range selects by the tasks' creation.
     """
     now = now_or(now)
-    outcomes = task_outcomes(filters, _targets(None), now)
+    targets = _targets(None)
+    if not facts.ready():  # the due moments are being recomputed: order every open task by its own
+        statement, passed_at, outcomes = _urgent(task_outcomes(filters, targets, now), filters, now)
+        return frame(statement.order_by(passed_at, outcomes.c.task_id).limit(limit)).drop(columns="key")
+    # Two reads: the tasks with a kept due moment in its order (an index), and the paused tasks
+    # within target (no due moment while paused), of the On Hold ones only.
+    statement, _passed_at, outcomes = _urgent(task_outcomes(filters, targets, now), filters, now)
+    running = statement.where(outcomes.c.due_s.is_not(None)).order_by(outcomes.c.due_s, outcomes.c.task_id)
+    statement, passed_at, held = _urgent(task_outcomes(filters, targets, now, status=TaskStatus.ON_HOLD), filters, now)
+    paused = statement.where(held.c.due_s.is_(None)).order_by(passed_at, held.c.task_id)
+    rows = pd.concat([frame(running.limit(limit)), frame(paused.limit(limit))], ignore_index=True)
+    rows = rows.sort_values(["key", "task_id"], kind="stable").head(limit)
+    return rows.drop(columns="key").reset_index(drop=True)
+
+
+def _urgent(outcomes, filters: TaskFilters, now: datetime) -> tuple:
+    """(SELECT of the breached and at-risk open tasks of `outcomes` with the watchlist's columns and `key`,
+    the moment each passes its target, the outcomes)."""
     time_left = outcomes.c.target_s - outcomes.c.clock_s
-    columns = [
+    passed_at = case((outcomes.c.due_s.is_not(None), outcomes.c.due_s), else_=seconds(now) + time_left)
+    statement = select(
         outcomes.c.task_id, outcomes.c.title, as_text(outcomes.c.priority).label("priority"), outcomes.c.status,
         outcomes.c.assigned_to, outcomes.c.outcome.label("state"), (outcomes.c.target_s / 3600.0).label("target_hours"),
         (outcomes.c.clock_s / 3600.0).label("used_hours"), (time_left / 3600.0).label("time_left_hours"),
-    ]
-    urgent = [outcomes.c.status != TaskStatus.COMPLETED.value, outcomes.c.outcome.in_((BREACHED, AT_RISK)),
-              *in_range(outcomes.c.created_at, filters)]
-    passed_at = case((outcomes.c.due_s.is_not(None), outcomes.c.due_s), else_=seconds(now) + time_left)
-    if not facts.ready():  # the due moments are being recomputed: order them all by it
-        return frame(select(*columns).where(*urgent).order_by(passed_at, outcomes.c.task_id).limit(limit))
-    # Two index-ordered reads: by the kept due moment, and the paused tasks within target (none kept).
-    running = select(*columns, outcomes.c.due_s.label("key")).where(*urgent, outcomes.c.due_s.is_not(None))
-    paused = select(*columns, passed_at.label("key")).where(*urgent, outcomes.c.due_s.is_(None))
-    rows = pd.concat([frame(running.order_by(outcomes.c.due_s, outcomes.c.task_id).limit(limit)),
-                      frame(paused.order_by(passed_at, outcomes.c.task_id).limit(limit))], ignore_index=True)
-    rows = rows.sort_values(["key", "task_id"], kind="stable").head(limit)
-    return rows.drop(columns="key").reset_index(drop=True)
+        passed_at.label("key"),
+    ).where(outcomes.c.status != TaskStatus.COMPLETED.value, outcomes.c.outcome.in_((BREACHED, AT_RISK)),
+            *in_range(outcomes.c.created_at, filters))
+    return statement, passed_at, outcomes
 
 
 def _number(value) -> float | None:

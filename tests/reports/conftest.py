@@ -11,6 +11,7 @@ from db.handovers import mark_hand_backs
 from db.status_intervals import rebuild
 from db.types import uuid7
 from domain.filters import TaskFilters
+from reports import sla
 
 #: A Monday, 09:00 UTC: every history in these tests is told in hours after it.
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
@@ -83,6 +84,7 @@ class HistoryBuilder:
         # The workflow keeps the status intervals with each change; rows written by hand derive them.
         rebuild(session.connection(), [task.id])
         mark_hand_backs(session.connection(), [task.id])
+        session.execute(*sla.due_update([task.id]))
         return entry
 
     def assign(self, task, hours, user, previous=None) -> None:

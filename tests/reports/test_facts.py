@@ -203,3 +203,18 @@ def test_the_facts_keep_the_period_by_utc_day(world):
     days = {row.day for row in session.scalars(select(ReportFact).where(ReportFact.assignee_id == world["ada"].id))}
     assert min(days) == date(2026, 1, 5) and all(isinstance(day, date) for day in days)
     assert max(days) <= (at(300) + timedelta(days=1)).date()
+
+
+def test_the_watchlist_off_the_due_index_equals_the_full_ordering(build, only, make_user):
+    """Running tasks by their kept due moment, paused ones as if resumed now: the same list as ordering every open task."""
+    build.task([(1, IP)], priority=Priority.CRITICAL)  # breached at 5 h
+    build.task([(1, IP), (20, HOLD)], priority=Priority.HIGH)  # paused with 20 h of 24 used: at risk
+    build.task([(1, IP), (5, HOLD), (10, IP)], created=0, priority=Priority.LOW)  # running: breached at 173 h
+    build.task([], created=230, priority=Priority.MEDIUM)  # running, at risk by 284 h
+    build.task([(1, IP), (30, HOLD)], priority=Priority.HIGH)  # paused past its target: breached at 25 h
+    now = at(290)
+    kept = sla.watchlist(filters=only(), now=now)
+    analytics.mark_stale("a test")
+    assert not facts.ready()
+    pd.testing.assert_frame_equal(kept, sla.watchlist(filters=only(), now=now))
+    assert kept["state"].tolist() == ["breached"] * 3 + ["at_risk"] * 2
