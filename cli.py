@@ -198,6 +198,18 @@ def rebuild_facts_command() -> None:
     click.echo(f"{rows} fact rows derived in {time.perf_counter() - started:.1f} s")
 
 
+@reports_cli.command("check")
+def check_facts_command() -> None:
+    """Compare the analytics facts kept with a derivation from the history; exit 1 if any cell differs."""
+    from reports import facts
+
+    kept, derived = facts.stored(), facts.derived()
+    differing = [key for key in kept.keys() | derived.keys() if kept.get(key, 0) != derived.get(key, 0)]
+    click.echo(f"{len(differing)} of {len(kept.keys() | derived.keys())} fact cells differ from the history")
+    if differing:
+        sys.exit(1)
+
+
 def init_app(app: Flask) -> None:
     """Register the database, user, notification, export, metrics and demo commands."""
     app.cli.add_command(db_cli)

@@ -199,6 +199,18 @@ def difference(before: Counter, after: Counter) -> dict[tuple, int]:
             if after.get(key, 0) != before.get(key, 0)}
 
 
+def stored() -> Counter:
+    """The facts as kept, {key: n} (cells at zero left out)."""
+    columns = [getattr(ReportFact, name) for name in KEY]
+    rows = session.execute(select(*columns, ReportFact.n).where(ReportFact.n != 0))
+    return Counter({tuple(row[:-1]): row[-1] for row in rows})
+
+
+def derived() -> Counter:
+    """The facts as a derivation from the history gives them now, {key: n}."""
+    return Counter({tuple(row[:-1]): row[-1] for row in session.execute(derivation())})
+
+
 def rebuild_statements() -> list:
     """The statements that replace every fact with the derivation over all tasks (the caller marks them ready)."""
     return [delete(ReportFact), ReportFact.__table__.insert().from_select([*KEY, "n"], derivation())]

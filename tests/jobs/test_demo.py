@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 from itertools import groupby
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app import create_app
 from auth.passwords import verify_password
@@ -252,3 +252,18 @@ def test_status_counters_match_the_generated_tasks(demo):
     ).all())
     counters = dict(connection.execute(select(TaskStatusCount.status, TaskStatusCount.live)).all())
     assert counters == {status: live.get(status, 0) for status in TaskStatus}
+
+
+def test_the_demo_load_builds_the_analytics_facts_and_the_commands_check_and_rebuild_them(cli_app):
+    runner = cli_app.test_cli_runner()
+    assert runner.invoke(args=["demo", "--tasks", "60", "--agents", "3"]).exit_code == 0
+    checked = runner.invoke(args=["reports", "check"])
+    assert checked.exit_code == 0 and checked.output.startswith("0 of "), checked.output
+    with cli_app.app_context():
+        with cli_app.extensions["db_engine"].begin() as connection:
+            connection.execute(text("UPDATE report_facts SET n = n + 1 WHERE measure = 1 AND grain = 0"))
+    broken = runner.invoke(args=["reports", "check"])
+    assert broken.exit_code == 1 and not broken.output.startswith("0 of "), broken.output
+    rebuilt = runner.invoke(args=["reports", "rebuild"])
+    assert rebuilt.exit_code == 0 and "fact rows derived" in rebuilt.output, rebuilt.output
+    assert runner.invoke(args=["reports", "check"]).exit_code == 0

@@ -21,16 +21,7 @@ IP, HOLD, DONE = "In Progress", "On Hold", "Completed"
 NOW = at(400)
 
 
-def kept() -> Counter:
-    """The facts as stored (cells at zero left out)."""
-    columns = [getattr(ReportFact, name) for name in facts.KEY]
-    rows = session.execute(select(*columns, ReportFact.n).where(ReportFact.n != 0))
-    return Counter({tuple(row[:-1]): row[-1] for row in rows})
-
-
-def derived() -> Counter:
-    """The facts as a derivation from the history gives them."""
-    return Counter({tuple(row[:-1]): row[-1] for row in session.execute(facts.derivation())})
+kept, derived = facts.stored, facts.derived
 
 
 def test_facts_equal_a_derivation_after_every_kind_of_change(ctx, make_user):
