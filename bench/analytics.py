@@ -25,12 +25,12 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-import psycopg2
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import databases  # noqa: E402
 
 #: The figures the analytics page draws (its server work is their sum).
 PAGE = ["sla.compliance_by_priority", "sla.compliance_by_week", "sla.watchlist", "flow.transitions",
@@ -56,14 +56,6 @@ def figures():
     ]
 
 
-def connect(url: str):
-    parsed = make_url(url)
-    connection = psycopg2.connect(host=parsed.host, port=parsed.port or 5432, user=parsed.username,
-                                  password=parsed.password, dbname=parsed.database)
-    connection.autocommit = True
-    return connection
-
-
 def median_time(call, runs: int) -> float:
     call()  # untimed: plans cached, pages in the buffers, as for the reference
     times = []
@@ -75,7 +67,7 @@ def median_time(call, runs: int) -> float:
 
 
 def count_history(url: str, runs: int) -> float:
-    connection = connect(url)
+    connection = databases.connect(url)
     with connection.cursor() as cursor:
         seconds = median_time(lambda: (cursor.execute("SELECT count(*) FROM task_history"), cursor.fetchall()), runs)
     connection.close()

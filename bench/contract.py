@@ -23,50 +23,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import servers  # noqa: E402
+from bench import databases, servers  # noqa: E402
 
-ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 RESULTS = ROOT / "bench/results"
 #: The test suite's default (tests/api/test_openapi.py, SCHEMATHESIS_EXAMPLES) times ten.
 EXAMPLES = 100
 PASSWORD = "contract-bench-password"
 
 
-def _admin_connection():
-    import psycopg2
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(ADMIN_URL)
-    connection = psycopg2.connect(
-        host=parsed.host, port=parsed.port or 5432, user=parsed.username, password=parsed.password, dbname=parsed.database
-    )
-    connection.autocommit = True
-    return connection
-
-
 def create_database(postgres: bool, folder: Path) -> str:
     """A fresh, empty database; returns its URL."""
     if not postgres:
         return f"sqlite:///{folder / 'contract.db'}"
-    from sqlalchemy.engine import make_url
-
-    name = f"wm_bench_contract_{os.getpid()}"
-    connection = _admin_connection()
-    with connection.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    connection.close()
-    return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    return databases.create_database(databases.ADMIN_URL, f"wm_bench_contract_{os.getpid()}")
 
 
 def drop_database(url: str) -> None:
-    if not url.startswith("postgresql"):
-        return
-    from sqlalchemy.engine import make_url
-
-    connection = _admin_connection()
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
-    connection.close()
+    if url.startswith("postgresql"):
+        databases.drop_database(databases.ADMIN_URL, url)
 
 
 def flask(env: dict, *args: str, stdin: str | None = None) -> str:

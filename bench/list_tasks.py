@@ -17,13 +17,10 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-import psycopg2
-from sqlalchemy.engine import make_url
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import servers  # noqa: E402
+from bench import databases, servers  # noqa: E402
 from db.pagination import encode_cursor  # noqa: E402
 
 STATUS = "Completed"
@@ -31,16 +28,9 @@ DEEP_PAGE = 10_000
 LIMIT = 50
 
 
-def psql(url: str):
-    parsed = make_url(url)
-    connection = psycopg2.connect(host=parsed.host, port=parsed.port or 5432, user=parsed.username, dbname=parsed.database)
-    connection.autocommit = True
-    return connection
-
-
 def deep_position(url: str) -> tuple[str, str]:
     """(due_date ISO, id) of the last row before page DEEP_PAGE."""
-    with psql(url).cursor() as cursor:
+    with databases.connect(url).cursor() as cursor:
         cursor.execute(
             "SELECT due_date, id FROM tasks WHERE deleted_at IS NULL AND status = %s AND due_date IS NOT NULL "
             "ORDER BY due_date DESC, id DESC OFFSET %s LIMIT 1",
@@ -80,19 +70,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     url = os.environ["DATABASE_URL"]
-    with psql(url).cursor() as cursor:
+    with databases.connect(url).cursor() as cursor:
         cursor.execute("SELECT count(*) FROM tasks")
         total = cursor.fetchone()[0]
     due, row_id = deep_position(url)
     deep_cursor = encode_cursor("-due_date", 0, due, row_id)
     env = {"SECRET_KEY": secrets.token_urlsafe(48), "PYTHONPATH": str(ROOT)}
-    api_port, reference_port = servers.free_port(), servers.free_port()
-    api = servers.gunicorn("app:create_app()", api_port, env, workers=args.workers)
-    try:
-        reference = servers.gunicorn("bench.reference_wsgi:app", reference_port, env, workers=args.workers)
-    except BaseException:
-        servers.stop(api)
-        raise
+    (api, api_port), (reference, reference_port) = servers.app_and_reference(env, args.workers)
     try:
         token = login(api_port)
         auth = {"Authorization": f"Bearer {token}"}

@@ -28,9 +28,8 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import servers  # noqa: E402
+from bench import databases, servers  # noqa: E402
 
-ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 RESULTS = ROOT / "bench/results"
 
 
@@ -40,38 +39,6 @@ def _write(name: str, summary: dict) -> None:
 
 
 # --- (a) the dispatcher ------------------------------------------------------------------
-
-
-def _admin():
-    import psycopg2
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(ADMIN_URL)
-    connection = psycopg2.connect(
-        host=parsed.host, port=parsed.port or 5432, user=parsed.username, password=parsed.password, dbname=parsed.database
-    )
-    connection.autocommit = True
-    return connection
-
-
-def _create_database(name: str) -> str:
-    """A fresh, empty database for this run; returns its URL."""
-    from sqlalchemy.engine import make_url
-
-    connection = _admin()
-    with connection.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    connection.close()
-    return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
-
-def _drop_database(url: str) -> None:
-    from sqlalchemy.engine import make_url
-
-    connection = _admin()
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
-    connection.close()
 
 
 def _payload(n: int) -> dict:
@@ -144,7 +111,7 @@ def dispatcher_bench(args) -> None:
     endpoint = f"http://{host}:{port}"
     topic_arn = boto3.client("sns", endpoint_url=endpoint, region_name="us-east-1").create_topic(Name="bench")["TopicArn"]
 
-    url = _create_database(f"wm_bench_outbox_{os.getpid()}")
+    url = databases.create_database(databases.ADMIN_URL, f"wm_bench_outbox_{os.getpid()}")
     try:
         import db
         from app import create_app
@@ -180,7 +147,7 @@ def dispatcher_bench(args) -> None:
         for engine in list(db._engines.values()):
             engine.dispose()
     finally:
-        _drop_database(url)
+        databases.drop_database(databases.ADMIN_URL, url)
         server.stop()
     dispatcher_rate = statistics.median(r["dispatcher_per_s"] for r in rounds)
     reference_rate = statistics.median(r["reference_per_s"] for r in rounds)
@@ -288,7 +255,7 @@ def latency_bench(args) -> None:
     except BaseException:
         server.stop()
         raise
-    url = _create_database(f"wm_bench_latency_{os.getpid()}")
+    url = databases.create_database(databases.ADMIN_URL, f"wm_bench_latency_{os.getpid()}")
     workers = []
     try:
         import db
@@ -353,7 +320,7 @@ def latency_bench(args) -> None:
             os.killpg(worker.pid, 15)
             worker.wait(timeout=30)
         inbox.controller.stop()
-        _drop_database(url)
+        databases.drop_database(databases.ADMIN_URL, url)
         server.stop()
         _delete_own_keys(redis_client)
     email = [inbox.arrived[title] - at for title, at in committed.items() if title in inbox.arrived]
@@ -378,10 +345,10 @@ def latency_bench(args) -> None:
 
 
 def unread_bench(args) -> None:
-    from bench.list_tasks import psql, wrk
+    from bench.list_tasks import wrk
 
     url = os.environ["DATABASE_URL"]
-    with psql(url).cursor() as cursor:
+    with databases.connect(url).cursor() as cursor:
         cursor.execute(
             "SELECT u.id, count(*) FILTER (WHERE NOT n.read), count(*) FROM users u "
             "JOIN notifications n ON n.user_id = u.id WHERE u.username = %s GROUP BY u.id",
@@ -391,13 +358,7 @@ def unread_bench(args) -> None:
         cursor.execute("SELECT count(*) FROM notifications")
         notifications = cursor.fetchone()[0]
     env = {"SECRET_KEY": secrets.token_urlsafe(48), "PYTHONPATH": str(ROOT)}
-    api_port, reference_port = servers.free_port(), servers.free_port()
-    api = servers.gunicorn("app:create_app()", api_port, env, workers=args.workers)
-    try:
-        reference = servers.gunicorn("bench.reference_wsgi:app", reference_port, env, workers=args.workers)
-    except BaseException:
-        servers.stop(api)
-        raise
+    (api, api_port), (reference, reference_port) = servers.app_and_reference(env, args.workers)
     try:
         import urllib.request
 

@@ -19,13 +19,12 @@ import sys
 import time
 from pathlib import Path
 
-import psycopg2
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import servers  # noqa: E402
+from bench import databases, servers  # noqa: E402
 
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -40,15 +39,14 @@ REFERENCE_TASKS = 10
 def ensure_empty_database(url: str) -> None:
     """Create, migrate and fill with the demo users and REFERENCE_TASKS tasks, if missing."""
     parsed = make_url(url)
-    admin = psycopg2.connect(host=parsed.host, port=parsed.port or 5432, user=parsed.username, dbname="postgres")
-    admin.autocommit = True
+    admin_url = parsed.set(database="postgres").render_as_string(hide_password=False)
+    admin = databases.connect(admin_url)
     with admin.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (parsed.database,))
         exists = cursor.fetchone() is not None
-        if not exists:
-            cursor.execute(f'CREATE DATABASE "{parsed.database}"')
     admin.close()
     if not exists:
+        databases.create_database(admin_url, parsed.database)
         env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": secrets.token_urlsafe(48)}
         flask = str(ROOT / ".venv/bin/flask")
         subprocess.run([flask, "--app", "app", "db", "upgrade"], cwd=ROOT, env=env, check=True)

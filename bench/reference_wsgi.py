@@ -6,8 +6,7 @@ import json
 import os
 from urllib.parse import parse_qs
 
-import psycopg2
-from sqlalchemy.engine import make_url
+from bench import databases
 
 COLUMNS = (
     "id, title, description, status, priority, due_date, assigned_to, created_by, "
@@ -29,11 +28,7 @@ _connection = None
 def _connect():
     global _connection
     if _connection is None:
-        url = make_url(os.environ["DATABASE_URL"])
-        _connection = psycopg2.connect(
-            host=url.host, port=url.port or 5432, user=url.username, password=url.password, dbname=url.database
-        )
-        _connection.autocommit = True
+        _connection = databases.connect(os.environ["DATABASE_URL"])
     return _connection
 
 

@@ -106,3 +106,15 @@ def stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def app_and_reference(env: dict, workers: int) -> tuple[tuple[subprocess.Popen, int], tuple[subprocess.Popen, int]]:
+    """((app, port), (reference, port)): `app:create_app()` and `bench.reference_wsgi:app` under gunicorn on free ports."""
+    api_port, reference_port = free_port(), free_port()
+    api = gunicorn("app:create_app()", api_port, env, workers=workers)
+    try:
+        reference = gunicorn("bench.reference_wsgi:app", reference_port, env, workers=workers)
+    except BaseException:
+        stop(api)
+        raise
+    return (api, api_port), (reference, reference_port)

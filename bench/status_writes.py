@@ -17,8 +17,8 @@ server is done, so a request cut off at the end of a run (answered after wrk sto
 never makes the next run ask for a move the task cannot make. Every response that is not 2xx is
 counted (wrk's `response` hook); any makes the benchmark fail.
 
-Exactness. The facts must equal a derivation from scratch (the queries `kept()` and `derived()`
-of tests/reports/test_facts.py). Side (b) changes its tasks without keeping the facts, so the
+Exactness. The facts must equal a derivation from scratch (`reports.facts.stored()` and
+`derived()`, what `flask reports check` compares). Side (b) changes its tasks without keeping the facts, so the
 plain check can only hold before (b) first runs: it is made after loading and right after the
 first (a) round, before (b)'s warm-up. After the whole run the check is made again with (b)'s
 tasks taken out: the stored facts plus what (b)'s tasks now account for minus what they did before
@@ -46,9 +46,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import databases  # noqa: E402
 from bench.servers import free_port, gunicorn, stop  # noqa: E402
 
-ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 RESULTS = ROOT / "bench/results"
 WRK = os.environ.get("WRK", "wrk")
 WRK_THREADS = 2
@@ -62,35 +62,6 @@ SIDES = {
 
 
 # --- the database -------------------------------------------------------------------------
-
-
-def _admin():
-    import psycopg2
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(ADMIN_URL)
-    connection = psycopg2.connect(host=parsed.host, port=parsed.port or 5432, user=parsed.username,
-                                  password=parsed.password, dbname=parsed.database)
-    connection.autocommit = True
-    return connection
-
-
-def create_database(name: str) -> str:
-    """A fresh, empty database; its URL."""
-    from sqlalchemy.engine import make_url
-
-    connection = _admin()
-    with connection.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    connection.close()
-    return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(name: str) -> None:
-    connection = _admin()
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    connection.close()
 
 
 def load(url: str, tasks: int) -> dict:
@@ -174,27 +145,6 @@ def settled(app, ids: list[str]) -> list[str]:
     raise SystemExit("the server kept changing the tasks after wrk stopped")
 
 
-def kept() -> Counter:
-    """The facts as stored (cells at zero left out), as tests/reports/test_facts.py reads them."""
-    from sqlalchemy import select
-
-    from db import session
-    from db.models import ReportFact
-    from reports import facts
-
-    columns = [getattr(ReportFact, name) for name in facts.KEY]
-    rows = session.execute(select(*columns, ReportFact.n).where(ReportFact.n != 0))
-    return Counter({tuple(row[:-1]): row[-1] for row in rows})
-
-
-def derived() -> Counter:
-    """The facts as a derivation from the history gives them."""
-    from db import session
-    from reports import facts
-
-    return Counter({tuple(row[:-1]): row[-1] for row in session.execute(facts.derivation())})
-
-
 def contribution(app, ids: list[str]) -> Counter:
     """What the tasks account for in a derivation now."""
     import uuid
@@ -219,7 +169,7 @@ def exactness(app, label: str, *, excluded: list[str] | None = None, excluded_be
     from reports import facts
 
     with app.app_context():
-        stored, expected = kept(), derived()
+        stored, expected = facts.stored(), facts.derived()
         if excluded is not None:
             import uuid
 
@@ -456,13 +406,13 @@ def main() -> None:
         raise SystemExit("need at least one round, and enough tasks that no task is changed twice at once")
 
     name = f"wm_bench_writes_{secrets.token_hex(4)}"
-    url = create_database(name)
+    url = databases.create_database(databases.ADMIN_URL, name)
     try:
         load(url, args.tasks)
         with tempfile.TemporaryDirectory(prefix="status-writes-") as scratch:
             summary = run(args, url, Path(scratch))
     finally:
-        drop_database(name)
+        databases.drop_database(databases.ADMIN_URL, name)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "status_writes.json").write_text(json.dumps(summary, indent=2))
     report(summary)

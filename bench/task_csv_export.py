@@ -19,9 +19,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-import psycopg2
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -30,6 +28,7 @@ os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(48))
 
 from app import create_app  # noqa: E402
 from auth.tokens import issue_token  # noqa: E402
+from bench import databases  # noqa: E402
 from config import Config  # noqa: E402
 from db import session  # noqa: E402
 from db.models import Priority, Role, Task, User  # noqa: E402
@@ -55,9 +54,7 @@ class Counter:
 
 
 def reference_copy(url: str, sql: str) -> tuple[float, int]:
-    parsed = make_url(url)
-    connection = psycopg2.connect(host=parsed.host, port=parsed.port or 5432, user=parsed.username, dbname=parsed.database)
-    connection.autocommit = True
+    connection = databases.connect(url)
     sink = Counter()
     started = time.perf_counter()
     with connection.cursor() as cursor:
