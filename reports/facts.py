@@ -17,9 +17,10 @@ one log-spaced bucket of it:
 
 One statement (`event_rows`) states every event in SQL; `derivation` counts them at each grain.
 Every task change applies, in its own transaction, the difference between the changed tasks'
-events before and after it (`contribution`, `upsert`), so a figure is never stale; `flask
-reports rebuild` runs the same derivation over every task. Deleted tasks contribute nothing; a change of priority or assignee
-moves a task's whole contribution to its new key, as the reports' filters look at current values.
+events before and after it (`contribution`, `upsert`), so a figure is never stale; `flask reports
+rebuild` runs the same derivation over every task. Deleted tasks contribute nothing; a change of
+priority or assignee moves a task's whole contribution to its new key, as the reports' filters
+look at current values.
 
 A bucket b >= 1 holds durations in [GROWTH**(b-1), GROWTH**b) seconds: a percentile read from the
 buckets is within ERROR (4.9 %) of the exact one for durations of a second or more.

@@ -21,8 +21,8 @@ PATH = ["In Progress", "On Hold", "In Progress", "Completed", "In Progress", "Co
 def test_concurrent_changes_keep_the_facts_exact(live_server):
     from db import session
     from db.models import Priority, Role
+    from domain.filters import TaskFilters
     from reports import facts
-    from tests.reports.test_facts import derived, kept
     from workflow import tasks, users
 
     suffix = uuid.uuid4().hex[:6]
@@ -56,14 +56,9 @@ def test_concurrent_changes_keep_the_facts_exact(live_server):
         thread.join()
     assert answers.count(200) == len(made) * len(PATH), sorted(set(answers))
     with live_server.app.app_context():
-        assert kept() == derived()
+        assert facts.stored() == facts.derived()
         # Every move of every task is in the agent's rows: creation plus the path, per task.
-        entered = facts.counts(facts_filters(agent.id), [facts.ENTERED], ())
+        entered = facts.counts(TaskFilters(assigned_to=agent.id), [facts.ENTERED], ())
         assert entered == [(len(made) * (1 + len(PATH)),)]
         session.remove()
 
-
-def facts_filters(assignee_id):
-    from domain.filters import TaskFilters
-
-    return TaskFilters(assigned_to=assignee_id)
