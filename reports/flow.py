@@ -3,7 +3,7 @@
 All of it comes from the status intervals (reports.intervals), the one rule for time in status.
 """
 import math
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import String, case, func, literal, select, true, union_all
@@ -196,22 +196,18 @@ def weekly_throughput(*, filters: TaskFilters) -> pd.DataFrame:
         found: dict[date, int] = {}
         for day, n in facts.counts(filters, [facts.LEAD], ("day",)):
             if n:
-                found[_monday(day)] = found.get(_monday(day), 0) + int(n)
+                found[facts.monday(day)] = found.get(facts.monday(day), 0) + int(n)
     else:
         completed = completed_tasks(filters)
         week = week_start(completed.c.completed_s).label("week")
         rows = frame(select(week, func.count().label("completed")).group_by(week).order_by(week))
         found = {date.fromisoformat(row["week"]): int(row["completed"]) for row in rows.to_dict("records")}
-    first = _monday(filters.date_from.date()) if filters.date_from else min(found, default=None)
-    last = _monday((filters.date_to - timedelta(microseconds=1)).date()) if filters.date_to else max(found, default=None)
+    first = facts.monday(filters.date_from.date()) if filters.date_from else min(found, default=None)
+    last = facts.monday((filters.date_to - timedelta(microseconds=1)).date()) if filters.date_to else max(found, default=None)
     if first is None or last is None:
         return pd.DataFrame({"week": pd.Series([], dtype="object"), "completed": pd.Series([], dtype="int64")})
     weeks = [first + timedelta(weeks=n) for n in range((last - first).days // 7 + 1)]
     return pd.DataFrame({"week": weeks, "completed": [found.get(week, 0) for week in weeks]})
-
-
-def _monday(day: date) -> date:
-    return day - timedelta(days=day.weekday())
 
 
 def flow_days(filters: TaskFilters, now: datetime) -> list[date]:
@@ -223,18 +219,14 @@ def flow_days(filters: TaskFilters, now: datetime) -> list[date]:
     return [first + timedelta(days=n) for n in range(0, total, step)]
 
 
-def _day_start(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
-
-
 def cumulative_flow(*, filters: TaskFilters, now: datetime | None = None) -> pd.DataFrame:
     """For each day of the period, how many tasks were in each status at the end of that day (UTC)."""
     days = flow_days(filters, now_or(now))
     if not days:
         return pd.DataFrame({"day": [], "status": [], "tasks": []})
     step = float((days[1] - days[0]).days * DAY if len(days) > 1 else DAY)
-    first_end = (_day_start(days[0]) + timedelta(days=1)).timestamp()
-    last_end = (_day_start(days[-1]) + timedelta(days=1)).timestamp()
+    first_end = (facts.day_start(days[0]) + timedelta(days=1)).timestamp()
+    last_end = (facts.day_start(days[-1]) + timedelta(days=1)).timestamp()
     # A task is in a status at a day's end E if its stretch there began before E and had not ended
     # by E: (stretches begun before E) - (stretches ended before E). Each start and end is counted
     # once, in the first day whose end comes after it (bucket 0: before the first day's end), and
