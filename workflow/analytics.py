@@ -1,5 +1,7 @@
 """The analytics' raw material, written: the facts (reports/facts.py), the open tasks' SLA due moments and
 the hand-back flags (db/handovers.py), kept with every task change and rebuilt on demand."""
+import logging
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable
@@ -11,6 +13,8 @@ from db.handovers import mark_hand_backs
 from db.models import ReportFact, ReportFactState, Task
 from db.types import utcnow
 from reports import facts, sla
+
+log = logging.getLogger(__name__)
 
 
 def before_change(task_ids: Iterable[uuid.UUID]) -> Counter:
@@ -80,12 +84,16 @@ def rebuild_if_stale() -> int | None:
     current = facts.state()
     stale, working_time = current is not None and not current.ready, current is not None and current.working_time_stale
     started = current.changed_at if current is not None else None
+    reason = current.reason if current is not None else ""
     session.commit()  # nothing held while waiting for another run's lock
     if not stale:
         return None
+    began = time.perf_counter()
     if working_time:
         _rederive_working_time(started)
-    return rebuild()
+    rows = rebuild()
+    log.info("analytics facts rebuilt (%s): %d rows in %.1f s", reason, rows, time.perf_counter() - began)
+    return rows
 
 
 def _rederive_working_time(started) -> None:
