@@ -32,10 +32,12 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import BindParameter, CompoundSelect, Uuid, bindparam, case, delete, func, literal, select, union_all
+from sqlalchemy import (BindParameter, CompoundSelect, Uuid, bindparam, case, cast, delete, func, literal, select,
+                        union_all)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 
-from db import session
+from db import prepared, session
 from db.models import Priority, ReportFact, ReportFactState, SlaTarget, Task, TaskStatus, TaskStatusInterval, User
 from db.types import epoch_seconds
 from domain.filters import UNASSIGNED, TaskFilters
@@ -59,6 +61,8 @@ STATUSES = {number: status.value for status, number in STATUS_CODES.items()}
 PRIORITIES = {number: priority.value for priority, number in PRIORITY_CODES.items()}
 EVENT = ("measure", "day", "priority", "status", "from_status", "bucket")
 KEY = ("grain", "assignee_id", "department", *EVENT)
+#: The table (Core, not the ORM class: the upserts are plain multi-row statements).
+FACTS = ReportFact.__table__
 #: The filters the facts are keyed by; any other (a tag, a text search) is answered from the history.
 COVERED_FILTERS = {"priority", "assigned_to", "department", "date_from", "date_to"}
 
@@ -69,11 +73,16 @@ def _code(column, codes: dict, missing=None):
 
 
 def event_rows(task_ids: Iterable[uuid.UUID] | BindParameter | None = None) -> CompoundSelect:
-    """SELECT of every event the facts count (EVENT columns, assignee_id, department), of every live task or of `task_ids`."""
-    if task_ids is not None and not isinstance(task_ids, BindParameter):
-        task_ids = list(task_ids)
+    """SELECT of every event the facts count (EVENT columns, assignee_id, department), of every live task or of `task_ids`.
+
+    `task_ids` may be a parameter: an expanding one for a list of ids, a plain one for a single id.
+    """
     task, interval = Task, TaskStatusInterval
-    scope = [task.deleted_at.is_(None)] + ([task.id.in_(task_ids)] if task_ids is not None else [])
+    scope = [task.deleted_at.is_(None)]
+    if isinstance(task_ids, BindParameter) and not task_ids.expanding:
+        scope.append(task.id == task_ids)
+    elif task_ids is not None:
+        scope.append(task.id.in_(task_ids if isinstance(task_ids, BindParameter) else list(task_ids)))
     owners = [_code(task.priority, PRIORITY_CODES).label("priority"),
               func.coalesce(task.assigned_to, literal(NOBODY, Uuid)).label("assignee_id"),
               func.coalesce(User.department, NO_DEPARTMENT).label("department")]
@@ -154,19 +163,22 @@ def target_seconds():
 
 
 @functools.cache
-def _events_of_tasks() -> CompoundSelect:
-    """The events of the tasks given as the `task_ids` parameter: built once (building it costs more than running it)."""
-    return event_rows(bindparam("task_ids", expanding=True))
+def _events_of_task() -> CompoundSelect:
+    """The events of the task given as the `task_id` parameter: built once (building it costs more than running it)."""
+    return event_rows(bindparam("task_id", type_=Uuid))
 
 
 def contribution(task_ids: Iterable[uuid.UUID]) -> Counter:
     """The fact rows the tasks account for now, as {key tuple: n} (read in the caller's transaction).
 
-    The few events of a change's task are counted at the three grains here rather than in SQL:
-    the same counting as `derivation`, without planning its grouping for a handful of rows.
+    Read a task at a time with a statement prepared once per connection (db/prepared.py): every
+    change reads its task's events twice. The few events are counted at the three grains here
+    rather than in SQL: the same counting as `derivation`, without planning its grouping.
     """
+    rows = []
     with session.no_autoflush:
-        rows = session.execute(_events_of_tasks(), {"task_ids": list(task_ids)}).mappings().all()
+        for task_id in task_ids:
+            rows += prepared.rows(session.connection(), "report_fact_events", _events_of_task(), {"task_id": task_id})
     counted = Counter()
     for row in rows:
         shape = tuple(row[name] for name in EVENT)
@@ -176,18 +188,36 @@ def contribution(task_ids: Iterable[uuid.UUID]) -> Counter:
     return counted
 
 
-def upsert(delta: dict[tuple, int]):
-    """The statement adding `delta` ({key: n}) to the facts, or None if it is empty.
+def add(delta: dict[tuple, int]) -> None:
+    """Add `delta` ({key: n}) to the facts, in the caller's transaction.
 
-    One statement with its rows in key order: concurrent changes lock the rows they share in the
-    same order, so they wait for each other instead of deadlocking, and no increment is lost.
+    Its rows go in key order: concurrent changes lock the rows they share in the same order, so
+    they wait for each other instead of deadlocking, and no increment is lost. One statement, built
+    once; on PostgreSQL the rows travel as one array per column (one round trip, one plan).
     """
-    rows = [dict(zip(KEY, key), n=n) for key, n in sorted(delta.items(), key=lambda item: _sort_key(item[0])) if n]
+    rows = [(*key, n) for key, n in sorted(delta.items(), key=lambda item: _sort_key(item[0])) if n]
     if not rows:
-        return None
-    insert = postgresql.insert if dialect_name() == "postgresql" else sqlite.insert
-    statement = insert(ReportFact).values(rows)
-    return statement.on_conflict_do_update(index_elements=list(KEY), set_={"n": ReportFact.n + statement.excluded.n})
+        return
+    names = (*KEY, "n")
+    if dialect_name() == "postgresql":
+        session.execute(_upsert_arrays(), {name: list(values) for name, values in zip(names, zip(*rows))})
+    else:
+        session.execute(_upsert_rows(), [dict(zip(names, row)) for row in rows])
+
+
+def _on_conflict_add(statement):
+    return statement.on_conflict_do_update(index_elements=list(KEY), set_={"n": FACTS.c.n + statement.excluded.n})
+
+
+@functools.cache
+def _upsert_arrays():
+    rows = select(*(func.unnest(cast(bindparam(name), ARRAY(FACTS.c[name].type))).label(name) for name in (*KEY, "n")))
+    return _on_conflict_add(postgresql.insert(FACTS).from_select([*KEY, "n"], rows))
+
+
+@functools.cache
+def _upsert_rows():
+    return _on_conflict_add(sqlite.insert(FACTS))
 
 
 def _sort_key(key: tuple) -> tuple:

@@ -8,9 +8,9 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, func, select, update
 
-from db import session, status_intervals
+from db import prepared, session, status_intervals
 from db.handovers import mark_hand_backs
-from db.models import ReportFact, ReportFactState, Task
+from db.models import ChangeType, ReportFact, ReportFactState, Task, TaskHistory
 from db.types import utcnow
 from reports import facts, sla
 
@@ -25,12 +25,13 @@ def before_change(task_ids: Iterable[uuid.UUID]) -> Counter:
 def keep(task_ids: Iterable[uuid.UUID], before: Counter) -> None:
     """Apply the change's difference to the facts, in its transaction (flushes the change first)."""
     task_ids = list(task_ids)
+    # Only an assignment can be a hand-back: the flags are looked at when the change writes one.
+    reassigned = any(isinstance(row, TaskHistory) and row.change_type == ChangeType.ASSIGNMENT for row in session.new)
     session.flush()
-    mark_hand_backs(session.connection(), task_ids)
-    session.execute(*sla.due_update(task_ids))
-    statement = facts.upsert(facts.difference(before, facts.contribution(task_ids)))
-    if statement is not None:
-        session.execute(statement)
+    if reassigned:
+        mark_hand_backs(session.connection(), task_ids)
+    prepared.execute(session.connection(), "task_sla_due", *sla.due_update(task_ids))
+    facts.add(facts.difference(before, facts.contribution(task_ids)))
 
 
 def mark_stale(reason: str, *, working_time: bool = False) -> None:
