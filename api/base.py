@@ -4,11 +4,12 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from flask import Response, g, request
 from flask_restful import Resource
 from pydantic import BaseModel
+from sqlalchemy import Row
 
 from api.errors import BadRequest
 from api.schemas import PageOut
@@ -16,6 +17,8 @@ from auth import request_credential, request_user
 from db import session
 from db.pagination import InvalidCursor, Page
 from domain.errors import PreconditionFailed, ValidationFailed
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -106,9 +109,9 @@ def parse_id(value: str, name: str = "id") -> uuid.UUID:
     return uuid.UUID(value)
 
 
-def me_or(value, user) -> Any:
+def me_or(value, caller_id: uuid.UUID) -> Any:
     """`me` in a filter means the caller."""
-    return user.id if value == "me" else value
+    return caller_id if value == "me" else value
 
 
 def dump(schema: type[BaseModel], obj) -> dict:
@@ -118,7 +121,9 @@ def dump(schema: type[BaseModel], obj) -> dict:
 
 def page_response(page: Page, schema: type[BaseModel], prepare: Callable[[Any, Any], None] | None = None) -> Response:
     """A page as `{"items", "next_cursor"}`, serialised by pydantic in one pass (lists are the hot path)."""
-    items = [schema.model_validate(item, from_attributes=True) for item in page.items]
+    # A row read as a dict validates in half the time of reading its attributes one by one.
+    items = [schema.model_validate(item._asdict()) if isinstance(item, Row) else
+             schema.model_validate(item, from_attributes=True) for item in page.items]
     if prepare is not None:
         for out, item in zip(items, page.items):
             prepare(out, item)
@@ -126,7 +131,7 @@ def page_response(page: Page, schema: type[BaseModel], prepare: Callable[[Any, A
     return Response(body.model_dump_json(by_alias=True), mimetype="application/json")
 
 
-def paged(fetch: Callable[[], Page]) -> Page:
+def paged(fetch: Callable[[], T]) -> T:
     """Run a list query; a cursor we did not issue is a 400."""
     try:
         return fetch()

@@ -33,7 +33,7 @@ def export_filters(body: ExportCreate) -> dict:
     filters = query.model_dump(mode="json", exclude_none=True, exclude=NOT_FILTERS)
     for name in ("assigned_to", "created_by"):
         if name in filters:
-            filters[name] = str(me_or(filters[name], g.user))
+            filters[name] = str(me_or(filters[name], g.user.id))
     return filters
 
 

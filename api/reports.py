@@ -52,7 +52,7 @@ class TaskReport(BaseResource):
     def get(self):
         """The task list's filters and sort -> JSON pages like GET /api/tasks, or with format=csv every match as CSV."""
         query = parse_query(TaskReportQuery)
-        filters = task_filters(query)
+        filters = task_filters(query, g.user.id)
         if query.format == "csv":
             # Bad sorts are refused before the first byte: after it the status is already sent.
             parse_sort(query.sort)

@@ -115,6 +115,12 @@ def _bearer_credential() -> Credential | None:
     return read_token(token.strip())
 
 
+def holds(user_id, version) -> list:
+    """WHERE conditions on `users`, true only for that user while active at that credential version (values or
+    bound parameters): for a hot read that checks its caller in its own statement, as `request_user` would."""
+    return [User.id == user_id, User.is_active.is_(True), User.credential_version == version]
+
+
 def request_credential() -> Credential:
     """The caller's credential without loading the user: the caller must check, in its own query, that the
     user is still active at this credential version (the unread-count poll does it in the statement of its count)."""

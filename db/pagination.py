@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
-from sqlalchemy import Select, tuple_
+from sqlalchemy import Connection, Select, tuple_
 from sqlalchemy.orm import Session
 
 
@@ -81,7 +81,7 @@ def decode_cursor(cursor: str, sort: str) -> tuple[int, Any, uuid.UUID]:
 
 
 def paginate(
-    session: Session,
+    session: Session | Connection,
     statement: Select,
     *,
     id_column,

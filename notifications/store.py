@@ -3,6 +3,7 @@ import uuid
 
 from sqlalchemy import bindparam, false, func, select
 
+from auth import holds
 from auth.tokens import Credential
 from db import session
 from db.models import Notification, User
@@ -40,10 +41,7 @@ def unread_count(*, user_id: uuid.UUID) -> int:
 
 # The count, from the caller's row only while they are active and their credential is current:
 # the poll's one round trip does both.
-_ACTIVE_UNREAD_COUNT = (
-    select(_UNREAD_COUNT.scalar_subquery())
-    .where(User.id == bindparam("user_id"), User.is_active.is_(True), User.credential_version == bindparam("version"))
-)
+_ACTIVE_UNREAD_COUNT = select(_UNREAD_COUNT.scalar_subquery()).where(*holds(bindparam("user_id"), bindparam("version")))
 
 
 def unread_count_if_active(*, credential: Credential) -> int | None:

@@ -39,12 +39,19 @@ def task_conditions(filters: TaskFilters) -> list[ColumnElement]:
     return conditions
 
 
+#: What a listed task shows: every column but the ones the workflow derives for the reports
+#: (status clock, SLA clock and due moment) and the deletion mark (listed tasks are live).
+LISTED_COLUMNS = tuple(column for column in Task.__table__.columns if column.name not in {
+    "deleted_at", "status_since", "first_started_at", "sla_clock_s", "status_since_w", "sla_work_clock_s",
+    "sla_due_s"})
+
+
 def filtered_statement(filters: TaskFilters) -> Select:
-    """SELECT of the columns of live tasks matching `filters` (shared by the list, counts and exports).
+    """SELECT of the listed columns of live tasks matching `filters` (shared by the list, counts and exports).
 
     Plain rows, not ORM objects: lists are read-only and rows cost a third as much to load.
     """
-    return select(*Task.__table__.columns).where(*task_conditions(filters))
+    return select(*LISTED_COLUMNS).where(*task_conditions(filters))
 
 
 #: Ranks so that priority and status sort in their natural order on every backend (indexed).

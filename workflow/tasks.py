@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
+from auth import holds
+from auth.tokens import Credential
 from db import session, status_intervals
 from db.models import (
     Case,
@@ -44,6 +46,32 @@ def list_tasks(*, filters: TaskFilters, sort: str | None, limit: int, cursor: st
         cursor=cursor,
         entities=False,
     )
+
+
+def list_tasks_as(
+    credential: Credential, *, filters: TaskFilters, sort: str | None, limit: int, cursor: str | None
+) -> tuple[Page, User | None]:
+    """`list_tasks` for a caller known only by credential, checked in the same statement (one round trip).
+
+    Returns the page and the caller as the rules see them (id and role), or None when the page is
+    empty or the credential no longer holds: the caller must then be loaded and checked on its own.
+    """
+    role = select(User.role).where(*holds(credential.user_id, credential.version)).scalar_subquery()
+    name, descending = parse_sort(sort)
+    page = paginate(
+        session.connection(),  # Core execution: plain rows need nothing of the ORM's
+        filtered_statement(filters).add_columns(role.label("caller_role")),
+        id_column=Task.id,
+        key=SORT_KEYS[name],
+        sort=sort or DEFAULT_SORT,
+        descending=descending,
+        limit=limit,
+        cursor=cursor,
+        entities=False,
+    )
+    if not page.items or page.items[0].caller_role is None:
+        return page, None
+    return page, User(id=credential.user_id, role=page.items[0].caller_role)
 
 
 def get_task(*, task_id: uuid.UUID, include_deleted: bool = False) -> Task:

@@ -156,3 +156,25 @@ def test_signing_out_an_unknown_user_is_404(client, make_user, auth_headers):
     admin = make_user(Role.ADMIN)
     response = client.delete("/api/users/0194c3a0-0000-7000-8000-000000000000/sessions", headers=auth_headers(admin))
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("revoke", ["deactivate", "sign out everywhere"])
+def test_the_task_list_checks_its_caller_in_its_own_query_when_tasks_match(client, make_user, make_task, auth_headers,
+                                                                           revoke):
+    """The list reads the caller's role in the statement that reads the page: rows to show must not bypass the check."""
+    admin, agent = make_user(Role.ADMIN), make_user(Role.AGENT)
+    mine, other = make_task(agent, assigned_to=agent.id), make_task(admin)
+    old = _token(client, agent)
+    listed = client.get("/api/tasks?sort=created_at", headers=old)
+    assert listed.status_code == 200
+    allowed = {item["id"]: item["allowed_transitions"] for item in listed.json["items"]}
+    # The caller is an Agent: they move their own task and not the Admin's one.
+    assert allowed[str(mine.id)] and allowed[str(other.id)] == []
+    admin_headers = auth_headers(admin)
+    if revoke == "deactivate":
+        response = client.put(f"/api/users/{agent.id}", json={"is_active": False}, headers=admin_headers)
+    else:
+        response = client.delete(f"/api/users/{agent.id}/sessions", headers=admin_headers)
+    assert response.status_code in (200, 204), response.json
+    assert client.get("/api/tasks?sort=created_at", headers=old).status_code == 401
+    assert client.get("/api/tasks?status=Cancelled", headers=old).status_code == 401  # an empty page too
