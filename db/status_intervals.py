@@ -20,8 +20,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Connection, Float, case, cast, delete, func, insert, literal, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import Connection, Float, case, cast, delete, func, insert, literal, or_, select, update
 
 from db.models import ChangeType, SlaCalendarSpan, Task, TaskHistory, TaskStatus, TaskStatusInterval
 from db.types import epoch_seconds
@@ -137,9 +136,7 @@ def rebuild(connection: Connection, task_ids: Iterable[uuid.UUID] | None = None)
     work = case((running & ended, stretches.c.ended_w - stretches.c.started_w), else_=literal(0.0, Float))
 
     def used_before(part):
-        return func.coalesce(
-            func.sum(part).over(partition_by=stretches.c.task_id, order_by=stretches.c.step) - part, literal(0.0, Float)
-        )
+        return _sum_before(part, stretches.c.task_id, stretches.c.step)
 
     # History keeps statuses as JSON text; PostgreSQL wants them cast to its enum type.
     status_type = TaskStatusInterval.__table__.c.status.type
@@ -188,18 +185,6 @@ def rebuild(connection: Connection, task_ids: Iterable[uuid.UUID] | None = None)
     )
 
 
-def _current(column):
-    """A column of the task's current interval, as a scalar subquery correlated to `tasks`."""
-    interval = TaskStatusInterval
-    return select(column).where(interval.task_id == Task.id, interval.ended_at.is_(None)).scalar_subquery()
-
-
-def _task_working_time() -> dict:
-    interval = TaskStatusInterval
-    return {"status_since_w": _current(interval.started_w),
-            "sla_work_clock_s": func.coalesce(_current(interval.work_clock_before_s), 0.0)}
-
-
 def replace_spans(connection: Connection, spans: Iterable[tuple[float, float, float]]) -> None:
     """Store the calendar's working spans (start_s, end_s, before_w), replacing the ones there."""
     connection.execute(delete(SlaCalendarSpan))
@@ -211,32 +196,47 @@ def replace_spans(connection: Connection, spans: Iterable[tuple[float, float, fl
 def rederive_working_time(connection: Connection, task_ids: Iterable[uuid.UUID] | None = None) -> None:
     """Re-derive the working-time columns of every task, or of `task_ids`, on the stored spans (after a calendar change).
 
-    The background job runs it for one batch of tasks per transaction, so task changes wait for a
-    batch at most, never for the whole re-derivation.
+    Two statements: the intervals' coordinates and clocks in one pass (a window sum over each
+    task's steps), then the tasks' columns from their current intervals. The background job runs
+    it for one batch of tasks per transaction, so task changes wait for a batch at most.
     """
     chosen = list(task_ids) if task_ids is not None else None
     only = (lambda column: [column.in_(chosen)]) if chosen is not None else (lambda column: [])
     interval = TaskStatusInterval
+    moments = (
+        select(interval.task_id, interval.step, interval.status,
+               working_coordinate(epoch_seconds(interval.started_at)).label("started_w"),
+               case((interval.ended_at.is_not(None), working_coordinate(epoch_seconds(interval.ended_at))))
+               .label("ended_w"))
+        .where(*only(interval.task_id))
+        .subquery("moments")
+    )
+    used = case((moments.c.status.in_(CLOCK_STATUSES) & moments.c.ended_w.is_not(None),
+                 moments.c.ended_w - moments.c.started_w), else_=literal(0.0, Float))
+    derived = select(moments.c.task_id, moments.c.step, moments.c.started_w, moments.c.ended_w,
+                     _sum_before(used, moments.c.task_id, moments.c.step).label("before")).subquery("derived")
     connection.execute(
         update(interval)
-        .where(*only(interval.task_id))
-        .values(
-            started_w=working_coordinate(epoch_seconds(interval.started_at)),
-            ended_w=case((interval.ended_at.is_not(None), working_coordinate(epoch_seconds(interval.ended_at)))),
-        )
+        .where(interval.task_id == derived.c.task_id, interval.step == derived.c.step,
+               # A calendar change moves only the moments after it: the rows before it are not rewritten.
+               or_(interval.started_w.is_distinct_from(derived.c.started_w),
+                   interval.ended_w.is_distinct_from(derived.c.ended_w),
+                   interval.work_clock_before_s.is_distinct_from(derived.c.before)))
+        .values(started_w=derived.c.started_w, ended_w=derived.c.ended_w, work_clock_before_s=derived.c.before)
         .execution_options(synchronize_session=False)
     )
-    earlier = aliased(TaskStatusInterval)
+    current = (select(interval.task_id, interval.started_w, interval.work_clock_before_s)
+               .where(interval.ended_at.is_(None), *only(interval.task_id)).subquery("current"))
     connection.execute(
-        update(interval)
-        .where(*only(interval.task_id))
-        .values(
-            work_clock_before_s=select(func.coalesce(func.sum(earlier.ended_w - earlier.started_w), 0.0))
-            .where(earlier.task_id == interval.task_id, earlier.step < interval.step,
-                   earlier.status.in_(CLOCK_STATUSES))
-            .scalar_subquery()
-        )
+        update(Task)
+        .where(Task.id == current.c.task_id,
+               or_(Task.status_since_w.is_distinct_from(current.c.started_w),
+                   Task.sla_work_clock_s.is_distinct_from(func.coalesce(current.c.work_clock_before_s, 0.0))))
+        .values(status_since_w=current.c.started_w, sla_work_clock_s=func.coalesce(current.c.work_clock_before_s, 0.0))
         .execution_options(synchronize_session=False)
     )
-    connection.execute(update(Task).where(*only(Task.id)).values(**_task_working_time())
-                       .execution_options(synchronize_session=False))
+
+
+def _sum_before(part, task_id, step):
+    """SQL: the sum of `part` over the task's earlier steps (a window over each task's intervals)."""
+    return func.coalesce(func.sum(part).over(partition_by=task_id, order_by=step) - part, literal(0.0, Float))
