@@ -209,7 +209,8 @@ def rederive_working_time(connection: Connection, task_ids: Iterable[uuid.UUID] 
                case((interval.ended_at.is_not(None), working_coordinate(epoch_seconds(interval.ended_at))))
                .label("ended_w"))
         .where(*only(interval.task_id))
-        .subquery("moments")
+        # Materialised: inlined, PostgreSQL would look up each coordinate once per use below.
+        .cte("moments").prefix_with("MATERIALIZED", dialect="postgresql")
     )
     used = case((moments.c.status.in_(CLOCK_STATUSES) & moments.c.ended_w.is_not(None),
                  moments.c.ended_w - moments.c.started_w), else_=literal(0.0, Float))
