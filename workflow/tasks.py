@@ -34,18 +34,7 @@ EDITABLE_FIELDS = ("title", "description", "priority", "due_date", "case_id", "t
 
 def list_tasks(*, filters: TaskFilters, sort: str | None, limit: int, cursor: str | None) -> Page:
     """One page of live tasks (rows with a task's attributes), keyset-paginated on (sort field, id)."""
-    name, descending = parse_sort(sort)
-    return paginate(
-        session(),
-        filtered_statement(filters),
-        id_column=Task.id,
-        key=SORT_KEYS[name],
-        sort=sort or DEFAULT_SORT,
-        descending=descending,
-        limit=limit,
-        cursor=cursor,
-        entities=False,
-    )
+    return _page(session(), filtered_statement(filters), sort, limit, cursor)
 
 
 def list_tasks_as(
@@ -57,21 +46,18 @@ def list_tasks_as(
     empty or the credential no longer holds: the caller must then be loaded and checked on its own.
     """
     role = select(User.role).where(*holds(credential.user_id, credential.version)).scalar_subquery()
-    name, descending = parse_sort(sort)
-    page = paginate(
-        session.connection(),  # Core execution: plain rows need nothing of the ORM's
-        filtered_statement(filters).add_columns(role.label("caller_role")),
-        id_column=Task.id,
-        key=SORT_KEYS[name],
-        sort=sort or DEFAULT_SORT,
-        descending=descending,
-        limit=limit,
-        cursor=cursor,
-        entities=False,
-    )
+    statement = filtered_statement(filters).add_columns(role.label("caller_role"))
+    # Core execution: plain rows need nothing of the ORM's.
+    page = _page(session.connection(), statement, sort, limit, cursor)
     if not page.items or page.items[0].caller_role is None:
         return page, None
     return page, User(id=credential.user_id, role=page.items[0].caller_role)
+
+
+def _page(executor, statement, sort: str | None, limit: int, cursor: str | None) -> Page:
+    name, descending = parse_sort(sort)
+    return paginate(executor, statement, id_column=Task.id, key=SORT_KEYS[name], sort=sort or DEFAULT_SORT,
+                    descending=descending, limit=limit, cursor=cursor, entities=False)
 
 
 def get_task(*, task_id: uuid.UUID, include_deleted: bool = False) -> Task:
