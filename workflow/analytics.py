@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, func, select, update
 
+import db
 from db import prepared, session, status_intervals
 from db.handovers import mark_hand_backs
 from db.models import ChangeType, ReportFact, ReportFactState, Task, TaskHistory
@@ -57,7 +58,24 @@ def rebuild() -> int:
         connection.exec_driver_sql("LOCK TABLE report_facts IN EXCLUSIVE MODE")
     rows = rebuild_on(connection)
     session.commit()
+    _vacuum("report_facts", "tasks")
     return rows
+
+
+def _vacuum(*tables: str) -> None:
+    """Reclaim the row versions a rebuild left behind and refresh the statistics (PostgreSQL).
+
+    A rebuild rewrites whole tables: until a vacuum, every figure's index scans step over the
+    dead versions (four rebuilds left 15 M dead rows beside 3.8 M live ones, and reads slowed by
+    up to 4x). Autovacuum would get there, later, and only where it is on.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    # Never a wait: SKIP_LOCKED leaves a table someone holds a conflicting lock on to the next run,
+    # and TRUNCATE false keeps the empty pages at the end (the next rebuild fills them) instead of
+    # waiting up to 5 s for the exclusive lock that giving them back takes.
+    with db.engine().connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f"VACUUM (ANALYZE, SKIP_LOCKED, TRUNCATE false) {', '.join(tables)}")
 
 
 def rebuild_on(connection: Connection) -> int:
@@ -92,6 +110,7 @@ def rebuild_if_stale() -> int | None:
     began = time.perf_counter()
     if working_time:
         _rederive_working_time(started)
+        _vacuum("task_status_intervals")
     rows = rebuild()
     log.info("analytics facts rebuilt (%s): %d rows in %.1f s", reason, rows, time.perf_counter() - began)
     return rows
