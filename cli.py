@@ -66,7 +66,7 @@ def demo_command(tasks: int, seed: int, agents: int, reset: bool, force: bool) -
     started = time.perf_counter()
     counts = generate(
         engine, tasks=tasks, seed=seed, agents=agents,
-        on_progress=lambda done: click.echo(f"  {done:,} tasks ({time.perf_counter() - started:.1f} s)"),
+        on_progress=lambda step: click.echo(f"  {step} ({time.perf_counter() - started:.1f} s)"),
     )
     elapsed = time.perf_counter() - started
     for table, rows in counts.items():

@@ -17,7 +17,8 @@ the working-time clock beside the wall clock. When the calendar changes, its spa
 and a background job re-derives those columns (`rederive_working_time`), batch by batch.
 """
 import uuid
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from sqlalchemy import Connection, Float, case, cast, delete, func, insert, literal, or_, select, update
@@ -40,6 +41,24 @@ def working_coordinate(moment_s):
     within = case((moment_s >= span.end_s, span.end_s - span.start_s), else_=moment_s - span.start_s)
     found = select(span.before_w + within).where(span.start_s <= moment_s).order_by(span.start_s.desc()).limit(1)
     return func.coalesce(found.scalar_subquery(), literal(0.0, Float))
+
+
+def span_coordinates(spans: Iterable[tuple[float, float, float]]) -> Callable[[float], float]:
+    """`working_coordinate` in Python over the stored spans (start_s, end_s, before_w), for bulk loads.
+
+    The same rule over the same rows with the same arithmetic, so both give the same number.
+    """
+    spans = sorted(spans)
+    starts = [start for start, _end, _before in spans]
+
+    def coordinate(moment_s: float) -> float:
+        index = bisect_right(starts, moment_s) - 1
+        if index < 0:
+            return 0.0
+        start, end, before = spans[index]
+        return before + (end - start if moment_s >= end else moment_s - start)
+
+    return coordinate
 
 
 def moment_at(coordinate):

@@ -5,11 +5,16 @@ leaves the TaskHistory row the workflow layer would write for it. Rows are plain
 PostgreSQL takes them by COPY, SQLite by Core executemany, in one transaction either way.
 """
 import bisect
+import collections
+import contextlib
 import csv
+import functools
 import io
 import itertools
 import json
 import logging
+import multiprocessing
+import os
 import queue
 import random
 import threading
@@ -21,6 +26,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import ARRAY, JSON, Connection, Engine, Table, insert, select, update
+from sqlalchemy.dialects import postgresql
 
 import db
 from auth.passwords import hash_password
@@ -33,11 +39,12 @@ from db.models import (
     NotificationType,
     Priority,
     Role,
+    SlaCalendarSpan,
     TaskStatus,
     User,
 )
-from db.status_intervals import rebuild as rebuild_status_intervals
-from db.types import UTCDateTime, uuid7
+from db.status_intervals import CLOCK_STATUSES, clock_part, span_coordinates
+from db.types import uuid7
 from domain import rules
 from workflow import analytics, history
 
@@ -64,8 +71,11 @@ COLUMNS = {
               "is_active", "password_hash", "created_at", "last_login"),
     "cases": ("id", "reference", "title", "description", "status", "created_by", "created_at", "updated_at"),
     "tasks": ("id", "title", "description", "status", "priority", "due_date", "assigned_to",
-              "created_by", "created_at", "updated_at", "case_id", "tags", "version"),
+              "created_by", "created_at", "updated_at", "case_id", "tags", "version",
+              "status_since", "first_started_at", "sla_clock_s", "status_since_w", "sla_work_clock_s"),
     "task_history": ("id", "task_id", "changed_by", "change_type", "old_value", "new_value", "changed_at"),
+    "task_status_intervals": ("task_id", "step", "status", "from_status", "started_at", "ended_at",
+                              "from_started_at", "clock_before_s", "started_w", "ended_w", "work_clock_before_s"),
     "task_comments": ("id", "task_id", "author_id", "body", "created_at"),
     "task_watchers": ("task_id", "user_id", "created_at"),
     "notifications": ("id", "user_id", "content", "type", "read", "created_at", "related_task_id"),
@@ -477,11 +487,11 @@ class _Task:
     """One task being simulated; `changes` are its history rows after Creation, to be."""
 
     __slots__ = ("id", "created", "department", "creator", "assignee", "priority", "due",
-                 "status", "title", "changes", "notifications", "last_assigned")
+                 "status", "title", "changes", "moves", "notifications", "last_assigned")
 
-    def __init__(self, created: float, department: _Department, creator: _Person,
+    def __init__(self, task_id: uuid.UUID, created: float, department: _Department, creator: _Person,
                  assignee: _Person | None, priority: Priority, due: float | None, title: str):
-        self.id = uuid7()
+        self.id = task_id
         self.created = created
         self.department = department
         self.creator = creator
@@ -491,12 +501,26 @@ class _Task:
         self.status = S.NEW
         self.title = title
         self.changes: list[tuple] = []
+        #: (moment, status) of each status change, in order.
+        self.moves: list[tuple[float, TaskStatus]] = []
         self.notifications: list[tuple] = []
         self.last_assigned = created
 
     @property
     def last_change(self) -> float:
         return self.changes[-1][0] if self.changes else self.created
+
+
+class _Ids:
+    """Time-ordered ids for one load: a uuid7 and its successors, strictly increasing as uuid7() is, at a fifth of the cost."""
+
+    def __init__(self):
+        # The top bit of the random tail cleared: ten million successors cannot carry into the variant bits.
+        self._last = uuid7().int & ~(1 << 61)
+
+    def __call__(self) -> uuid.UUID:
+        self._last += 1
+        return uuid.UUID(int=self._last)
 
 
 @dataclass(frozen=True)
@@ -516,9 +540,12 @@ class _Snapshot:
 class _TaskFactory:
     """Simulates tasks in creation order and turns them into rows, a chunk at a time."""
 
-    def __init__(self, rng: random.Random, *, staff: _Staff, cases: _Cases, arrivals: _Arrivals,
-                 total: int, now: float):
-        self.rng = rng
+    def __init__(self, seed: int, *, staff: _Staff, cases: _Cases, arrivals: _Arrivals,
+                 total: int, now: float, coordinate: Callable[[float], float]):
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.new_id = _Ids()
+        self.coordinate = coordinate
         self.staff = staff
         self.cases = cases
         self.arrivals = arrivals
@@ -531,9 +558,15 @@ class _TaskFactory:
         self.rows: dict[str, list[tuple]] = {}
 
     def chunk(self, indexes: range) -> dict[str, list[tuple]]:
-        """Rows of every task table for the tasks numbered `indexes` (of `total`), parents first."""
+        """Rows of every task table for the tasks numbered `indexes` (of `total`), parents first.
+
+        A chunk has its own random stream and ids, so chunks can be simulated in any order or process.
+        """
+        self.rng = random.Random(f"{self.seed}:{indexes.start}")
+        self.new_id = _Ids()
         self.rows = {
-            name: [] for name in ("tasks", "task_history", "task_comments", "task_watchers", "notifications")
+            name: [] for name in ("tasks", "task_history", "task_status_intervals", "task_comments", "task_watchers",
+                                  "notifications")
         }
         for index in indexes:
             self._task(self.arrivals.at((index + self.rng.random()) / self.total))
@@ -570,7 +603,7 @@ class _TaskFactory:
         else:
             creator = team.manager if roll < 0.93 else self.staff.admin
             assignee = team.pick_worker(rng) if rng.random() < 0.45 else None
-        task = _Task(created, team, creator, assignee, priority, due, title)
+        task = _Task(self.new_id(), created, team, creator, assignee, priority, due, title)
         if assignee is not None and assignee is not creator:
             self._notify(task, assignee, NotificationType.TASK_ASSIGNMENT, f"You were assigned '{title}'", created)
         self._live(task)
@@ -687,6 +720,7 @@ class _TaskFactory:
             (at, actor.id, ChangeType.STATUS_CHANGE.value, STATUS_JSON[task.status], STATUS_JSON[target])
         )
         task.status = target
+        task.moves.append((at, target))
         content = f"'{task.title}' moved to {target.value}"
         if task.creator is not actor and target in (S.COMPLETED, S.CANCELLED):
             self._notify(task, task.creator, NotificationType.STATUS_CHANGE, content, at)
@@ -710,7 +744,7 @@ class _TaskFactory:
         for at in sorted(rng.uniform(start, end) for _ in range(rng.choice((1, 1, 1, 2, 2, 3)))):
             author = rng.choice(authors)
             body = _fill(rng.choice(COMMENTS), rng)
-            self.rows["task_comments"].append((uuid7(), task.id, author.id, body, _utc(at)))
+            self.rows["task_comments"].append((self.new_id(), task.id, author.id, body, _utc(at)))
             if task.assignee is not None and author is not task.assignee:
                 self._notify(task, task.assignee, NotificationType.COMMENT,
                              f"{author.full_name} commented on '{task.title}'", at)
@@ -726,22 +760,47 @@ class _TaskFactory:
     def _emit(self, task: _Task, description: str, tags: list[str], case_id: uuid.UUID | None,
               creation: dict[str, Any]) -> None:
         """Append the task's rows; history ids are drawn in event order so (changed_at, id) sorts right."""
+        current = self._intervals(task)
+        _task_id, _step, _status, _from, since, _end, _from_start, clock, since_w, _end_w, work_clock = current[-1]
+        first_started = next((row[4] for row in current if row[2] == S.IN_PROGRESS.value), None)
         self.rows["tasks"].append((
             task.id, task.title, description, task.status.value, task.priority.value,
             _utc(task.due) if task.due is not None else None, task.assignee.id if task.assignee else None,
             task.creator.id, _utc(task.created), _utc(task.last_change), case_id, tags, 1 + len(task.changes),
+            since, first_started, clock, since_w, work_clock,
         ))
+        self.rows["task_status_intervals"].extend(current)
         history_rows = self.rows["task_history"]
-        history_rows.append((uuid7(), task.id, task.creator.id, ChangeType.CREATION.value, None, creation,
+        history_rows.append((self.new_id(), task.id, task.creator.id, ChangeType.CREATION.value, None, creation,
                              _utc(task.created)))
         history_rows.extend(
-            (uuid7(), task.id, actor_id, change_type, old, new, _utc(at))
+            (self.new_id(), task.id, actor_id, change_type, old, new, _utc(at))
             for at, actor_id, change_type, old, new in task.changes
         )
         self.rows["notifications"].extend(
-            (uuid7(), person.id, content, kind, read, _utc(at), task.id)
+            (self.new_id(), person.id, content, kind, read, _utc(at), task.id)
             for person, content, kind, read, at in task.notifications
         )
+
+    def _intervals(self, task: _Task) -> list[tuple]:
+        """The task's status intervals, as db/status_intervals.rebuild derives them from its history."""
+        rows = []
+        status, began = S.NEW, _utc(task.created)
+        began_w = self.coordinate(began.timestamp())
+        before, clock, work_clock = (None, None), 0.0, 0.0
+        for step, (at, target) in enumerate(task.moves, 1):
+            ended = _utc(at)
+            ended_w = self.coordinate(ended.timestamp())
+            rows.append((task.id, step, status.value, before[0], began, ended, before[1], clock, began_w, ended_w,
+                         work_clock))
+            clock += clock_part(status, began, ended)
+            if status in CLOCK_STATUSES:
+                work_clock += ended_w - began_w
+            before = (status.value, began)
+            status, began, began_w = target, ended, ended_w
+        rows.append((task.id, len(task.moves) + 1, status.value, before[0], began, None, before[1], clock, began_w,
+                     None, work_clock))
+        return rows
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -756,56 +815,70 @@ def _pg_array(values: list[str]) -> str:
 
 
 def _or_null(value: Any) -> Any:
-    # csv writes str(value): right for UUIDs, numbers and booleans.
     return CSV_NULL if value is None else value
 
 
-def _timestamp(value: datetime | None) -> str:
-    return CSV_NULL if value is None else value.isoformat()
+def _json_or_null(value: Any) -> str:
+    # None is SQL NULL, as the ORM stores it (the JSON columns are none_as_null).
+    return CSV_NULL if value is None else json.dumps(value)
 
 
-def _csv_encoder(column, dialect) -> Callable[[Any], Any]:
-    """How one column's Python values are spelled in PostgreSQL's COPY CSV."""
+def _csv_encoder(column, dialect) -> Callable[[Any], Any] | None:
+    """How one column's Python values are spelled in PostgreSQL's COPY CSV; None if as str() spells them.
+
+    str() is right for UUIDs, numbers, booleans and aware datetimes ("2026-01-01 09:00:00+00:00").
+    """
     impl = column.type.dialect_impl(dialect)
     if isinstance(impl, ARRAY):
         return _pg_array
     if isinstance(impl, JSON):
-        # None is SQL NULL, as the ORM stores it (the JSON columns are none_as_null).
-        return lambda value: CSV_NULL if value is None else json.dumps(value)
-    if isinstance(column.type, UTCDateTime):
-        return _timestamp
-    return _or_null
+        return _json_or_null
+    return _or_null if column.nullable else None
+
+
+@functools.cache
+def _csv_encoders(table_name: str) -> list[tuple[int, Callable[[Any], Any]]]:
+    """(position, encoder) of the columns of COLUMNS[table_name] that str() does not spell right."""
+    table, dialect = TABLES[table_name], postgresql.dialect()
+    found = ((index, _csv_encoder(table.c[name], dialect)) for index, name in enumerate(COLUMNS[table_name]))
+    return [(index, encode) for index, encode in found if encode is not None]
+
+
+def _csv(table_name: str, rows: list[tuple]) -> bytes:
+    """The rows as the CSV that COPY ... FROM STDIN reads."""
+    encoders = _csv_encoders(table_name)
+
+    def spelled(row: tuple) -> list:
+        row = list(row)
+        for index, encode in encoders:
+            row[index] = encode(row[index])
+        return row
+
+    data = io.BytesIO()
+    csv.writer(_Utf8Sink(data), lineterminator="\n").writerows(map(spelled, rows))
+    return data.getvalue()
 
 
 class _CopyWriter:
-    """PostgreSQL: COPY ... FROM STDIN as CSV, sent by a helper thread while the next chunk is simulated.
+    """PostgreSQL: COPY ... FROM STDIN as CSV, sent by a helper thread while the next chunk is made.
 
-    psycopg2 lets go of the GIL while the server ingests, so the two cores work at once.
+    psycopg2 lets go of the GIL while the server ingests, so the server and Python work at once.
     """
 
     def __init__(self, connection: Connection):
-        self._dialect = connection.dialect
         self._cursor = connection.connection.cursor()
-        self._encoders: dict[str, list[Callable[[Any], Any]]] = {}
         # A chunk's worth of tables waiting at most: memory stays bounded.
         self._pending: queue.Queue = queue.Queue(maxsize=len(COLUMNS))
         self._failure: BaseException | None = None
         self._sender = threading.Thread(target=self._send_all, name="demo-copy", daemon=True)
         self._sender.start()
 
-    def write(self, table: Table, rows: list[tuple]) -> None:
+    def write(self, table: Table, rows: list[tuple] | bytes) -> None:
+        """Copy rows, or CSV already spelled by _csv, into the table."""
         self._raise_failure()
-        columns = COLUMNS[table.name]
-        if table.name not in self._encoders:
-            self._encoders[table.name] = [_csv_encoder(table.c[name], self._dialect) for name in columns]
-        encoders = self._encoders[table.name]
-        data = io.BytesIO()
-        csv.writer(_Utf8Sink(data), lineterminator="\n").writerows(
-            [encode(value) for encode, value in zip(encoders, row)] for row in rows
-        )
-        data.seek(0)
-        statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '{CSV_NULL}')"
-        self._pending.put((statement, data))
+        data = rows if isinstance(rows, bytes) else _csv(table.name, rows)
+        statement = f"COPY {table.name} ({', '.join(COLUMNS[table.name])}) FROM STDIN WITH (FORMAT csv, NULL '{CSV_NULL}')"
+        self._pending.put((statement, io.BytesIO(data)))
 
     def close(self) -> None:
         """Wait for every COPY sent so far; raise the first one's error, if any."""
@@ -873,49 +946,125 @@ def generate(
     tasks: int,
     seed: int = DEFAULT_SEED,
     agents: int = DEFAULT_AGENTS,
-    on_progress: Callable[[int], None] | None = None,
+    on_progress: Callable[[str], None] | None = None,
+    chunk_tasks: int = CHUNK_TASKS,
 ) -> dict[str, int]:
-    """Write the demo users and `tasks` simulated tasks with cases, history, comments, watchers, notifications."""
+    """Write the demo users and `tasks` simulated tasks with cases, history, comments, watchers, notifications.
+
+    The tasks' status intervals and derived columns come from the simulation itself, as the
+    workflow would have written them; the analytics facts are derived from them at the end.
+    """
+    report = on_progress or (lambda step: None)
     rng = random.Random(seed)
     now = time.time()
     arrivals = _Arrivals(now)
     staff = _Staff(rng, agents=agents, now=now)
     cases = _Cases(rng, count=tasks // TASKS_PER_CASE, staff=staff, arrivals=arrivals, now=now)
-    factory = _TaskFactory(rng, staff=staff, cases=cases, arrivals=arrivals, total=tasks, now=now)
-    counts = dict.fromkeys(COLUMNS, 0)
-    with engine.begin() as connection:
+    with engine.connect() as connection:
         postgres = connection.dialect.name == "postgresql"
+        span = SlaCalendarSpan
+        coordinate = span_coordinates(connection.execute(select(span.start_s, span.end_s, span.before_w)).all())
+    factory = _TaskFactory(seed, staff=staff, cases=cases, arrivals=arrivals, total=tasks, now=now,
+                           coordinate=coordinate)
+    counts = dict.fromkeys(COLUMNS, 0)
+    # Made before any connection is in use and before the copying thread starts: the workers are forks.
+    with _chunk_source(factory, tasks, chunk_tasks, spelled=postgres) as chunks, engine.begin() as connection:
+        indexes = _drop_indexes(connection) if postgres else []
         writer = _CopyWriter(connection) if postgres else _InsertWriter(connection)
 
-        def write(name: str, rows: list[tuple]) -> None:
-            if rows:
+        def write(name: str, rows: list[tuple] | bytes, count: int) -> None:
+            if count:
                 writer.write(TABLES[name], rows)
-                counts[name] += len(rows)
+                counts[name] += count
 
         try:
-            write("users", staff.user_rows)
-            write("cases", cases.rows)
-            for start in range(0, tasks, CHUNK_TASKS):
+            write("users", staff.user_rows, len(staff.user_rows))
+            write("cases", cases.rows, len(cases.rows))
+            for done, tables in chunks:
                 # Parents before children: the foreign keys are checked row by row.
-                for name, rows in factory.chunk(range(start, min(start + CHUNK_TASKS, tasks))).items():
-                    write(name, rows)
-                if on_progress is not None:
-                    on_progress(min(start + CHUNK_TASKS, tasks))
+                for name, rows, count in tables:
+                    write(name, rows, count)
+                report(f"{done:,} tasks")
         finally:
             writer.close()
+        if indexes:
+            # One sorted build per index instead of an insert per row into each while copying.
+            connection.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
+            for statement in indexes:
+                connection.exec_driver_sql(statement)
+            connection.exec_driver_sql("ANALYZE " + ", ".join(BULK_TABLES))
+            report(f"{len(indexes)} indexes built")
         _keep_some_unread(connection, staff)
         recount_task_statuses(connection)
-        rebuild_status_intervals(connection)
         analytics.rebuild_on(connection)
+        report("analytics facts derived")
     if postgres:
-        # Fresh statistics, or the planner guesses from an empty table.
-        # VACUUM FULL for tasks: deriving their status columns rewrote every row once, which
-        # would leave the table twice its size for every scan the reports make.
+        # Statistics and the visibility map, for the planner and index-only scans.
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql("VACUUM FULL ANALYZE tasks")
-            others = [name for name in COLUMNS if name != "tasks"]
-            connection.exec_driver_sql("VACUUM ANALYZE " + ", ".join([*others, "task_status_intervals", "report_facts"]))
+            connection.exec_driver_sql("VACUUM ANALYZE " + ", ".join([*COLUMNS, "report_facts"]))
+        report("vacuumed")
     return counts
+
+
+#: The factory a worker process simulates with (inherited from the parent by fork).
+_worker_factory: "_TaskFactory | None" = None
+
+
+def _adopt(factory: "_TaskFactory") -> None:
+    global _worker_factory
+    _worker_factory = factory
+
+
+def _spelled_chunk(indexes: range) -> list[tuple[str, bytes, int]]:
+    """In a worker: simulate the chunk and spell its tables as CSV (the parent only copies)."""
+    return [(name, _csv(name, rows), len(rows)) for name, rows in _worker_factory.chunk(indexes).items()]
+
+
+@contextlib.contextmanager
+def _chunk_source(factory: "_TaskFactory", tasks: int, chunk_tasks: int, *, spelled: bool):
+    """Yields an iterator of (tasks done, [(table, rows or CSV, row count)]) in chunk order.
+
+    Spelled as CSV, chunks are simulated by one worker process per core, a few chunks ahead at
+    most; otherwise (a small load, or SQLite's inserts) here, one at a time.
+    """
+    ranges = [range(start, min(start + chunk_tasks, tasks)) for start in range(0, tasks, chunk_tasks)]
+    workers = min(os.cpu_count() or 1, len(ranges))
+    if not spelled or workers < 2:
+        def here():
+            for indexes in ranges:
+                rows = factory.chunk(indexes)
+                yield indexes.stop, [(name, table_rows, len(table_rows)) for name, table_rows in rows.items()]
+        yield here()
+        return
+    with multiprocessing.get_context("fork").Pool(workers, initializer=_adopt, initargs=(factory,)) as pool:
+        def ahead():
+            pending = collections.deque()
+            for indexes in ranges:
+                pending.append((indexes.stop, pool.apply_async(_spelled_chunk, (indexes,))))
+                if len(pending) > 2 * workers:
+                    done, result = pending.popleft()
+                    yield done, result.get()
+            while pending:
+                done, result = pending.popleft()
+                yield done, result.get()
+        yield ahead()
+
+
+#: The tables a load fills in bulk.
+BULK_TABLES = ("tasks", "task_history", "task_status_intervals", "task_comments", "task_watchers", "notifications")
+
+
+def _drop_indexes(connection: Connection) -> list[str]:
+    """Drop the bulk tables' indexes that back no constraint (PostgreSQL); return the statements that make them again."""
+    found = connection.exec_driver_sql(
+        "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+        "WHERE indrelid = ANY(%(tables)s::regclass[]) "
+        "AND NOT EXISTS (SELECT FROM pg_constraint WHERE conindid = indexrelid)",
+        {"tables": list(BULK_TABLES)},
+    ).all()
+    if found:
+        connection.exec_driver_sql("DROP INDEX " + ", ".join(name for name, _definition in found))
+    return [definition for _name, definition in found]
 
 
 def has_users(engine: Engine) -> bool:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select, text
 from app import create_app
 from auth.passwords import verify_password
 from db import make_engine
+from db.status_intervals import rebuild as rebuild_status_intervals
 from db.models import (
     Case,
     CaseStatus,
@@ -19,6 +20,7 @@ from db.models import (
     TaskHistory,
     TaskStatus,
     TaskStatusCount,
+    TaskStatusInterval,
     TaskWatcher,
     User,
 )
@@ -51,7 +53,8 @@ def database_url(fresh_database):
 def demo(database_url):
     """The engine of a database holding TASKS generated tasks, and generate()'s counts."""
     engine = make_engine(database_url)
-    counts = generate(engine, tasks=TASKS, seed=7, agents=AGENTS)
+    # Several chunks: on PostgreSQL they are simulated by worker processes.
+    counts = generate(engine, tasks=TASKS, seed=7, agents=AGENTS, chunk_tasks=TASKS // 3)
     with engine.connect() as connection:
         yield connection, counts
     engine.dispose()
@@ -252,6 +255,41 @@ def test_status_counters_match_the_generated_tasks(demo):
     ).all())
     counters = dict(connection.execute(select(TaskStatusCount.status, TaskStatusCount.live)).all())
     assert counters == {status: live.get(status, 0) for status in TaskStatus}
+
+
+def test_the_simulated_intervals_and_task_columns_are_what_a_rebuild_derives_from_the_history(demo):
+    connection, _counts = demo
+    interval = TaskStatusInterval
+
+    def derived():
+        intervals = connection.execute(
+            select(interval.task_id, interval.step, interval.status, interval.from_status, interval.started_at,
+                   interval.ended_at, interval.from_started_at, interval.clock_before_s, interval.started_w,
+                   interval.ended_w, interval.work_clock_before_s).order_by(interval.task_id, interval.step)
+        ).all()
+        columns = connection.execute(
+            select(Task.id, Task.status_since, Task.first_started_at, Task.sla_clock_s, Task.status_since_w,
+                   Task.sla_work_clock_s).order_by(Task.id)
+        ).all()
+        return intervals + columns
+
+    connection.rollback()
+    loaded = derived()
+    connection.rollback()
+    transaction = connection.begin()
+    try:
+        rebuild_status_intervals(connection)
+        rebuilt = derived()
+    finally:
+        transaction.rollback()
+    assert len(loaded) == len(rebuilt) > 2 * TASKS
+    assert any(row[8] > 0 for row in loaded[:-TASKS]), "no working coordinate was exercised"
+    # Within 10 ms: SQLite's date functions, which the rebuild's epoch seconds use there, keep milliseconds.
+    for ours, theirs in zip(loaded, rebuilt):
+        exact = [value for value in ours if not isinstance(value, float)]
+        assert exact == [value for value in theirs if not isinstance(value, float)]
+        assert [value for value in ours if isinstance(value, float)] == pytest.approx(
+            [value for value in theirs if isinstance(value, float)], abs=0.01)
 
 
 def test_the_demo_load_builds_the_analytics_facts_and_the_commands_check_and_rebuild_them(cli_app):
