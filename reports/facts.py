@@ -14,6 +14,10 @@ one log-spaced bucket of it:
   business-hours target), for targets other than the policy's (what if).
 - OPEN_DUE: an open task, on the day its SLA clock passes (or passed) its target (tasks.sla_due_s);
   `status` is its status now. Past days hold the open breaches; the day's own are read live.
+- CURRENT: every task, in its status now, on the fixed day CURRENT_DAY (no event is that old): the
+  state the daily entries and exits add up to, so a day's state is read from the days after it.
+- DUE: an open task with a due date, on that date's day (overdue work: the days before today,
+  and today's own read live).
 
 One statement (`event_rows`) states every event in SQL; `derivation` counts them at each grain.
 Every task change applies, in its own transaction, the difference between the changed tasks'
@@ -32,7 +36,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import (BindParameter, CompoundSelect, Uuid, bindparam, case, cast, delete, func, literal, select,
+from sqlalchemy import (BindParameter, CompoundSelect, Date, Uuid, bindparam, case, cast, delete, func, literal, select,
                         union_all)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -45,7 +49,9 @@ from domain.rules import OPEN_STATUSES
 from domain.sla import DEFAULT_TARGET_MINUTES
 from reports.sql import BUCKET_GROWTH, dialect_name, epoch_day, log_bucket, utc_day
 
-ENTERED, LEFT, CYCLE, LEAD, SLA_MET, SLA_BREACHED, OPEN_DUE, SLA_CLOCK = 1, 2, 3, 4, 5, 6, 7, 8
+ENTERED, LEFT, CYCLE, LEAD, SLA_MET, SLA_BREACHED, OPEN_DUE, SLA_CLOCK, CURRENT, DUE = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+#: The day CURRENT rows are kept on.
+CURRENT_DAY = date(1970, 1, 1)
 #: The grains every event is counted at: all tasks, per department of the assignee, per assignee.
 ALL, BY_DEPARTMENT, BY_ASSIGNEE = 0, 1, 2
 #: from_status of a task's first stretch, and the bucket of an event with no duration.
@@ -126,15 +132,22 @@ def event_rows(task_ids: Iterable[uuid.UUID] | BindParameter | None = None) -> C
                   task.sla_work_clock_s), else_=task.sla_clock_s)
     sla = task_rows(case((clock <= target_seconds(), SLA_MET), else_=SLA_BREACHED), literal(NO_DURATION))
     clock_used = task_rows(literal(SLA_CLOCK), log_bucket(clock))
-    due = (
-        select(literal(OPEN_DUE).label("measure"), epoch_day(task.sla_due_s).label("day"), *owners,
-               _code(task.status, STATUS_CODES).label("status"), literal(NONE).label("from_status"),
-               literal(NO_DURATION).label("bucket"))
-        .select_from(task)
-        .outerjoin(User, User.id == task.assigned_to)
-        .where(*scope, task.status.in_(OPEN_STATUSES), task.sla_due_s.is_not(None))
-    )
-    return union_all(entered, left, cycle, lead, sla, clock_used, due)
+
+    def state_rows(measure: int, day, *where):
+        return (
+            select(literal(measure).label("measure"), day.label("day"), *owners,
+                   _code(task.status, STATUS_CODES).label("status"), literal(NONE).label("from_status"),
+                   literal(NO_DURATION).label("bucket"))
+            .select_from(task)
+            .outerjoin(User, User.id == task.assigned_to)
+            .where(*scope, *where)
+        )
+
+    open_now = task.status.in_(OPEN_STATUSES)
+    sla_due = state_rows(OPEN_DUE, epoch_day(task.sla_due_s), open_now, task.sla_due_s.is_not(None))
+    current = state_rows(CURRENT, literal(CURRENT_DAY, Date))
+    due = state_rows(DUE, utc_day(task.due_date), open_now, task.due_date.is_not(None))
+    return union_all(entered, left, cycle, lead, sla, clock_used, sla_due, current, due)
 
 
 def derivation(task_ids: Iterable[uuid.UUID] | None = None) -> CompoundSelect:
@@ -281,12 +294,14 @@ def uncovered(filters: TaskFilters) -> str | None:
 
 
 def conditions(filters: TaskFilters, measures: Iterable[int], by: Iterable[str] = (), *,
-               through: date | None = None, before: date | None = None) -> list:
+               through: date | None = None, after: date | None = None, before: date | None = None,
+               period: bool = True) -> list:
     """WHERE conditions on report_facts for these measures and filters, at the grain that serves them.
 
     A filter or grouping by assignee reads the per-assignee rows, one by department the
-    per-department rows, anything else the rows of all tasks. `through` (a last day) replaces the
-    period: everything up to it; `before` (a day) cuts the period short.
+    per-department rows, anything else the rows of all tasks. `through` (a last day) or `after` (a
+    day) replaces the period: everything up to it, or everything after it; `before` (a day) cuts
+    the period short; `period=False` ignores it (CURRENT rows).
     """
     fact = ReportFact
     by = set(by)
@@ -305,7 +320,9 @@ def conditions(filters: TaskFilters, measures: Iterable[int], by: Iterable[str] 
     where.append(fact.measure.in_(list(measures)))
     if through is not None:
         where.append(fact.day <= through)
-    else:
+    elif after is not None:
+        where.append(fact.day > after)
+    elif period:
         if filters.date_from is not None:
             where.append(fact.day >= filters.date_from.astimezone(timezone.utc).date())
         if filters.date_to is not None:
@@ -317,13 +334,15 @@ def conditions(filters: TaskFilters, measures: Iterable[int], by: Iterable[str] 
     return where
 
 
-def counts(filters: TaskFilters, measures: Iterable[int], by: Iterable[str], *, through: date | None = None,
-           before: date | None = None) -> list:
-    """Summed n per group of the `by` columns (names of report_facts columns), for the filters; rows of (*by, n)."""
+def counts(filters: TaskFilters, measures: Iterable[int], by: Iterable[str], **days) -> list:
+    """Summed n per group of the `by` columns (names of report_facts columns), for the filters; rows of (*by, n).
+
+    `days`: the keywords of `conditions` that choose the days.
+    """
     by = list(by)
     columns = [getattr(ReportFact, name) for name in by]
     statement = (select(*columns, func.sum(ReportFact.n).label("n"))
-                 .where(*conditions(filters, measures, by, through=through, before=before)).group_by(*columns))
+                 .where(*conditions(filters, measures, by, **days)).group_by(*columns))
     return [tuple(row) for row in session.execute(statement)]
 
 

@@ -249,17 +249,26 @@ def cumulative_flow(*, filters: TaskFilters, now: datetime | None = None) -> pd.
 def _flow_counts_from_facts(filters: TaskFilters, days: list[date]) -> pd.DataFrame:
     """Stretches begun ("start") and ended ("end") per status and day bucket, from the facts' daily counts.
 
-    A day after the first counts in bucket (days since the first - 1) // step + 1: the same
-    bucket as every moment of that day in the history's computation.
+    Read backwards from the tasks' statuses now (CURRENT), so only the days after the first one
+    are read, however long the history before it: bucket 0 holds the state at the first day's end
+    (the statuses now, less what began and plus what ended after that day), and a later day counts
+    in bucket (days since the first - 1) // step + 1, as every moment of that day does in the
+    history's computation.
     """
     step = (days[1] - days[0]).days if len(days) > 1 else 1
     kinds = {facts.ENTERED: "start", facts.LEFT: "end"}
     totals: dict[tuple, int] = {}
-    for measure, status, day, n in facts.counts(filters, kinds, ("measure", "status", "day"), through=days[-1]):
-        after = (day - days[0]).days
-        bucket = 0 if after < 1 else (after - 1) // step + 1
-        key = (kinds[measure], facts.STATUSES[status], bucket)
-        totals[key] = totals.get(key, 0) + int(n)
+
+    def add(key: tuple, n: int) -> None:
+        totals[key] = totals.get(key, 0) + n
+
+    for status, n in facts.counts(filters, [facts.CURRENT], ("status",), period=False):
+        add(("start", facts.STATUSES[status], 0), int(n))
+    for measure, status, day, n in facts.counts(filters, kinds, ("measure", "status", "day"), after=days[0]):
+        name, n = facts.STATUSES[status], int(n)
+        add(("start", name, 0), -n if measure == facts.ENTERED else n)
+        if day <= days[-1]:
+            add((kinds[measure], name, ((day - days[0]).days - 1) // step + 1), n)
     return pd.DataFrame([(*key, n) for key, n in totals.items()], columns=["kind", "status", "bucket", "n"])
 
 

@@ -1,20 +1,26 @@
 """Workload: open tasks now, per assignee and department, and the unassigned queue.
 
 The date range selects tasks by their creation; everything else is the state at this moment.
+Without a date range, and with filters the analytics facts keep, the counts come from the facts'
+CURRENT and DUE rows (a few per assignee) rather than from every open task.
 """
-from datetime import datetime
+from datetime import datetime, timezone
 
 import pandas as pd
 from sqlalchemy import case, distinct, func, select
 
+from db import session
 from db.models import Priority, Task, User
 from domain.filters import TaskFilters
 from domain.rules import OPEN_STATUSES
+from reports import facts
 from reports.filters import created_in_range, task_conditions
 from reports.sql import frame, now_or, one_row
 
 #: Effort a task of each priority is taken to weigh in "weighted load" (Critical counts five Lows).
 PRIORITY_WEIGHTS: dict[Priority, int] = {Priority.LOW: 1, Priority.MEDIUM: 2, Priority.HIGH: 3, Priority.CRITICAL: 5}
+#: The columns of a load: open per priority, open, overdue, weighted load.
+LOAD_COLUMNS = [*(priority.value for priority in Priority), "open", "overdue", "weighted_load"]
 
 
 def open_task_conditions(filters: TaskFilters) -> list:
@@ -39,8 +45,14 @@ def open_by_assignee(*, filters: TaskFilters, now: datetime | None = None) -> pd
     Weighted load adds up the open tasks weighted by priority: Low 1, Medium 2, High 3,
     Critical 5. Overdue means open and past its due date. Busiest assignee first.
     """
+    now = now_or(now)
+    if _from_facts(filters):
+        rows = [{"assigned_to": assignee, "assignee_name": name, "department": department, **load}
+                for assignee, (name, department, load) in _assigned_loads(filters, now).items()]
+        rows.sort(key=lambda row: (-row["weighted_load"], row["assignee_name"], str(row["assigned_to"])))
+        return pd.DataFrame(rows, columns=["assigned_to", "assignee_name", "department", *LOAD_COLUMNS])
     statement = (
-        select(Task.assigned_to, User.full_name.label("assignee_name"), User.department, *_load_columns(now_or(now)))
+        select(Task.assigned_to, User.full_name.label("assignee_name"), User.department, *_load_columns(now))
         .join(User, User.id == Task.assigned_to)
         .where(*open_task_conditions(filters))
         .group_by(Task.assigned_to, User.full_name, User.department)
@@ -55,24 +67,79 @@ def open_by_department(*, filters: TaskFilters, now: datetime | None = None) -> 
     Load per assignee is the department's weighted load divided by the people holding its open
     tasks. Unassigned tasks belong to no department (see the unassigned queue).
     """
-    statement = (
-        select(User.department, *_load_columns(now_or(now)), func.count(distinct(Task.assigned_to)).label("assignees"))
-        .join(User, User.id == Task.assigned_to)
-        .where(*open_task_conditions(filters))
-        .group_by(User.department)
-        .order_by(User.department)
-    )
-    departments = frame(statement)
+    now = now_or(now)
+    if _from_facts(filters):
+        totals: dict[str | None, dict] = {}
+        for _name, department, load in _assigned_loads(filters, now).values():
+            total = totals.setdefault(department, {**dict.fromkeys(LOAD_COLUMNS, 0), "assignees": 0})
+            for column in LOAD_COLUMNS:
+                total[column] += load[column]
+            total["assignees"] += 1
+        # By name, no department last (where PostgreSQL sorts NULL).
+        order = sorted(totals, key=lambda name: (name is None, name or ""))
+        departments = pd.DataFrame([{"department": name, **totals[name]} for name in order],
+                                   columns=["department", *LOAD_COLUMNS, "assignees"])
+    else:
+        departments = frame(
+            select(User.department, *_load_columns(now), func.count(distinct(Task.assigned_to)).label("assignees"))
+            .join(User, User.id == Task.assigned_to)
+            .where(*open_task_conditions(filters))
+            .group_by(User.department)
+            .order_by(User.department)
+        )
     departments.loc[:, "load_per_assignee"] = (departments["weighted_load"] / departments["assignees"]).round(2)
     return departments
 
 
 def unassigned_queue(*, filters: TaskFilters, now: datetime | None = None) -> dict:
     """The unassigned queue: open tasks nobody holds, by priority, how many are overdue, and when the oldest was created."""
-    statement = select(*_load_columns(now_or(now)), func.min(Task.created_at).label("oldest_created_at")).where(
-        Task.assigned_to.is_(None), *open_task_conditions(filters)
-    )
-    row = one_row(statement)
-    counts = {key: int(row[key] or 0) for key in [p.value for p in Priority] + ["open", "overdue", "weighted_load"]}
+    now = now_or(now)
+    unassigned = [Task.assigned_to.is_(None), *open_task_conditions(filters)]
+    if _from_facts(filters):
+        counts = _loads(filters, now).get(facts.NOBODY, dict.fromkeys(LOAD_COLUMNS, 0))
+        oldest = session.scalar(select(func.min(Task.created_at)).where(*unassigned))
+        return {**counts, "oldest_created_at": oldest}
+    row = one_row(select(*_load_columns(now), func.min(Task.created_at).label("oldest_created_at")).where(*unassigned))
+    counts = {key: int(row[key] or 0) for key in LOAD_COLUMNS}
     return {**counts, "oldest_created_at": row["oldest_created_at"]}
 
+
+def _from_facts(filters: TaskFilters) -> bool:
+    """Whether the facts answer: they keep no creation dates, which the workload's date range selects by."""
+    return filters.date_from is None and filters.date_to is None and facts.uncovered(filters) is None
+
+
+def _loads(filters: TaskFilters, now: datetime) -> dict:
+    """{assignee id (NOBODY: unassigned): the load's columns}, from the facts (overdue today read live)."""
+    loads: dict = {}
+
+    def load(assignee) -> dict:
+        return loads.setdefault(assignee, dict.fromkeys(LOAD_COLUMNS, 0))
+
+    open_codes = {facts.STATUS_CODES[status] for status in OPEN_STATUSES}
+    for assignee, priority, status, n in facts.counts(filters, [facts.CURRENT], ("assignee_id", "priority", "status"),
+                                                      period=False):
+        if status in open_codes and n:
+            name = facts.PRIORITIES[priority]
+            row = load(assignee)
+            row[name] += int(n)
+            row["open"] += int(n)
+            row["weighted_load"] += int(n) * PRIORITY_WEIGHTS[Priority(name)]
+    # Overdue: due on an earlier day (facts), or earlier today (the day's own, read live).
+    today = now.astimezone(timezone.utc).date()
+    for assignee, n in facts.counts(filters, [facts.DUE], ("assignee_id",), period=False, before=today):
+        if n:
+            load(assignee)["overdue"] += int(n)
+    due_today = (select(Task.assigned_to, func.count())
+                 .where(*open_task_conditions(filters), Task.due_date >= facts.day_start(today), Task.due_date < now)
+                 .group_by(Task.assigned_to))
+    for assignee, n in session.execute(due_today):
+        load(assignee if assignee is not None else facts.NOBODY)["overdue"] += n
+    return loads
+
+
+def _assigned_loads(filters: TaskFilters, now: datetime) -> dict:
+    """{assignee id: (name, department, load)} of the assignees with open tasks."""
+    loads = {assignee: load for assignee, load in _loads(filters, now).items() if assignee != facts.NOBODY and load["open"]}
+    people = session.execute(select(User.id, User.full_name, User.department).where(User.id.in_(list(loads))))
+    return {person_id: (name, department, loads[person_id]) for person_id, name, department in people}

@@ -129,3 +129,22 @@ def test_migrations_import_no_application_code():
     assert files
     offenders = {path.name: imports for path in files if (imports := _application_imports(path))}
     assert offenders == {}
+
+
+def test_facts_derived_before_the_current_and_due_measures_are_rebuilt(fresh_database):
+    url = fresh_database("wm_facts18")
+    downgrade(url, "0017")
+    engine = db.make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(insert(User.__table__).values(
+            id=USER_ID, username="facts", email="facts@example.com", full_name="Facts", role=Role.AGENT,
+            department="", phone=None, is_active=True, password_hash="x", created_at=NOW))
+        connection.execute(insert(Task.__table__).values(
+            id=uuid.UUID(int=1), title="t", description="", status=TaskStatus.NEW, priority=Priority.LOW,
+            created_by=USER_ID, created_at=NOW, updated_at=NOW, tags=[], version=1))
+        connection.execute(text("UPDATE report_fact_state SET ready = true, reason = ''"))
+    upgrade(url)
+    with engine.connect() as connection:
+        ready, reason = connection.execute(text("SELECT ready, reason FROM report_fact_state")).one()
+    engine.dispose()
+    assert not ready and "statuses now" in reason

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from db import session
 from db.models import Priority, ReportFact, Role, TaskStatus
 from domain.filters import TaskFilters
-from reports import facts, flow, sla
+from reports import facts, flow, sla, workload
 from tests.reports.conftest import at
 from workflow import analytics, tasks, users
 from workflow import sla as sla_policy
@@ -190,8 +190,28 @@ def test_what_if_reads_the_clock_buckets_and_keeps_unchanged_targets_exact(world
     pd.testing.assert_frame_equal(tried, exact, check_dtype=False)
 
 
+@pytest.mark.parametrize("narrowing", [*NARROWINGS, lambda w: {"department": w["department"], "priority": Priority.HIGH}])
+def test_the_workload_read_from_the_facts_equals_the_open_tasks(world, build, marker, narrowing):
+    ada, bob = world["ada"], world["bob"]
+    # NOW is 16:00 on day 17: due on an earlier day, earlier today, later today and on a later day.
+    for due, priority, assignee in ((300, Priority.HIGH, ada), (395, Priority.HIGH, bob), (398, Priority.LOW, ada),
+                                    (402, Priority.HIGH, ada), (500, Priority.CRITICAL, bob), (300, Priority.LOW, None)):
+        build.task([(due - 20, IP)], created=due - 30, priority=priority, assigned_to=assignee, due=due)
+    build.task([(299, DONE)], created=250, priority=Priority.HIGH, assigned_to=ada, due=260)
+    analytics.rebuild()
+    fields = narrowing(world)
+    covered, live = TaskFilters(**fields), TaskFilters(tag=marker, **fields)
+    assert workload._from_facts(covered) and not workload._from_facts(live)
+    for function in (workload.open_by_assignee, workload.open_by_department):
+        fast, exact = function(filters=covered, now=NOW), function(filters=live, now=NOW)
+        assert len(exact) and (exact["overdue"].sum() > 0 or fields.get("priority") == Priority.CRITICAL)
+        pd.testing.assert_frame_equal(fast, exact, check_dtype=False, obj=function.__name__)
+    assert workload.unassigned_queue(filters=covered, now=NOW) == workload.unassigned_queue(filters=live, now=NOW)
+
+
 def test_the_facts_keep_the_period_by_utc_day(world):
-    days = {row.day for row in session.scalars(select(ReportFact).where(ReportFact.assignee_id == world["ada"].id))}
+    days = {row.day for row in session.scalars(select(ReportFact).where(ReportFact.assignee_id == world["ada"].id,
+                                                                         ReportFact.measure != facts.CURRENT))}
     assert min(days) == date(2026, 1, 5) and all(isinstance(day, date) for day in days)
     assert max(days) <= (at(300) + timedelta(days=1)).date()
 
