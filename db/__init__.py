@@ -80,6 +80,10 @@ def make_engine(url: str, pool_size: int = 5, autocommit: bool = False) -> Engin
     # would fail one request, writes included. It costs a `SELECT 1` round trip per checkout, about
     # 0.2 ms: within the noise of a task list page, 15 % of the cheapest read (the bell's count).
     options = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
+    if parsed.drivername in ("postgres", "postgresql"):
+        # postgres:// and postgresql:// as hosting platforms hand them out: the driver installed
+        # here is psycopg2, where SQLAlchemy would otherwise look for another one.
+        parsed = parsed.set(drivername="postgresql+psycopg2")
     # No JIT: the reports' SLA expressions look expensive to the planner, which then spends seconds
     # compiling a query that runs in milliseconds over the few rows an index hands it.
     connect_args = {"options": "-c jit=off"}
@@ -87,7 +91,7 @@ def make_engine(url: str, pool_size: int = 5, autocommit: bool = False) -> Engin
         connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
     options["connect_args"] = connect_args
     return create_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800, pool_pre_ping=True, **options
+        parsed, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800, pool_pre_ping=True, **options
     )
 
 
