@@ -180,6 +180,10 @@ class Task(Base):
         # Open tasks, oldest work first (aging work in progress).
         Index("ix_tasks_open_age", text("coalesce(first_started_at, created_at)"), "id",
               postgresql_where=OPEN_LIVE, sqlite_where=OPEN_LIVE),
+        # Open work by creation with what the workload counts (a date range is not in the facts):
+        # read from the index alone on PostgreSQL.
+        Index("ix_tasks_open_created_at", "created_at", postgresql_include=["assigned_to", "priority", "due_date"],
+              postgresql_where=OPEN_LIVE, sqlite_where=OPEN_LIVE),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)

@@ -97,7 +97,7 @@ def unassigned_queue(*, filters: TaskFilters, now: datetime | None = None) -> di
     unassigned = [Task.assigned_to.is_(None), *open_task_conditions(filters)]
     if _from_facts(filters):
         counts = _loads(filters, now).get(facts.NOBODY, dict.fromkeys(LOAD_COLUMNS, 0))
-        oldest = session.scalar(select(func.min(Task.created_at)).where(*unassigned))
+        oldest = session.scalar(select(func.min(Task.created_at)).where(*unassigned)) if counts["open"] else None
         return {**counts, "oldest_created_at": oldest}
     row = one_row(select(*_load_columns(now), func.min(Task.created_at).label("oldest_created_at")).where(*unassigned))
     counts = {key: int(row[key] or 0) for key in LOAD_COLUMNS}
