@@ -16,6 +16,7 @@ from jobs.demo import (
     DEFAULT_TASKS,
     DEMO_PASSWORD,
     DEMO_USERS,
+    WINDOW_DAYS,
     delete_all_rows,
     generate,
     has_users,
@@ -45,10 +46,12 @@ def upgrade_command(revision: str) -> None:
 @click.option("--seed", default=DEFAULT_SEED, show_default=True)
 @click.option("--agents", default=DEFAULT_AGENTS, show_default=True, type=click.IntRange(min=0),
               help="Agents besides the demo users.")
+@click.option("--days", default=WINDOW_DAYS, show_default=True, type=click.IntRange(min=1),
+              help="Days of history the tasks arrive over (up to now).")
 @click.option("--reset", is_flag=True, help="Delete every row of every table first.")
 @click.option("--force", is_flag=True, help="Allow it outside the embedded default (e.g. a benchmark database).")
 @with_appcontext
-def demo_command(tasks: int, seed: int, agents: int, reset: bool, force: bool) -> None:
+def demo_command(tasks: int, seed: int, agents: int, days: int, reset: bool, force: bool) -> None:
     """Fill the database with demo users, cases and tasks with their history."""
     if not current_app.config["DEMO"] and not current_app.config["TESTING"] and not force:
         raise click.ClickException(
@@ -65,7 +68,7 @@ def demo_command(tasks: int, seed: int, agents: int, reset: bool, force: bool) -
         click.echo("deleted all rows")
     started = time.perf_counter()
     counts = generate(
-        engine, tasks=tasks, seed=seed, agents=agents,
+        engine, tasks=tasks, seed=seed, agents=agents, days=days,
         on_progress=lambda step: click.echo(f"  {step} ({time.perf_counter() - started:.1f} s)"),
     )
     elapsed = time.perf_counter() - started

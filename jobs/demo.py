@@ -58,6 +58,7 @@ DEFAULT_TASKS = 2_000
 DEFAULT_SEED = 42
 DEFAULT_AGENTS = 20
 DEMO_PASSWORD = "demo-password"
+#: Days of history by default: the tasks arrive over this many days up to now.
 WINDOW_DAYS = 90
 TASKS_PER_CASE = 20
 #: Tasks simulated and written per round: bounds memory whatever --tasks says.
@@ -350,7 +351,8 @@ class _Department:
 class _Staff:
     """Everyone in the demo: the four demo users, the other managers and the agents."""
 
-    def __init__(self, rng: random.Random, *, agents: int, now: float):
+    def __init__(self, rng: random.Random, *, agents: int, now: float, days: int):
+        self._days = days
         self.user_rows: list[tuple] = []
         self._rng = rng
         self._now = now
@@ -387,7 +389,7 @@ class _Staff:
         self._taken_usernames.add(username)
         if phone is None and role is not Role.VIEWER and rng.random() < 0.6:
             phone = f"+447700900{rng.randint(100, 999)}"
-        joined = self._now - (WINDOW_DAYS + 30) * DAY + rng.uniform(0, 10) * DAY
+        joined = self._now - (self._days + 30) * DAY + rng.uniform(0, 10) * DAY
         last_login = self._now - rng.uniform(0.1, 72) * HOUR if rng.random() < 0.8 else None
         self.user_rows.append((
             person.id, username, f"{username}@example.com", full_name, role.value, department, phone,
@@ -402,8 +404,8 @@ class _Staff:
 class _Arrivals:
     """When work arrives: busy office hours, quiet nights and weekends, a little growth."""
 
-    def __init__(self, now: float):
-        hours = WINDOW_DAYS * 24
+    def __init__(self, now: float, days: int):
+        hours = days * 24
         self.start = now - hours * HOUR
         self._weights = [self._weight(self.start + hour * HOUR, hour / hours) for hour in range(hours)]
         self._cumulative = list(itertools.accumulate(self._weights))
@@ -946,10 +948,11 @@ def generate(
     tasks: int,
     seed: int = DEFAULT_SEED,
     agents: int = DEFAULT_AGENTS,
+    days: int = WINDOW_DAYS,
     on_progress: Callable[[str], None] | None = None,
     chunk_tasks: int = CHUNK_TASKS,
 ) -> dict[str, int]:
-    """Write the demo users and `tasks` simulated tasks with cases, history, comments, watchers, notifications.
+    """Write the demo users and `tasks` simulated tasks arriving over `days` days, with cases, history, comments, watchers, notifications.
 
     The tasks' status intervals and derived columns come from the simulation itself, as the
     workflow would have written them; the analytics facts are derived from them at the end.
@@ -957,8 +960,8 @@ def generate(
     report = on_progress or (lambda step: None)
     rng = random.Random(seed)
     now = time.time()
-    arrivals = _Arrivals(now)
-    staff = _Staff(rng, agents=agents, now=now)
+    arrivals = _Arrivals(now, days)
+    staff = _Staff(rng, agents=agents, now=now, days=days)
     cases = _Cases(rng, count=tasks // TASKS_PER_CASE, staff=staff, arrivals=arrivals, now=now)
     with engine.connect() as connection:
         postgres = connection.dialect.name == "postgresql"

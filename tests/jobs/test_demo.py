@@ -1,6 +1,6 @@
 """The demo generator: right counts, histories that replay through the transition table, its CLI."""
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from itertools import groupby
 
 import pytest
@@ -205,12 +205,14 @@ def test_demo_command_refuses_a_database_with_users_unless_reset(cli_app):
     assert refused.exit_code == 1
     assert "--reset" in refused.output
 
-    again = runner.invoke(args=["demo", "--tasks", "20", "--agents", "3", "--reset"])
+    again = runner.invoke(args=["demo", "--tasks", "20", "--agents", "3", "--days", "3", "--reset"])
     assert again.exit_code == 0, again.output
     with cli_app.app_context():
         engine = cli_app.extensions["db_engine"]
         with engine.connect() as connection:
             assert connection.scalar(select(func.count()).select_from(Task)) == 20
+            first_created = connection.scalar(select(func.min(Task.created_at)))
+    assert datetime.now(timezone.utc) - first_created < timedelta(days=3)
 
 
 def test_ensure_demo_data_fills_an_empty_database_once(cli_app):
