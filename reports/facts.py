@@ -16,8 +16,8 @@ one log-spaced bucket of it:
   `status` is its status now. Past days hold the open breaches; the day's own are read live.
 - CURRENT: every task, in its status now, on the fixed day CURRENT_DAY (no event is that old): the
   state the daily entries and exits add up to, so a day's state is read from the days after it.
-- DUE: an open task with a due date, on that date's day (overdue work: the days before today,
-  and today's own read live).
+- DUE: an open task with a due date, on that date's day, `status` NONE (overdue work: the days
+  before today, and today's own read live).
 
 One statement (`event_rows`) states every event in SQL; `derivation` counts them at each grain.
 Every task change applies, in its own transaction, the difference between the changed tasks'
@@ -133,10 +133,10 @@ def event_rows(task_ids: Iterable[uuid.UUID] | BindParameter | None = None) -> C
     sla = task_rows(case((clock <= target_seconds(), SLA_MET), else_=SLA_BREACHED), literal(NO_DURATION))
     clock_used = task_rows(literal(SLA_CLOCK), log_bucket(clock))
 
-    def state_rows(measure: int, day, *where):
+    def state_rows(measure: int, day, status, *where):
         return (
             select(literal(measure).label("measure"), day.label("day"), *owners,
-                   _code(task.status, STATUS_CODES).label("status"), literal(NONE).label("from_status"),
+                   status.label("status"), literal(NONE).label("from_status"),
                    literal(NO_DURATION).label("bucket"))
             .select_from(task)
             .outerjoin(User, User.id == task.assigned_to)
@@ -144,9 +144,11 @@ def event_rows(task_ids: Iterable[uuid.UUID] | BindParameter | None = None) -> C
         )
 
     open_now = task.status.in_(OPEN_STATUSES)
-    sla_due = state_rows(OPEN_DUE, epoch_day(task.sla_due_s), open_now, task.sla_due_s.is_not(None))
-    current = state_rows(CURRENT, literal(CURRENT_DAY, Date))
-    due = state_rows(DUE, utc_day(task.due_date), open_now, task.due_date.is_not(None))
+    status_now = _code(task.status, STATUS_CODES)
+    sla_due = state_rows(OPEN_DUE, epoch_day(task.sla_due_s), status_now, open_now, task.sla_due_s.is_not(None))
+    current = state_rows(CURRENT, literal(CURRENT_DAY, Date), status_now)
+    # Without its status: a move between open statuses leaves it as it is.
+    due = state_rows(DUE, utc_day(task.due_date), literal(NONE), open_now, task.due_date.is_not(None))
     return union_all(entered, left, cycle, lead, sla, clock_used, sla_due, current, due)
 
 
