@@ -5,7 +5,7 @@ import time
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, Float, Text, exists, func, literal, select
+from sqlalchemy import JSON, DateTime, Float, Text, exists, func, literal, select, type_coerce
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.dialects import postgresql
@@ -62,16 +62,44 @@ def _epoch_seconds_sqlite(element, compiler, **kw):
     return f"ROUND((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0, 3)"
 
 
+class uuid_text(FunctionElement):
+    """A UUID column read as its canonical text (8-4-4-4-12 lower-case hex digits), not as a uuid.UUID.
+
+    For reads that only hand ids on (the task list's JSON): the driver then makes no uuid.UUID of
+    each id. Still the column itself in WHERE and ORDER BY, where an index serves it.
+    """
+
+    type = Text()
+    name = "uuid_text"
+    inherit_cache = True
+
+
+@compiles(uuid_text, "postgresql")
+def _uuid_text_postgresql(element, compiler, **kw):
+    # uuid's own output function, the text the wire carries anyway.
+    return f"CAST({compiler.process(element.clauses, **kw)} AS TEXT)"
+
+
+@compiles(uuid_text, "sqlite")
+def _uuid_text_sqlite(element, compiler, **kw):
+    # Stored as 32 hex digits (uuid.UUID.hex, lower case): put the hyphens in.
+    column = compiler.process(element.clauses, **kw)
+    parts = " || '-' || ".join(f"substr({column}, {start}, {length})"
+                               for start, length in ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12)))
+    return f"lower({parts})"
+
+
 def utcnow() -> datetime:
     """The current time as an aware UTC datetime."""
     return datetime.now(timezone.utc)
 
 
-def list_contains(column, item: str, dialect_name: str):
-    """A condition that the string list `column` contains `item`, index-friendly per dialect."""
+def list_contains(column, item, dialect_name: str):
+    """A condition that the string list `column` contains `item` (a string or a bound parameter), index-friendly
+    per dialect."""
     if dialect_name == "postgresql":
         # `@>` is what the GIN index on text[] serves.
-        return column.op("@>")(postgresql.array([literal(item, Text())]))
+        return column.op("@>")(postgresql.array([type_coerce(item, Text())]))
     each = func.json_each(column).table_valued("value")
     return exists(select(literal(1)).select_from(each).where(each.c.value == item))
 

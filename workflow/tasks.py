@@ -4,7 +4,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, String, bindparam, func, select, type_coerce, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from auth import holds
@@ -15,6 +15,7 @@ from db.models import (
     CaseStatus,
     ChangeType,
     Priority,
+    Role,
     Task,
     TaskStatus,
     TaskStatusCount,
@@ -26,7 +27,7 @@ from domain import rules
 from domain.errors import Forbidden, InvalidTransition, NotFound, PreconditionFailed, StaleVersion, ValidationFailed
 from domain.filters import DEFAULT_SORT, TaskFilters, parse_sort
 from notifications import events
-from reports.filters import SORT_KEYS, filtered_statement
+from reports.filters import SORT_KEYS, bound_filtered_statement, filter_parameters, filter_values, filtered_statement
 from workflow import analytics, history
 
 #: Fields an edit may change besides status and assignment.
@@ -34,7 +35,7 @@ EDITABLE_FIELDS = ("title", "description", "priority", "due_date", "case_id", "t
 
 def list_tasks(*, filters: TaskFilters, sort: str | None, limit: int, cursor: str | None) -> Page:
     """One page of live tasks (rows with a task's attributes), keyset-paginated on (sort field, id)."""
-    return _page(session(), filtered_statement(filters), sort, limit, cursor)
+    return _page(session(), filters, sort, limit, cursor)
 
 
 def list_tasks_as(
@@ -44,20 +45,47 @@ def list_tasks_as(
 
     Returns the page and the caller as the rules see them (id and role), or None when the page is
     empty or the credential no longer holds: the caller must then be loaded and checked on its own.
+    The rows' ids (`id`, `assigned_to`, `created_by`, `case_id`), status and priority are text, not
+    uuid.UUID and enum members: this list only writes them out.
     """
-    role = select(User.role).where(*holds(credential.user_id, credential.version)).scalar_subquery()
-    statement = filtered_statement(filters).add_columns(role.label("caller_role"))
     # Core execution: plain rows need nothing of the ORM's.
-    page = _page(session.connection(), statement, sort, limit, cursor)
+    page = _page(session.connection(), filters, sort, limit, cursor, caller=credential)
     if not page.items or page.items[0].caller_role is None:
         return page, None
-    return page, User(id=credential.user_id, role=page.items[0].caller_role)
+    return page, User(id=credential.user_id, role=Role(page.items[0].caller_role))
 
 
-def _page(executor, statement, sort: str | None, limit: int, cursor: str | None) -> Page:
+#: The list's statements by what shapes them (the database, the filters set, the sort, whether the caller is
+#: checked in them), each with its phases' statements (`paginate`): built once, run with each request's
+#: values, because building and keying a statement cost more than running it. A few dozen in practice.
+_PAGE_STATEMENTS: dict[tuple, tuple[Select, dict]] = {}
+_MAX_PAGE_STATEMENTS = 256
+_CALLER_ID, _CALLER_VERSION = "caller_id", "caller_version"
+
+
+def _page(executor, filters: TaskFilters, sort: str | None, limit: int, cursor: str | None,
+          caller: Credential | None = None) -> Page:
     name, descending = parse_sort(sort)
+    values = filter_values(filters)
+    shape = (session.get_bind().dialect.name, tuple(values), name, descending, caller is not None)
+    found = _PAGE_STATEMENTS.get(shape)
+    if found is None:
+        # The list that checks its caller is the API's, which only writes its rows out: ids and enums as text.
+        statement = bound_filtered_statement(values, as_text=caller is not None)
+        if caller is not None:
+            checked = holds(bindparam(_CALLER_ID, required=True), bindparam(_CALLER_VERSION, required=True))
+            role = select(type_coerce(User.role, String)).where(*checked).scalar_subquery()  # on every row: as text
+            statement = statement.add_columns(role.label("caller_role"))
+        if len(_PAGE_STATEMENTS) >= _MAX_PAGE_STATEMENTS:
+            _PAGE_STATEMENTS.clear()
+        found = _PAGE_STATEMENTS[shape] = (statement, {})
+    statement, statements = found
+    params = filter_parameters(values)
+    if caller is not None:
+        params[_CALLER_ID], params[_CALLER_VERSION] = caller.user_id, caller.version
     return paginate(executor, statement, id_column=Task.id, key=SORT_KEYS[name], sort=sort or DEFAULT_SORT,
-                    descending=descending, limit=limit, cursor=cursor, entities=False)
+                    descending=descending, limit=limit, cursor=cursor, entities=False, params=params,
+                    statements=statements)
 
 
 def get_task(*, task_id: uuid.UUID, include_deleted: bool = False) -> Task:
