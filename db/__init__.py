@@ -1,4 +1,5 @@
 """Database engine and the request-scoped session."""
+import logging
 import sqlite3
 from pathlib import Path
 
@@ -8,6 +9,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+log = logging.getLogger(__name__)
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
 #: Seconds a client is asked to wait (`Retry-After`) when the database cannot be reached.
@@ -132,4 +135,20 @@ def init_app(app) -> None:
         if read_key not in _engines:
             _engines[read_key] = make_engine(url, app.config.get("DATABASE_POOL_SIZE", 5), autocommit=True)
         app.extensions["db_read_bind"] = _engines[read_key]
-    app.teardown_appcontext(lambda _exc: session.remove())
+    app.teardown_appcontext(release_session)
+
+
+def release_session(_exc: BaseException | None = None) -> None:
+    """End the request's session; a connection lost since its last query is dropped, not an error.
+
+    The answer is already computed: a POST that only read ends by rolling back, and a rollback on
+    a connection the server closed raises. That must neither turn the answer into a 500 nor leave
+    the thread a session still bound to the dead connection.
+    """
+    try:
+        session.remove()
+    except DATABASE_ERRORS as exc:
+        if not unavailable(exc):
+            raise
+        log.warning("database connection lost at the end of a request: %s", str(exc).partition("\n")[0])
+        session.registry.clear()

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from flask import Flask
 
 from aws import metrics
-from db import session
+from db import release_session
 
 
 @contextmanager
@@ -16,5 +16,5 @@ def working_in(app: Flask) -> Iterator[None]:
         try:
             yield
         finally:
-            session.remove()
+            release_session()
             metrics.flush()

@@ -31,7 +31,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from aws import mail, metrics, sns
-from db import session
+from db import release_session, session
 from db.models import EmailDigestItem, OutboxMessage
 from db.types import utcnow
 
@@ -410,10 +410,9 @@ def run(*, stop: threading.Event) -> None:
             result = drain()
         except Exception:  # the database was away: try again next round
             log.exception("outbox dispatch failed")
-            session.rollback()
             result = Result()
         finally:
-            session.remove()
+            release_session()  # rolls back whatever failed; a lost connection is dropped, not fatal to the loop
         if result.handled:
             log.info("outbox: %d sent, %d to retry, %d dead", len(result.sent), len(result.failed), len(result.dead))
         stop.wait(poll)

@@ -16,7 +16,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 import db
 from app import create_app
+from auth import SESSION_VERSION_KEY
 from db.migrate import upgrade
+from db.models import Role
 from tests.conftest import (
     BACKEND,
     config_for,
@@ -24,6 +26,7 @@ from tests.conftest import (
     drop_postgres_database,
     free_port,
 )
+from workflow import users
 
 CSRF = "csrf-token-of-this-test"
 
@@ -107,6 +110,34 @@ def test_the_next_request_after_the_outage_gets_a_fresh_connection(tmp_path):
     upgrade(f"sqlite:///{path}")
     assert client.get("/readyz").status_code == 200
     assert client.post("/api/auth/login", json={"username": "someone", "password": "some-password"}).status_code == 401
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="ends a PostgreSQL server process of the request's own")
+def test_a_connection_lost_after_the_answer_neither_fails_it_nor_the_next_request(fresh_database):
+    """The server goes away between a POST's last query and the end of the request, whose session then rolls back
+    on a dead connection: the answer computed stands, and the thread's next request gets a fresh session."""
+    application = create_app(config_for(fresh_database("wm_lost"), PROPAGATE_EXCEPTIONS=False))
+    ended = []
+
+    @application.after_request
+    def end_the_connection(response):
+        if not ended:  # the first request only
+            backend = db.session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            with db.engine().connect().execution_options(isolation_level="AUTOCOMMIT") as other:
+                other.exec_driver_sql(f"SELECT pg_terminate_backend({backend})")
+            ended.append(backend)
+        return response
+
+    with application.app_context():
+        agent = users.create_user(actor=None, username="ada", email="ada@example.com", full_name="Ada",
+                                  role=Role.AGENT, password="a-long-enough-password")
+    client = application.test_client()
+    with client.session_transaction() as portal_session:
+        portal_session.update({"_user_id": str(agent.id), "_fresh": True, SESSION_VERSION_KEY: agent.credential_version})
+    first = _bell_poll(client)  # each request in its own app context, released at its end
+    second = _bell_poll(client)
+    assert ended and first.status_code == 200, first.get_data(as_text=True)[:300]
+    assert second.status_code == 200, second.get_data(as_text=True)[:300]
 
 
 def test_a_missing_table_is_still_a_500(unmigrated_url):

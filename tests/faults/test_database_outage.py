@@ -191,6 +191,13 @@ def web(cluster, tmp_path_factory):
     server.wait(timeout=30)
 
 
+def _server_errors(log_path: Path) -> str:
+    """The web process's tracebacks (what a 500 was), else the end of its log."""
+    text = log_path.read_text()
+    tracebacks = [part for part in text.split("\n[") if "Traceback" in part]
+    return "\n[".join(tracebacks)[-6000:] if tracebacks else text[-3000:]
+
+
 def _figures(outcomes: list[Outcome]) -> str:
     lines = []
     for kind in SUCCESS:
@@ -254,10 +261,10 @@ def test_a_database_outage_is_503_while_it_lasts_and_nothing_after(cluster, web)
     failed_before = [o for o in before if o.status not in SUCCESS[o.kind]]
     assert not failed_before, failed_before[:5]
     unexpected = [o for o in during if o.status not in SUCCESS[o.kind] | {503} or not o.well_formed]
-    assert not unexpected, (unexpected[:5], log_path.read_text()[-3000:])
+    assert not unexpected, (unexpected[:5], _server_errors(log_path))
     assert any(o.status == 503 for o in during), "the outage was not seen: no 503"
     failed_after = [o for o in after if o.status not in SUCCESS[o.kind]]
-    assert not failed_after, (failed_after[:5], log_path.read_text()[-3000:])
+    assert not failed_after, (failed_after[:5], _server_errors(log_path))
     assert {o.kind for o in after if o.status in SUCCESS[o.kind]} == set(SUCCESS), "every kind succeeds again"
     _assert_no_lost_or_phantom_edits(load, _edits(cluster) - edits_before)
 
@@ -277,5 +284,5 @@ def test_a_restart_while_nobody_asks_fails_no_request_after_it(cluster, web):
     load.stop()
     print(f"\nafter a restart with the pools full:\n{_figures(load.outcomes)}")
     failed = [o for o in load.outcomes if o.status not in SUCCESS[o.kind]]
-    assert not failed, (failed[:5], log_path.read_text()[-3000:])
+    assert not failed, (failed[:5], _server_errors(log_path))
     _assert_no_lost_or_phantom_edits(load, _edits(cluster) - edits_before - Counter(o.status for o in warm.outcomes if o.kind == "patch")[200])

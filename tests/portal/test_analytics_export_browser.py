@@ -99,6 +99,8 @@ def held(monkeypatch):
 
 
 def filter_by_tag(page, marker: str) -> None:
+    # The page's first figures drawn first: until then its start-up callbacks may still set the filters from the URL.
+    page.wait_for_selector("a[id*='transitions'][href]")
     page.fill("#analytics-tag", marker)
     page.press("#analytics-tag", "Enter")
     page.wait_for_selector(f"a[id*='transitions'][href*='tag={marker}']")
