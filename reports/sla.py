@@ -32,7 +32,7 @@ MET, BREACHED, AT_RISK, ON_TRACK = "met", "breached", "at_risk", "on_track"
 
 
 def task_outcomes(filters: TaskFilters, targets: dict[Priority, int], now: datetime,
-                  due_since: datetime | None = None, status: TaskStatus | None = None) -> Subquery:
+                  status: TaskStatus | None = None) -> Subquery:
     """Per task (cancelled ones left out): target_s, clock_s, outcome, decided_s, status, since_s, title, created_at.
 
     outcome is `met` or `breached` for completed tasks, `breached`, `at_risk` or `on_track` for
@@ -73,9 +73,6 @@ def task_outcomes(filters: TaskFilters, targets: dict[Priority, int], now: datet
             Task.sla_due_s.label("due_s"),
         )
         .where(Task.status != TaskStatus.CANCELLED, *task_conditions(filters),
-               # A breached open task passed its target before now.
-               *([Task.sla_due_s >= due_since.timestamp(), Task.sla_due_s < now.timestamp()]
-                 if due_since is not None else []),
                *([Task.status == status] if status is not None else []))
         .subquery("outcomes")
     )
@@ -159,9 +156,9 @@ class _Clock:
         )
 
 
-def decided_outcomes(filters: TaskFilters, targets: dict[Priority, int], now: datetime, due_since=None):
+def decided_outcomes(filters: TaskFilters, targets: dict[Priority, int], now: datetime):
     """task_outcomes, and the conditions for the tasks whose outcome was settled in the date range."""
-    outcomes = task_outcomes(filters, targets, now, due_since)
+    outcomes = task_outcomes(filters, targets, now)
     conditions = [outcomes.c.outcome.in_((MET, BREACHED)), *epoch_in_range(outcomes.c.decided_s, filters)]
     return outcomes, conditions
 
@@ -190,8 +187,9 @@ def _compliance(filters, targets, now, group: str | None) -> pd.DataFrame:
     moved = {priority for priority, minutes in targets.items() if minutes != policy_targets[priority]}
     # A what-if moves the open tasks' due moments: those are read live then.
     since = None if moved else facts.day_start(cut_off(now).astimezone(timezone.utc).date())
-    still_open = [(tuple(row[:-2]), row[-2], row[-1]) for row in
-                  _compliance_live(filters, targets, now, group, open_only=True, due_since=since).itertuples(index=False)]
+    open_now = (_compliance_live(filters, targets, now, group, open_only=True) if since is None
+                else _grouped(*_breached_since(filters, since, now), group))
+    still_open = [(tuple(row[:-2]), row[-2], row[-1]) for row in open_now.itertuples(index=False)]
     decided = _completed_from_facts(filters, targets, group, moved)
     if since is not None:
         decided += _due_from_facts(filters, group, since.date())
@@ -268,11 +266,34 @@ def _group_key(group, values: dict, people: dict) -> tuple:
     return ()
 
 
-def _compliance_live(filters, targets, now, group: str | None, open_only: bool = False,
-                     due_since: datetime | None = None) -> pd.DataFrame:
-    outcomes, conditions = decided_outcomes(filters, targets, now, due_since)
+def _breached_since(filters: TaskFilters, since: datetime, now: datetime) -> tuple:
+    """(outcomes, conditions) of the open tasks whose target was passed between `since` and now, in the period.
+
+    Read off the kept due moments (an index range), with no clock computed: a task due before the
+    last working moment (cut_off) has passed its target, and so has one with a wall-clock target
+    due before now. decided_s is the due moment, as for every open breached task.
+    """
+    business = Task.priority.in_(select(SlaTarget.priority).where(SlaTarget.business_hours.is_(True)))
+    passed_before = case((business, cut_off(now).timestamp()), else_=now.timestamp())
+    outcomes = (
+        select(Task.priority, Task.assigned_to, Task.sla_due_s.label("decided_s"), literal(BREACHED).label("outcome"))
+        .where(Task.sla_due_s >= since.timestamp(), Task.sla_due_s < passed_before, Task.status.in_(OPEN_STATUSES),
+               *task_conditions(filters), *epoch_in_range(Task.sla_due_s, filters))
+        .subquery("breached_since")
+    )
+    return outcomes, []
+
+
+def _compliance_live(filters, targets, now, group: str | None, open_only: bool = False) -> pd.DataFrame:
+    outcomes, conditions = decided_outcomes(filters, targets, now)
     if open_only:
         conditions.append(outcomes.c.status.in_(OPEN_STATUSES))
+    counts = _grouped(outcomes, conditions, group)
+    return counts if open_only else _with_percent(counts)
+
+
+def _grouped(outcomes, conditions: list, group: str | None) -> pd.DataFrame:
+    """Met and breached of `outcomes` (priority, assigned_to, decided_s, outcome) per group, as a frame."""
     keys = {
         None: [],
         "priority": [as_text(outcomes.c.priority).label("priority")],
@@ -290,8 +311,7 @@ def _compliance_live(filters, targets, now, group: str | None, open_only: bool =
     if keys:
         # Rows with no assignee or department last, on both backends.
         statement = statement.group_by(*keys).order_by(*(key.nulls_last() for key in keys))
-    counts = frame(statement)
-    return counts if open_only else _with_percent(counts)
+    return frame(statement)
 
 
 def _targets(targets: dict[Priority, int] | None) -> dict[Priority, int]:
