@@ -235,8 +235,9 @@ class TaskHistory(Base):
     __table_args__ = (
         Index("ix_task_history_task_id_changed_at_id", "task_id", "changed_at", "id"),
         Index("ix_task_history_changed_at_id", "changed_at", "id"),
-        # The few hand-backs (db/handovers.py), by when they happened.
-        Index("ix_task_history_hand_backs", "changed_at", postgresql_where=HAND_BACK, sqlite_where=HAND_BACK),
+        # The few hand-backs (db/handovers.py), by when they happened; rework counts their tasks off the index alone.
+        Index("ix_task_history_hand_backs", "changed_at", postgresql_include=["task_id"], postgresql_where=HAND_BACK,
+              sqlite_where=HAND_BACK),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
@@ -263,8 +264,9 @@ class TaskStatusInterval(Base):
         # Transitions and stays by the moment they happened (date ranges), grouped by status.
         Index("ix_task_status_intervals_started_at", "started_at"),
         Index("ix_task_status_intervals_ended_at", "ended_at"),
-        # The few reopens (Completed back to work), by when they happened.
-        Index("ix_task_status_intervals_reopens", "started_at", postgresql_where=REOPEN, sqlite_where=REOPEN),
+        # The few reopens (Completed back to work), by when they happened; rework counts them off the index alone.
+        Index("ix_task_status_intervals_reopens", "started_at", postgresql_include=["status", "task_id"],
+              postgresql_where=REOPEN, sqlite_where=REOPEN),
     )
 
     task_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tasks.id"), primary_key=True)

@@ -13,7 +13,8 @@ one log-spaced bucket of it:
 - SLA_CLOCK: the same tasks; the bucket is the SLA clock they used (working seconds for a
   business-hours target), for targets other than the policy's (what if).
 - OPEN_DUE: an open task, on the day its SLA clock passes (or passed) its target (tasks.sla_due_s);
-  `status` is its status now. Past days hold the open breaches; the day's own are read live.
+  the bucket is that moment's hour of the day (0-23), `status` the task's status now. The hours
+  before the current one hold the open breaches; the current hour's are read live.
 - CURRENT: every task, in its status now, on the fixed day CURRENT_DAY (no event is that old): the
   state the daily entries and exits add up to, so a day's state is read from the days after it.
 - DUE: an open task with a due date, on that date's day, `status` NONE (overdue work: the days
@@ -36,8 +37,8 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import (BindParameter, CompoundSelect, Date, Uuid, bindparam, case, cast, delete, func, literal, select,
-                        union_all)
+from sqlalchemy import (BindParameter, CompoundSelect, Date, Uuid, and_, bindparam, case, cast, delete, func, literal,
+                        or_, select, union_all)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 
@@ -47,8 +48,10 @@ from db.types import epoch_seconds
 from domain.filters import UNASSIGNED, TaskFilters
 from domain.rules import OPEN_STATUSES
 from domain.sla import DEFAULT_TARGET_MINUTES
-from reports.sql import BUCKET_GROWTH, dialect_name, epoch_day, log_bucket, utc_day
+from reports.sql import BUCKET_GROWTH, dialect_name, epoch_day, floor_int, log_bucket, utc_day
 
+#: Seconds in an hour and a day (OPEN_DUE's bucket is the hour of its day).
+HOUR, DAY = 3600, 86400
 ENTERED, LEFT, CYCLE, LEAD, SLA_MET, SLA_BREACHED, OPEN_DUE, SLA_CLOCK, CURRENT, DUE = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
 #: The day CURRENT rows are kept on.
 CURRENT_DAY = date(1970, 1, 1)
@@ -133,11 +136,11 @@ def event_rows(task_ids: Iterable[uuid.UUID] | BindParameter | None = None) -> C
     sla = task_rows(case((clock <= target_seconds(), SLA_MET), else_=SLA_BREACHED), literal(NO_DURATION))
     clock_used = task_rows(literal(SLA_CLOCK), log_bucket(clock))
 
-    def state_rows(measure: int, day, status, *where):
+    def state_rows(measure: int, day, status, *where, bucket=literal(NO_DURATION)):
         return (
             select(literal(measure).label("measure"), day.label("day"), *owners,
                    status.label("status"), literal(NONE).label("from_status"),
-                   literal(NO_DURATION).label("bucket"))
+                   bucket.label("bucket"))
             .select_from(task)
             .outerjoin(User, User.id == task.assigned_to)
             .where(*scope, *where)
@@ -145,7 +148,8 @@ def event_rows(task_ids: Iterable[uuid.UUID] | BindParameter | None = None) -> C
 
     open_now = task.status.in_(OPEN_STATUSES)
     status_now = _code(task.status, STATUS_CODES)
-    sla_due = state_rows(OPEN_DUE, epoch_day(task.sla_due_s), status_now, open_now, task.sla_due_s.is_not(None))
+    sla_due = state_rows(OPEN_DUE, epoch_day(task.sla_due_s), status_now, open_now, task.sla_due_s.is_not(None),
+                         bucket=floor_int(task.sla_due_s / HOUR) - 24 * floor_int(task.sla_due_s / DAY))
     current = state_rows(CURRENT, literal(CURRENT_DAY, Date), status_now)
     # Without its status: a move between open statuses leaves it as it is.
     due = state_rows(DUE, utc_day(task.due_date), literal(NONE), open_now, task.due_date.is_not(None))
@@ -297,13 +301,14 @@ def uncovered(filters: TaskFilters) -> str | None:
 
 def conditions(filters: TaskFilters, measures: Iterable[int], by: Iterable[str] = (), *,
                through: date | None = None, after: date | None = None, before: date | None = None,
-               period: bool = True) -> list:
+               period: bool = True, due_before: dict[int, datetime] | None = None) -> list:
     """WHERE conditions on report_facts for these measures and filters, at the grain that serves them.
 
     A filter or grouping by assignee reads the per-assignee rows, one by department the
     per-department rows, anything else the rows of all tasks. `through` (a last day) or `after` (a
     day) replaces the period: everything up to it, or everything after it; `before` (a day) cuts
-    the period short; `period=False` ignores it (CURRENT rows).
+    the period short; `period=False` ignores it (CURRENT rows); `due_before` (OPEN_DUE rows) keeps
+    the rows of each priority code before the hour that begins at its moment.
     """
     fact = ReportFact
     by = set(by)
@@ -331,6 +336,10 @@ def conditions(filters: TaskFilters, measures: Iterable[int], by: Iterable[str] 
             where.append(fact.day < filters.date_to.astimezone(timezone.utc).date())
     if before is not None:
         where.append(fact.day < before)
+    if due_before is not None:
+        where.append(or_(*(and_(fact.priority == code, or_(fact.day < moment.date(),
+                                                            and_(fact.day == moment.date(), fact.bucket < moment.hour)))
+                           for code, moment in due_before.items())))
     if filters.priority is not None:
         where.append(fact.priority == PRIORITY_CODES[Priority(filters.priority)])
     return where

@@ -178,21 +178,26 @@ GROUP_KEYS = {None: [], "priority": ["priority"], "assignee": ["assigned_to", "a
 def _compliance(filters, targets, now, group: str | None) -> pd.DataFrame:
     """Met and breached per group: from the facts when they cover the filters, else from the history.
 
-    From the facts: the completed tasks, and the open ones whose target was passed on a day
+    From the facts: the completed tasks, and the open ones whose target was passed in an hour
     before the last working moment's (all breached by now); the open ones due since are read live.
     """
     if facts.uncovered(filters) is not None:
         return _compliance_live(filters, targets, now, group)
-    policy_targets = policy.get_targets()
+    policy_targets, business = policy.get_policy()
     moved = {priority for priority, minutes in targets.items() if minutes != policy_targets[priority]}
-    # A what-if moves the open tasks' due moments: those are read live then.
-    since = None if moved else facts.day_start(cut_off(now).astimezone(timezone.utc).date())
-    open_now = (_compliance_live(filters, targets, now, group, open_only=True) if since is None
-                else _grouped(*_breached_since(filters, since, now), group))
-    still_open = [(tuple(row[:-2]), row[-2], row[-1]) for row in open_now.itertuples(index=False)]
     decided = _completed_from_facts(filters, targets, group, moved)
-    if since is not None:
-        decided += _due_from_facts(filters, group, since.date())
+    if moved:  # a what-if moves the open tasks' due moments: those are read live then
+        open_now = _compliance_live(filters, targets, now, group, open_only=True)
+    else:
+        # An open task due before this moment has passed its target: the last working moment for a
+        # business-hours clock, now for a wall clock. The facts hold the hours before its hour.
+        last_working = cut_off(now) if any(business.values()) else now
+        passed = {priority: last_working if business[priority] else now for priority in Priority}
+        since = {priority: moment.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+                 for priority, moment in passed.items()}
+        decided += _due_from_facts(filters, group, since)
+        open_now = _grouped(*_breached_since(filters, since, passed), group)
+    still_open = [(tuple(row[:-2]), row[-2], row[-1]) for row in open_now.itertuples(index=False)]
     totals: dict[tuple, list[int]] = {}
     for key, met, breached in [*decided, *still_open]:
         pair = totals.setdefault(key, [0, 0])
@@ -213,12 +218,14 @@ def _fact_columns(filters, group) -> list[str]:
             "week": ["day"]}[group]
 
 
-def _due_from_facts(filters, group, before) -> list[tuple]:
-    """(key, 0, breached) per group of the open tasks whose target was passed in the period, before the day `before`."""
+def _due_from_facts(filters, group, since: dict[Priority, datetime]) -> list[tuple]:
+    """(key, 0, breached) per group of the open tasks whose target was passed in the period, before the hour that
+    begins at their priority's moment in `since`."""
     by = _fact_columns(filters, group)
     people = _people() if group in ("assignee", "department") else {}
+    due_before = {facts.PRIORITY_CODES[priority]: moment for priority, moment in since.items()}
     return [(_group_key(group, dict(zip(by, row[:-1])), people), 0, int(row[-1]))
-            for row in facts.counts(filters, [facts.OPEN_DUE], by, before=before) if row[-1]]
+            for row in facts.counts(filters, [facts.OPEN_DUE], by, due_before=due_before) if row[-1]]
 
 
 def _completed_from_facts(filters, targets, group, moved) -> list[tuple]:
@@ -266,19 +273,21 @@ def _group_key(group, values: dict, people: dict) -> tuple:
     return ()
 
 
-def _breached_since(filters: TaskFilters, since: datetime, now: datetime) -> tuple:
-    """(outcomes, conditions) of the open tasks whose target was passed between `since` and now, in the period.
+def _breached_since(filters: TaskFilters, since: dict[Priority, datetime], passed: dict[Priority, datetime]) -> tuple:
+    """(outcomes, conditions) of the open tasks in the period whose target was passed between their priority's
+    moments in `since` and `passed` (due before `passed` is past the target).
 
-    Read off the kept due moments (an index range), with no clock computed: a task due before the
-    last working moment (cut_off) has passed its target, and so has one with a wall-clock target
-    due before now. decided_s is the due moment, as for every open breached task.
+    Read off the kept due moments (an index range), with no clock computed; decided_s is the due
+    moment, as for every open breached task.
     """
-    business = Task.priority.in_(select(SlaTarget.priority).where(SlaTarget.business_hours.is_(True)))
-    passed_before = case((business, cut_off(now).timestamp()), else_=now.timestamp())
+    lower = {priority: moment.timestamp() for priority, moment in since.items()}
+    upper = {priority: moment.timestamp() for priority, moment in passed.items()}
     outcomes = (
         select(Task.priority, Task.assigned_to, Task.sla_due_s.label("decided_s"), literal(BREACHED).label("outcome"))
-        .where(Task.sla_due_s >= since.timestamp(), Task.sla_due_s < passed_before, Task.status.in_(OPEN_STATUSES),
-               *task_conditions(filters), *epoch_in_range(Task.sla_due_s, filters))
+        # The outer bounds first: the index's range; then each priority's own.
+        .where(Task.sla_due_s >= min(lower.values()), Task.sla_due_s < max(upper.values()),
+               Task.sla_due_s >= case(lower, value=Task.priority), Task.sla_due_s < case(upper, value=Task.priority),
+               Task.status.in_(OPEN_STATUSES), *task_conditions(filters), *epoch_in_range(Task.sla_due_s, filters))
         .subquery("breached_since")
     )
     return outcomes, []

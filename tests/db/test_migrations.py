@@ -131,9 +131,13 @@ def test_migrations_import_no_application_code():
     assert offenders == {}
 
 
-def test_facts_derived_before_the_current_and_due_measures_are_rebuilt(fresh_database):
-    url = fresh_database("wm_facts18")
-    downgrade(url, "0017")
+@pytest.mark.parametrize(("before", "after", "named"), [
+    ("0017", "0018", "statuses now"),
+    ("0019", "0020", "open breaches kept by hour"),
+])
+def test_facts_derived_before_a_change_of_measures_are_rebuilt(fresh_database, before, after, named):
+    url = fresh_database(f"wm_facts{after}")
+    downgrade(url, before)
     engine = db.make_engine(url)
     with engine.begin() as connection:
         connection.execute(insert(User.__table__).values(
@@ -143,8 +147,8 @@ def test_facts_derived_before_the_current_and_due_measures_are_rebuilt(fresh_dat
             id=uuid.UUID(int=1), title="t", description="", status=TaskStatus.NEW, priority=Priority.LOW,
             created_by=USER_ID, created_at=NOW, updated_at=NOW, tags=[], version=1))
         connection.execute(text("UPDATE report_fact_state SET ready = true, reason = ''"))
-    upgrade(url)
+    upgrade(url, after)
     with engine.connect() as connection:
         ready, reason = connection.execute(text("SELECT ready, reason FROM report_fact_state")).one()
     engine.dispose()
-    assert not ready and "statuses now" in reason
+    assert not ready and named in reason

@@ -164,6 +164,27 @@ def test_counts_read_from_the_facts_equal_the_history(world, marker, narrowing, 
                                   flow.cumulative_flow(filters=TaskFilters(**{**monthly, "tag": marker}), now=NOW))
 
 
+@pytest.mark.parametrize("business_hours", [False, True], ids=["wall clock", "business hours"])
+def test_open_breaches_of_the_current_hour_are_read_live_and_earlier_ones_from_the_facts(build, make_user, marker,
+                                                                                      business_hours):
+    """Critical tasks (target 2 h) due at 11:06, 11:30, 11:54 and 12:18 on a Monday: a breach in the current hour is
+    read from the tasks, one in an earlier hour from the facts, and each is counted once."""
+    sla_policy.set_targets(actor=make_user(Role.ADMIN), targets={"Critical": 120},
+                           business_hours={"Critical": business_hours})
+    ada = make_user(Role.AGENT)
+    for created in (0.1, 0.5, 0.9, 1.3):
+        build.task([(created + 0.01, IP)], created=created, priority=Priority.CRITICAL, assigned_to=ada)
+    analytics.rebuild()
+    covered, live = TaskFilters(assigned_to=ada.id), TaskFilters(assigned_to=ada.id, tag=marker)
+    assert facts.uncovered(covered) is None
+    # 11:03, 11:57, 12:00, 12:30, 18:00 (after closing time), Tuesday 15:00.
+    for hours, breached in ((2.05, 0), (2.95, 3), (3.0, 3), (3.5, 4), (9, 4), (30, 4)):
+        now = at(hours)
+        read = sla.compliance(filters=covered, now=now)
+        assert read == sla.compliance(filters=live, now=now), now
+        assert (read["met"], read["breached"]) == (0, breached), now
+
+
 @pytest.mark.parametrize("narrowing", NARROWINGS)
 def test_durations_read_from_the_facts_are_within_the_stated_error(world, marker, narrowing):
     covered, live = _both(world, marker, **narrowing(world))
