@@ -92,8 +92,6 @@ def _without_points(result: dict) -> dict:
     return {key: plain(value) for key, value in result.items() if key != "points"}
 
 
-
-
 def _sla_json(f: TaskFilters) -> dict:
     tables = TABLES["sla"]
     return {
@@ -121,7 +119,7 @@ def _status_flow_json(f: TaskFilters) -> dict:
 
 def _flow_metrics_json(f: TaskFilters) -> dict:
     cycle_lead = flow.cycle_and_lead_times(filters=f)
-    aging = flow.aging_wip(filters=f)
+    aging = flow.aging_wip(filters=f, cycle_lead=cycle_lead)
     return {
         "throughput": records(flow.weekly_throughput(filters=f)),
         "cycle_lead": {**_without_points(cycle_lead), "points": records(cycle_lead["points"])},

@@ -293,11 +293,13 @@ def _per_bucket(counts: pd.DataFrame, status: str, buckets: int) -> pd.Series:
     return pd.Series(mine["n"].to_numpy(), index=mine["bucket"].astype("int64")).reindex(range(buckets), fill_value=0)
 
 
-def aging_wip(*, filters: TaskFilters, now: datetime | None = None, limit: int = MAX_POINTS) -> dict:
+def aging_wip(*, filters: TaskFilters, now: datetime | None = None, limit: int = MAX_POINTS,
+              cycle_lead: dict | None = None) -> dict:
     """Open tasks by current status with their age (hours since first started, or since creation if not started yet), against the 85th percentile cycle time.
 
     The date range selects open tasks by creation, and the completed tasks behind the
-    percentile by completion. Oldest first, at most `limit` tasks.
+    percentile by completion. Oldest first, at most `limit` tasks. `cycle_lead`: the same filters'
+    cycle_and_lead_times, when the caller has it (the percentile is not read again).
     """
     now_s = seconds(now_or(now))
     # Age counts from this moment; the oldest come first off an index on it (ix_tasks_open_age).
@@ -315,7 +317,7 @@ def aging_wip(*, filters: TaskFilters, now: datetime | None = None, limit: int =
         .limit(limit)
     )
     points = frame(statement)
-    reference = _cycle_lead_percentiles(filters)["cycle_p85_hours"]
+    reference = (cycle_lead or _cycle_lead_percentiles(filters))["cycle_p85_hours"]
     # Plain column assignment: `.loc[:, new] = scalar` fails on a frame with no rows.
     points["over_p85"] = points["age_hours"] > reference if reference is not None else False
     return {"points": points, "cycle_p85_hours": reference}
