@@ -1,7 +1,6 @@
 """Task resources: list, create, read, update, delete, status, history, comments, watchers."""
 import uuid
 from operator import itemgetter
-from types import SimpleNamespace
 
 from flask import Response, g, url_for
 from pydantic_core import to_json
@@ -44,28 +43,22 @@ def render_task(task) -> dict:
 class PageTransitions:
     """`rules.allowed_targets` for the tasks of one list page, each distinct answer computed once.
 
-    The rule reads a task's status and whether the caller is its assignee and its creator, so tasks
-    alike in these (and in having an assignee at all) get the same answer: it is asked once for each
-    such kind of task, with a stand-in task of that kind. Statuses and ids may be given as text.
+    The rule depends only on a task's status and whether the caller is its assignee and its creator
+    (`rules.targets_for`), so it is asked once per such kind of task. Statuses and ids may be given as text.
     """
 
     def __init__(self, caller):
         self.caller = caller
         self.mine = frozenset({caller.id, str(caller.id)})
-        #: Someone other than the caller, for the stand-ins.
-        self.someone_else = uuid.UUID(int=caller.id.int ^ 1)
         self.answers: dict[tuple, list[str]] = {}
 
     def __call__(self, status, assigned_to, created_by) -> list[str]:
         """The statuses (values, in lifecycle order) the caller may move a task like this to."""
-        mine = self.mine
-        kind = (status, 0 if assigned_to is None else 1 if assigned_to in mine else 2,
-                0 if created_by is None else 1 if created_by in mine else 2)
+        kind = (status, assigned_to in self.mine, created_by in self.mine)
         answer = self.answers.get(kind)
         if answer is None:
-            people = (None, self.caller.id, self.someone_else)
-            stand_in = SimpleNamespace(status=TaskStatus(status), assigned_to=people[kind[1]], created_by=people[kind[2]])
-            answer = self.answers[kind] = [target.value for target in rules.allowed_targets(self.caller, stand_in)]
+            targets = rules.targets_for(self.caller, TaskStatus(status), kind[1], kind[2])
+            answer = self.answers[kind] = [target.value for target in targets]
         return answer
 
 

@@ -35,9 +35,11 @@ def can_create_task(user: User) -> bool:
 
 def can_edit_task(user: User, task: Task) -> bool:
     """Supervisors edit any task; an Agent edits tasks assigned to or created by them."""
-    if is_supervisor(user):
-        return True
-    return user.role == Role.AGENT and user.id in (task.assigned_to, task.created_by)
+    return _may_edit(user, user.id == task.assigned_to, user.id == task.created_by)
+
+
+def _may_edit(user: User, is_assignee: bool, is_creator: bool) -> bool:
+    return is_supervisor(user) or (user.role == Role.AGENT and (is_assignee or is_creator))
 
 
 def can_assign(user: User, task: Task | None, assignee_id) -> bool:
@@ -64,9 +66,14 @@ _SUPERVISOR_TARGETS = {source: [t for t in TaskStatus if t in targets] for sourc
 
 def allowed_targets(user: User, task: Task) -> list[TaskStatus]:
     """The statuses this user may move this task to, in lifecycle order."""
-    if not can_edit_task(user, task):
+    return targets_for(user, task.status, user.id == task.assigned_to, user.id == task.created_by)
+
+
+def targets_for(user: User, status: TaskStatus, is_assignee: bool, is_creator: bool) -> list[TaskStatus]:
+    """`allowed_targets` from all it depends on: the task's status, and whether the user is its assignee and its creator."""
+    if not _may_edit(user, is_assignee, is_creator):
         return []
-    return list((_SUPERVISOR_TARGETS if is_supervisor(user) else _EDITOR_TARGETS)[task.status])
+    return list((_SUPERVISOR_TARGETS if is_supervisor(user) else _EDITOR_TARGETS)[status])
 
 
 def is_overdue(task, now) -> bool:
