@@ -56,6 +56,7 @@ ROUTES = [
     Route("/reports/workload", reports.WorkloadReport, "report_workload"),
     Route("/reports/status-flow", reports.StatusFlowReport, "report_status_flow"),
     Route("/reports/flow-metrics", reports.FlowMetricsReport, "report_flow_metrics"),
+    Route("/reports/forecast", reports.ForecastReport, "report_forecast"),
     Route("/exports", exports.ExportList, "exports"),
     Route("/exports/{export_id}", exports.ExportItem, "export"),
     Route("/sla/targets", sla.SlaTargets, "sla_targets"),

@@ -8,6 +8,7 @@ from flask import Response, g, stream_with_context
 from api.base import BaseResource, operation, page_response, paged, parse_query
 from api.schemas import (
     FlowMetricsReportOut,
+    ForecastOut,
     FlowMetricsReportQuery,
     PageOut,
     SlaReportOut,
@@ -22,12 +23,12 @@ from api.schemas import (
 from api.tasks import add_allowed_transitions, task_filters
 from db.types import utcnow
 from domain import rules
-from domain.errors import Forbidden
+from domain.errors import Forbidden, ValidationFailed
 from domain.filters import TaskFilters, parse_sort
-from domain.schemas import AnalyticsQuery
-from reports import flow, policy, sla, task_csv, workload
+from domain.schemas import AnalyticsQuery, ForecastQuery
+from reports import flow, forecast, policy, sla, task_csv, workload
 from reports.tables import TABLES, csv_rows, plain
-from workflow import tasks
+from workflow import cases, tasks
 
 
 def csv_download(chunks, name: str) -> Response:
@@ -176,3 +177,21 @@ class FlowMetricsReport(BaseResource):
     def get(self):
         """Filters -> {throughput, cycle_lead, cumulative_flow, aging_wip}; format=csv streams `table`."""
         return analytics_response("flow-metrics", FlowMetricsReportQuery)
+
+
+class ForecastReport(BaseResource):
+    @operation(summary="Forecast: when the open work is done, how many by a date", tag="reports", query=ForecastQuery,
+               response=ForecastOut, errors=(403, 404))
+    def get(self):
+        """Monte Carlo over the last `weeks` of daily throughput (reports/forecast.py states the method and assumptions)."""
+        if not rules.can_view_analytics(g.user):
+            raise Forbidden("analytics are for managers, admins and viewers")
+        query = parse_query(ForecastQuery)
+        now = utcnow()
+        if query.by is not None and query.by <= now.date():
+            raise ValidationFailed("by must be a day after today (UTC)", [{"field": "by", "message": "must be after today"}])
+        if query.case_id is not None:
+            cases.get_case(case_id=query.case_id)  # 404 for a case that does not exist
+        result = forecast.forecast(filters=report_filters(query), weeks=query.weeks, by=query.by,
+                                   case_id=query.case_id, now=now)
+        return plain(result)

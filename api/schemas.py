@@ -280,6 +280,21 @@ class SlaReportOut(BaseModel):
     watchlist: Rows = Field(description="Open tasks breached or at risk, most urgent first.")
 
 
+class ForecastOut(BaseModel):
+    weeks: int
+    history_from: CalendarDate = Field(description="First day of the sampled throughput (UTC).")
+    history_to: CalendarDate = Field(description="Last day of the sampled throughput: yesterday (UTC).")
+    completed_in_history: int
+    backlog: int = Field(description="Open tasks to finish: the filtered team's, or the case's.")
+    trials: int
+    when: dict[str, Optional[CalendarDate]] = Field(
+        description="`p50`, `p85`, `p95`: the day by which that share of the trials is done (null: not within three years).")
+    not_within_horizon: int = Field(description="Trials not done within three years.")
+    histogram: Rows = Field(description="Per day, how many trials were done that day (`date`, `trials`).")
+    how_many: Optional[dict[str, Any]] = Field(
+        description="With `by`: `date` and, per confidence, the most tasks that share of the trials completed at least.")
+
+
 class WorkloadReportOut(BaseModel):
     by_assignee: Rows
     by_department: Rows

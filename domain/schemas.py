@@ -310,6 +310,16 @@ class AnalyticsQuery(Schema):
         return self
 
 
+class ForecastQuery(AnalyticsQuery):
+    """A forecast: the filters choose the team whose throughput is sampled (their date range is not used)."""
+
+    weeks: int = Field(default=12, ge=1, le=104, description="Weeks of daily throughput the simulation samples.")
+    by: Optional[CalendarDate] = Field(default=None, description="A day after today: how many tasks are done by its end.")
+    case_id: Optional[uuid.UUID] = Field(
+        default=None, description="Forecast this case's open tasks (at the pace of the filtered team), not the team's backlog.")
+    format: Literal["json"] = Field(default="json", description="JSON only.")
+
+
 TargetMinutes = Annotated[StrictInt, Field(ge=1, le=MAX_TARGET_MINUTES)]
 
 

@@ -131,10 +131,9 @@ def event_rows(task_ids: Iterable[uuid.UUID] | BindParameter | None = None) -> C
     cycle = task_rows(literal(CYCLE), log_bucket(done - epoch_seconds(task.first_started_at)),
                       task.first_started_at.is_not(None))
     lead = task_rows(literal(LEAD), log_bucket(done - epoch_seconds(task.created_at)))
-    clock = case((task.priority.in_(select(SlaTarget.priority).where(SlaTarget.business_hours.is_(True))),
-                  task.sla_work_clock_s), else_=task.sla_clock_s)
+    clock = clock_used()
     sla = task_rows(case((clock <= target_seconds(), SLA_MET), else_=SLA_BREACHED), literal(NO_DURATION))
-    clock_used = task_rows(literal(SLA_CLOCK), log_bucket(clock))
+    clocks = task_rows(literal(SLA_CLOCK), log_bucket(clock))
 
     def state_rows(measure: int, day, status, *where, bucket=literal(NO_DURATION)):
         return (
@@ -153,7 +152,7 @@ def event_rows(task_ids: Iterable[uuid.UUID] | BindParameter | None = None) -> C
     current = state_rows(CURRENT, literal(CURRENT_DAY, Date), status_now)
     # Without its status: a move between open statuses leaves it as it is.
     due = state_rows(DUE, utc_day(task.due_date), literal(NONE), open_now, task.due_date.is_not(None))
-    return union_all(entered, left, cycle, lead, sla, clock_used, sla_due, current, due)
+    return union_all(entered, left, cycle, lead, sla, clocks, sla_due, current, due)
 
 
 def derivation(task_ids: Iterable[uuid.UUID] | None = None) -> CompoundSelect:
@@ -170,6 +169,12 @@ def derivation(task_ids: Iterable[uuid.UUID] | None = None) -> CompoundSelect:
 
     return union_all(at_grain(ALL), at_grain(BY_DEPARTMENT, department=events.c.department),
                      at_grain(BY_ASSIGNEE, assignee=events.c.assignee_id))
+
+
+def clock_used():
+    """The SLA clock a task had used when its current status began: working seconds for a business-hours target."""
+    business = Task.priority.in_(select(SlaTarget.priority).where(SlaTarget.business_hours.is_(True)))
+    return case((business, Task.sla_work_clock_s), else_=Task.sla_clock_s)
 
 
 def target_seconds():

@@ -22,7 +22,7 @@ from domain import sla as sla_rules
 from domain.filters import TaskFilters
 from db import session
 from domain.rules import OPEN_STATUSES
-from reports import facts, policy
+from reports import facts, forecast, policy
 from reports.filters import epoch_in_range, in_range, task_conditions
 from reports.sql import as_text, frame, now_or, seconds, week_start
 
@@ -391,13 +391,15 @@ def watchlist(*, filters: TaskFilters, limit: int = 50, now: datetime | None = N
 
     Most urgent: whose target was (or will be) passed first; a paused task, as if its clock ran
     again now. Time left is the target minus the clock time used: negative for breached tasks.
-    The date range selects by the tasks' creation.
+    breach_probability: the chance it breaches given the clock it has used (1 once breached; None
+    if no completed task of its priority ran this long). The date range selects by the tasks' creation.
     """
     now = now_or(now)
     targets = _targets(None)
     if not facts.ready():  # the due moments are being recomputed: order every open task by its own
         statement, passed_at, outcomes = _urgent(task_outcomes(filters, targets, now), filters, now)
-        return frame(statement.order_by(passed_at, outcomes.c.task_id).limit(limit)).drop(columns="key")
+        rows = frame(statement.order_by(passed_at, outcomes.c.task_id).limit(limit)).drop(columns="key")
+        return _with_breach_probability(rows, filters)
     # Two reads: the tasks with a kept due moment in its order (an index), and the paused tasks
     # within target (no due moment while paused), of the On Hold ones only.
     statement, _passed_at, outcomes = _urgent(task_outcomes(filters, targets, now), filters, now)
@@ -406,7 +408,17 @@ def watchlist(*, filters: TaskFilters, limit: int = 50, now: datetime | None = N
     paused = statement.where(held.c.due_s.is_(None)).order_by(passed_at, held.c.task_id)
     rows = pd.concat([frame(running.limit(limit)), frame(paused.limit(limit))], ignore_index=True)
     rows = rows.sort_values(["key", "task_id"], kind="stable").head(limit)
-    return rows.drop(columns="key").reset_index(drop=True)
+    return _with_breach_probability(rows.drop(columns="key").reset_index(drop=True), filters)
+
+
+def _with_breach_probability(rows: pd.DataFrame, filters: TaskFilters) -> pd.DataFrame:
+    """The watchlist with each task's chance of breaching its target (reports/forecast.py), 0-1."""
+    histograms = forecast.clock_histograms(filters) if not rows.empty else {}
+    rows["breach_probability"] = [
+        forecast.breach_probability(histograms.get(Priority(row["priority"]), {}), row["used_hours"] * 3600.0,
+                                    row["target_hours"] * 3600.0)
+        for row in rows.to_dict("records")]
+    return rows
 
 
 def _urgent(outcomes, filters: TaskFilters, now: datetime) -> tuple:

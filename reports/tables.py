@@ -57,6 +57,8 @@ def plain(value) -> Any:
         return value.value
     if isinstance(value, dict):
         return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
     return value
 
 

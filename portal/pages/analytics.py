@@ -308,12 +308,21 @@ def watchlist_table(frame) -> html.Div:
             html.Td(dbc.Badge("Breached" if row["state"] == sla.BREACHED else "At risk",
                               color="danger" if row["state"] == sla.BREACHED else "warning")),
             html.Td(f"{row['time_left_hours']:.1f} h", className="text-end text-nowrap"),
+            html.Td(_chance(row["breach_probability"]), className="text-end text-nowrap"),
         ])
         for row in frame.to_dict("records")
     ]
+    chance = html.Th("Breach chance", className="text-end",
+                     title="Of the completed tasks of this priority whose SLA clock ran as long as this one's has, "
+                           "the share that went past the target")
     head = html.Thead(html.Tr([html.Th("Task"), html.Th("Priority"), html.Th("Status"), html.Th("SLA"),
-                               html.Th("Time left", className="text-end")]))
+                               html.Th("Time left", className="text-end"), chance]))
     return dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, responsive=True, className="mb-0")
+
+
+def _chance(probability) -> str:
+    """A breach probability as a percentage; a dash when no completed task ran this long."""
+    return "—" if probability is None or probability != probability else f"{100 * probability:.0f} %"
 
 
 def overall(by_priority) -> dict:

@@ -274,3 +274,45 @@ def test_reports_of_nothing_are_empty_not_errors(ctx, make_user, client, auth_he
     body = _report(client, headers, "flow-metrics", f"m{uuid4().hex[:10]}").json
     assert body["aging_wip"] == {"cycle_p85_hours": None, "points": []}
     assert body["cycle_lead"]["points"] == [] and body["cycle_lead"]["tasks"] == 0
+
+
+def test_forecast_json(analytics, client, auth_headers, make_user):
+    marker, _agent, _made = analytics
+    headers = auth_headers(make_user(Role.VIEWER))
+    today = datetime.now(timezone.utc).date()
+    by = (today + timedelta(days=30)).isoformat()
+    # The built history is in January 2026: two years of throughput reach it.
+    response = client.get(f"/api/reports/forecast?{urlencode({'tag': marker, 'weeks': 104, 'by': by})}", headers=headers)
+    assert response.status_code == 200, response.data[:500]
+    body = response.json
+    assert (body["backlog"], body["completed_in_history"], body["weeks"], body["trials"]) == (1, 2, 104, 10_000)
+    assert body["history_to"] == (today - timedelta(days=1)).isoformat()
+    assert body["history_from"] == (today - timedelta(weeks=104)).isoformat()
+    assert sum(bar["trials"] for bar in body["histogram"]) + body["not_within_horizon"] == 10_000
+    assert set(body["when"]) == {"p50", "p85", "p95"} and set(body["how_many"]) == {"date", "p50", "p85", "p95"}
+    assert body["how_many"]["date"] == by and 0 <= body["how_many"]["p95"] <= body["how_many"]["p50"] <= 1 * 30
+
+
+def test_forecast_of_a_case_counts_its_open_tasks(ctx, make_user, client, auth_headers):
+    manager = make_user(Role.MANAGER)
+    case = cases.create_case(actor=manager, title="Forecast case")
+    for title in ("one", "two", "three"):
+        tasks.create_task(actor=manager, title=title, priority=Priority.LOW, case_id=case.id)
+    done = tasks.create_task(actor=manager, title="done", priority=Priority.LOW, case_id=case.id)
+    for status in (TaskStatus.IN_PROGRESS, TaskStatus.COMPLETED):
+        tasks.change_status(actor=manager, task_id=done.id, status=status)
+    body = client.get(f"/api/reports/forecast?case_id={case.id}", headers=auth_headers(manager)).json
+    assert body["backlog"] == 3 and body["how_many"] is None
+    missing = client.get(f"/api/reports/forecast?case_id={uuid4()}", headers=auth_headers(manager))
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize("query", ["weeks=0", "weeks=105", "by=2020-01-01", "by=soon", "format=csv", "case_id=x"])
+def test_bad_forecast_queries_are_422(ctx, make_user, client, auth_headers, query):
+    response = client.get(f"/api/reports/forecast?{query}", headers=auth_headers(make_user(Role.MANAGER)))
+    assert response.status_code == 422, response.json
+    assert response.json["error"]["code"] == "validation_failed"
+
+
+def test_agents_may_not_read_a_forecast(ctx, make_user, client, auth_headers):
+    assert client.get("/api/reports/forecast", headers=auth_headers(make_user(Role.AGENT))).status_code == 403
