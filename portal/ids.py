@@ -207,6 +207,10 @@ ANALYTICS_CYCLE = "analytics-cycle"
 ANALYTICS_THROUGHPUT = "analytics-throughput"
 ANALYTICS_CFD = "analytics-cfd"
 ANALYTICS_AGING = "analytics-aging"
+ANALYTICS_FORECAST = "analytics-forecast"
+ANALYTICS_FORECAST_WEEKS = "analytics-forecast-weeks"
+ANALYTICS_FORECAST_BY = "analytics-forecast-by"
+ANALYTICS_FORECAST_SUMMARY = "analytics-forecast-summary"
 #: The tasks behind the last clicked bar, link or point.
 ANALYTICS_DRILL = "analytics-drill"
 #: Pattern-matching type of the "Download CSV" links: {"type": REPORT_CSV, "report": ..., "table": ...}.

@@ -194,3 +194,27 @@ def workload_by_department(frame: pd.DataFrame) -> go.Figure:
             customdata=[[d, priority] for d in frame["department"].where(frame["department"].notna(), None)],
         )
     return _layout(figure, barmode="stack", yaxis_title="Open tasks")
+
+
+#: The confidences of a forecast, as its figure marks them.
+FORECAST_MARKS = {50: "#198754", 85: "#e8743b", 95: "#c0392b"}
+
+
+def forecast(result: dict) -> go.Figure:
+    """How many of the trials were done on each day, with the days 50, 85 and 95 % of them were done by marked."""
+    bars = result["histogram"]
+    if not bars:
+        return _empty("Nothing open" if not result["backlog"] else "No task was completed in the sampled weeks")
+    figure = go.Figure()
+    figure.add_bar(x=[bar["date"] for bar in bars], y=[bar["trials"] for bar in bars], marker_color="#6c9bd2",
+                   hovertemplate="Done on %{x|%a %d %b %Y}: %{y} trials<extra></extra>")
+    for percent, colour in FORECAST_MARKS.items():
+        day = result["when"][f"p{percent}"]
+        if day is None:
+            continue
+        # A shape and an annotation, not add_vline: its label placement does arithmetic on the date.
+        figure.add_shape(type="line", x0=day, x1=day, y0=0, y1=1, yref="paper", line={"color": colour, "dash": "dash"})
+        figure.add_annotation(x=day, y=1, yref="paper", text=f"{percent} %", showarrow=False, yanchor="bottom",
+                              font={"color": colour})
+    return _layout(figure, yaxis_title="Trials", showlegend=False, bargap=0.05, margin={"l": 50, "r": 10, "t": 24, "b": 40},
+                   xaxis={"tickformat": "%d %b"})

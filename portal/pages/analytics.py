@@ -1,12 +1,13 @@
 """Analytics (Managers and Admins; read-only for Viewers): SLA, status flow and flow metrics, with drill-through."""
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from db.models import Priority
+from db.types import utcnow
 from domain import rules
 from domain import sla as sla_rules
 from domain.errors import ValidationFailed
@@ -30,7 +31,7 @@ from portal.components.analytics import (
     report_filters,
     task_links,
 )
-from reports import drill, facts, figures, flow, policy, sla
+from reports import drill, facts, figures, flow, forecast, policy, sla
 from reports import exports as exports_files
 
 dash.register_page(__name__, path="/analytics", title="Analytics · Workflow Manager", name="Analytics")
@@ -282,10 +283,69 @@ def layout(**_query):
                 ],
                 className=row,
             ),
+            html.Div(forecast_card(), className="mb-3"),
             html.Div(what_if_card(), id=ids.SLA_WHAT_IF_CARD, className="mb-3"),
             _settings_link() if rules.can_set_sla_targets(user) else None,
         ]
     )
+
+
+def forecast_card() -> dbc.Card:
+    """When the open work of the filters is done, and how many tasks by a chosen day, at 50, 85 and 95 %."""
+    controls = dbc.Row(
+        [
+            dbc.Col([dbc.Label("Weeks of history", html_for=ids.ANALYTICS_FORECAST_WEEKS, className="mb-1 small"),
+                     dbc.Input(id=ids.ANALYTICS_FORECAST_WEEKS, type="number", min=1, max=forecast.MAX_WEEKS, step=1,
+                               value=forecast.DEFAULT_WEEKS, size="sm", debounce=True)], xs=6, md=2),
+            dbc.Col([dbc.Label("How many done by", html_for=ids.ANALYTICS_FORECAST_BY, className="mb-1 small"),
+                     dcc.DatePickerSingle(id=ids.ANALYTICS_FORECAST_BY, display_format="D MMM YYYY",
+                                          min_date_allowed=utcnow().date() + timedelta(days=1),
+                                          placeholder="Pick a day", clearable=True, className="d-block")], xs=6, md=3),
+        ],
+        className="g-2 mb-2 align-items-end",
+    )
+    body = [controls, html.Div(id=ids.ANALYTICS_FORECAST_SUMMARY, className="small mb-2", role="status"),
+            graph(ids.ANALYTICS_FORECAST)]
+    return card("Forecast: when will the open work be done", forecast.forecast, body)
+
+
+def _day(value) -> str:
+    return "not within three years" if value is None else f"{value:%a %d %b %Y}"
+
+
+def forecast_summary(result: dict) -> list:
+    """The forecast in sentences: the backlog, the history sampled, the dates, and how many by the chosen day."""
+    weeks = result["weeks"]
+    lines = [html.Div(f"{result['backlog']:,} open tasks; {result['completed_in_history']:,} completed in the last "
+                      f"{weeks} week{'s' if weeks != 1 else ''}, sampled {result['trials']:,} times.")]
+    if result["backlog"]:
+        lines.append(html.Div([html.Strong("Done by: "), " · ".join(
+            f"{percent} % {_day(result['when'][f'p{percent}'])}" for percent in forecast.CONFIDENCES)]))
+    many = result["how_many"]
+    if many is not None:
+        lines.append(html.Div([html.Strong(f"By {many['date']:%a %d %b %Y}: "), " · ".join(
+            f"{percent} % at least {many[f'p{percent}']:,}" for percent in forecast.CONFIDENCES)]))
+    return lines
+
+
+@callback(
+    Output(ids.ANALYTICS_FORECAST_SUMMARY, "children"),
+    Output(ids.ANALYTICS_FORECAST, "figure"),
+    *filter_inputs(ids.ANALYTICS),
+    Input(ids.ANALYTICS_FORECAST_WEEKS, "value"),
+    Input(ids.ANALYTICS_FORECAST_BY, "date"),
+)
+def refresh_forecast(*controls):
+    """The forecast for the filters, the weeks sampled and the chosen day."""
+    *filters, weeks, by = controls
+    f = page_filters(filters)[1]
+    weeks = int(weeks) if isinstance(weeks, (int, float)) and 1 <= weeks <= forecast.MAX_WEEKS else forecast.DEFAULT_WEEKS
+    day = date.fromisoformat(by[:10]) if by else None
+    now = utcnow()
+    if day is not None and day <= now.date():
+        day = None  # only a day ahead has an answer; the picker offers those
+    result = forecast.forecast(filters=f, weeks=weeks, by=day, now=now)
+    return forecast_summary(result), figures.forecast(result)
 
 
 def kpi(overall: dict) -> html.Div:

@@ -60,6 +60,9 @@ def test_manager_filters_and_drills_from_a_sankey_link_to_the_tasks(page, live_s
     hrefs = sorted(page.locator("#analytics-drill .drill-list a").evaluate_all("els => els.map(e => e.getAttribute('href'))"))
     assert hrefs == sorted(f"/tasks/{task.id}" for task in made)
     assert "New → In Progress" in page.inner_text("#analytics-drill")
+    # The forecast follows the filter: two open tasks, nothing completed before today to sample.
+    page.wait_for_selector("#analytics-forecast-summary :text('2 open tasks; 0 completed in the last 12 weeks')")
+    assert "not within three years" in page.inner_text("#analytics-forecast-summary")
     screenshot(page, "analytics")
 
     page.locator("#analytics-drill .drill-list a").first.click()

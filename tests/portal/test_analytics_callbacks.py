@@ -55,3 +55,35 @@ def test_the_page_says_when_its_figures_come_from_the_history(app):
     with app.app_context():
         assert page.source_notice(TaskFilters(priority="High")) is None
         assert "tag is not kept in the analytics facts" in page.source_notice(TaskFilters(tag="vip")).children
+
+
+def _text(component) -> str:
+    """The visible text of a Dash component tree."""
+    if isinstance(component, (list, tuple)):
+        return "".join(_text(child) for child in component)
+    if isinstance(component, str):
+        return component
+    return _text(getattr(component, "children", None) or "")
+
+
+def test_the_forecast_marks_its_confidences_and_says_them_in_sentences(app):
+    from datetime import date
+
+    from portal.pages import analytics as page
+
+    result = {
+        "weeks": 12, "backlog": 3, "completed_in_history": 1234, "trials": 10_000,
+        "when": {"p50": date(2027, 1, 4), "p85": date(2027, 1, 6), "p95": None}, "not_within_horizon": 600,
+        "histogram": [{"date": date(2027, 1, 4), "trials": 6000}, {"date": date(2027, 1, 6), "trials": 3400}],
+        "how_many": {"date": date(2027, 1, 10), "p50": 12, "p85": 9, "p95": 7},
+    }
+    figure = figures.forecast(result)
+    assert [annotation.text for annotation in figure.layout.annotations] == ["50 %", "85 %"]
+    assert list(figure.data[0].y) == [6000, 3400]
+    said = _text(page.forecast_summary(result))
+    assert "3 open tasks; 1,234 completed in the last 12 weeks, sampled 10,000 times." in said
+    assert "50 % Mon 04 Jan 2027 · 85 % Wed 06 Jan 2027 · 95 % not within three years" in said
+    assert "By Sun 10 Jan 2027: 50 % at least 12 · 85 % at least 9 · 95 % at least 7" in said
+    nothing = {**result, "backlog": 0, "histogram": [], "how_many": None}
+    assert figures.forecast(nothing).layout.annotations[0].text == "Nothing open"
+    assert "Done by" not in _text(page.forecast_summary(nothing))
