@@ -367,8 +367,9 @@ def watchlist_table(frame) -> html.Div:
             html.Td(row["priority"]), html.Td(row["status"]),
             html.Td(dbc.Badge("Breached" if row["state"] == sla.BREACHED else "At risk",
                               color="danger" if row["state"] == sla.BREACHED else "warning")),
-            html.Td(f"{row['time_left_hours']:.1f} h", className="text-end text-nowrap"),
-            html.Td(_chance(row["breach_probability"]), className="text-end text-nowrap"),
+            html.Td(time_left(row["time_left_hours"]), className="text-end text-nowrap"),
+            html.Td("" if row["state"] == sla.BREACHED else _chance(row["breach_probability"]),
+                    className="text-end text-nowrap"),
         ])
         for row in frame.to_dict("records")
     ]
@@ -378,6 +379,23 @@ def watchlist_table(frame) -> html.Div:
     head = html.Thead(html.Tr([html.Th("Task"), html.Th("Priority"), html.Th("Status"), html.Th("SLA"),
                                html.Th("Time left", className="text-end"), chance]))
     return dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, responsive=True, className="mb-0")
+
+
+def span(hours: float) -> str:
+    """A length of time in its two largest units: `3 d 4 h`, `5 h 20 min`, `12 min`."""
+    minutes = round(abs(hours) * 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    whole_hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} d {whole_hours} h" if whole_hours else f"{days} d"
+    if whole_hours:
+        return f"{whole_hours} h {minutes} min" if minutes else f"{whole_hours} h"
+    return f"{minutes} min"
+
+
+def time_left(hours: float) -> str:
+    """Time left before an SLA target, or how long ago it was passed."""
+    return f"{span(hours)} overdue" if hours < 0 else f"{span(hours)} left"
 
 
 def _chance(probability) -> str:

@@ -87,3 +87,13 @@ def test_the_forecast_marks_its_confidences_and_says_them_in_sentences(app):
     nothing = {**result, "backlog": 0, "histogram": [], "how_many": None}
     assert figures.forecast(nothing).layout.annotations[0].text == "Nothing open"
     assert "Done by" not in _text(page.forecast_summary(nothing))
+
+
+@pytest.mark.parametrize(("hours", "said"), [
+    (-2034.4, "84 d 18 h overdue"), (-48, "2 d overdue"), (5 + 20 / 60, "5 h 20 min left"), (3, "3 h left"),
+    (0.2, "12 min left"), (-0.5, "30 min overdue"),
+])
+def test_time_left_is_said_in_its_two_largest_units(app, hours, said):
+    from portal.pages import analytics as page
+
+    assert page.time_left(hours) == said
