@@ -38,6 +38,23 @@ TABLES: dict[str, dict[str, Callable[[TaskFilters], pd.DataFrame]]] = {
 }
 
 
+#: Each table's title, as the analytics page heads its figure and the export menu names it.
+TITLES: dict[tuple[str, str], str] = {
+    ("sla", "by_priority"): "SLA compliance by priority",
+    ("sla", "by_week"): "SLA compliance by week",
+    ("sla", "by_assignee"): "SLA compliance by assignee",
+    ("sla", "by_department"): "SLA compliance by department",
+    ("sla", "watchlist"): "SLA watchlist: breached and at risk",
+    ("workload", "by_assignee"): "Open work by assignee",
+    ("workload", "by_department"): "Open work by department",
+    ("status-flow", "transitions"): "Status flow",
+    ("status-flow", "time_in_status"): "Time in status",
+    ("flow-metrics", "throughput"): "Weekly throughput",
+    ("flow-metrics", "cycle_lead"): "Cycle and lead time",
+    ("flow-metrics", "cumulative_flow"): "Cumulative flow",
+    ("flow-metrics", "aging_wip"): "Aging work in progress",
+}
+
 def plain(value) -> Any:
     """A report value as JSON: NaN/NaT -> None, datetimes ISO UTC (`Z`), dates ISO, ids and enums as text."""
     if value is None or value is pd.NaT:

@@ -33,6 +33,7 @@ from portal.components.analytics import (
 )
 from reports import drill, facts, figures, flow, forecast, policy, sla
 from reports import exports as exports_files
+from reports.tables import TITLES
 
 dash.register_page(__name__, path="/analytics", title="Analytics · Workflow Manager", name="Analytics")
 
@@ -191,7 +192,7 @@ def what_if_view(values, query: dict, now=None) -> tuple:
 
 #: The report tables a background export may hold, as "report:table".
 EXPORT_CHOICES = [
-    {"label": f"{report} — {table.replace('_', ' ')}", "value": f"{report}:{table}"}
+    {"label": TITLES[report, table], "value": f"{report}:{table}"}
     for report, tables in exports_files.ANALYTICS_TABLES.items()
     for table in tables
 ]
@@ -253,32 +254,32 @@ def layout(**_query):
             dbc.Row(
                 [
                     dbc.Col(card("SLA compliance", sla.compliance, html.Div(id=ids.ANALYTICS_KPI)), md=3),
-                    dbc.Col(card("SLA by priority", sla.compliance_by_priority, graph(ids.ANALYTICS_SLA_PRIORITY),
+                    dbc.Col(card(TITLES["sla", "by_priority"], sla.compliance_by_priority, graph(ids.ANALYTICS_SLA_PRIORITY),
                                  csv_link("sla", "by_priority")), md=4),
-                    dbc.Col(card("SLA by week", sla.compliance_by_week, graph(ids.ANALYTICS_SLA_WEEK),
+                    dbc.Col(card(TITLES["sla", "by_week"], sla.compliance_by_week, graph(ids.ANALYTICS_SLA_WEEK),
                                  csv_link("sla", "by_week")), md=5),
                 ],
                 className=row,
             ),
             html.Div(id=ids.ANALYTICS_DRILL, className="mb-3", role="region", **{"aria-live": "polite"}),
-            card("SLA watchlist: breached and at risk", sla.watchlist, html.Div(id=ids.ANALYTICS_WATCHLIST),
+            card(TITLES["sla", "watchlist"], sla.watchlist, html.Div(id=ids.ANALYTICS_WATCHLIST),
                  csv_link("sla", "watchlist")),
             dbc.Row(
                 [
-                    dbc.Col(card("Status flow", flow.transitions, graph(ids.ANALYTICS_SANKEY),
+                    dbc.Col(card(TITLES["status-flow", "transitions"], flow.transitions, graph(ids.ANALYTICS_SANKEY),
                                  csv_link("status-flow", "transitions")), md=6),
-                    dbc.Col(card("Cycle and lead time", flow.cycle_and_lead_times, graph(ids.ANALYTICS_CYCLE),
+                    dbc.Col(card(TITLES["flow-metrics", "cycle_lead"], flow.cycle_and_lead_times, graph(ids.ANALYTICS_CYCLE),
                                  csv_link("flow-metrics", "cycle_lead")), md=6),
                 ],
                 className=row,
             ),
             dbc.Row(
                 [
-                    dbc.Col(card("Weekly throughput", flow.weekly_throughput, graph(ids.ANALYTICS_THROUGHPUT),
+                    dbc.Col(card(TITLES["flow-metrics", "throughput"], flow.weekly_throughput, graph(ids.ANALYTICS_THROUGHPUT),
                                  csv_link("flow-metrics", "throughput")), md=4),
-                    dbc.Col(card("Cumulative flow", flow.cumulative_flow, graph(ids.ANALYTICS_CFD),
+                    dbc.Col(card(TITLES["flow-metrics", "cumulative_flow"], flow.cumulative_flow, graph(ids.ANALYTICS_CFD),
                                  csv_link("flow-metrics", "cumulative_flow")), md=4),
-                    dbc.Col(card("Aging work in progress", flow.aging_wip, graph(ids.ANALYTICS_AGING),
+                    dbc.Col(card(TITLES["flow-metrics", "aging_wip"], flow.aging_wip, graph(ids.ANALYTICS_AGING),
                                  csv_link("flow-metrics", "aging_wip")), md=4),
                 ],
                 className=row,

@@ -25,6 +25,7 @@ from portal.components.analytics import (
     task_links,
 )
 from reports import drill, figures, workload
+from reports.tables import TITLES
 
 dash.register_page(__name__, path="/workload", title="Workload · Workflow Manager", name="Workload")
 
@@ -45,13 +46,13 @@ def layout(**_query):
             html.Div(id=ids.WORKLOAD_DRILL, className="mb-3", role="region", **{"aria-live": "polite"}),
             dbc.Row(
                 [
-                    dbc.Col(card("Open tasks per assignee", workload.open_by_assignee, graph(ids.WORKLOAD_ASSIGNEES, fixed_height=False),
+                    dbc.Col(card(TITLES["workload", "by_assignee"], workload.open_by_assignee, graph(ids.WORKLOAD_ASSIGNEES, fixed_height=False),
                                  csv_link("workload", "by_assignee")), lg=7),
                     dbc.Col(
                         [
                             card("Unassigned queue", workload.unassigned_queue, html.Div(id=ids.WORKLOAD_UNASSIGNED)),
                             html.Div(className="mb-3"),
-                            card("Per department", workload.open_by_department, graph(ids.WORKLOAD_DEPARTMENTS),
+                            card(TITLES["workload", "by_department"], workload.open_by_department, graph(ids.WORKLOAD_DEPARTMENTS),
                                  csv_link("workload", "by_department")),
                         ],
                         lg=5,
