@@ -213,6 +213,10 @@ ANALYTICS_FORECAST_BY = "analytics-forecast-by"
 ANALYTICS_FORECAST_SUMMARY = "analytics-forecast-summary"
 #: The tasks behind the last clicked bar, link or point.
 ANALYTICS_DRILL = "analytics-drill"
+ANALYTICS_DRILL_ROWS = "analytics-drill-rows"
+ANALYTICS_DRILL_CURSOR = "analytics-drill-cursor"
+ANALYTICS_DRILL_MORE = "analytics-drill-more"
+ANALYTICS_DRILL_SPEC = "analytics-drill-spec"
 #: Pattern-matching type of the "Download CSV" links: {"type": REPORT_CSV, "report": ..., "table": ...}.
 REPORT_CSV = "report-csv"
 ANALYTICS_SLA_SETTINGS_LINK = "analytics-sla-settings-link"
@@ -227,6 +231,10 @@ WORKLOAD_ASSIGNEES = "workload-assignees"
 WORKLOAD_DEPARTMENTS = "workload-departments"
 WORKLOAD_UNASSIGNED = "workload-unassigned"
 WORKLOAD_DRILL = "workload-drill"
+WORKLOAD_DRILL_ROWS = "workload-drill-rows"
+WORKLOAD_DRILL_CURSOR = "workload-drill-cursor"
+WORKLOAD_DRILL_MORE = "workload-drill-more"
+WORKLOAD_DRILL_SPEC = "workload-drill-spec"
 
 # Background exports (portal/components/export_panel.py, on the task table and analytics pages): ids
 # "<page>-<kind>", e.g. "analytics-export-start": the start button, the export being watched, its poll, progress

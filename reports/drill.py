@@ -5,10 +5,10 @@ matches the number shown. A bar or point is named by narrowing the figure's filt
 `narrowed`. Ids come in id order (creation order), at most `limit` of them.
 """
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 
 from db import session
 from db.models import Priority, Task, TaskStatus
@@ -41,13 +41,24 @@ def narrowed(
     return replace(filters, **changes)
 
 
-def _ids(statement, id_column, limit: int) -> list[uuid.UUID]:
-    return list(session.scalars(statement.order_by(id_column).limit(limit)))
+@dataclass(frozen=True)
+class Drill:
+    """The tasks behind one figure element: how many there are, and their ids a page at a time in id order."""
+
+    statement: Select
+    id_column: ColumnElement
+
+    def page(self, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None) -> list[uuid.UUID]:
+        """Up to `limit` ids, the first ones or those after `after`."""
+        statement = self.statement if after is None else self.statement.where(self.id_column > after)
+        return list(session.scalars(statement.order_by(self.id_column).limit(limit)))
+
+    def total(self) -> int:
+        """How many tasks there are in all."""
+        return int(session.scalar(select(func.count()).select_from(self.statement.subquery())) or 0)
 
 
-def sla_task_ids(
-    *, filters: TaskFilters, outcome: str, now: datetime | None = None, limit: int = DEFAULT_LIMIT
-) -> list[uuid.UUID]:
+def sla_tasks(*, filters: TaskFilters, outcome: str, now: datetime | None = None) -> Drill:
     """Tasks behind an SLA figure: `met` or `breached` as compliance counts them, or `at_risk` as the watchlist lists them."""
     now = now_or(now)
     targets = policy.get_targets()
@@ -57,17 +68,14 @@ def sla_task_ids(
             select(outcomes.c.task_id)
             .where(outcomes.c.outcome == sla.AT_RISK, *in_range(outcomes.c.created_at, filters))
         )
-        return _ids(statement, outcomes.c.task_id, limit)
+        return Drill(statement, outcomes.c.task_id)
     if outcome not in (sla.MET, sla.BREACHED):
         raise ValueError(f"unknown SLA outcome {outcome!r}")
     outcomes, conditions = sla.decided_outcomes(filters, targets, now)
-    statement = select(outcomes.c.task_id).where(outcomes.c.outcome == outcome, *conditions)
-    return _ids(statement, outcomes.c.task_id, limit)
+    return Drill(select(outcomes.c.task_id).where(outcomes.c.outcome == outcome, *conditions), outcomes.c.task_id)
 
 
-def transition_task_ids(
-    *, filters: TaskFilters, from_status: str, to_status: str, limit: int = DEFAULT_LIMIT
-) -> list[uuid.UUID]:
+def transition_tasks(*, filters: TaskFilters, from_status: str, to_status: str) -> Drill:
     """Tasks that moved from one status to another in the period (a Sankey link or a matrix cell)."""
     intervals = status_intervals(filters)
     statement = (
@@ -79,28 +87,24 @@ def transition_task_ids(
         )
         .distinct()
     )
-    return _ids(statement, intervals.c.task_id, limit)
+    return Drill(statement, intervals.c.task_id)
 
 
-def open_task_ids(
-    *, filters: TaskFilters, now: datetime | None = None, overdue_only: bool = False, limit: int = DEFAULT_LIMIT
-) -> list[uuid.UUID]:
+def open_tasks(*, filters: TaskFilters, now: datetime | None = None, overdue_only: bool = False) -> Drill:
     """Open tasks behind a workload bar (narrow the filters to its assignee and priority), or only the overdue ones."""
     statement = select(Task.id).where(*workload.open_task_conditions(filters))
     if overdue_only:
         statement = statement.where(Task.due_date < now_or(now))
-    return _ids(statement, Task.id, limit)
+    return Drill(statement, Task.id)
 
 
-def completed_task_ids(*, filters: TaskFilters, limit: int = DEFAULT_LIMIT) -> list[uuid.UUID]:
+def completed_tasks(*, filters: TaskFilters) -> Drill:
     """Tasks behind a throughput bar or the cycle-time chart: completed (last time) in the period."""
     completed = flow.completed_tasks(filters)
-    return _ids(select(completed.c.task_id), completed.c.task_id, limit)
+    return Drill(select(completed.c.task_id), completed.c.task_id)
 
 
-def status_on_day_task_ids(
-    *, filters: TaskFilters, day: date, status: str, limit: int = DEFAULT_LIMIT
-) -> list[uuid.UUID]:
+def status_on_day_tasks(*, filters: TaskFilters, day: date, status: str) -> Drill:
     """Tasks behind a cumulative-flow point: those in `status` at the end of `day` (UTC)."""
     day_end = seconds(datetime.combine(day, time(), tzinfo=timezone.utc) + timedelta(days=1))
     intervals = status_intervals(filters)
@@ -108,4 +112,10 @@ def status_on_day_task_ids(
         intervals.c.status == TaskStatus(status),
         and_(intervals.c.start_s < day_end, or_(intervals.c.end_s.is_(None), intervals.c.end_s >= day_end)),
     )
-    return _ids(statement, intervals.c.task_id, limit)
+    return Drill(statement, intervals.c.task_id)
+
+
+
+def one_task(task_id: uuid.UUID) -> Drill:
+    """A single task (a point of a scatter chart), if it is still there."""
+    return Drill(select(Task.id).where(Task.id == task_id, Task.deleted_at.is_(None)), Task.id)

@@ -1,23 +1,29 @@
 """The analytics and workload pages' shared pieces: who may read them, one filter bar, figure cards and drill-through."""
+import uuid
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, State, ctx, dcc, html
+from dash.exceptions import PreventUpdate
 from pydantic import ValidationError
 
 from db.models import Priority, Role
+from db.pagination import Page
 from domain import rules
 from domain.filters import UNASSIGNED, TaskFilters
 from domain.schemas import AnalyticsQuery
 from portal import ids
 from portal.access import portal_user
+from portal.components.paged_list import PagedList
 from reports import figures
+from reports.drill import Drill
 from workflow import tasks, users
 
 FILTERS = ("dates", "department", "assignee", "priority", "tag")
-DRILL_LIMIT = 200
+#: Tasks a drill-through list shows at first, and adds with each "Show more".
+DRILL_PAGE = 50
 
 
 def reader():
@@ -140,15 +146,46 @@ def graph(graph_id: str, fixed_height: bool = True) -> dcc.Loading:
     return dcc.Loading(dcc.Graph(id=graph_id, config={"displaylogo": False, "responsive": True}, style={"height": "340px"}))
 
 
-def task_links(heading: str, task_ids: list) -> html.Div:
-    """The tasks behind a figure element as links to their pages."""
+def task_items(task_ids: list) -> list:
+    """Tasks as links to their pages, in the order given."""
     names = tasks.titles(task_ids=set(task_ids))
-    items = [html.Li(dcc.Link(names.get(task_id, str(task_id)), href=f"/tasks/{task_id}")) for task_id in task_ids if task_id in names]
+    return [html.Li(dcc.Link(names.get(task_id, str(task_id)), href=f"/tasks/{task_id}"))
+            for task_id in task_ids if task_id in names]
+
+
+def drill_list(paged: PagedList, spec_id: str, heading: str, drilled: Drill, spec: dict) -> dbc.Alert:
+    """The tasks behind a figure element: how many in all, the first DRILL_PAGE as links, "Show more" for the rest.
+
+    `spec` says which element it was (kept in the page for "Show more", which reads it again).
+    """
+    total = drilled.total()
+    first = drilled.page(DRILL_PAGE)
+    cursor = str(first[-1]) if len(first) == DRILL_PAGE and total > DRILL_PAGE else None
     return dbc.Alert(
         [
-            html.Div([html.Strong(f"{heading} — {len(items)} task{'s' if len(items) != 1 else ''}"),
-                      html.Small(f" (first {DRILL_LIMIT})" if len(task_ids) >= DRILL_LIMIT else "")]),
-            html.Ul(items, className="mb-0 mt-1 drill-list") if items else html.Div("No tasks.", className="text-body-secondary"),
+            html.Strong(f"{heading} — {total:,} task{'s' if total != 1 else ''}"),
+            html.Ul(task_items(first), id=paged.rows, className="mb-0 mt-1 drill-list"),
+            html.Div("No tasks.", className="text-body-secondary") if not first else None,
+            paged.store(cursor),
+            dcc.Store(id=spec_id, data=spec),
+            paged.button(cursor, label=f"Show {DRILL_PAGE} more", className="mt-2"),
         ],
         color="light", className="border", dismissable=True,
     )
+
+
+def register_more(paged: PagedList, spec_id: str, selection) -> None:
+    """ "Show more" of a drill list: the next page of the element its `spec` names, rebuilt by `selection(spec)`
+    (heading, Drill) for a reader; a spec or cursor not of this page's making shows nothing more."""
+
+    @paged.on_more(State(spec_id, "data"), render=lambda page: task_items(page.items))
+    def more(cursor, spec):
+        if reader() is None:
+            raise PreventUpdate
+        after = uuid.UUID(cursor)  # a forged cursor is a ValueError: nothing more
+        try:
+            _heading, drilled = selection(spec)
+        except (KeyError, TypeError, AttributeError, IndexError) as exc:
+            raise PreventUpdate from exc
+        items = drilled.page(DRILL_PAGE, after=after)
+        return Page(items=items, next_cursor=str(items[-1]) if len(items) == DRILL_PAGE else None)

@@ -15,8 +15,8 @@ from domain.filters import TaskFilters
 from portal import ids, report_cache
 from portal.access import portal_user
 from portal.components import export_panel
+from portal.components.paged_list import PagedList
 from portal.components.analytics import (
-    DRILL_LIMIT,
     FILTERS,
     card,
     csv_hrefs,
@@ -29,7 +29,8 @@ from portal.components.analytics import (
     query_of,
     reader,
     report_filters,
-    task_links,
+    drill_list,
+    register_more,
 )
 from reports import drill, facts, figures, flow, forecast, policy, sla
 from reports import exports as exports_files
@@ -485,30 +486,36 @@ for _component, _property, _render in PANELS:
     callback(Output(_component, _property), *filter_inputs(ids.ANALYTICS))(panel_callback(_render))
 
 
-def drill_ids(source: str, point: dict, f: TaskFilters) -> tuple[str, list]:
-    """(what was clicked, the ids of the tasks behind it) for a click on one of the page's figures."""
-    data = point.get("customdata")
+def drill_selection(spec: dict) -> tuple[str, drill.Drill]:
+    """(what was clicked, the tasks behind it) for a click on one of the page's figures: `spec` holds the figure's id
+    (`source`), the clicked element's customdata (`point`) and the page's filters (`query`)."""
+    source, data, f = spec["source"], spec["point"], report_filters(spec["query"])
     if source == ids.ANALYTICS_SANKEY:
         from_status, to_status = str(data).split(figures.LINK_SEPARATOR)
-        return f"{from_status} → {to_status}", drill.transition_task_ids(
-            filters=f, from_status=from_status, to_status=to_status, limit=DRILL_LIMIT)
+        return f"{from_status} → {to_status}", drill.transition_tasks(filters=f, from_status=from_status,
+                                                                      to_status=to_status)
     if source == ids.ANALYTICS_SLA_PRIORITY:
         priority, outcome = data
-        narrowed = drill.narrowed(f, priority=Priority(priority))
-        return f"{priority}: {outcome}", drill.sla_task_ids(filters=narrowed, outcome=outcome, limit=DRILL_LIMIT)
+        return f"{priority}: {outcome}", drill.sla_tasks(filters=drill.narrowed(f, priority=Priority(priority)),
+                                                         outcome=outcome)
     if source == ids.ANALYTICS_SLA_WEEK:
         week, outcome = data
-        narrowed = drill.narrowed(f, week=date.fromisoformat(week))
-        return f"Week of {week}: {outcome}", drill.sla_task_ids(filters=narrowed, outcome=outcome, limit=DRILL_LIMIT)
+        return f"Week of {week}: {outcome}", drill.sla_tasks(
+            filters=drill.narrowed(f, week=date.fromisoformat(week)), outcome=outcome)
     if source == ids.ANALYTICS_THROUGHPUT:
-        narrowed = drill.narrowed(f, week=date.fromisoformat(data))
-        return f"Completed in the week of {data}", drill.completed_task_ids(filters=narrowed, limit=DRILL_LIMIT)
+        return f"Completed in the week of {data}", drill.completed_tasks(
+            filters=drill.narrowed(f, week=date.fromisoformat(data)))
     if source == ids.ANALYTICS_CFD:
         day, status = data
-        return f"{status} at the end of {day}", drill.status_on_day_task_ids(
-            filters=f, day=date.fromisoformat(day), status=status, limit=DRILL_LIMIT)
-    # Scatter points are single tasks.
-    return "Task", [uuid.UUID(str(data))]
+        return f"{status} at the end of {day}", drill.status_on_day_tasks(filters=f, day=date.fromisoformat(day),
+                                                                          status=status)
+    if source in (ids.ANALYTICS_CYCLE, ids.ANALYTICS_AGING):  # scatter points are single tasks
+        return "Task", drill.one_task(uuid.UUID(str(data)))
+    raise KeyError(source)
+
+
+DRILL = PagedList(ids.ANALYTICS_DRILL_ROWS, ids.ANALYTICS_DRILL_CURSOR, ids.ANALYTICS_DRILL_MORE)
+register_more(DRILL, ids.ANALYTICS_DRILL_SPEC, drill_selection)
 
 
 @callback(
@@ -526,8 +533,9 @@ def drill_through(*args):
     data = ctx.triggered[0]["value"] if ctx.triggered else None
     if reader() is None or not source or not data or not data.get("points"):
         return no_update
-    heading, task_ids = drill_ids(source, data["points"][0], report_filters(query_of(*filters)))
-    return task_links(heading, task_ids)
+    spec = {"source": source, "point": data["points"][0].get("customdata"), "query": query_of(*filters)}
+    heading, drilled = drill_selection(spec)
+    return drill_list(DRILL, ids.ANALYTICS_DRILL_SPEC, heading, drilled, spec)
 
 
 @callback(

@@ -10,7 +10,6 @@ from domain import rules
 from portal import ids
 from portal.access import portal_user
 from portal.components.analytics import (
-    DRILL_LIMIT,
     card,
     csv_hrefs,
     csv_link,
@@ -22,8 +21,10 @@ from portal.components.analytics import (
     query_of,
     reader,
     report_filters,
-    task_links,
+    drill_list,
+    register_more,
 )
+from portal.components.paged_list import PagedList
 from reports import drill, figures, workload
 from reports.tables import TITLES
 
@@ -97,6 +98,22 @@ def refresh(start, end, department, assignee, priority, tag):
     )
 
 
+def drill_selection(spec: dict) -> tuple[str, drill.Drill]:
+    """(what was clicked, the open tasks behind it) for a bar of the per-assignee (`source`) or per-department chart:
+    its customdata (`point`: the assignee or department, the priority) and the page's filters (`query`)."""
+    key, priority = spec["point"][:2]
+    f = report_filters(spec["query"])
+    if spec["source"] == ids.WORKLOAD_ASSIGNEES:
+        narrowed = drill.narrowed(f, assigned_to=uuid.UUID(key), priority=Priority(priority))
+    else:
+        narrowed = drill.narrowed(f, department=key, priority=Priority(priority))
+    return f"{priority} open tasks", drill.open_tasks(filters=narrowed)
+
+
+DRILL = PagedList(ids.WORKLOAD_DRILL_ROWS, ids.WORKLOAD_DRILL_CURSOR, ids.WORKLOAD_DRILL_MORE)
+register_more(DRILL, ids.WORKLOAD_DRILL_SPEC, drill_selection)
+
+
 @callback(
     Output(ids.WORKLOAD_DRILL, "children"),
     Input(ids.WORKLOAD_ASSIGNEES, "clickData"),
@@ -109,11 +126,6 @@ def drill_through(by_assignee, by_department, *filters):
     data = by_assignee if ctx.triggered_id == ids.WORKLOAD_ASSIGNEES else by_department
     if reader() is None or not data or not data.get("points"):
         return no_update
-    key, priority = data["points"][0]["customdata"][:2]
-    f = report_filters(query_of(*filters))
-    if ctx.triggered_id == ids.WORKLOAD_ASSIGNEES:
-        narrowed = drill.narrowed(f, assigned_to=uuid.UUID(key), priority=Priority(priority))
-    else:
-        narrowed = drill.narrowed(f, department=key, priority=Priority(priority))
-    task_ids = drill.open_task_ids(filters=narrowed, limit=DRILL_LIMIT)
-    return task_links(f"{priority} open tasks", task_ids)
+    spec = {"source": ctx.triggered_id, "point": data["points"][0]["customdata"], "query": query_of(*filters)}
+    heading, drilled = drill_selection(spec)
+    return drill_list(DRILL, ids.WORKLOAD_DRILL_SPEC, heading, drilled, spec)

@@ -118,3 +118,27 @@ def test_admin_goes_from_analytics_to_the_sla_settings_and_sees_bad_targets_inli
         assert policy.get_targets()[Priority.CRITICAL] == 300
         # The live database outlives this test: put the default back for the others.
         sla_policy.set_targets(actor=admin, targets={"Critical": sla_rules.DEFAULT_TARGET_MINUTES[Priority.CRITICAL]})
+
+
+def test_a_drill_through_says_how_many_and_shows_them_all_page_by_page(page, live_server, portal_user):
+    manager, agent = portal_user(Role.MANAGER), portal_user(Role.AGENT)
+    marker = f"dr{uuid.uuid4().hex[:8]}"
+    with live_server.app.app_context():
+        made = {str(tasks.create_task(actor=manager, title=f"Paged task {number} {marker}", priority=Priority.HIGH,
+                                      assigned_to=agent.id, tags=[marker]).id) for number in range(57)}
+    sign_in(page, live_server.url, manager, next_path="/workload")
+    page.wait_for_selector("#workload-assignees .bars .point", state="attached")
+    page.fill("#workload-tag", marker)
+    page.press("#workload-tag", "Enter")
+    page.wait_for_selector(f"a[id*='by_assignee'][href*='tag={marker}']")
+    page.wait_for_function("document.querySelectorAll('#workload-assignees .bars .point').length === 4")
+    bars = page.locator("#workload-assignees .bars .point path")
+    widths = [bars.nth(i).evaluate("el => el.getBBox().width") for i in range(4)]
+    bars.nth(widths.index(max(widths))).click(force=True)
+    page.wait_for_selector("#workload-drill :text('High open tasks — 57 tasks')")
+    assert page.locator("#workload-drill .drill-list a").count() == 50
+    page.click("#workload-drill-more")
+    page.wait_for_function("document.querySelectorAll('#workload-drill .drill-list a').length === 57")
+    assert not page.locator("#workload-drill-more").is_visible()
+    hrefs = page.locator("#workload-drill .drill-list a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    assert {href.removeprefix("/tasks/") for href in hrefs} == made and len(hrefs) == 57

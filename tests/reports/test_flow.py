@@ -108,7 +108,7 @@ def test_cumulative_flow_counts_each_status_at_the_end_of_each_day(world, only):
     assert per_day[date(2026, 1, 4)] == {"New": 0, IP: 0, HOLD: 0, DONE: 0, "Cancelled": 0}
     assert per_day[date(2026, 1, 5)] == {"New": 0, IP: 1, HOLD: 0, DONE: 2, "Cancelled": 1}
     assert per_day[date(2026, 1, 6)] == {"New": 0, IP: 1, HOLD: 0, DONE: 2, "Cancelled": 1}
-    assert drill.status_on_day_task_ids(filters=only(), day=date(2026, 1, 5), status=DONE) == [
+    assert drill.status_on_day_tasks(filters=only(), day=date(2026, 1, 5), status=DONE).page() == [
         world["straight"].id, world["reopened"].id,
     ]
 
@@ -131,10 +131,21 @@ def test_aging_wip_against_the_p85_cycle_time(world, build, only):
 
 
 def test_drill_into_transitions_and_completions(world, only):
-    assert drill.transition_task_ids(filters=only(), from_status="New", to_status=IP) == [
+    assert drill.transition_tasks(filters=only(), from_status="New", to_status=IP).page() == [
         world["straight"].id, world["reopened"].id, world["working"].id,
     ]
-    assert drill.transition_task_ids(filters=only(), from_status=DONE, to_status=IP) == [world["reopened"].id]
+    assert drill.transition_tasks(filters=only(), from_status=DONE, to_status=IP).page() == [world["reopened"].id]
     week = drill.narrowed(only(), week=date(2026, 1, 5))
-    assert drill.completed_task_ids(filters=week) == [world["straight"].id, world["reopened"].id]
-    assert drill.completed_task_ids(filters=drill.narrowed(only(), week=date(2026, 1, 12))) == []
+    assert drill.completed_tasks(filters=week).page() == [world["straight"].id, world["reopened"].id]
+    assert drill.completed_tasks(filters=drill.narrowed(only(), week=date(2026, 1, 12))).page() == []
+
+
+def test_a_drill_through_counts_all_its_tasks_and_pages_through_them_in_order(build, only):
+    made = sorted(build.task([(1, IP), (2 + number, DONE)]).id for number in range(7))
+    completed = drill.completed_tasks(filters=only())
+    assert completed.total() == 7
+    first = completed.page(3)
+    second = completed.page(3, after=first[-1])
+    last = completed.page(3, after=second[-1])
+    assert first + second + last == made and len(last) == 1
+    assert completed.page(3, after=last[-1]) == []

@@ -127,7 +127,7 @@ def test_what_if_compares_other_targets_and_changes_nothing(world, only):
 
 def test_drill_through_lists_the_tasks_behind_each_sla_number(world, only):
     def ids(**kwargs):
-        return set(drill.sla_task_ids(now=NOW, **kwargs))
+        return set(drill.sla_tasks(now=NOW, **kwargs).page())
 
     assert ids(filters=only(), outcome="met") == {world["paused"].id, world["reopened"].id}
     assert ids(filters=only(), outcome="breached") == {world["late"].id, world["open_late"].id}
@@ -136,6 +136,6 @@ def test_drill_through_lists_the_tasks_behind_each_sla_number(world, only):
     assert ids(filters=week, outcome="met") == {world["reopened"].id}
     critical = drill.narrowed(only(), priority=Priority.CRITICAL)
     assert ids(filters=critical, outcome="breached") == {world["late"].id, world["open_late"].id}
-    assert len(drill.sla_task_ids(filters=only(), outcome="breached", now=NOW, limit=1)) == 1
+    assert len(drill.sla_tasks(filters=only(), outcome="breached", now=NOW).page(1)) == 1
     with pytest.raises(ValueError):
-        drill.sla_task_ids(filters=only(), outcome="late", now=NOW)
+        drill.sla_tasks(filters=only(), outcome="late", now=NOW).page()

@@ -60,11 +60,11 @@ def test_filters_narrow_the_workload(world, only):
 
 def test_drill_into_a_workload_bar(world, only):
     ada_critical = drill.narrowed(only(), assigned_to=world["ada"].id, priority=Priority.CRITICAL)
-    assert drill.open_task_ids(filters=ada_critical, now=NOW) == [world["ada_critical_overdue"].id]
-    assert drill.open_task_ids(filters=drill.narrowed(only(), assigned_to=UNASSIGNED), now=NOW) == [
+    assert drill.open_tasks(filters=ada_critical, now=NOW).page() == [world["ada_critical_overdue"].id]
+    assert drill.open_tasks(filters=drill.narrowed(only(), assigned_to=UNASSIGNED), now=NOW).page() == [
         world["queue_high_overdue"].id, world["queue_low"].id,
     ]
-    assert drill.open_task_ids(filters=only(), now=NOW, overdue_only=True) == [
+    assert drill.open_tasks(filters=only(), now=NOW, overdue_only=True).page() == [
         world["ada_critical_overdue"].id, world["queue_high_overdue"].id,
     ]
-    assert drill.open_task_ids(filters=drill.narrowed(only(), day=date(2026, 1, 5)), now=NOW, limit=1) == [world["ada_low"].id]
+    assert drill.open_tasks(filters=drill.narrowed(only(), day=date(2026, 1, 5)), now=NOW).page(1) == [world["ada_low"].id]
