@@ -15,7 +15,7 @@ from domain.filters import TaskFilters
 from portal import ids, report_cache
 from portal.access import portal_user
 from portal.components import export_panel
-from portal.components.paged_list import PagedList
+from portal.components.paged_list import PagedList, more_style
 from portal.components.analytics import (
     FILTERS,
     card,
@@ -263,7 +263,10 @@ def layout(**_query):
                 className=row,
             ),
             html.Div(id=ids.ANALYTICS_DRILL, className="mb-3", role="region", **{"aria-live": "polite"}),
-            card(TITLES["sla", "watchlist"], sla.watchlist, html.Div(id=ids.ANALYTICS_WATCHLIST),
+            card(TITLES["sla", "watchlist"], sla.watchlist,
+                 [html.Div(id=ids.ANALYTICS_WATCHLIST), dcc.Store(id=ids.ANALYTICS_WATCHLIST_SHOWN),
+                  dbc.Button("Show more", id=ids.ANALYTICS_WATCHLIST_MORE, color="secondary", outline=True, size="sm",
+                             className="mt-2", style=more_style(None))],
                  csv_link("sla", "watchlist")),
             dbc.Row(
                 [
@@ -444,20 +447,44 @@ def policy_stamp() -> tuple:
             calendar.timezone, calendar.hours, tuple(sorted(calendar.holidays)))
 
 
-def shared_at(function, f: TaskFilters):
-    """(`function(filters=f)`, when computed) as the report cache has it (at most once per REPORTS_CACHE_SECONDS).
+def shared_at(function, f: TaskFilters, **options):
+    """(`function(filters=f, **options)`, when computed) as the report cache has it (at most once per
+    REPORTS_CACHE_SECONDS).
 
     The SLA figures are also keyed by the SLA policy, so a new target or calendar shows at once;
     the flow figures do not depend on it and skip reading it.
     """
     name = f"{function.__module__}.{function.__name__}"
     parts = (f, policy_stamp()) if function.__module__ == sla.__name__ else (f,)
-    return report_cache.remembered(name, parts, lambda: function(filters=f))
+    if options:
+        parts += (tuple(sorted(options.items())),)
+    return report_cache.remembered(name, parts, lambda: function(filters=f, **options))
 
 
-def shared(function, f: TaskFilters):
-    """`function(filters=f)` as the report cache has it."""
-    return shared_at(function, f)[0]
+def shared(function, f: TaskFilters, **options):
+    """`function(filters=f, **options)` as the report cache has it."""
+    return shared_at(function, f, **options)[0]
+
+
+#: Tasks the watchlist shows at first (the most urgent), adds with each "Show more", and shows at most.
+WATCHLIST_FIRST, WATCHLIST_STEP, WATCHLIST_MOST = 10, 25, 1000
+
+
+@callback(
+    Output(ids.ANALYTICS_WATCHLIST, "children"),
+    Output(ids.ANALYTICS_WATCHLIST_SHOWN, "data"),
+    Output(ids.ANALYTICS_WATCHLIST_MORE, "style"),
+    *filter_inputs(ids.ANALYTICS),
+    Input(ids.ANALYTICS_WATCHLIST_MORE, "n_clicks"),
+    State(ids.ANALYTICS_WATCHLIST_SHOWN, "data"),
+)
+def refresh_watchlist(*args):
+    """The most urgent breached and at-risk tasks: the first few for new filters, more on "Show more"."""
+    *controls, _clicks, shown = args
+    more = ctx.triggered_id == ids.ANALYTICS_WATCHLIST_MORE and isinstance(shown, int)
+    limit = min(shown + WATCHLIST_STEP, WATCHLIST_MOST) if more else WATCHLIST_FIRST
+    rows = shared(sla.watchlist, page_filters(controls)[1], limit=limit + 1)  # one more: is there more?
+    return watchlist_table(rows.head(limit)), limit, more_style(len(rows) > limit and limit < WATCHLIST_MOST)
 
 
 #: The page's other panels: (component id, property, what fills it). One callback each, so the
@@ -465,7 +492,6 @@ def shared(function, f: TaskFilters):
 #: each from the report cache, so viewers of the same filters share one computation.
 PANELS = [
     (ids.ANALYTICS_SLA_WEEK, "figure", lambda f: figures.sla_by_week(shared(sla.compliance_by_week, f))),
-    (ids.ANALYTICS_WATCHLIST, "children", lambda f: watchlist_table(shared(sla.watchlist, f))),
     (ids.ANALYTICS_SANKEY, "figure", lambda f: figures.status_flow(shared(flow.transitions, f))),
     (ids.ANALYTICS_CYCLE, "figure", lambda f: figures.cycle_lead(shared(flow.cycle_and_lead_times, f))),
     (ids.ANALYTICS_THROUGHPUT, "figure", lambda f: figures.throughput(shared(flow.weekly_throughput, f))),

@@ -142,3 +142,29 @@ def test_a_drill_through_says_how_many_and_shows_them_all_page_by_page(page, liv
     assert not page.locator("#workload-drill-more").is_visible()
     hrefs = page.locator("#workload-drill .drill-list a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
     assert {href.removeprefix("/tasks/") for href in hrefs} == made and len(hrefs) == 57
+
+
+def test_the_watchlist_shows_the_ten_most_urgent_then_more(page, live_server, portal_user):
+    from db import session
+    from tests.reports.conftest import HistoryBuilder
+
+    manager = portal_user(Role.MANAGER)
+    marker = f"wl{uuid.uuid4().hex[:8]}"
+    with live_server.app.app_context():
+        build = HistoryBuilder(manager, marker)
+        for number in range(12):  # open Critical tasks long past their 4 h target, the oldest most urgent
+            build.task([(number + 0.5, "In Progress")], created=number, priority=Priority.CRITICAL,
+                       title=f"Late task {number:02d}")
+        session.commit()
+    sign_in(page, live_server.url, manager, next_path="/analytics")
+    page.wait_for_selector("a[id*='transitions'][href]")
+    page.fill("#analytics-tag", marker)
+    page.press("#analytics-tag", "Enter")
+    page.wait_for_selector("#analytics-watchlist :text('Late task 00')")
+    rows = page.locator("#analytics-watchlist tbody tr")
+    assert rows.count() == 10
+    assert [rows.nth(i).locator("td").first.inner_text() for i in range(2)] == ["Late task 00", "Late task 01"]
+    assert "overdue" in rows.first.inner_text()
+    page.click("#analytics-watchlist-more")
+    page.wait_for_function("document.querySelectorAll('#analytics-watchlist tbody tr').length === 12")
+    assert not page.locator("#analytics-watchlist-more").is_visible()
