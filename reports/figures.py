@@ -4,6 +4,7 @@ Clickable elements carry `customdata` naming what they stand for, so the portal 
 tasks behind them (reports.drill).
 """
 import inspect
+import math
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -101,25 +102,47 @@ def status_flow(frame: pd.DataFrame) -> go.Figure:
     return _layout(figure, height=340)
 
 
+def span(hours: float) -> str:
+    """A length of time in its two largest units: `3 d 4 h`, `5 h 20 min`, `12 min`."""
+    minutes = round(abs(hours) * 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    whole_hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} d {whole_hours} h" if whole_hours else f"{days} d"
+    if whole_hours:
+        return f"{whole_hours} h {minutes} min" if minutes else f"{whole_hours} h"
+    return f"{minutes} min"
+
+
+#: The cycle-time percentile lines of the control chart, and their colours.
+CYCLE_LINES = {50: "#198754", 85: "#e8743b", 95: "#c0392b"}
+
+
 def cycle_lead(result: dict) -> go.Figure:
-    """Cycle and lead time per completed task against its completion, with p50 and p85 lines; customdata task id."""
+    """A control chart: each completed task's cycle time (and, on demand, lead time) against its completion, on a log
+    axis, with the cycle time's p50, p85 and p95 as lines labelled at the right edge; customdata task id."""
     points = result["points"]
     if points.empty:
         return _empty("No tasks completed in this period")
     figure = go.Figure()
-    for measure, colour in (("cycle", "#0d6efd"), ("lead", "#6f42c1")):
+    for measure, colour, shown in (("cycle", "#0d6efd", True), ("lead", "#6f42c1", "legendonly")):
+        hours = points[f"{measure}_hours"]
         figure.add_scatter(
-            x=points["completed_at"], y=points[f"{measure}_hours"], mode="markers", name=f"{measure.capitalize()} time",
-            marker={"color": colour, "size": 7, "opacity": 0.75}, customdata=points["task_id"].astype(str),
-            hovertemplate="%{y:.1f} h<extra></extra>",
+            x=points["completed_at"], y=hours, mode="markers", name=f"{measure.capitalize()} time", visible=shown,
+            marker={"color": colour, "size": 6, "opacity": 0.6}, customdata=points["task_id"].astype(str),
+            text=[span(value) if value == value else "" for value in hours],
+            hovertemplate="%{text} · completed %{x|%d %b %Y %H:%M}<extra></extra>",
         )
-    for measure, dash in (("cycle", "solid"), ("lead", "dot")):
-        for percent in ("p50", "p85"):
-            value = result.get(f"{measure}_{percent}_hours")
-            if value is not None:
-                figure.add_hline(y=value, line_dash=dash, line_color="#6c757d",
-                                 annotation_text=f"{measure} {percent} {value:.1f} h", annotation_position="top left")
-    return _layout(figure, yaxis_title="Hours", height=340)
+    for percent, colour in CYCLE_LINES.items():
+        value = result.get(f"cycle_p{percent}_hours")
+        if value is None or value <= 0:
+            continue
+        # A shape and a label in the right margin: one line each, never on top of the points.
+        figure.add_shape(type="line", xref="paper", x0=0, x1=1, y0=value, y1=value, line={"color": colour, "dash": "dash"})
+        figure.add_annotation(xref="paper", x=1, y=math.log10(value), text=f"p{percent} {span(value)}", showarrow=False,
+                              xanchor="left", font={"color": colour, "size": 11})
+    return _layout(figure, yaxis={"type": "log", "title": "Cycle time (hours)"}, height=340,
+                   margin={"l": 50, "r": 90, "t": 10, "b": 40})
 
 
 def throughput(frame: pd.DataFrame) -> go.Figure:

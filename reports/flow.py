@@ -138,13 +138,17 @@ def completed_tasks(filters: TaskFilters):
     )
 
 
+#: The percentiles of cycle and lead time the reports give.
+CYCLE_PERCENTS = (50, 85, 95)
+
+
 def _cycle_lead_percentiles(filters: TaskFilters) -> dict:
-    """Tasks completed in the period, and the median and 85th percentile of their cycle and lead hours."""
+    """Tasks completed in the period, and the 50th, 85th and 95th percentiles of their cycle and lead hours."""
     if facts.uncovered(filters) is None:
         found = _histograms(facts.counts(filters, [facts.CYCLE, facts.LEAD], ("measure", "bucket")))
         result = {"tasks": sum(found.get((facts.LEAD,), {}).values())}
         for measure, code in (("cycle", facts.CYCLE), ("lead", facts.LEAD)):
-            for percent in (50, 85):
+            for percent in CYCLE_PERCENTS:
                 result[f"{measure}_p{percent}_hours"] = _hours(facts.percentile(found.get((code,), {}), percent))
         return result
     completed = completed_tasks(filters)
@@ -153,12 +157,12 @@ def _cycle_lead_percentiles(filters: TaskFilters) -> dict:
         .where(completed.c.cycle_hours.is_not(None)),
         select(literal("lead", String).label("measure"), completed.c.lead_hours.label("hours")),
     ).subquery("measures")
-    rows = frame(percentiles(measures, measures.c.hours, [measures.c.measure]))
+    rows = frame(percentiles(measures, measures.c.hours, [measures.c.measure], CYCLE_PERCENTS))
     found = {row["measure"]: row for row in rows.to_dict("records")}
     result = {"tasks": int(found.get("lead", {}).get("n") or 0)}
     for measure in ("cycle", "lead"):
         row = found.get(measure, {})
-        for percent in ("p50", "p85"):
+        for percent in (f"p{percent}" for percent in CYCLE_PERCENTS):
             value = row.get(percent)
             result[f"{measure}_{percent}_hours"] = None if value is None or pd.isna(value) else float(value)
     return result
@@ -167,7 +171,7 @@ def _cycle_lead_percentiles(filters: TaskFilters) -> dict:
 def cycle_and_lead_times(*, filters: TaskFilters, limit: int = MAX_POINTS) -> dict:
     """Per task completed in the period: cycle time (first In Progress to completion) and lead time (creation to completion), in hours.
 
-    Returns the most recent `limit` tasks as points, and the median and 85th percentile over
+    Returns the most recent `limit` tasks as points, and the 50th, 85th and 95th percentiles over
     all of them. A reopened task counts at its last completion.
     """
     # The latest completions off an index (ix_tasks_status_status_since_id), not a sort of all of them.

@@ -363,44 +363,37 @@ def kpi(overall: dict) -> html.Div:
     )
 
 
+#: Columns a phone leaves out, so the task, its state and its time left fit the width.
+WIDE_ONLY = "d-none d-md-table-cell"
+
+
 def watchlist_table(frame) -> html.Div:
     if frame.empty:
         return html.Div("No task is breached or at risk.", className="text-body-secondary")
     rows = [
         html.Tr([
             html.Td(dcc.Link(row["title"], href=f"/tasks/{row['task_id']}")),
-            html.Td(row["priority"]), html.Td(row["status"]),
+            html.Td(row["priority"], className=WIDE_ONLY), html.Td(row["status"], className=WIDE_ONLY),
             html.Td(dbc.Badge("Breached" if row["state"] == sla.BREACHED else "At risk",
                               color="danger" if row["state"] == sla.BREACHED else "warning")),
             html.Td(time_left(row["time_left_hours"]), className="text-end text-nowrap"),
             html.Td("" if row["state"] == sla.BREACHED else _chance(row["breach_probability"]),
-                    className="text-end text-nowrap"),
+                    className=f"text-end text-nowrap {WIDE_ONLY}"),
         ])
         for row in frame.to_dict("records")
     ]
-    chance = html.Th("Breach chance", className="text-end",
+    chance = html.Th("Breach chance", className=f"text-end {WIDE_ONLY}",
                      title="Of the completed tasks of this priority whose SLA clock ran as long as this one's has, "
                            "the share that went past the target")
-    head = html.Thead(html.Tr([html.Th("Task"), html.Th("Priority"), html.Th("Status"), html.Th("SLA"),
+    head = html.Thead(html.Tr([html.Th("Task"), html.Th("Priority", className=WIDE_ONLY),
+                               html.Th("Status", className=WIDE_ONLY), html.Th("SLA"),
                                html.Th("Time left", className="text-end"), chance]))
     return dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, responsive=True, className="mb-0")
 
 
-def span(hours: float) -> str:
-    """A length of time in its two largest units: `3 d 4 h`, `5 h 20 min`, `12 min`."""
-    minutes = round(abs(hours) * 60)
-    days, minutes = divmod(minutes, 24 * 60)
-    whole_hours, minutes = divmod(minutes, 60)
-    if days:
-        return f"{days} d {whole_hours} h" if whole_hours else f"{days} d"
-    if whole_hours:
-        return f"{whole_hours} h {minutes} min" if minutes else f"{whole_hours} h"
-    return f"{minutes} min"
-
-
 def time_left(hours: float) -> str:
     """Time left before an SLA target, or how long ago it was passed."""
-    return f"{span(hours)} overdue" if hours < 0 else f"{span(hours)} left"
+    return f"{figures.span(hours)} overdue" if hours < 0 else f"{figures.span(hours)} left"
 
 
 def _chance(probability) -> str:
