@@ -65,7 +65,7 @@ def sla_by_week(frame: pd.DataFrame) -> go.Figure:
         )
     figure.add_scatter(
         x=frame["week"], y=frame["compliance_pct"], name="Compliance %", yaxis="y2", mode="lines+markers",
-        line_color="#212529",
+        line_color="#6f42c1",  # seen on the light and the dark theme alike
     )
     # Weeks are categories: as dates, a single week's bar gets an axis of fractions of a second.
     return _layout(
@@ -92,6 +92,8 @@ def status_flow(frame: pd.DataFrame) -> go.Figure:
                 "source": [index[s] for s in frame["from_status"]],
                 "target": [index[s] for s in frame["to_status"]],
                 "value": frame["count"].tolist(),
+                # Grey at a third: seen on the light and the dark theme alike.
+                "color": "rgba(128, 128, 128, 0.35)",
                 "customdata": [f"{a}{LINK_SEPARATOR}{b}" for a, b in zip(frame["from_status"], frame["to_status"])],
                 # A link's label holds the median: Sankey hovers read no second customdata field.
                 "label": [f"median {h} h in {a}" for h, a in zip(hours, frame["from_status"])],

@@ -168,3 +168,16 @@ def test_the_watchlist_shows_the_ten_most_urgent_then_more(page, live_server, po
     page.click("#analytics-watchlist-more")
     page.wait_for_function("document.querySelectorAll('#analytics-watchlist tbody tr').length === 12")
     assert not page.locator("#analytics-watchlist-more").is_visible()
+
+
+def test_charts_follow_the_dark_theme(page, live_server, flow_tasks):
+    manager, _agent, _marker, _made = flow_tasks
+    page.emulate_media(color_scheme="dark")
+    sign_in(page, live_server.url, manager, next_path="/analytics")
+    page.wait_for_selector("#analytics-sla-priority .xtick text")
+    assert page.evaluate("document.documentElement.getAttribute('data-bs-theme')") == "dark"
+    background = page.evaluate("getComputedStyle(document.querySelector('#analytics-sla-priority .main-svg')).backgroundColor")
+    assert background in ("rgba(0, 0, 0, 0)", "transparent")
+    tick = page.evaluate("getComputedStyle(document.querySelector('#analytics-sla-priority .xtick text')).fill")
+    body = page.evaluate("getComputedStyle(document.body).color")
+    assert tick == body and body != "rgb(33, 37, 41)"  # the dark theme's light text, not the light theme's
