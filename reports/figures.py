@@ -5,6 +5,7 @@ tasks behind them (reports.drill).
 """
 import inspect
 import math
+from datetime import date
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -53,6 +54,14 @@ def sla_by_priority(frame: pd.DataFrame) -> go.Figure:
     return _layout(figure, barmode="stack", yaxis_title="Tasks")
 
 
+def _week_axis(weeks) -> dict:
+    """An axis of weeks (their Mondays, ISO text) labelled for people ("7 Sep"), never cut on a narrow screen."""
+    # Categories: as dates, a single week's bar gets an axis of fractions of a second.
+    weeks = [str(week) for week in weeks]
+    labels = [f"{monday.day} {monday:%b}" for monday in map(date.fromisoformat, weeks)]
+    return {"type": "category", "tickvals": weeks, "ticktext": labels, "automargin": True}
+
+
 def sla_by_week(frame: pd.DataFrame) -> go.Figure:
     """Weekly met and breached bars, with the compliance % line on a second axis; customdata [week, outcome]."""
     if frame.empty:
@@ -67,9 +76,8 @@ def sla_by_week(frame: pd.DataFrame) -> go.Figure:
         x=frame["week"], y=frame["compliance_pct"], name="Compliance %", yaxis="y2", mode="lines+markers",
         line_color="#6f42c1",  # seen on the light and the dark theme alike
     )
-    # Weeks are categories: as dates, a single week's bar gets an axis of fractions of a second.
     return _layout(
-        figure, barmode="stack", yaxis_title="Tasks", xaxis={"type": "category"},
+        figure, barmode="stack", yaxis_title="Tasks", xaxis=_week_axis(frame["week"]),
         yaxis2={"overlaying": "y", "side": "right", "range": [0, 105], "dtick": 20, "title": "%"},
     )
 
@@ -153,7 +161,7 @@ def throughput(frame: pd.DataFrame) -> go.Figure:
         return _empty("No tasks completed in this period")
     weeks = [str(week) for week in frame["week"]]
     figure = go.Figure(go.Bar(x=weeks, y=frame["completed"], customdata=weeks, marker_color="#198754", name="Completed"))
-    return _layout(figure, yaxis_title="Completed", xaxis={"type": "category"})
+    return _layout(figure, yaxis_title="Completed", xaxis=_week_axis(weeks))
 
 
 def cumulative_flow(frame: pd.DataFrame) -> go.Figure:

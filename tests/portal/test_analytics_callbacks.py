@@ -97,3 +97,11 @@ def test_time_left_is_said_in_its_two_largest_units(app, hours, said):
     from portal.pages import analytics as page
 
     assert page.time_left(hours) == said
+
+
+def test_weeks_are_labelled_for_people_and_keep_their_monday_for_drill_through():
+    frame = pd.DataFrame({"week": ["2026-09-07", "2026-09-14"], "met": [3, 4], "breached": [1, 0],
+                          "compliance_pct": [75.0, 100.0]})
+    figure = figures.sla_by_week(frame)
+    assert list(figure.layout.xaxis.ticktext) == ["7 Sep", "14 Sep"] and figure.layout.xaxis.automargin
+    assert [list(point) for point in figure.data[0].customdata] == [["2026-09-07", "met"], ["2026-09-14", "met"]]
