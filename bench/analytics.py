@@ -34,14 +34,15 @@ from bench import databases  # noqa: E402
 
 #: The figures the analytics page draws (its server work is their sum).
 PAGE = ["sla.compliance_by_priority", "sla.compliance_by_week", "sla.watchlist", "flow.transitions",
-        "flow.cycle_and_lead_times", "flow.weekly_throughput", "flow.cumulative_flow", "flow.aging_wip"]
+        "flow.cycle_and_lead_times", "flow.weekly_throughput", "flow.cumulative_flow", "flow.aging_wip",
+        "forecast.forecast"]
 TARGET_RATIO = 0.5
 PAGE_TARGET_S = 1.0
 
 
 def figures():
     """(name, function) of every figure of the analytics and workload pages."""
-    from reports import flow, sla, workload
+    from reports import flow, forecast, sla, workload
 
     return [
         ("sla.compliance", sla.compliance), ("sla.compliance_by_priority", sla.compliance_by_priority),
@@ -53,6 +54,7 @@ def figures():
         ("workload.open_by_assignee", workload.open_by_assignee),
         ("workload.open_by_department", workload.open_by_department),
         ("workload.unassigned_queue", workload.unassigned_queue),
+        ("forecast.forecast", forecast.forecast),
     ]
 
 
@@ -128,7 +130,7 @@ def measure(url: str, runs: int, only: str | None) -> dict:
         client = app.test_client()
         headers = {"Authorization": f"Bearer {token}"}
         cases = [(name, lambda function=function, f=None: function(filters=f)) for name, function in figures()]
-        for report in ("sla", "workload", "status-flow", "flow-metrics"):
+        for report in ("sla", "workload", "status-flow", "flow-metrics", "forecast"):
             def call(report=report, f=None):
                 answer = client.get(f"/api/reports/{report}?{api_query(f)}", headers=headers)
                 assert answer.status_code == 200, (report, answer.status_code, answer.get_data(as_text=True)[:300])
