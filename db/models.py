@@ -149,6 +149,7 @@ SLA_DUE = text("sla_due_s IS NOT NULL AND deleted_at IS NULL")
 HAND_BACK = text("returned_to_holder")
 REOPEN = text("from_status = 'Completed'")
 OPEN_LIVE = text("status IN ('New', 'In Progress', 'On Hold') AND deleted_at IS NULL")
+PAUSED_WITHIN_TARGET = text("status = 'On Hold' AND sla_due_s IS NULL AND deleted_at IS NULL")
 
 
 def _live_index(name: str, *columns: str) -> Index:
@@ -175,6 +176,9 @@ class Task(Base):
         Index("ix_tasks_deleted_id", "id", postgresql_where=DELETED, sqlite_where=DELETED),
         # Open tasks by when their SLA target is passed (the breaches of the last hours, the watchlist).
         Index("ix_tasks_sla_due_s", "sla_due_s", postgresql_where=SLA_DUE, sqlite_where=SLA_DUE),
+        # The paused tasks with SLA time left (no due moment while paused): the watchlist orders these few apart.
+        Index("ix_tasks_paused_within_target", "id", postgresql_where=PAUSED_WITHIN_TARGET,
+              sqlite_where=PAUSED_WITHIN_TARGET),
         # The latest completions (cycle and lead time points).
         _live_index("ix_tasks_status_status_since_id", "status", "status_since", "id"),
         # Open tasks, oldest work first (aging work in progress).
