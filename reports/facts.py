@@ -38,7 +38,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import (BindParameter, CompoundSelect, Date, Uuid, and_, bindparam, case, cast, delete, func, literal,
-                        or_, select, union_all)
+                        or_, select, text, union_all)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 
@@ -266,17 +266,19 @@ def derived() -> Counter:
     return Counter({tuple(row[:-1]): row[-1] for row in session.execute(derivation())})
 
 
-def rebuild_statements() -> list:
+def rebuild_statements(dialect: str) -> list:
     """The statements that replace every fact with the derivation over all tasks (the caller marks them ready).
 
-    The rows are written in key order, which is the index's: a figure's rows then lie together in
-    the table too, and reading them takes a half to a third of the time it takes when they are
-    scattered (measured on 1 M tasks).
+    The rows are written in key order, which is the index's, into an emptied table (TRUNCATE on
+    PostgreSQL: no dead rows left beside them, a compact index): a figure's rows then lie together,
+    and reading them takes a half to a third of the time it takes when they are scattered
+    (measured on 1 M tasks).
     """
     derived_rows = derivation().subquery("derived")
     index_order = [derived_rows.c[column.name] for column in FACTS.primary_key.columns]
     in_key_order = select(*(derived_rows.c[name] for name in (*KEY, "n"))).order_by(*index_order)
-    return [delete(ReportFact), ReportFact.__table__.insert().from_select([*KEY, "n"], in_key_order)]
+    empty = text(f"TRUNCATE {FACTS.name}") if dialect == "postgresql" else delete(ReportFact)
+    return [empty, ReportFact.__table__.insert().from_select([*KEY, "n"], in_key_order)]
 
 
 # --- reading ------------------------------------------------------------------------------

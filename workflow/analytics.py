@@ -49,10 +49,15 @@ def mark_stale(reason: str, *, working_time: bool = False) -> None:
 def rebuild() -> int:
     """Derive every fact from the history, replacing the ones kept; commit and return how many rows there are.
 
-    Task changes wait for it (their fact rows are locked out), so none is lost or counted twice. The
-    facts are marked ready only if nothing made them stale again meanwhile (a policy change while
-    this ran: the next run derives them again).
+    Task changes wait for it (the table is locked), so none is lost or counted twice; figures read
+    the history meanwhile (facts kept as ready are marked not ready first, so no reader waits on the
+    lock). The facts are marked ready only if nothing made them stale again meanwhile (a policy
+    change while this ran: the next run derives them again).
     """
+    current = facts.state()
+    if current is not None and current.ready:
+        mark_stale("rebuild requested")
+        session.commit()
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql("LOCK TABLE report_facts IN EXCLUSIVE MODE")
@@ -83,7 +88,7 @@ def rebuild_on(connection: Connection) -> int:
     started = connection.scalar(select(ReportFactState.changed_at).where(ReportFactState.id == 1))
     mark_hand_backs(connection)
     connection.execute(*sla.due_update())
-    for statement in facts.rebuild_statements():
+    for statement in facts.rebuild_statements(connection.dialect.name):
         connection.execute(statement)
     connection.execute(update(ReportFactState).where(ReportFactState.id == 1, ReportFactState.changed_at == started)
                        .values(ready=True, reason="", progress=100))
