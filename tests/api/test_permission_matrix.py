@@ -92,6 +92,7 @@ EXPECTED = _table(
     ("GET /reports/workload",                                   401, 200, 403, 403, 200, 200),
     ("GET /reports/status-flow",                                401, 200, 403, 403, 200, 200),
     ("GET /reports/flow-metrics",                               401, 200, 403, 403, 200, 200),
+    ("GET /reports/forecast",                                   401, 200, 403, 403, 200, 200),
     ("GET /exports",                                            401, 200, 200, 200, 200, 200),
     ("POST /exports tasks",                                     401, 202, 202, 202, 202, 202),
     ("POST /exports sla (readers of analytics)",                401, 202, 403, 403, 202, 202),
@@ -282,6 +283,12 @@ def _(w):
 @arranges("GET /reports/flow-metrics")
 def _(w):
     return _report(w, "flow-metrics", {"throughput", "cycle_lead", "cumulative_flow", "aging_wip"})
+
+
+@arranges("GET /reports/forecast")
+def _(w):
+    return _report(w, "forecast", {"weeks", "history_from", "history_to", "completed_in_history", "backlog", "trials",
+                                   "when", "not_within_horizon", "histogram", "how_many"})
 
 
 def _export_ids(w: World) -> list[str]:
