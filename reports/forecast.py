@@ -33,7 +33,7 @@ from domain.rules import OPEN_STATUSES
 from reports import facts
 from reports.filters import task_conditions
 from reports.flow import completed_tasks
-from reports.sql import log_bucket, now_or
+from reports.sql import epoch_day, log_bucket, now_or
 
 #: Trials of each simulation: a percentile of 10,000 draws moves by about a day between seeds.
 TRIALS = 10_000
@@ -77,9 +77,8 @@ def _completions(filters: TaskFilters, first: date, today: date) -> list[tuple[d
         return [(day, n) for day, n in rows]
     period = TaskFilters(**{**vars(filters), "date_from": facts.day_start(first), "date_to": facts.day_start(today)})
     completed = completed_tasks(period)
-    day = func.floor(completed.c.completed_s / 86400.0).label("day")
-    return [(date(1970, 1, 1) + timedelta(days=int(epoch_day)), n)
-            for epoch_day, n in session.execute(select(day, func.count()).group_by(day))]
+    day = epoch_day(completed.c.completed_s).label("day")
+    return [(day, n) for day, n in session.execute(select(day, func.count()).group_by(day))]
 
 
 def _open(filters: TaskFilters) -> int:

@@ -413,7 +413,8 @@ def watchlist(*, filters: TaskFilters, limit: int = 50, now: datetime | None = N
 
 def _with_breach_probability(rows: pd.DataFrame, filters: TaskFilters) -> pd.DataFrame:
     """The watchlist with each task's chance of breaching its target (reports/forecast.py), 0-1."""
-    histograms = forecast.clock_histograms(filters) if not rows.empty else {}
+    # Breached tasks need no distribution (their chance is 1): read it only for the others.
+    histograms = forecast.clock_histograms(filters) if (rows["state"] != BREACHED).any() else {}
     rows["breach_probability"] = [
         forecast.breach_probability(histograms.get(Priority(row["priority"]), {}), row["used_hours"] * 3600.0,
                                     row["target_hours"] * 3600.0)
