@@ -142,7 +142,7 @@ def completed_tasks(filters: TaskFilters):
 CYCLE_PERCENTS = (50, 85, 95)
 
 
-def _cycle_lead_percentiles(filters: TaskFilters) -> dict:
+def cycle_lead_percentiles(filters: TaskFilters) -> dict:
     """Tasks completed in the period, and the 50th, 85th and 95th percentiles of their cycle and lead hours."""
     if facts.uncovered(filters) is None:
         found = _histograms(facts.counts(filters, [facts.CYCLE, facts.LEAD], ("measure", "bucket")))
@@ -190,7 +190,7 @@ def cycle_and_lead_times(*, filters: TaskFilters, limit: int = MAX_POINTS) -> di
     points.loc[:, "completed_at"] = pd.to_datetime(points["completed_s"], unit="s", utc=True)
     # Every completed task has a lead time, so the lead percentiles' row count is the total:
     # one pass over the history fewer than counting apart.
-    summary = _cycle_lead_percentiles(filters)
+    summary = cycle_lead_percentiles(filters)
     return {"points": points.drop(columns="completed_s"), "tasks": summary.pop("tasks"), **summary}
 
 
@@ -321,7 +321,7 @@ def aging_wip(*, filters: TaskFilters, now: datetime | None = None, limit: int =
         .limit(limit)
     )
     points = frame(statement)
-    reference = (cycle_lead or _cycle_lead_percentiles(filters))["cycle_p85_hours"]
+    reference = (cycle_lead or cycle_lead_percentiles(filters))["cycle_p85_hours"]
     # Plain column assignment: `.loc[:, new] = scalar` fails on a frame with no rows.
     points["over_p85"] = points["age_hours"] > reference if reference is not None else False
     return {"points": points, "cycle_p85_hours": reference}
