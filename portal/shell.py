@@ -252,6 +252,8 @@ def register_callbacks(app: dash.Dash) -> None:
             let theme = stored || (window.matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light');
             if (clicks) { theme = theme === 'dark' ? 'light' : 'dark'; }
             document.documentElement.setAttribute('data-bs-theme', theme);
+            // AG Grid's built-in themes hold its colorSchemeVariable part: this attribute on an ancestor picks the mode.
+            document.documentElement.setAttribute('data-ag-theme-mode', theme);
             return theme;
         }
         """,

@@ -8,6 +8,7 @@ from dash.exceptions import PreventUpdate
 from pydantic import ValidationError
 
 from db.models import CaseStatus, TaskStatus
+from db.types import utcnow
 from domain import rules
 from domain.errors import DomainError, NotFound
 from domain.filters import TaskFilters
@@ -17,10 +18,12 @@ from portal.access import portal_user
 from portal.components.colours import CASE_STATUS_COLOURS, STATUS_COLOURS
 from portal.components.detail import PRE_WRAP
 from portal.components.detail import message as _message
+from portal.components.forecast import forecast_summary, weeks_input, weeks_of
 from portal.components.forms import field_errors, labelled_field
 from portal.components.history_text import changes_in_words, name, remember_names, when
 from portal.components.paged_list import PagedList
 from portal.components.task_card import task_card
+from reports import figures, forecast
 from workflow import cases, history, tasks, users, watchers
 
 dash.register_page(__name__, path_template="/cases/<case_id>", title="Case · Workflow Manager")
@@ -28,6 +31,8 @@ dash.register_page(__name__, path_template="/cases/<case_id>", title="Case · Wo
 CARDS_PER_STATUS = 20
 HISTORY_PAGE = 50
 HISTORY = PagedList(rows=ids.CASE_HISTORY, cursor=ids.CASE_HISTORY_CURSOR, more=ids.CASE_HISTORY_MORE)
+FORECAST_STYLE = {"height": "300px"}
+ALL_DONE = "Every task of this case is done."
 
 
 def _load(case_id):
@@ -156,6 +161,15 @@ def _card(title: str, body, **kwargs) -> dbc.Card:
     return dbc.Card([dbc.CardHeader(html.H2(title, className="h6 mb-0")), dbc.CardBody(body)], className="mb-3", **kwargs)
 
 
+def _forecast_card() -> dbc.Card:
+    """When the case's open tasks are done, at the pace of the whole team (filled in by refresh_forecast)."""
+    return _card("Forecast: when will this case be done", [
+        dbc.Row(dbc.Col(weeks_input(ids.CASE_FORECAST_WEEKS), xs=6, md=2), className="mb-2"),
+        html.Div(id=ids.CASE_FORECAST_SUMMARY, className="small mb-2", role="status"),
+        dcc.Loading(dcc.Graph(id=ids.CASE_FORECAST, config={"displaylogo": False, "responsive": True}, style=FORECAST_STYLE)),
+    ])
+
+
 def layout(case_id=None, **_query):
     """Built per request for the signed-in user; the edit controls only for those who may edit the case."""
     user = portal_user()
@@ -187,6 +201,7 @@ def layout(case_id=None, **_query):
             ),
             _card("Progress", _progress(counts), id=ids.CASE_PROGRESS),
             html.Div(_board(case, counts), id=ids.CASE_BOARD, className="board mb-3"),
+            _forecast_card(),
             dbc.Row(
                 [
                     dbc.Col(_card("History", [
@@ -292,3 +307,25 @@ def toggle_watch(_clicks, case_id):
     except DomainError as error:
         return no_update, _message(error.message, ok=False)
     return _watch_label(watching), _message(text, ok=True)
+
+
+@callback(
+    Output(ids.CASE_FORECAST_SUMMARY, "children"),
+    Output(ids.CASE_FORECAST, "figure"),
+    Output(ids.CASE_FORECAST, "style"),
+    Input(ids.CASE_FORECAST_WEEKS, "value"),
+    State(ids.CASE_ID, "data"),
+)
+def refresh_forecast(weeks, case_id):
+    """The dates by which the case's open tasks are done, sampling the whole team's last `weeks` weeks."""
+    case = _load(case_id)
+    if portal_user() is None or case is None:
+        raise PreventUpdate
+    result = forecast.forecast(filters=TaskFilters(), weeks=weeks_of(weeks), case_id=case.id, now=utcnow())
+    if result["backlog"]:
+        pace = html.Div("At the pace of the whole team in those weeks; tasks added to the case meanwhile are not counted.",
+                        className="text-body-secondary")
+        return [*forecast_summary(result), pace], figures.forecast(result), FORECAST_STYLE
+    # Nothing open: a sentence, not a chart of nothing.
+    has_tasks = any(tasks.status_counts(filters=TaskFilters(case_id=case.id)).values())
+    return html.Div(ALL_DONE if has_tasks else "No tasks in this case yet."), no_update, {"display": "none"}

@@ -66,7 +66,9 @@ EXPORT_FILTERS = ("status", "priority", "assigned_to", "created_by", "case_id", 
 def _columns() -> list[dict]:
     editable = {"function": "params.data.can_edit"}
     return [
-        {"field": "title", "headerName": "Title", "flex": 3, "minWidth": 220, "cellClass": "link-primary", "tooltipField": "title"},
+        # The theme's link colour, not link-primary: its fixed blue is too dark to read on the dark grid.
+        {"field": "title", "headerName": "Title", "flex": 3, "minWidth": 220, "cellStyle": {"color": "var(--bs-link-color)"},
+         "tooltipField": "title"},
         {
             "field": "status", "headerName": "Status", "width": 130,
             # Only the moves the rules allow this user, computed on the server for each row.
