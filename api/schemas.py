@@ -256,7 +256,7 @@ class WorkloadReportQuery(AnalyticsQuery):
 
 
 class StatusFlowReportQuery(AnalyticsQuery):
-    table: Literal["transitions", "time_in_status"] = Field(
+    table: Literal["transitions", "time_in_status", "transition_matrix", "rework"] = Field(
         default="transitions", description="The table `format=csv` downloads."
     )
 

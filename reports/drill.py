@@ -90,6 +90,24 @@ def transition_tasks(*, filters: TaskFilters, from_status: str, to_status: str) 
     return Drill(statement, intervals.c.task_id)
 
 
+def reworked_tasks(*, filters: TaskFilters, kind: str) -> Drill:
+    """Tasks behind a rework bar: `reopened` (moved back from Completed) or `handed_back` (ping-pong) in the period."""
+    events = {"reopened": flow.reopen_events, "handed_back": flow.hand_back_events}[kind](filters).subquery("events")
+    return Drill(select(events.c.task_id).distinct(), events.c.task_id)
+
+
+def left_status_tasks(*, filters: TaskFilters, status: str) -> Drill:
+    """Tasks behind a time-in-status bar: those whose stay in `status` ended in the period."""
+    intervals = status_intervals(filters)
+    statement = (
+        select(intervals.c.task_id)
+        .where(intervals.c.status == TaskStatus(status), intervals.c.end_s.is_not(None),
+               *epoch_in_range(intervals.c.end_s, filters))
+        .distinct()
+    )
+    return Drill(statement, intervals.c.task_id)
+
+
 def open_tasks(*, filters: TaskFilters, now: datetime | None = None, overdue_only: bool = False) -> Drill:
     """Open tasks behind a workload bar (narrow the filters to its assignee and priority), or only the overdue ones."""
     statement = select(Task.id).where(*workload.open_task_conditions(filters))

@@ -112,6 +112,57 @@ def status_flow(frame: pd.DataFrame) -> go.Figure:
     return _layout(figure, height=340)
 
 
+def transition_matrix(matrix: pd.DataFrame) -> go.Figure:
+    """Moves from each status (rows) to each status (columns) as a heatmap with the counts written in; a cell's
+    customdata is "<from>→<to>", as a Sankey link's."""
+    if not matrix.to_numpy().any():
+        return _empty("No status changes in this period")
+    froms, tos = list(matrix.index), list(matrix.columns)
+    cells = [[f"{a}{LINK_SEPARATOR}{b}" for b in tos] for a in froms]
+    counts = matrix.to_numpy()
+    figure = go.Figure(go.Heatmap(
+        z=counts, x=tos, y=froms, customdata=cells, colorscale="Blues", showscale=False, xgap=2, ygap=2,
+        text=[[f"{n:,}" if n else "" for n in row] for row in counts], texttemplate="%{text}",
+        hovertemplate="%{y} → %{x}: %{z:,} moves<extra></extra>",
+    ))
+    return _layout(figure, height=340, xaxis={"title": "To", "side": "top", "automargin": True},
+                   yaxis={"title": "From", "autorange": "reversed", "automargin": True},
+                   margin={"l": 10, "r": 10, "t": 40, "b": 10})
+
+
+#: The rework bars: (what they count, its key in flow.rework, the distinct tasks' key, colour).
+REWORK_BARS = (("reopened", "Reopens", "reopens", "reopened_tasks", "#e8743b"),
+               ("handed_back", "Hand-backs", "ping_pong_reassignments", "ping_pong_tasks", "#6f42c1"))
+
+
+def rework(counts: dict) -> go.Figure:
+    """Reopens and ping-pong hand-backs in the period, with the tasks they happened to; customdata the kind."""
+    figure = go.Figure()
+    for kind, label, events, tasks, colour in REWORK_BARS:
+        figure.add_bar(x=[counts[events]], y=[label], orientation="h", marker_color=colour, customdata=[kind],
+                       text=[f"{counts[events]:,} in {counts[tasks]:,} task{'s' if counts[tasks] != 1 else ''}"],
+                       textposition="auto", hovertemplate="%{y}: %{text}<extra></extra>", name=label)
+    return _layout(figure, height=200, showlegend=False, xaxis_title="Times", yaxis={"automargin": True},
+                   margin={"l": 10, "r": 10, "t": 10, "b": 40})
+
+
+def time_in_status(frame: pd.DataFrame) -> go.Figure:
+    """Median and 85th percentile time in each status (stays ended in the period); customdata the status."""
+    if frame.empty:
+        return _empty("No stays ended in this period")
+    figure = go.Figure()
+    for column, name, opacity in (("median_hours", "Median", 1.0), ("p85_hours", "85th percentile", 0.45)):
+        hours = frame[column]
+        figure.add_bar(
+            y=frame["status"], x=hours, orientation="h", name=name, customdata=frame["status"],
+            marker={"color": [STATUS_COLOURS.get(s, "#999") for s in frame["status"]], "opacity": opacity},
+            text=[span(h) if h == h else "" for h in hours], textposition="auto",
+            hovertemplate="%{y}, " + name.lower() + ": %{text}<extra></extra>",
+        )
+    return _layout(figure, barmode="group", height=300, xaxis={"title": "Hours", "rangemode": "tozero"},
+                   yaxis={"autorange": "reversed", "automargin": True}, margin={"l": 10, "r": 10, "t": 10, "b": 40})
+
+
 def span(hours: float) -> str:
     """A length of time in its two largest units: `3 d 4 h`, `5 h 20 min`, `12 min`."""
     minutes = round(abs(hours) * 60)
@@ -151,7 +202,8 @@ def cycle_lead(result: dict) -> go.Figure:
         figure.add_shape(type="line", xref="paper", x0=0, x1=1, y0=value, y1=value, line={"color": colour, "dash": "dash"})
         figure.add_annotation(xref="paper", x=1, y=math.log10(value), text=f"p{percent} {span(value)}", showarrow=False,
                               xanchor="left", font={"color": colour, "size": 11})
-    return _layout(figure, yaxis={"type": "log", "title": "Cycle time (hours)"}, height=340,
+    # A label per power of ten only: Plotly's in-between 2s and 5s read as noise on a narrow chart.
+    return _layout(figure, yaxis={"type": "log", "title": "Cycle time (hours)", "dtick": 1}, height=340,
                    margin={"l": 50, "r": 90, "t": 10, "b": 40})
 
 

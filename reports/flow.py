@@ -77,21 +77,33 @@ def transition_matrix(*, filters: TaskFilters) -> pd.DataFrame:
     return matrix.reindex(index=STATUS_ORDER, columns=STATUS_ORDER, fill_value=0).astype("int64")
 
 
+def reopen_events(filters: TaskFilters):
+    """One row (`task_id`) per reopen in the period: a task moved from Completed back to In Progress."""
+    interval = TaskStatusInterval
+    return select(interval.task_id.label("task_id")).where(
+        interval.from_status == TaskStatus.COMPLETED, interval.status == TaskStatus.IN_PROGRESS,
+        *in_range(interval.started_at, filters), *task_scope(interval.task_id, filters))
+
+
+def hand_back_events(filters: TaskFilters):
+    """One row (`task_id`) per ping-pong reassignment in the period: a task handed back to someone who held it before."""
+    history = TaskHistory
+    return select(history.task_id.label("task_id")).where(
+        history.returned_to_holder, *in_range(history.changed_at, filters), *task_scope(history.task_id, filters))
+
+
 def rework(*, filters: TaskFilters) -> dict:
     """Rework in the period: reopens (Completed back to In Progress) and ping-pong reassignments (a task handed back to someone who held it before).
 
     Counts the events and the distinct tasks they happened to.
     """
     # Both are rare rows with an index of their own: the reopens' intervals and the flagged hand-backs.
-    interval, history = TaskStatusInterval, TaskHistory
-    reopens = select(func.count().label("reopens"),
-                     func.count(func.distinct(interval.task_id)).label("reopened_tasks")).where(
-        interval.from_status == TaskStatus.COMPLETED, interval.status == TaskStatus.IN_PROGRESS,
-        *in_range(interval.started_at, filters), *task_scope(interval.task_id, filters)).subquery("reopens")
-    hand_backs = select(func.count().label("ping_pong_reassignments"),
-                        func.count(func.distinct(history.task_id)).label("ping_pong_tasks")).where(
-        history.returned_to_holder, *in_range(history.changed_at, filters),
-        *task_scope(history.task_id, filters)).subquery("hand_backs")
+    def counted(events, label: str, tasks_label: str):
+        rows = events.subquery()
+        return select(func.count().label(label), func.count(func.distinct(rows.c.task_id)).label(tasks_label)).subquery()
+
+    reopens = counted(reopen_events(filters), "reopens", "reopened_tasks")
+    hand_backs = counted(hand_back_events(filters), "ping_pong_reassignments", "ping_pong_tasks")
     both = select(reopens, hand_backs).select_from(reopens.join(hand_backs, true()))  # one row each
     return {key: int(value) for key, value in one_row(both).items()}
 

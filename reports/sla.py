@@ -386,20 +386,37 @@ def _per_priority(counts: pd.DataFrame, targets: dict[Priority, int]) -> pd.Data
     return _with_percent(pd.DataFrame(rows))
 
 
-def watchlist(*, filters: TaskFilters, limit: int = 50, now: datetime | None = None) -> pd.DataFrame:
+#: The watchlist's orders: the soonest (or longest passed) target first, or the likeliest to breach first.
+URGENCY, CHANCE = "urgency", "chance"
+#: At-risk tasks ranked by their chance beyond the `limit` asked for: a larger set ranks its most urgent ones.
+MOST_RANKED = 5000
+
+
+def watchlist(*, filters: TaskFilters, limit: int = 50, now: datetime | None = None, order: str = URGENCY) -> pd.DataFrame:
     """Open tasks that breached their SLA or are at risk (75 % or more of the target used), most urgent first.
 
     Most urgent: whose target was (or will be) passed first; a paused task, as if its clock ran
     again now. Time left is the target minus the clock time used: negative for breached tasks.
     breach_probability: the chance it breaches given the clock it has used (1 once breached; None
     if no completed task of its priority ran this long). The date range selects by the tasks' creation.
+    With order=chance, the breached come first, then the likeliest to breach (those with no estimate last).
     """
     now = now_or(now)
+    if order not in (URGENCY, CHANCE):
+        raise ValueError(f"unknown watchlist order {order!r}")
+    fetched = limit if order == URGENCY else limit + MOST_RANKED
+    rows = _with_breach_probability(_most_urgent(filters, fetched, now), filters)
+    if order == CHANCE:
+        rows = rows.sort_values("breach_probability", ascending=False, kind="stable", na_position="last")
+    return rows.head(limit).reset_index(drop=True)
+
+
+def _most_urgent(filters: TaskFilters, limit: int, now: datetime) -> pd.DataFrame:
+    """The `limit` most urgent breached and at-risk tasks (the watchlist's columns but the chance)."""
     targets = _targets(None)
     if not facts.ready():  # the due moments are being recomputed: order every open task by its own
         statement, passed_at, outcomes = _urgent(task_outcomes(filters, targets, now), filters, now)
-        rows = frame(statement.order_by(passed_at, outcomes.c.task_id).limit(limit)).drop(columns="key")
-        return _with_breach_probability(rows, filters)
+        return frame(statement.order_by(passed_at, outcomes.c.task_id).limit(limit)).drop(columns="key")
     # Two reads: the tasks with a kept due moment in its order (an index), and the paused tasks
     # within target (no due moment while paused), of the On Hold ones only.
     statement, _passed_at, outcomes = _urgent(task_outcomes(filters, targets, now), filters, now)
@@ -408,7 +425,7 @@ def watchlist(*, filters: TaskFilters, limit: int = 50, now: datetime | None = N
     paused = statement.where(held.c.due_s.is_(None)).order_by(passed_at, held.c.task_id)
     rows = pd.concat([frame(running.limit(limit)), frame(paused.limit(limit))], ignore_index=True)
     rows = rows.sort_values(["key", "task_id"], kind="stable").head(limit)
-    return _with_breach_probability(rows.drop(columns="key").reset_index(drop=True), filters)
+    return rows.drop(columns="key").reset_index(drop=True)
 
 
 def _with_breach_probability(rows: pd.DataFrame, filters: TaskFilters) -> pd.DataFrame:

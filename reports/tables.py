@@ -28,6 +28,9 @@ TABLES: dict[str, dict[str, Callable[[TaskFilters], pd.DataFrame]]] = {
     "status-flow": {
         "transitions": lambda f: flow.transitions(filters=f),
         "time_in_status": lambda f: flow.time_in_status(filters=f),
+        "transition_matrix": lambda f: flow.transition_matrix(filters=f).rename_axis(index="from_status",
+                                                                                    columns=None).reset_index(),
+        "rework": lambda f: pd.DataFrame([flow.rework(filters=f)]),
     },
     "flow-metrics": {
         "throughput": lambda f: flow.weekly_throughput(filters=f),
@@ -49,6 +52,8 @@ TITLES: dict[tuple[str, str], str] = {
     ("workload", "by_department"): "Open work by department",
     ("status-flow", "transitions"): "Status flow",
     ("status-flow", "time_in_status"): "Time in status",
+    ("status-flow", "transition_matrix"): "Transition matrix",
+    ("status-flow", "rework"): "Rework: reopens and hand-backs",
     ("flow-metrics", "throughput"): "Weekly throughput",
     ("flow-metrics", "cycle_lead"): "Cycle and lead time",
     ("flow-metrics", "cumulative_flow"): "Cumulative flow",

@@ -36,8 +36,12 @@ def filter_id(page: str, name: str) -> str:
     return f"{page}-{name}"
 
 
-def filter_bar(page: str) -> dbc.Row:
-    """Date range, department, assignee, priority and tag: one set of filters for every figure of a page."""
+def filter_bar(page: str, values: dict | None = None) -> dbc.Row:
+    """Date range, department, assignee, priority and tag: one set of filters for every figure of a page.
+
+    `values`: what the controls start with (see `url_filters`), else nothing chosen.
+    """
+    values = values or {}
     people = users.list_users(role=None, department=None, is_active=True, q=None, limit=500, cursor=None).items
     assignees = [{"label": "Unassigned", "value": UNASSIGNED}] + [
         {"label": person.full_name, "value": str(person.id)} for person in people if person.role != Role.VIEWER
@@ -46,20 +50,49 @@ def filter_bar(page: str) -> dbc.Row:
     control = "mb-2"
     return dbc.Row(
         [
-            dbc.Col(dcc.DatePickerRange(id=filter_id(page, "dates"), display_format="YYYY-MM-DD", clearable=True,
+            dbc.Col(dcc.DatePickerRange(id=filter_id(page, "dates"), display_format="D MMM YYYY", clearable=True,
+                                        start_date=values.get("from"), end_date=values.get("to"),
                                         start_date_placeholder_text="From", end_date_placeholder_text="To"),
                     md="auto", className=control),
-            dbc.Col(dcc.Dropdown(id=filter_id(page, "department"), options=departments, placeholder="Department"),
-                    md=2, className=control),
-            dbc.Col(dcc.Dropdown(id=filter_id(page, "assignee"), options=assignees, placeholder="Assignee"), md=2,
-                    className=control),
-            dbc.Col(dcc.Dropdown(id=filter_id(page, "priority"), options=[p.value for p in Priority], placeholder="Priority"),
-                    md=2, className=control),
-            dbc.Col(dbc.Input(id=filter_id(page, "tag"), placeholder="Tag", debounce=True, maxlength=50), md=2,
-                    className=control),
+            dbc.Col(dcc.Dropdown(id=filter_id(page, "department"), options=departments, placeholder="Department",
+                                 value=values.get("department")), md=2, className=control),
+            dbc.Col(dcc.Dropdown(id=filter_id(page, "assignee"), options=assignees, placeholder="Assignee",
+                                 value=values.get("assignee")), md=2, className=control),
+            dbc.Col(dcc.Dropdown(id=filter_id(page, "priority"), options=[p.value for p in Priority], placeholder="Priority",
+                                 value=values.get("priority")), md=2, className=control),
+            dbc.Col(dbc.Input(id=filter_id(page, "tag"), placeholder="Tag", debounce=True, maxlength=50,
+                              value=values.get("tag")), md=2, className=control),
         ],
         className="g-2 mb-3 align-items-center",
     )
+
+
+#: The page address's query names of the filter controls, in FILTERS' order (dates as `from` and `to`).
+URL_NAMES = ("from", "to", "department", "assignee", "priority", "tag")
+
+
+def url_filters(query: dict) -> dict:
+    """The filter values a page address holds (`?from=2026-11-02&to=...&priority=High`), the invalid ones left out."""
+    values = {}
+    for name in ("from", "to"):
+        try:
+            values[name] = date.fromisoformat(str(query.get(name))).isoformat()
+        except ValueError:
+            pass
+    if query.get("priority") in {p.value for p in Priority}:
+        values["priority"] = query["priority"]
+    for name in ("department", "tag"):
+        if isinstance(query.get(name), str) and 0 < len(query[name].strip()) <= 100:
+            values[name] = query[name].strip()
+    assignee = query.get("assignee")
+    if assignee == UNASSIGNED:
+        values["assignee"] = assignee
+    elif isinstance(assignee, str):
+        try:
+            values["assignee"] = str(uuid.UUID(assignee))
+        except ValueError:
+            pass
+    return values
 
 
 def filter_inputs(page: str) -> list:
@@ -115,7 +148,8 @@ def csv_link(report: str, table: str, label: str = "Download CSV") -> html.A:
 def csv_hrefs(query: dict) -> list[str]:
     """The href of every Download CSV link on the page, with the current filters."""
     hrefs = []
-    for link in ctx.outputs_list[-1]:
+    outputs = ctx.outputs_list  # the links' list itself when they are the callback's only output
+    for link in outputs[-1] if outputs and isinstance(outputs[-1], list) else outputs:
         report, table = link["id"]["report"], link["id"]["table"]
         hrefs.append(f"/api/reports/{report}?" + urlencode({**query, "format": "csv", "table": table}))
     return hrefs
@@ -139,11 +173,12 @@ def card(title: str, function, body, *links) -> dbc.Card:
     )
 
 
-def graph(graph_id: str, fixed_height: bool = True) -> dcc.Loading:
-    """A figure's place: 340 px high, or as high as the figure asks (a bar per person needs room)."""
+def graph(graph_id: str, fixed_height: bool = True, height: int = 340) -> dcc.Loading:
+    """A figure's place: `height` px high, or as high as the figure asks (a bar per person needs room)."""
     if not fixed_height:
         return dcc.Loading(dcc.Graph(id=graph_id, config={"displaylogo": False}))
-    return dcc.Loading(dcc.Graph(id=graph_id, config={"displaylogo": False, "responsive": True}, style={"height": "340px"}))
+    return dcc.Loading(dcc.Graph(id=graph_id, config={"displaylogo": False, "responsive": True},
+                                 style={"height": f"{height}px"}))
 
 
 def task_items(task_ids: list) -> list:
@@ -153,7 +188,7 @@ def task_items(task_ids: list) -> list:
             for task_id in task_ids if task_id in names]
 
 
-def drill_list(paged: PagedList, spec_id: str, heading: str, drilled: Drill, spec: dict) -> dbc.Alert:
+def drill_list(paged: PagedList, spec_id: str, heading: str, drilled: Drill, spec: dict, dismissable: bool = True) -> dbc.Alert:
     """The tasks behind a figure element: how many in all, the first DRILL_PAGE as links, "Show more" for the rest.
 
     `spec` says which element it was (kept in the page for "Show more", which reads it again).
@@ -170,7 +205,7 @@ def drill_list(paged: PagedList, spec_id: str, heading: str, drilled: Drill, spe
             dcc.Store(id=spec_id, data=spec),
             paged.button(cursor, label=f"Show {DRILL_PAGE} more", className="mt-2"),
         ],
-        color="light", className="border", dismissable=True,
+        color="light", className="border", dismissable=dismissable,
     )
 
 

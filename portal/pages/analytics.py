@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
 from db.models import Priority
 from db.types import utcnow
@@ -15,6 +15,7 @@ from domain.filters import TaskFilters
 from portal import ids, report_cache
 from portal.access import portal_user
 from portal.components import export_panel
+from portal.components.forecast import forecast_summary, weeks_input, weeks_of
 from portal.components.paged_list import PagedList, more_style
 from portal.components.analytics import (
     FILTERS,
@@ -29,10 +30,11 @@ from portal.components.analytics import (
     query_of,
     reader,
     report_filters,
+    url_filters,
     drill_list,
     register_more,
 )
-from reports import drill, facts, figures, flow, forecast, policy, sla
+from reports import drill, facts, figures, flow, forecast, kpis, policy, sla
 from reports import exports as exports_files
 from reports.tables import TITLES
 
@@ -239,69 +241,126 @@ def export_in_background(clicks, choice, *filters):
     return export_panel.start(*export_request(choice, *filters))
 
 
-def layout(**_query):
-    """Built per request: the analytics for those who may read them, a refusal for everyone else."""
+#: The page's tabs: (id in the address, label). Each tab's figures are computed when it is shown.
+TABS = (("sla", "SLA"), ("flow", "Flow"), ("delivery", "Delivery"), ("forecast", "Forecast"))
+TAB_IDS = tuple(tab for tab, _label in TABS)
+
+
+def layout(**query):
+    """Built per request: the analytics for those who may read them, a refusal for everyone else.
+
+    The address keeps the tab and the filters (`?tab=flow&from=2026-11-02&priority=High`), so a view can be shared.
+    """
     user = portal_user()
     if user is None:
         return html.Div()
     if not rules.can_view_analytics(user):
         return html.Div([html.H1("Analytics", className="h3 mb-3"), dbc.Alert(DENIED, color="info", id=ids.ANALYTICS_DENIED)])
+    tab = query.get("tab") if query.get("tab") in TAB_IDS else TAB_IDS[0]
     row = "g-3 mb-3"
+    sla_tab = [
+        dbc.Row(
+            [
+                dbc.Col(card(TITLES["sla", "by_priority"], sla.compliance_by_priority, graph(ids.ANALYTICS_SLA_PRIORITY),
+                             csv_link("sla", "by_priority")), lg=5),
+                dbc.Col(card(TITLES["sla", "by_week"], sla.compliance_by_week, graph(ids.ANALYTICS_SLA_WEEK),
+                             csv_link("sla", "by_week")), lg=7),
+            ],
+            className=row,
+        ),
+        card(TITLES["sla", "watchlist"], sla.watchlist,
+             [dbc.RadioItems(id=ids.ANALYTICS_WATCHLIST_ORDER, inline=True, value=sla.URGENCY, className="small mb-2",
+                             options=[{"label": "Most urgent first", "value": sla.URGENCY},
+                                      {"label": "Likeliest to breach first", "value": sla.CHANCE}]),
+              html.Div(id=ids.ANALYTICS_WATCHLIST), dcc.Store(id=ids.ANALYTICS_WATCHLIST_SHOWN),
+              dbc.Button("Show more", id=ids.ANALYTICS_WATCHLIST_MORE, color="secondary", outline=True, size="sm",
+                         className="mt-2", style=more_style(None))],
+             csv_link("sla", "watchlist")),
+        html.Div(what_if_card(), id=ids.SLA_WHAT_IF_CARD, className="my-3"),
+        _settings_link() if rules.can_set_sla_targets(user) else None,
+    ]
+    flow_tab = [
+        dbc.Row(
+            [
+                dbc.Col(card(TITLES["status-flow", "transitions"], flow.transitions, graph(ids.ANALYTICS_SANKEY),
+                             csv_link("status-flow", "transitions")), lg=6),
+                dbc.Col(card(TITLES["status-flow", "transition_matrix"], flow.transition_matrix,
+                             graph(ids.ANALYTICS_MATRIX), csv_link("status-flow", "transition_matrix")), lg=6),
+            ],
+            className=row,
+        ),
+        dbc.Row(
+            [
+                dbc.Col(card(TITLES["status-flow", "time_in_status"], flow.time_in_status,
+                             graph(ids.ANALYTICS_TIME_IN_STATUS), csv_link("status-flow", "time_in_status")), lg=7),
+                dbc.Col(card(TITLES["status-flow", "rework"], flow.rework, graph(ids.ANALYTICS_REWORK, height=200),
+                             csv_link("status-flow", "rework")), lg=5),
+            ],
+            className=row,
+        ),
+    ]
+    delivery_tab = [
+        dbc.Row(
+            [
+                dbc.Col(card(TITLES["flow-metrics", "cycle_lead"], flow.cycle_and_lead_times, graph(ids.ANALYTICS_CYCLE),
+                             csv_link("flow-metrics", "cycle_lead")), lg=6),
+                dbc.Col(card(TITLES["flow-metrics", "throughput"], flow.weekly_throughput, graph(ids.ANALYTICS_THROUGHPUT),
+                             csv_link("flow-metrics", "throughput")), lg=6),
+            ],
+            className=row,
+        ),
+        dbc.Row(
+            [
+                dbc.Col(card(TITLES["flow-metrics", "cumulative_flow"], flow.cumulative_flow, graph(ids.ANALYTICS_CFD),
+                             csv_link("flow-metrics", "cumulative_flow")), lg=6),
+                dbc.Col(card(TITLES["flow-metrics", "aging_wip"], flow.aging_wip, graph(ids.ANALYTICS_AGING),
+                             csv_link("flow-metrics", "aging_wip")), lg=6),
+            ],
+            className=row,
+        ),
+    ]
+    contents = {"sla": sla_tab, "flow": flow_tab, "delivery": delivery_tab, "forecast": [forecast_card()]}
     return html.Div(
         [
             html.H1("Analytics", className="h3 mb-3"),
-            filter_bar(ids.ANALYTICS),
-            export_bar(),
-            dbc.Row(
-                [
-                    dbc.Col(card("SLA compliance", sla.compliance, html.Div(id=ids.ANALYTICS_KPI)), md=3),
-                    dbc.Col(card(TITLES["sla", "by_priority"], sla.compliance_by_priority, graph(ids.ANALYTICS_SLA_PRIORITY),
-                                 csv_link("sla", "by_priority")), md=4),
-                    dbc.Col(card(TITLES["sla", "by_week"], sla.compliance_by_week, graph(ids.ANALYTICS_SLA_WEEK),
-                                 csv_link("sla", "by_week")), md=5),
-                ],
-                className=row,
-            ),
-            html.Div(id=ids.ANALYTICS_DRILL, className="mb-3", role="region", **{"aria-live": "polite"}),
-            card(TITLES["sla", "watchlist"], sla.watchlist,
-                 [html.Div(id=ids.ANALYTICS_WATCHLIST), dcc.Store(id=ids.ANALYTICS_WATCHLIST_SHOWN),
-                  dbc.Button("Show more", id=ids.ANALYTICS_WATCHLIST_MORE, color="secondary", outline=True, size="sm",
-                             className="mt-2", style=more_style(None))],
-                 csv_link("sla", "watchlist")),
-            dbc.Row(
-                [
-                    dbc.Col(card(TITLES["status-flow", "transitions"], flow.transitions, graph(ids.ANALYTICS_SANKEY),
-                                 csv_link("status-flow", "transitions")), md=6),
-                    dbc.Col(card(TITLES["flow-metrics", "cycle_lead"], flow.cycle_and_lead_times, graph(ids.ANALYTICS_CYCLE),
-                                 csv_link("flow-metrics", "cycle_lead")), md=6),
-                ],
-                className=row,
-            ),
-            dbc.Row(
-                [
-                    dbc.Col(card(TITLES["flow-metrics", "throughput"], flow.weekly_throughput, graph(ids.ANALYTICS_THROUGHPUT),
-                                 csv_link("flow-metrics", "throughput")), md=4),
-                    dbc.Col(card(TITLES["flow-metrics", "cumulative_flow"], flow.cumulative_flow, graph(ids.ANALYTICS_CFD),
-                                 csv_link("flow-metrics", "cumulative_flow")), md=4),
-                    dbc.Col(card(TITLES["flow-metrics", "aging_wip"], flow.aging_wip, graph(ids.ANALYTICS_AGING),
-                                 csv_link("flow-metrics", "aging_wip")), md=4),
-                ],
-                className=row,
-            ),
-            html.Div(forecast_card(), className="mb-3"),
-            html.Div(what_if_card(), id=ids.SLA_WHAT_IF_CARD, className="mb-3"),
-            _settings_link() if rules.can_set_sla_targets(user) else None,
+            filter_bar(ids.ANALYTICS, url_filters(query)),
+            html.Div(id=ids.ANALYTICS_KPIS, className="mb-2", role="region", **{"aria-label": "Key figures"}),
+            html.Div(id=ids.ANALYTICS_KPI, className="mb-2"),
+            dbc.Tabs([dbc.Tab(html.Div(contents[tab_id], className="pt-3"), label=label, tab_id=tab_id)
+                      for tab_id, label in TABS], id=ids.ANALYTICS_TABS, active_tab=tab, className="mb-1"),
+            dcc.Store(id=ids.ANALYTICS_URL),
+            dbc.Offcanvas(html.Div(id=ids.ANALYTICS_DRILL, role="region", **{"aria-live": "polite"}),
+                          id=f"{ids.ANALYTICS_DRILL}-panel", title="Tasks behind the figure", placement="end",
+                          is_open=False, scrollable=True),
+            html.Div([html.H2("Export a table in the background", className="h6 mt-3"), export_bar()]),
         ]
     )
+
+
+# The address follows the tab and the filters without reloading the page (Dash's own router is not told).
+clientside_callback(
+    """
+    function(tab, start, end, department, assignee, priority, tag) {
+        const params = new URLSearchParams();
+        const values = {tab: tab, from: start && start.slice(0, 10), to: end && end.slice(0, 10),
+                        department: department, assignee: assignee, priority: priority, tag: tag && tag.trim()};
+        Object.entries(values).forEach(([name, value]) => { if (value) { params.set(name, value); } });
+        const search = params.toString();
+        window.history.replaceState(window.history.state, '', window.location.pathname + (search ? '?' + search : ''));
+        return search;
+    }
+    """,
+    Output(ids.ANALYTICS_URL, "data"),
+    Input(ids.ANALYTICS_TABS, "active_tab"),
+    *filter_inputs(ids.ANALYTICS),
+)
 
 
 def forecast_card() -> dbc.Card:
     """When the open work of the filters is done, and how many tasks by a chosen day, at 50, 85 and 95 %."""
     controls = dbc.Row(
         [
-            dbc.Col([dbc.Label("Weeks of history", html_for=ids.ANALYTICS_FORECAST_WEEKS, className="mb-1 small"),
-                     dbc.Input(id=ids.ANALYTICS_FORECAST_WEEKS, type="number", min=1, max=forecast.MAX_WEEKS, step=1,
-                               value=forecast.DEFAULT_WEEKS, size="sm", debounce=True)], xs=6, md=2),
+            dbc.Col(weeks_input(ids.ANALYTICS_FORECAST_WEEKS), xs=6, md=2),
             dbc.Col([dbc.Label("How many done by", html_for=ids.ANALYTICS_FORECAST_BY, className="mb-1 small"),
                      dcc.DatePickerSingle(id=ids.ANALYTICS_FORECAST_BY, display_format="D MMM YYYY",
                                           min_date_allowed=utcnow().date() + timedelta(days=1),
@@ -312,55 +371,6 @@ def forecast_card() -> dbc.Card:
     body = [controls, html.Div(id=ids.ANALYTICS_FORECAST_SUMMARY, className="small mb-2", role="status"),
             graph(ids.ANALYTICS_FORECAST)]
     return card("Forecast: when will the open work be done", forecast.forecast, body)
-
-
-def _day(value) -> str:
-    return "not within three years" if value is None else f"{value:%a %d %b %Y}"
-
-
-def forecast_summary(result: dict) -> list:
-    """The forecast in sentences: the backlog, the history sampled, the dates, and how many by the chosen day."""
-    weeks = result["weeks"]
-    lines = [html.Div(f"{result['backlog']:,} open tasks; {result['completed_in_history']:,} completed in the last "
-                      f"{weeks} week{'s' if weeks != 1 else ''}, sampled {result['trials']:,} times.")]
-    if result["backlog"]:
-        lines.append(html.Div([html.Strong("Done by: "), " · ".join(
-            f"{percent} % {_day(result['when'][f'p{percent}'])}" for percent in forecast.CONFIDENCES)]))
-    many = result["how_many"]
-    if many is not None:
-        lines.append(html.Div([html.Strong(f"By {many['date']:%a %d %b %Y}: "), " · ".join(
-            f"{percent} % at least {many[f'p{percent}']:,}" for percent in forecast.CONFIDENCES)]))
-    return lines
-
-
-@callback(
-    Output(ids.ANALYTICS_FORECAST_SUMMARY, "children"),
-    Output(ids.ANALYTICS_FORECAST, "figure"),
-    *filter_inputs(ids.ANALYTICS),
-    Input(ids.ANALYTICS_FORECAST_WEEKS, "value"),
-    Input(ids.ANALYTICS_FORECAST_BY, "date"),
-)
-def refresh_forecast(*controls):
-    """The forecast for the filters, the weeks sampled and the chosen day."""
-    *filters, weeks, by = controls
-    f = page_filters(filters)[1]
-    weeks = int(weeks) if isinstance(weeks, (int, float)) and 1 <= weeks <= forecast.MAX_WEEKS else forecast.DEFAULT_WEEKS
-    day = date.fromisoformat(by[:10]) if by else None
-    now = utcnow()
-    if day is not None and day <= now.date():
-        day = None  # only a day ahead has an answer; the picker offers those
-    result = forecast.forecast(filters=f, weeks=weeks, by=day, now=now)
-    return forecast_summary(result), figures.forecast(result)
-
-
-def kpi(overall: dict) -> html.Div:
-    percent = overall["compliance_pct"]
-    return html.Div(
-        [
-            html.Div("—" if percent is None else f"{percent:.1f} %", className="display-6 fw-semibold", id=f"{ids.ANALYTICS_KPI}-value"),
-            html.Div(f"{overall['met']} met · {overall['breached']} breached", className="text-body-secondary"),
-        ]
-    )
 
 
 #: Columns a phone leaves out, so the task, its state and its time left fit the width.
@@ -401,28 +411,6 @@ def _chance(probability) -> str:
     return "—" if probability is None or probability != probability else f"{100 * probability:.0f} %"
 
 
-def overall(by_priority) -> dict:
-    """The SLA compliance KPI from the per-priority table's `All` row (the same counts as sla.compliance)."""
-    row = by_priority.loc[by_priority["priority"] == "All"].iloc[0]
-    percent = row["compliance_pct"]
-    return {"met": int(row["met"]), "breached": int(row["breached"]),
-            "compliance_pct": None if percent is None or percent != percent else float(percent)}
-
-
-@callback(
-    Output(ids.ANALYTICS_KPI, "children"),
-    Output(ids.ANALYTICS_SLA_PRIORITY, "figure"),
-    Output({"type": ids.REPORT_CSV, "report": ALL, "table": ALL}, "href"),
-    *filter_inputs(ids.ANALYTICS),
-)
-def refresh(*controls):
-    """The SLA KPI and the per-priority figure (one query), and the CSV links, for the current filters."""
-    query, f = page_filters(controls)
-    by_priority, computed = shared_at(sla.compliance_by_priority, f)
-    as_of = html.Div(f"as of {computed:%H:%M:%S} UTC", className="small text-muted", id=ids.ANALYTICS_AS_OF)
-    return [kpi(overall(by_priority)), as_of, source_notice(f)], figures.sla_by_priority(by_priority), csv_hrefs(query)
-
-
 def source_notice(f: TaskFilters) -> html.Div | None:
     """Why the figures are computed from the history instead of the analytics facts, if they are."""
     why = facts.uncovered(f)
@@ -448,7 +436,7 @@ def shared_at(function, f: TaskFilters, **options):
     the flow figures do not depend on it and skip reading it.
     """
     name = f"{function.__module__}.{function.__name__}"
-    parts = (f, policy_stamp()) if function.__module__ == sla.__name__ else (f,)
+    parts = (f, policy_stamp()) if function.__module__ in (sla.__name__, kpis.__name__) else (f,)
     if options:
         parts += (tuple(sorted(options.items())),)
     return report_cache.remembered(name, parts, lambda: function(filters=f, **options))
@@ -459,7 +447,103 @@ def shared(function, f: TaskFilters, **options):
     return shared_at(function, f, **options)[0]
 
 
-#: Tasks the watchlist shows at first (the most urgent), adds with each "Show more", and shows at most.
+def shown(tab: str, active_tab) -> None:
+    """Compute a tab's figures only while it is shown: a hidden tab's wait for it to be opened."""
+    if (active_tab or TAB_IDS[0]) != tab:
+        raise dash.exceptions.PreventUpdate
+
+
+#: The headline figures: (key in reports.kpis, label, which way is better: 1 up, -1 down, 0 neither).
+KPI_FIGURES = (
+    ("compliance_pct", "SLA compliance", 1),
+    ("breached", "SLA breached", -1),
+    ("completed", "Completed", 1),
+    ("cycle_p50_hours", "Median cycle time", -1),
+    ("open", "Open", 0),
+    ("at_risk", "At risk now", -1),
+)
+
+
+def _kpi_value(key: str, value) -> str:
+    if value is None:
+        return "—"
+    if key == "compliance_pct":
+        return f"{value:.1f} %"
+    if key == "cycle_p50_hours":
+        return figures.span(value)
+    return f"{value:,}"
+
+
+def _kpi_change(key: str, figure: dict, better: int) -> html.Small:
+    """The change against the period before, coloured by whether it is good news."""
+    value, previous = figure["value"], figure["previous"]
+    if key == "at_risk":
+        return html.Small("75 % or more of the target used", className="text-body-secondary")
+    if value is None or previous is None:
+        return html.Small("nothing to compare with", className="text-body-secondary")
+    difference = value - previous
+    if key == "compliance_pct":
+        text = f"{difference:+.1f} pts"
+    elif key == "cycle_p50_hours":
+        text = f"{100 * difference / previous:+.0f} %" if previous else f"+{figures.span(difference)}"
+    else:
+        text = f"{difference:+,}"
+    against = "since the start" if key == "open" else "vs before"
+    if abs(difference) < 1e-9:
+        return html.Small(f"no change {against}", className="text-body-secondary")
+    good = better and (difference > 0) == (better > 0)
+    tone = "text-body-secondary" if not better else "text-success" if good else "text-danger"
+    arrow = "bi-arrow-up-right" if difference > 0 else "bi-arrow-down-right"
+    return html.Small([html.I(className=f"bi {arrow} me-1"), f"{text} {against}"], className=f"{tone} fw-semibold")
+
+
+def _period_caption(period: dict) -> str:
+    """"30 Nov – 6 Dec 2026, against the 7 days before"."""
+    start, end = period["date_from"].date(), (period["date_to"] - timedelta(microseconds=1)).date()
+    days = (period["date_to"] - period["date_from"]).days
+    first = f"{start.day} {start:%b}" + (f" {start:%Y}" if start.year != end.year else "")
+    return f"{first} – {end.day} {end:%b %Y}, against the {days} day{'s' if days != 1 else ''} before"
+
+
+def kpi_row(result: dict) -> html.Div:
+    """The headline figures as a row of tiles, each with its change against the period before."""
+    tiles = [
+        dbc.Col(dbc.Card(dbc.CardBody([
+            html.Div(label, className="small text-body-secondary text-truncate"),
+            html.Div(_kpi_value(key, result[key]["value"]), className="fs-4 fw-semibold lh-sm",
+                     id=f"{ids.ANALYTICS_KPIS}-{key}"),
+            _kpi_change(key, result[key], better),
+        ], className="p-2"), className="h-100"), xs=6, md=4, xl=2)
+        for key, label, better in KPI_FIGURES
+    ]
+    return dbc.Row(tiles, className="g-2")
+
+
+@callback(
+    Output(ids.ANALYTICS_KPIS, "children"),
+    Output(ids.ANALYTICS_KPI, "children"),
+    *filter_inputs(ids.ANALYTICS),
+)
+def refresh(*controls):
+    """The headline figures for the filters, when they were computed, and where from."""
+    f = page_filters(controls)[1]
+    result, computed = shared_at(kpis.kpis, f)
+    caption = html.Span(f"{_period_caption(result['period'])} · as of {computed:%H:%M} UTC",
+                        className="small text-body-secondary", id=ids.ANALYTICS_AS_OF)
+    return kpi_row(result), [caption, source_notice(f)]
+
+
+@callback(
+    Output({"type": ids.REPORT_CSV, "report": ALL, "table": ALL}, "href"),
+    *filter_inputs(ids.ANALYTICS),
+    Input(ids.ANALYTICS_TABS, "active_tab"),
+)
+def refresh_csv_links(*controls):
+    """Every Download CSV link with the current filters (those of a tab as it is shown)."""
+    return csv_hrefs(page_filters(controls[:-1])[0])
+
+
+#: The watchlist's tasks at first (the most urgent), added with each "Show more", and at most.
 WATCHLIST_FIRST, WATCHLIST_STEP, WATCHLIST_MOST = 10, 25, 1000
 
 
@@ -468,41 +552,73 @@ WATCHLIST_FIRST, WATCHLIST_STEP, WATCHLIST_MOST = 10, 25, 1000
     Output(ids.ANALYTICS_WATCHLIST_SHOWN, "data"),
     Output(ids.ANALYTICS_WATCHLIST_MORE, "style"),
     *filter_inputs(ids.ANALYTICS),
+    Input(ids.ANALYTICS_TABS, "active_tab"),
+    Input(ids.ANALYTICS_WATCHLIST_ORDER, "value"),
     Input(ids.ANALYTICS_WATCHLIST_MORE, "n_clicks"),
     State(ids.ANALYTICS_WATCHLIST_SHOWN, "data"),
 )
 def refresh_watchlist(*args):
-    """The most urgent breached and at-risk tasks: the first few for new filters, more on "Show more"."""
-    *controls, _clicks, shown = args
-    more = ctx.triggered_id == ids.ANALYTICS_WATCHLIST_MORE and isinstance(shown, int)
-    limit = min(shown + WATCHLIST_STEP, WATCHLIST_MOST) if more else WATCHLIST_FIRST
-    rows = shared(sla.watchlist, page_filters(controls)[1], limit=limit + 1)  # one more: is there more?
+    """The breached and at-risk tasks in the chosen order: the first few for new filters, more on "Show more"."""
+    *controls, tab, order, _clicks, count = args
+    shown("sla", tab)
+    more = ctx.triggered_id == ids.ANALYTICS_WATCHLIST_MORE and isinstance(count, int)
+    limit = min(count + WATCHLIST_STEP, WATCHLIST_MOST) if more else WATCHLIST_FIRST
+    order = order if order in (sla.URGENCY, sla.CHANCE) else sla.URGENCY
+    rows = shared(sla.watchlist, page_filters(controls)[1], limit=limit + 1, order=order)  # one more: is there more?
     return watchlist_table(rows.head(limit)), limit, more_style(len(rows) > limit and limit < WATCHLIST_MOST)
 
 
-#: The page's other panels: (component id, property, what fills it). One callback each, so the
-#: browser asks for them at once and the server computes them side by side, not one after another;
-#: each from the report cache, so viewers of the same filters share one computation.
+#: The figures of each tab: (tab, graph id, what draws it). One callback each, so the browser asks for
+#: them at once and the server computes them side by side; each from the report cache, so viewers of
+#: the same filters share one computation.
 PANELS = [
-    (ids.ANALYTICS_SLA_WEEK, "figure", lambda f: figures.sla_by_week(shared(sla.compliance_by_week, f))),
-    (ids.ANALYTICS_SANKEY, "figure", lambda f: figures.status_flow(shared(flow.transitions, f))),
-    (ids.ANALYTICS_CYCLE, "figure", lambda f: figures.cycle_lead(shared(flow.cycle_and_lead_times, f))),
-    (ids.ANALYTICS_THROUGHPUT, "figure", lambda f: figures.throughput(shared(flow.weekly_throughput, f))),
-    (ids.ANALYTICS_CFD, "figure", lambda f: figures.cumulative_flow(shared(flow.cumulative_flow, f))),
-    (ids.ANALYTICS_AGING, "figure", lambda f: figures.aging_wip(shared(flow.aging_wip, f))),
+    ("sla", ids.ANALYTICS_SLA_PRIORITY, lambda f: figures.sla_by_priority(shared(sla.compliance_by_priority, f))),
+    ("sla", ids.ANALYTICS_SLA_WEEK, lambda f: figures.sla_by_week(shared(sla.compliance_by_week, f))),
+    ("flow", ids.ANALYTICS_SANKEY, lambda f: figures.status_flow(shared(flow.transitions, f))),
+    ("flow", ids.ANALYTICS_MATRIX, lambda f: figures.transition_matrix(shared(flow.transition_matrix, f))),
+    ("flow", ids.ANALYTICS_TIME_IN_STATUS, lambda f: figures.time_in_status(shared(flow.time_in_status, f))),
+    ("flow", ids.ANALYTICS_REWORK, lambda f: figures.rework(shared(flow.rework, f))),
+    ("delivery", ids.ANALYTICS_CYCLE, lambda f: figures.cycle_lead(shared(flow.cycle_and_lead_times, f))),
+    ("delivery", ids.ANALYTICS_THROUGHPUT, lambda f: figures.throughput(shared(flow.weekly_throughput, f))),
+    ("delivery", ids.ANALYTICS_CFD, lambda f: figures.cumulative_flow(shared(flow.cumulative_flow, f))),
+    ("delivery", ids.ANALYTICS_AGING, lambda f: figures.aging_wip(shared(flow.aging_wip, f))),
 ]
 
 
-def panel_callback(render):
+def panel_callback(tab: str, render):
     def refresh_panel(*controls):
-        """One panel of the page for the current filters."""
-        return render(page_filters(controls)[1])
+        """One figure for the current filters, while its tab is shown."""
+        shown(tab, controls[-1])
+        return render(page_filters(controls[:-1])[1])
 
     return refresh_panel
 
 
-for _component, _property, _render in PANELS:
-    callback(Output(_component, _property), *filter_inputs(ids.ANALYTICS))(panel_callback(_render))
+for _tab, _graph, _render in PANELS:
+    callback(Output(_graph, "figure"), *filter_inputs(ids.ANALYTICS), Input(ids.ANALYTICS_TABS, "active_tab"))(
+        panel_callback(_tab, _render))
+
+
+@callback(
+    Output(ids.ANALYTICS_FORECAST_SUMMARY, "children"),
+    Output(ids.ANALYTICS_FORECAST, "figure"),
+    *filter_inputs(ids.ANALYTICS),
+    Input(ids.ANALYTICS_TABS, "active_tab"),
+    Input(ids.ANALYTICS_FORECAST_WEEKS, "value"),
+    Input(ids.ANALYTICS_FORECAST_BY, "date"),
+)
+def refresh_forecast(*controls):
+    """The forecast for the filters, the weeks sampled and the chosen day, while its tab is shown."""
+    *filters, tab, weeks, by = controls
+    shown("forecast", tab)
+    f = page_filters(filters)[1]
+    weeks = weeks_of(weeks)
+    day = date.fromisoformat(by[:10]) if by else None
+    now = utcnow()
+    if day is not None and day <= now.date():
+        day = None  # only a day ahead has an answer; the picker offers those
+    result = forecast.forecast(filters=f, weeks=weeks, by=day, now=now)
+    return forecast_summary(result), figures.forecast(result)
 
 
 def drill_selection(spec: dict) -> tuple[str, drill.Drill]:
@@ -528,6 +644,14 @@ def drill_selection(spec: dict) -> tuple[str, drill.Drill]:
         day, status = data
         return f"{status} at the end of {day}", drill.status_on_day_tasks(filters=f, day=date.fromisoformat(day),
                                                                           status=status)
+    if source == ids.ANALYTICS_MATRIX:
+        from_status, to_status = str(data).split(figures.LINK_SEPARATOR)
+        return f"{from_status} → {to_status}", drill.transition_tasks(filters=f, from_status=from_status,
+                                                                      to_status=to_status)
+    if source == ids.ANALYTICS_REWORK:
+        return ("Reopened" if data == "reopened" else "Handed back"), drill.reworked_tasks(filters=f, kind=str(data))
+    if source == ids.ANALYTICS_TIME_IN_STATUS:
+        return f"Left {data}", drill.left_status_tasks(filters=f, status=str(data))
     if source in (ids.ANALYTICS_CYCLE, ids.ANALYTICS_AGING):  # scatter points are single tasks
         return "Task", drill.one_task(uuid.UUID(str(data)))
     raise KeyError(source)
@@ -537,24 +661,29 @@ DRILL = PagedList(ids.ANALYTICS_DRILL_ROWS, ids.ANALYTICS_DRILL_CURSOR, ids.ANAL
 register_more(DRILL, ids.ANALYTICS_DRILL_SPEC, drill_selection)
 
 
+#: The figures a click drills into.
+DRILLED = (ids.ANALYTICS_SLA_PRIORITY, ids.ANALYTICS_SLA_WEEK, ids.ANALYTICS_SANKEY, ids.ANALYTICS_MATRIX,
+           ids.ANALYTICS_TIME_IN_STATUS, ids.ANALYTICS_REWORK, ids.ANALYTICS_CYCLE, ids.ANALYTICS_THROUGHPUT,
+           ids.ANALYTICS_CFD, ids.ANALYTICS_AGING)
+
+
 @callback(
     Output(ids.ANALYTICS_DRILL, "children"),
-    *[Input(graph_id, "clickData") for graph_id in (
-        ids.ANALYTICS_SLA_PRIORITY, ids.ANALYTICS_SLA_WEEK, ids.ANALYTICS_SANKEY, ids.ANALYTICS_CYCLE,
-        ids.ANALYTICS_THROUGHPUT, ids.ANALYTICS_CFD, ids.ANALYTICS_AGING)],
+    Output(f"{ids.ANALYTICS_DRILL}-panel", "is_open"),
+    *[Input(graph_id, "clickData") for graph_id in DRILLED],
     *filter_states(ids.ANALYTICS),
     prevent_initial_call=True,
 )
 def drill_through(*args):
-    """The tasks behind the bar, link or point just clicked."""
-    filters = args[7:]
+    """The tasks behind the bar, link, cell or point just clicked, in a side panel."""
+    filters = args[len(DRILLED):]
     source = ctx.triggered_id
     data = ctx.triggered[0]["value"] if ctx.triggered else None
     if reader() is None or not source or not data or not data.get("points"):
-        return no_update
+        return no_update, no_update
     spec = {"source": source, "point": data["points"][0].get("customdata"), "query": query_of(*filters)}
     heading, drilled = drill_selection(spec)
-    return drill_list(DRILL, ids.ANALYTICS_DRILL_SPEC, heading, drilled, spec)
+    return drill_list(DRILL, ids.ANALYTICS_DRILL_SPEC, heading, drilled, spec, dismissable=False), True
 
 
 @callback(

@@ -32,16 +32,18 @@ def flow_tasks(live_server, portal_user):
 def test_manager_filters_and_drills_from_a_sankey_link_to_the_tasks(page, live_server, flow_tasks):
     manager, _agent, marker, made = flow_tasks
     sign_in(page, live_server.url, manager, next_path="/analytics")
+    page.wait_for_selector("#analytics-kpis-compliance_pct")
+    page.click("#analytics-tabs a:text('Flow')")
     # Attached, not visible: on the shared database some links are too thin to count as visible.
     page.wait_for_selector("#analytics-sankey .sankey-link", state="attached")
     assert page.locator("nav a[href='/analytics']").count() == 1
     # The definition of each figure is its info tooltip.
-    assert "Status changes from one status to another" in page.locator(".info-tip").nth(4).get_attribute("title")
+    assert page.locator(".info-tip[title^='Status changes from one status to another']").count() == 1
 
     page.fill("#analytics-tag", marker)
     page.press("#analytics-tag", "Enter")
     # The figures and the CSV links follow the filter; only our two moves are left.
-    page.wait_for_selector(f"a[id*='transitions'][href*='tag={marker}']")
+    page.wait_for_selector(f"a[id*='transitions'][href*='tag={marker}']", state="attached")
     assert "format=csv" in page.get_attribute("a[id*='transitions']", "href")
     page.wait_for_function("document.querySelectorAll('#analytics-sankey .sankey-link').length === 2")
 
@@ -60,11 +62,22 @@ def test_manager_filters_and_drills_from_a_sankey_link_to_the_tasks(page, live_s
     hrefs = sorted(page.locator("#analytics-drill .drill-list a").evaluate_all("els => els.map(e => e.getAttribute('href'))"))
     assert hrefs == sorted(f"/tasks/{task.id}" for task in made)
     assert "New → In Progress" in page.inner_text("#analytics-drill")
+    # The address keeps the tab and the filter: the same view opens from it.
+    assert f"tab=flow" in page.url and f"tag={marker}" in page.url
+    screenshot(page, "analytics-drill")
+    page.click("#analytics-drill-panel .btn-close")
     # The forecast follows the filter: two open tasks, nothing completed before today to sample.
+    page.click("#analytics-tabs a:text('Forecast')")
     page.wait_for_selector("#analytics-forecast-summary :text('2 open tasks; 0 completed in the last 12 weeks')")
     assert "not within three years" in page.inner_text("#analytics-forecast-summary")
     screenshot(page, "analytics")
+    assert "tab=forecast" in page.url
 
+    page.goto(f"{live_server.url}/analytics?tab=flow&tag={marker}")
+    page.wait_for_function("document.querySelectorAll('#analytics-sankey .sankey-link').length === 2")
+    assert page.input_value("#analytics-tag") == marker
+    page.locator("#analytics-sankey .sankey-link").first.click(force=True)
+    page.wait_for_selector("#analytics-drill .drill-list a")
     page.locator("#analytics-drill .drill-list a").first.click()
     page.wait_for_url(f"{live_server.url}/tasks/*")
 
@@ -157,7 +170,7 @@ def test_the_watchlist_shows_the_ten_most_urgent_then_more(page, live_server, po
                        title=f"Late task {number:02d}")
         session.commit()
     sign_in(page, live_server.url, manager, next_path="/analytics")
-    page.wait_for_selector("a[id*='transitions'][href]")
+    page.wait_for_selector("#analytics-kpis-compliance_pct")
     page.fill("#analytics-tag", marker)
     page.press("#analytics-tag", "Enter")
     page.wait_for_selector("#analytics-watchlist :text('Late task 00')")

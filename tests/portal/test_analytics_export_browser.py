@@ -100,10 +100,10 @@ def held(monkeypatch):
 
 def filter_by_tag(page, marker: str) -> None:
     # The page's first figures drawn first: until then its start-up callbacks may still set the filters from the URL.
-    page.wait_for_selector("a[id*='transitions'][href]")
+    page.wait_for_selector("#analytics-kpis-compliance_pct")
     page.fill("#analytics-tag", marker)
     page.press("#analytics-tag", "Enter")
-    page.wait_for_selector(f"a[id*='transitions'][href*='tag={marker}']")
+    page.wait_for_selector(f"a[id*='transitions'][href*='tag={marker}']", state="attached")
 
 
 def bar_at(page, percent: int) -> None:
