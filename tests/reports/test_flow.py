@@ -149,3 +149,17 @@ def test_a_drill_through_counts_all_its_tasks_and_pages_through_them_in_order(bu
     last = completed.page(3, after=second[-1])
     assert first + second + last == made and len(last) == 1
     assert completed.page(3, after=last[-1]) == []
+
+
+def test_drill_into_rework_and_time_in_status(world, only):
+    reopened = drill.reworked_tasks(filters=only(), kind="reopened")
+    assert reopened.page() == [world["reopened"].id] and reopened.total() == 1
+    handed_back = drill.reworked_tasks(filters=only(), kind="handed_back")
+    assert handed_back.page() == sorted([world["straight"].id, world["working"].id]) and handed_back.total() == 2
+    assert drill.reworked_tasks(filters=only(date_from=at(8)), kind="handed_back").total() == 1
+    # Stays that ended: New left by all four tasks, On Hold only by the straight one; the working task is still In Progress.
+    assert drill.left_status_tasks(filters=only(), status="New").total() == 4
+    assert drill.left_status_tasks(filters=only(), status=HOLD).page() == [world["straight"].id]
+    assert drill.left_status_tasks(filters=only(), status=IP).total() == 2
+    with pytest.raises(KeyError):
+        drill.reworked_tasks(filters=only(), kind="anything")

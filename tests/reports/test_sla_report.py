@@ -139,3 +139,23 @@ def test_drill_through_lists_the_tasks_behind_each_sla_number(world, only):
     assert len(drill.sla_tasks(filters=only(), outcome="breached", now=NOW).page(1)) == 1
     with pytest.raises(ValueError):
         drill.sla_tasks(filters=only(), outcome="late", now=NOW).page()
+
+
+def test_the_watchlist_by_breach_chance_puts_the_likeliest_first(build, only):
+    # Completed High tasks all ran past 24 h; of the Critical ones that ran past 3.05 h, one in three went past 4 h.
+    for clock in (30, 40):
+        build.task([(0.1, IP), (clock, DONE)], priority=Priority.HIGH)
+    for clock in (3.6, 3.8, 8):
+        build.task([(0.1, IP), (clock, DONE)], priority=Priority.CRITICAL)
+    breached = build.task([], created=0, priority=Priority.MEDIUM)  # 100 h of 72
+    likely = build.task([], created=81, priority=Priority.HIGH)  # 19 h of 24: 5 h left
+    unlikely = build.task([], created=96.95, priority=Priority.CRITICAL)  # 3.05 h of 4: 57 min left
+    now = at(100)
+    by_urgency = sla.watchlist(filters=only(), now=now)
+    assert list(by_urgency["task_id"]) == [breached.id, unlikely.id, likely.id]
+    by_chance = sla.watchlist(filters=only(), now=now, order=sla.CHANCE)
+    assert list(by_chance["task_id"]) == [breached.id, likely.id, unlikely.id]
+    assert list(by_chance["breach_probability"]) == pytest.approx([1.0, 1.0, 1 / 3])
+    assert list(sla.watchlist(filters=only(), now=now, order=sla.CHANCE, limit=2)["task_id"]) == [breached.id, likely.id]
+    with pytest.raises(ValueError):
+        sla.watchlist(filters=only(), now=now, order="alphabetical")
