@@ -194,3 +194,63 @@ def test_charts_follow_the_dark_theme(page, live_server, flow_tasks):
     tick = page.evaluate("getComputedStyle(document.querySelector('#analytics-sla-priority .xtick text')).fill")
     body = page.evaluate("getComputedStyle(document.body).color")
     assert tick == body and body != "rgb(33, 37, 41)"  # the dark theme's light text, not the light theme's
+
+
+def _cell_centre(page, graph: str, row: int, column: int, size: int = 5) -> tuple[float, float]:
+    """Where a heatmap cell of a size x size matrix is drawn: the plot area's grid, rows top down."""
+    box = page.locator(f"{graph} .nsewdrag").first.bounding_box()
+    return box["x"] + box["width"] * (column + 0.5) / size, box["y"] + box["height"] * (row + 0.5) / size
+
+
+def test_each_tab_draws_its_figures_and_a_matrix_cell_drills_to_its_tasks(page, live_server, flow_tasks):
+    manager, _agent, marker, made = flow_tasks
+    # Opened from an address that holds the tab and the filter.
+    sign_in(page, live_server.url, manager, next_path=f"/analytics?tab=flow&tag={marker}")
+    page.wait_for_selector("#analytics-kpis-compliance_pct")
+    assert page.input_value("#analytics-tag") == marker
+    assert page.inner_text("#analytics-tabs .nav-link.active") == "Flow"
+    page.wait_for_selector("#analytics-matrix .heatmaplayer", state="attached")
+    page.wait_for_selector("#analytics-time-in-status .bars .point", state="attached")
+    page.wait_for_selector("#analytics-rework .bars .point", state="attached")
+    # The hidden tabs' figures wait for their tab: nothing drawn yet.
+    assert page.locator("#analytics-cycle .scatterlayer .point").count() == 0
+    # Rows and columns in lifecycle order: New (row 0) -> In Progress (column 1) holds our two moves.
+    for _attempt in range(3):
+        page.mouse.click(*_cell_centre(page, "#analytics-matrix", 0, 1))
+        try:
+            page.wait_for_selector("#analytics-drill :text('New → In Progress — 2 tasks')", timeout=5000)
+            break
+        except PlaywrightTimeout:
+            pass
+    hrefs = page.locator("#analytics-drill .drill-list a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    assert sorted(hrefs) == sorted(f"/tasks/{task.id}" for task in made)
+    page.click("#analytics-drill-panel .btn-close")
+
+    page.click("#analytics-tabs a:text('Delivery')")
+    for graph in ("#analytics-cycle .scatterlayer .point", "#analytics-throughput .bars .point",
+                  "#analytics-cfd .scatterlayer .trace", "#analytics-aging .scatterlayer .point"):
+        page.wait_for_selector(graph, state="attached")
+    assert "tab=delivery" in page.url
+    page.click("#analytics-tabs a:text('SLA')")
+    page.wait_for_selector("#analytics-sla-priority .bars .point", state="attached")
+    page.wait_for_selector("#analytics-watchlist :text('No task is breached or at risk.'), #analytics-watchlist table")
+
+
+@pytest.mark.parametrize("tab", ["sla", "flow", "delivery", "forecast"])
+def test_every_tab_fits_a_phone(page, live_server, flow_tasks, tab):
+    manager, _agent, marker, _made = flow_tasks
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, live_server.url, manager, next_path=f"/analytics?tab={tab}")
+    page.wait_for_selector("#analytics-kpis-compliance_pct")
+    page.wait_for_selector(".tab-pane.active .js-plotly-plot .main-svg")
+    page.wait_for_timeout(500)
+    # Nothing wider than the screen, and no tick label drawn outside its figure.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    cut = page.evaluate("""() => [...document.querySelectorAll('.tab-pane.active .js-plotly-plot')].flatMap(plot => {
+        const frame = plot.getBoundingClientRect();
+        return [...plot.querySelectorAll('.xtick text, .ytick text')].filter(label => {
+            const box = label.getBoundingClientRect();
+            return box.width > 0 && (box.left < frame.left - 1 || box.right > frame.right + 1);
+        }).map(label => label.textContent);
+    })""")
+    assert cut == []
