@@ -202,9 +202,13 @@ def cycle_lead(result: dict) -> go.Figure:
         figure.add_shape(type="line", xref="paper", x0=0, x1=1, y0=value, y1=value, line={"color": colour, "dash": "dash"})
         figure.add_annotation(xref="paper", x=1, y=math.log10(value), text=f"p{percent} {span(value)}", showarrow=False,
                               xanchor="left", font={"color": colour, "size": 11})
+    if len(points) < result["tasks"]:  # the server sends the latest completions only; say so
+        figure.add_annotation(xref="paper", yref="paper", x=0, y=1, xanchor="left", yanchor="bottom", showarrow=False,
+                              text=f"latest {len(points):,} of {result['tasks']:,} tasks shown; lines over all",
+                              font={"size": 11})
     # A label per power of ten only: Plotly's in-between 2s and 5s read as noise on a narrow chart.
     return _layout(figure, yaxis={"type": "log", "title": "Cycle time (hours)", "dtick": 1}, height=340,
-                   margin={"l": 50, "r": 90, "t": 10, "b": 40})
+                   margin={"l": 50, "r": 90, "t": 24, "b": 40})
 
 
 def throughput(frame: pd.DataFrame) -> go.Figure:

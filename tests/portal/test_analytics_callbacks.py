@@ -105,3 +105,54 @@ def test_weeks_are_labelled_for_people_and_keep_their_monday_for_drill_through()
     figure = figures.sla_by_week(frame)
     assert list(figure.layout.xaxis.ticktext) == ["7 Sep", "14 Sep"] and figure.layout.xaxis.automargin
     assert [list(point) for point in figure.data[0].customdata] == [["2026-09-07", "met"], ["2026-09-14", "met"]]
+
+
+def test_matrix_cells_rework_and_time_in_status_carry_their_drill_data():
+    matrix = pd.DataFrame([[0, 2], [1, 0]], index=["New", "In Progress"], columns=["New", "In Progress"])
+    heatmap = figures.transition_matrix(matrix).data[0]
+    assert heatmap.customdata[0][1] == "New→In Progress" and heatmap.text[0][1] == "2" and heatmap.text[0][0] == ""
+    assert figures.transition_matrix(matrix * 0).layout.annotations[0].text.startswith("No status changes")
+    rework = figures.rework({"reopens": 3, "reopened_tasks": 2, "ping_pong_reassignments": 1, "ping_pong_tasks": 1})
+    assert [(bar.customdata[0], bar.text[0]) for bar in rework.data] == [("reopened", "3 in 2 tasks"),
+                                                                         ("handed_back", "1 in 1 task")]
+    stays = pd.DataFrame({"status": ["New"], "stays": [4], "median_hours": [2.5], "p85_hours": [50.0]})
+    bars = figures.time_in_status(stays).data
+    assert list(bars[0].customdata) == ["New"] and list(bars[1].text) == ["2 d 2 h"]
+
+
+def test_a_cycle_chart_of_some_of_its_tasks_says_how_many_it_shows():
+    points = pd.DataFrame({"task_id": ["a"], "completed_at": [pd.Timestamp("2026-01-05", tz="UTC")],
+                           "cycle_hours": [2.0], "lead_hours": [3.0]})
+    result = {"points": points, "tasks": 5, "cycle_p50_hours": 2.0, "cycle_p85_hours": 3.0, "cycle_p95_hours": 4.0}
+    texts = [note.text for note in figures.cycle_lead(result).layout.annotations]
+    assert "latest 1 of 5 tasks shown; lines over all" in texts
+    assert not any("shown" in note.text for note in figures.cycle_lead({**result, "tasks": 1}).layout.annotations)
+
+
+def test_the_address_gives_the_filters_and_drops_what_is_not_one(analytics):
+    query = {"from": "2026-11-02", "to": "not a day", "priority": "Urgent", "tag": " vip ", "department": "Field",
+             "assignee": "8d0f8a1e-0d5c-4a43-9a43-6a2a5a6f0b11"}
+    assert analytics.url_filters(query) == {"from": "2026-11-02", "tag": "vip", "department": "Field",
+                                            "assignee": "8d0f8a1e-0d5c-4a43-9a43-6a2a5a6f0b11"}
+    assert analytics.url_filters({"assignee": "someone", "priority": "High"}) == {"priority": "High"}
+
+
+def test_kpi_tiles_say_the_change_and_whether_it_is_good_news(app):
+    from datetime import datetime, timezone
+
+    from portal.pages import analytics as page
+
+    start = datetime(2026, 11, 30, tzinfo=timezone.utc)
+    result = {
+        "period": {"date_from": start, "date_to": datetime(2026, 12, 7, tzinfo=timezone.utc), "previous_from": None},
+        "compliance_pct": {"value": 90.0, "previous": 85.5}, "breached": {"value": 4, "previous": 2},
+        "completed": {"value": 10, "previous": 10}, "cycle_p50_hours": {"value": 30.0, "previous": 20.0},
+        "open": {"value": 7, "previous": 9}, "at_risk": {"value": 3, "previous": None},
+    }
+    text = str(page.kpi_row(result))
+    for said in ("90.0 %", "+4.5 pts vs before", "+2 vs before", "no change vs before", "1 d 6 h", "+50 % vs before",
+                 "-2 since the start", "75 % or more of the target used"):
+        assert said in text
+    assert page._kpi_change("breached", result["breached"], -1).className.startswith("text-danger")
+    assert page._kpi_change("compliance_pct", result["compliance_pct"], 1).className.startswith("text-success")
+    assert page._period_caption(result["period"]) == "30 Nov – 6 Dec 2026, against the 7 days before"
