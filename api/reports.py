@@ -23,7 +23,7 @@ from api.schemas import (
 from api.tasks import add_allowed_transitions, task_filters
 from db.types import utcnow
 from domain import rules
-from domain.errors import Forbidden, ValidationFailed
+from domain.errors import Forbidden
 from domain.filters import TaskFilters, parse_sort
 from domain.schemas import AnalyticsQuery, ForecastQuery
 from reports import flow, forecast, policy, sla, task_csv, workload
@@ -187,11 +187,7 @@ class ForecastReport(BaseResource):
         if not rules.can_view_analytics(g.user):
             raise Forbidden("analytics are for managers, admins and viewers")
         query = parse_query(ForecastQuery)
-        now = utcnow()
-        if query.by is not None and query.by <= now.date():
-            raise ValidationFailed("by must be a day after today (UTC)", [{"field": "by", "message": "must be after today"}])
         if query.case_id is not None:
             cases.get_case(case_id=query.case_id)  # 404 for a case that does not exist
-        result = forecast.forecast(filters=report_filters(query), weeks=query.weeks, by=query.by,
-                                   case_id=query.case_id, now=now)
+        result = forecast.forecast(filters=report_filters(query), weeks=query.weeks, by=query.by, case_id=query.case_id)
         return plain(result)

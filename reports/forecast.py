@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 
 from db import session
 from db.models import Priority, Task, TaskStatus
+from domain.errors import ValidationFailed
 from domain.filters import TaskFilters
 from domain.rules import OPEN_STATUSES
 from reports import facts
@@ -153,9 +154,14 @@ def at_least(totals: np.ndarray, confidence: int) -> int:
 
 def forecast(*, filters: TaskFilters, weeks: int = DEFAULT_WEEKS, by: date | None = None, case_id=None,
              now: datetime | None = None) -> dict:
-    """When the open work is done and how many tasks are done by `by`, at each confidence, with the trials' histogram."""
+    """When the open work is done and how many tasks are done by `by`, at each confidence, with the trials' histogram.
+
+    `by` must be a day after today (UTC): ValidationFailed otherwise.
+    """
     now = now_or(now)
     today = now.date()
+    if by is not None and by <= today:
+        raise ValidationFailed("by must be a day after today (UTC)", [{"field": "by", "message": "must be after today"}])
     past = history(filters, weeks=weeks, case_id=case_id, now=now)
     finish = days_to_finish(past.daily, past.backlog)
     done_days, counts = np.unique(finish[finish <= HORIZON_DAYS], return_counts=True)

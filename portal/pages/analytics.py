@@ -614,11 +614,17 @@ def refresh_forecast(*controls):
     f = page_filters(filters)[1]
     weeks = weeks_of(weeks)
     day = date.fromisoformat(by[:10]) if by else None
-    now = utcnow()
-    if day is not None and day <= now.date():
-        day = None  # only a day ahead has an answer; the picker offers those
-    result = forecast.forecast(filters=f, weeks=weeks, by=day, now=now)
+    try:
+        result = forecast.forecast(filters=f, weeks=weeks, by=day)
+    except ValidationFailed:  # a day no longer ahead (the page was opened before midnight): the dates alone
+        result = forecast.forecast(filters=f, weeks=weeks)
     return forecast_summary(result), figures.forecast(result)
+
+
+def _people_day(iso_day: str) -> str:
+    """An ISO day as people read it: "2 Nov 2026"."""
+    day = date.fromisoformat(str(iso_day))
+    return f"{day.day} {day:%b %Y}"
 
 
 def drill_selection(spec: dict) -> tuple[str, drill.Drill]:
@@ -635,14 +641,14 @@ def drill_selection(spec: dict) -> tuple[str, drill.Drill]:
                                                          outcome=outcome)
     if source == ids.ANALYTICS_SLA_WEEK:
         week, outcome = data
-        return f"Week of {week}: {outcome}", drill.sla_tasks(
+        return f"Week of {_people_day(week)}: {outcome}", drill.sla_tasks(
             filters=drill.narrowed(f, week=date.fromisoformat(week)), outcome=outcome)
     if source == ids.ANALYTICS_THROUGHPUT:
-        return f"Completed in the week of {data}", drill.completed_tasks(
+        return f"Completed in the week of {_people_day(data)}", drill.completed_tasks(
             filters=drill.narrowed(f, week=date.fromisoformat(data)))
     if source == ids.ANALYTICS_CFD:
         day, status = data
-        return f"{status} at the end of {day}", drill.status_on_day_tasks(filters=f, day=date.fromisoformat(day),
+        return f"{status} at the end of {_people_day(day)}", drill.status_on_day_tasks(filters=f, day=date.fromisoformat(day),
                                                                           status=status)
     if source == ids.ANALYTICS_MATRIX:
         from_status, to_status = str(data).split(figures.LINK_SEPARATOR)

@@ -96,3 +96,11 @@ def test_the_clock_distribution_from_the_facts_equals_the_tasks(build, make_user
     covered = forecast.clock_histograms(TaskFilters(assigned_to=ada.id))
     assert covered == forecast.clock_histograms(TaskFilters(assigned_to=ada.id, tag=marker))
     assert covered == {Priority.HIGH: {_bucket(HOUR): 1, _bucket(3 * HOUR): 1}, Priority.LOW: {_bucket(30 * HOUR): 1}}
+
+
+def test_a_day_not_ahead_has_no_answer(ctx):
+    from domain.errors import ValidationFailed
+
+    now = at(24 * 14)
+    with pytest.raises(ValidationFailed):
+        forecast.forecast(filters=TaskFilters(tag="nothing-here"), by=now.date(), now=now)
