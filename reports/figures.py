@@ -186,10 +186,12 @@ def cycle_lead(result: dict) -> go.Figure:
     if points.empty:
         return _empty("No tasks completed in this period")
     figure = go.Figure()
+    # Milliseconds since 1970 on a date axis: a typed array a third the size of 2,000 ISO strings.
+    completed = (points["completed_at"] - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(milliseconds=1)
     for measure, colour, shown in (("cycle", "#0d6efd", True), ("lead", "#6f42c1", "legendonly")):
         hours = points[f"{measure}_hours"]
         figure.add_scatter(
-            x=points["completed_at"], y=hours, mode="markers", name=f"{measure.capitalize()} time", visible=shown,
+            x=completed, y=hours, mode="markers", name=f"{measure.capitalize()} time", visible=shown,
             marker={"color": colour, "size": 6, "opacity": 0.6}, customdata=points["task_id"].astype(str),
             text=[span(value) if value == value else "" for value in hours],
             hovertemplate="%{text} · completed %{x|%d %b %Y %H:%M}<extra></extra>",
@@ -207,7 +209,7 @@ def cycle_lead(result: dict) -> go.Figure:
                               text=f"latest {len(points):,} of {result['tasks']:,} tasks shown; lines over all",
                               font={"size": 11})
     # A label per power of ten only: Plotly's in-between 2s and 5s read as noise on a narrow chart.
-    return _layout(figure, yaxis={"type": "log", "title": "Cycle time (hours)", "dtick": 1}, height=340,
+    return _layout(figure, xaxis={"type": "date"}, yaxis={"type": "log", "title": "Cycle time (hours)", "dtick": 1}, height=340,
                    margin={"l": 50, "r": 90, "t": 24, "b": 40})
 
 
