@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, Patch, State, callback, clientside_callback, ctx, dcc, html, no_update
 
 from db.models import Priority
 from db.types import utcnow
@@ -377,10 +377,9 @@ def forecast_card() -> dbc.Card:
 WIDE_ONLY = "d-none d-md-table-cell"
 
 
-def watchlist_table(frame) -> html.Div:
-    if frame.empty:
-        return html.Div("No task is breached or at risk.", className="text-body-secondary")
-    rows = [
+def watchlist_rows(frame) -> list:
+    """A table row per watchlist task."""
+    return [
         html.Tr([
             html.Td(dcc.Link(row["title"], href=f"/tasks/{row['task_id']}")),
             html.Td(row["priority"], className=WIDE_ONLY), html.Td(row["status"], className=WIDE_ONLY),
@@ -392,13 +391,18 @@ def watchlist_table(frame) -> html.Div:
         ])
         for row in frame.to_dict("records")
     ]
+
+
+def watchlist_table(frame) -> html.Div:
+    if frame.empty:
+        return html.Div("No task is breached or at risk.", className="text-body-secondary")
     chance = html.Th("Breach chance", className=f"text-end {WIDE_ONLY}",
                      title="Of the completed tasks of this priority whose SLA clock ran as long as this one's has, "
                            "the share that went past the target")
     head = html.Thead(html.Tr([html.Th("Task"), html.Th("Priority", className=WIDE_ONLY),
                                html.Th("Status", className=WIDE_ONLY), html.Th("SLA"),
                                html.Th("Time left", className="text-end"), chance]))
-    return dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, responsive=True, className="mb-0")
+    return dbc.Table([head, html.Tbody(watchlist_rows(frame))], size="sm", hover=True, responsive=True, className="mb-0")
 
 
 def time_left(hours: float) -> str:
@@ -565,7 +569,12 @@ def refresh_watchlist(*args):
     limit = min(count + WATCHLIST_STEP, WATCHLIST_MOST) if more else WATCHLIST_FIRST
     order = order if order in (sla.URGENCY, sla.CHANCE) else sla.URGENCY
     rows = shared(sla.watchlist, page_filters(controls)[1], limit=limit + 1, order=order)  # one more: is there more?
-    return watchlist_table(rows.head(limit)), limit, more_style(len(rows) > limit and limit < WATCHLIST_MOST)
+    if more:  # only the new rows travel: appended to the table's body (its second child)
+        table = Patch()
+        table["props"]["children"][1]["props"]["children"].extend(watchlist_rows(rows.iloc[count:limit]))
+    else:
+        table = watchlist_table(rows.head(limit))
+    return table, limit, more_style(len(rows) > limit and limit < WATCHLIST_MOST)
 
 
 #: The figures of each tab: (tab, graph id, what draws it). One callback each, so the browser asks for

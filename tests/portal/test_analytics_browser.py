@@ -181,6 +181,9 @@ def test_the_watchlist_shows_the_ten_most_urgent_then_more(page, live_server, po
     page.click("#analytics-watchlist-more")
     page.wait_for_function("document.querySelectorAll('#analytics-watchlist tbody tr').length === 12")
     assert not page.locator("#analytics-watchlist-more").is_visible()
+    # Only the new rows were sent, appended in order after the first ten.
+    titles = [rows.nth(i).locator("td").first.inner_text() for i in range(12)]
+    assert titles == [f"Late task {number:02d}" for number in range(12)]
 
 
 def test_charts_follow_the_dark_theme(page, live_server, flow_tasks):
