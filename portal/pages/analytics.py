@@ -329,12 +329,41 @@ def layout(**query):
             dbc.Tabs([dbc.Tab(html.Div(contents[tab_id], className="pt-3"), label=label, tab_id=tab_id)
                       for tab_id, label in TABS], id=ids.ANALYTICS_TABS, active_tab=tab, className="mb-1"),
             dcc.Store(id=ids.ANALYTICS_URL),
+            *[dcc.Store(id=tab_filters(tab_id)) for tab_id in TAB_IDS],
             dbc.Offcanvas(html.Div(id=ids.ANALYTICS_DRILL, role="region", **{"aria-live": "polite"}),
                           id=f"{ids.ANALYTICS_DRILL}-panel", title="Tasks behind the figure", placement="end",
                           is_open=False, scrollable=True),
             html.Div([html.H2("Export a table in the background", className="h6 mt-3"), export_bar()]),
         ]
     )
+
+
+def tab_filters(tab: str) -> str:
+    """The store of the filters a tab's figures were last asked for: set only while the tab is shown."""
+    return f"{ids.ANALYTICS_TABS}-{tab}"
+
+
+# A tab's figures are computed when it is shown, for the filters then chosen, and once only: its store
+# takes the filters when it is shown and they differ from its last. Decided in the browser, so a
+# hidden tab costs no request.
+clientside_callback(
+    """
+    function(tab, start, end, department, assignee, priority, tag) {
+        const controls = [start, end, department, assignee, priority, tag];
+        const stores = dash_clientside.callback_context.states_list;
+        const names = TABS;
+        return names.map((name, i) => {
+            if (name !== (tab || names[0])) { return window.dash_clientside.no_update; }
+            const last = stores[i].value;
+            return last && JSON.stringify(last) === JSON.stringify(controls) ? window.dash_clientside.no_update : controls;
+        });
+    }
+    """.replace("TABS", str(list(TAB_IDS))),
+    *[Output(tab_filters(tab), "data") for tab in TAB_IDS],
+    Input(ids.ANALYTICS_TABS, "active_tab"),
+    *filter_inputs(ids.ANALYTICS),
+    *[State(tab_filters(tab), "data") for tab in TAB_IDS],
+)
 
 
 # The address follows the tab and the filters without reloading the page (Dash's own router is not told).
@@ -451,12 +480,6 @@ def shared(function, f: TaskFilters, **options):
     return shared_at(function, f, **options)[0]
 
 
-def shown(tab: str, active_tab) -> None:
-    """Compute a tab's figures only while it is shown: a hidden tab's wait for it to be opened."""
-    if (active_tab or TAB_IDS[0]) != tab:
-        raise dash.exceptions.PreventUpdate
-
-
 #: The headline figures: (key in reports.kpis, label, which way is better: 1 up, -1 down, 0 neither).
 KPI_FIGURES = (
     ("compliance_pct", "SLA compliance", 1),
@@ -540,11 +563,10 @@ def refresh(*controls):
 @callback(
     Output({"type": ids.REPORT_CSV, "report": ALL, "table": ALL}, "href"),
     *filter_inputs(ids.ANALYTICS),
-    Input(ids.ANALYTICS_TABS, "active_tab"),
 )
 def refresh_csv_links(*controls):
-    """Every Download CSV link with the current filters (those of a tab as it is shown)."""
-    return csv_hrefs(page_filters(controls[:-1])[0])
+    """Every Download CSV link, of every tab, with the current filters."""
+    return csv_hrefs(page_filters(controls)[0])
 
 
 #: The watchlist's tasks at first (the most urgent), added with each "Show more", and at most.
@@ -555,16 +577,16 @@ WATCHLIST_FIRST, WATCHLIST_STEP, WATCHLIST_MOST = 10, 25, 1000
     Output(ids.ANALYTICS_WATCHLIST, "children"),
     Output(ids.ANALYTICS_WATCHLIST_SHOWN, "data"),
     Output(ids.ANALYTICS_WATCHLIST_MORE, "style"),
-    *filter_inputs(ids.ANALYTICS),
-    Input(ids.ANALYTICS_TABS, "active_tab"),
+    Input(tab_filters("sla"), "data"),
     Input(ids.ANALYTICS_WATCHLIST_ORDER, "value"),
     Input(ids.ANALYTICS_WATCHLIST_MORE, "n_clicks"),
     State(ids.ANALYTICS_WATCHLIST_SHOWN, "data"),
+    prevent_initial_call=True,
 )
-def refresh_watchlist(*args):
+def refresh_watchlist(controls, order, _clicks, count):
     """The breached and at-risk tasks in the chosen order: the first few for new filters, more on "Show more"."""
-    *controls, tab, order, _clicks, count = args
-    shown("sla", tab)
+    if not isinstance(controls, list):
+        raise dash.exceptions.PreventUpdate
     more = ctx.triggered_id == ids.ANALYTICS_WATCHLIST_MORE and isinstance(count, int)
     limit = min(count + WATCHLIST_STEP, WATCHLIST_MOST) if more else WATCHLIST_FIRST
     order = order if order in (sla.URGENCY, sla.CHANCE) else sla.URGENCY
@@ -594,33 +616,34 @@ PANELS = [
 ]
 
 
-def panel_callback(tab: str, render):
-    def refresh_panel(*controls):
-        """One figure for the current filters, while its tab is shown."""
-        shown(tab, controls[-1])
-        return render(page_filters(controls[:-1])[1])
+def panel_callback(render):
+    def refresh_panel(controls):
+        """One figure for the filters its tab was shown with."""
+        if not isinstance(controls, list):
+            raise dash.exceptions.PreventUpdate
+        return render(page_filters(controls)[1])
 
     return refresh_panel
 
 
 for _tab, _graph, _render in PANELS:
-    callback(Output(_graph, "figure"), *filter_inputs(ids.ANALYTICS), Input(ids.ANALYTICS_TABS, "active_tab"))(
-        panel_callback(_tab, _render))
+    callback(Output(_graph, "figure"), Input(tab_filters(_tab), "data"), prevent_initial_call=True)(
+        panel_callback(_render))
 
 
 @callback(
     Output(ids.ANALYTICS_FORECAST_SUMMARY, "children"),
     Output(ids.ANALYTICS_FORECAST, "figure"),
-    *filter_inputs(ids.ANALYTICS),
-    Input(ids.ANALYTICS_TABS, "active_tab"),
+    Input(tab_filters("forecast"), "data"),
     Input(ids.ANALYTICS_FORECAST_WEEKS, "value"),
     Input(ids.ANALYTICS_FORECAST_BY, "date"),
+    prevent_initial_call=True,
 )
-def refresh_forecast(*controls):
-    """The forecast for the filters, the weeks sampled and the chosen day, while its tab is shown."""
-    *filters, tab, weeks, by = controls
-    shown("forecast", tab)
-    f = page_filters(filters)[1]
+def refresh_forecast(controls, weeks, by):
+    """The forecast for the filters its tab was shown with, the weeks sampled and the chosen day."""
+    if not isinstance(controls, list):
+        raise dash.exceptions.PreventUpdate
+    f = page_filters(controls)[1]
     weeks = weeks_of(weeks)
     day = date.fromisoformat(by[:10]) if by else None
     try:
