@@ -395,7 +395,8 @@ def report(summary: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", type=int, default=20000, help="demo tasks to load")
+    parser.add_argument("--tasks", type=int, default=80000,
+                        help="demo tasks to load (a healthy team keeps about 2.5 % of them In Progress or On Hold)")
     parser.add_argument("--open-tasks", type=int, default=1600,
                         help="tasks In Progress or On Hold to change, split between the sides")
     parser.add_argument("--duration", type=int, default=20, help="seconds per round and side")

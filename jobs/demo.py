@@ -134,7 +134,7 @@ WORK_SHARE = {
     (S.NEW, S.IN_PROGRESS): 0.05,
     (S.NEW, S.ON_HOLD): 0.15,
     (S.NEW, S.CANCELLED): 0.3,
-    (S.IN_PROGRESS, S.COMPLETED): 0.25,
+    (S.IN_PROGRESS, S.COMPLETED): 0.2,
     (S.IN_PROGRESS, S.ON_HOLD): 0.12,
     (S.IN_PROGRESS, S.CANCELLED): 0.3,
 }
@@ -146,15 +146,23 @@ WAIT_HOURS = {
     (S.CANCELLED, S.NEW): 24,
 }
 #: Typical time an unassigned task waits in the queue, as a share of its SLA target.
-PICKUP_SHARE = 0.12
-#: A few tasks stall (lost requester, blocked vendor): they stay open and run overdue.
-STALL_ODDS = 0.15
-STALL_FACTOR = (10.0, 80.0)
+PICKUP_SHARE = 0.1
+#: How much tasks differ in pace (a lognormal sigma), and each phase from the task's pace.
+PACE_SPREAD = 0.45
+PHASE_SPREAD = 0.5
+#: A few tasks stall (lost requester, blocked vendor): they run slow and mostly breach, but they finish.
+STALL_ODDS = 0.06
+STALL_FACTOR = (2.0, 4.0)
+#: Overdue work is chased: a phase in which the SLA clock passes the target, or that starts past it,
+#: ends within this share of the target after that (a Critical task within two hours, a Low one within
+#: three days), and a task past its target is not put On Hold again. So old work gets done: open tasks
+#: run late by days, not months.
+CHASE_SHARE = (0.1, 0.4)
 MIN_GAP = 60.0
 
 #: Odds of one side change (not a status move) during a phase, tried in this order.
 REASSIGN_ODDS = 0.08
-ESCALATE_ODDS = 0.05
+ESCALATE_ODDS = 0.05  # at triage only (New, never moved): raised later, a task breaches the new target at once
 EXTEND_DUE_ODDS = 0.3  # during On Hold only: the requester is slow, the due date moves
 
 CASE_ACTIVE_DAYS = 21
@@ -295,12 +303,12 @@ def _utc(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, timezone.utc)
 
 
-def _moves_by_status() -> dict[TaskStatus, tuple[tuple, tuple]]:
-    """MOVE_ODDS as (targets, cumulative weights), keeping only what TRANSITIONS allows."""
+def _moves_by_status(leave_out: TaskStatus | None = None) -> dict[TaskStatus, tuple[tuple, tuple]]:
+    """MOVE_ODDS as (targets, cumulative weights), keeping only what TRANSITIONS allows (less `leave_out`)."""
     moves = {}
     for status, odds in MOVE_ODDS.items():
         allowed = {target: weight for target, weight in odds.items()
-                   if target is None or target in rules.TRANSITIONS[status]}
+                   if target is None or (target in rules.TRANSITIONS[status] and target is not leave_out)}
         moves[status] = (tuple(allowed), tuple(itertools.accumulate(allowed.values())))
     return moves
 
@@ -429,18 +437,29 @@ class _Arrivals:
 
 
 class _Cases:
-    """Cases planned up front: a closed case only ever gets tasks that finished before it closed."""
+    """Cases planned up front, each opened with a task of its own (its opener), so no case is empty.
 
-    def __init__(self, rng: random.Random, *, count: int, staff: _Staff, arrivals: _Arrivals, now: float):
-        self.rows: list[tuple] = []
+    A case's row goes out with its opener, which is simulated first: the case closes as planned only
+    if the opener was done by then. The other tasks join a case planned to close only if they were
+    done before it closes, so they agree with it closed or open.
+    """
+
+    def __init__(self, rng: random.Random, *, count: int, total: int, staff: _Staff, arrivals: _Arrivals,
+                 now: float):
+        self._planned: list[tuple] = []
         self._ids: list[uuid.UUID] = []
         self._closed_at: list[float | None] = []
+        self.departments: list[str] = []
+        #: The case each opener opens, by the opener's task number.
+        self.opened_by: dict[int, int] = {}
         self._by_department: dict[str, tuple[list[float], list[int]]] = {
             name: ([], []) for name in DEPARTMENTS
         }
         numbers: dict[int, int] = {}
         for index in range(count):
-            created = arrivals.at((index + rng.random()) / count)
+            # One opener in each stretch of TASKS_PER_CASE tasks; the case opens just before it arrives.
+            opener = index * TASKS_PER_CASE + rng.randrange(TASKS_PER_CASE)
+            created = arrivals.at(opener / total)
             department = rng.choices(DEPARTMENTS, weights=DEPARTMENT_ODDS)[0]
             team = staff.departments[department]
             creator = team.pick_worker(rng) if rng.random() < 0.5 else team.manager
@@ -450,16 +469,27 @@ class _Cases:
             year = _utc(created).year
             numbers[year] = numbers.get(year, 0) + 1
             case_id = uuid7()
-            self.rows.append((
+            self._planned.append((
                 case_id, f"CASE-{year}-{numbers[year]:05d}", _fill(rng.choice(CASE_TITLES[department]), rng),
-                _fill(rng.choice(OPENINGS), rng), (CaseStatus.CLOSED if closed_at else CaseStatus.OPEN).value,
-                creator.id, _utc(created), _utc(closed_at or created),
+                _fill(rng.choice(OPENINGS), rng), creator.id, created,
             ))
             self._ids.append(case_id)
             self._closed_at.append(closed_at)
+            self.departments.append(department)
+            self.opened_by[opener] = index
             times, indexes = self._by_department[department]
             times.append(created)
             indexes.append(index)
+
+    def opened(self, index: int, finished: float | None) -> tuple[uuid.UUID, tuple]:
+        """The case's id and row, once its opener is simulated (`finished`: when it was done for good, or None)."""
+        case_id, reference, title, description, creator_id, created = self._planned[index]
+        closed_at = self._closed_at[index]
+        if finished is None or closed_at is None or finished >= closed_at:
+            closed_at = None
+        status = CaseStatus.CLOSED if closed_at else CaseStatus.OPEN
+        return case_id, (case_id, reference, title, description, status.value, creator_id, _utc(created),
+                         _utc(closed_at or created))
 
     def pick(
         self, rng: random.Random, department: str, created: float, finished: float | None
@@ -467,7 +497,8 @@ class _Cases:
         """A case of the department opened lately that could hold this task, if any.
 
         `finished` is when the task reached Completed or Cancelled for good (None if still open):
-        tasks only join a closed case if they were done before it closed.
+        tasks only join a case planned to close if they were done before it closes. A case opened
+        after the task arrived is never picked: its row may not be written yet.
         """
         times, indexes = self._by_department[department]
         low = bisect.bisect_left(times, created - CASE_ACTIVE_DAYS * DAY)
@@ -554,29 +585,34 @@ class _TaskFactory:
         self.total = total
         self.now = now
         self.moves = _moves_by_status()
+        self.chased_moves = _moves_by_status(leave_out=S.ON_HOLD)
         self.departments = [staff.departments[name] for name in DEPARTMENTS]
         self.priorities = tuple(PRIORITY_ODDS)
         self.priority_odds = tuple(PRIORITY_ODDS.values())
         self.rows: dict[str, list[tuple]] = {}
 
     def chunk(self, indexes: range) -> dict[str, list[tuple]]:
-        """Rows of every task table for the tasks numbered `indexes` (of `total`), parents first.
+        """Rows of every task table for the tasks numbered `indexes` (of `total`) and cases they open, parents first.
 
         A chunk has its own random stream and ids, so chunks can be simulated in any order or process.
         """
         self.rng = random.Random(f"{self.seed}:{indexes.start}")
         self.new_id = _Ids()
         self.rows = {
-            name: [] for name in ("tasks", "task_history", "task_status_intervals", "task_comments", "task_watchers",
-                                  "notifications")
+            name: [] for name in ("cases", "tasks", "task_history", "task_status_intervals", "task_comments",
+                                  "task_watchers", "notifications")
         }
         for index in indexes:
-            self._task(self.arrivals.at((index + self.rng.random()) / self.total))
+            self._task(self.arrivals.at((index + self.rng.random()) / self.total), self.cases.opened_by.get(index))
         return self.rows
 
-    def _task(self, created: float) -> None:
+    def _task(self, created: float, opens: int | None) -> None:
+        """Simulate one task and append its rows; `opens`: the case it opens, if it is one's opener."""
         rng = self.rng
-        team = rng.choices(self.departments, weights=DEPARTMENT_ODDS)[0]
+        if opens is None:
+            team = rng.choices(self.departments, weights=DEPARTMENT_ODDS)[0]
+        else:
+            team = self.staff.departments[self.cases.departments[opens]]
         template, base_tags = rng.choice(TOPICS[team.name])
         placeholders = _Placeholders(rng)
         title = template.format_map(placeholders)
@@ -611,7 +647,13 @@ class _TaskFactory:
         self._live(task)
 
         finished = None if task.status in rules.OPEN_STATUSES else task.last_change
-        case_id = self.cases.pick(rng, team.name, created, finished) if rng.random() < IN_CASE_ODDS else None
+        if opens is not None:
+            case_id, case_row = self.cases.opened(opens, finished)
+            self.rows["cases"].append(case_row)
+        elif rng.random() < IN_CASE_ODDS:
+            case_id = self.cases.pick(rng, team.name, created, finished)
+        else:
+            case_id = None
         creation = history.snapshot(_Snapshot(
             title=title, description=description, status=S.NEW, priority=priority,
             due_date=_utc(due) if due is not None else None, assigned_to=assignee.id if assignee else None,
@@ -626,29 +668,40 @@ class _TaskFactory:
     def _live(self, task: _Task) -> None:
         """Move the task through the transition table until it settles or reaches now."""
         rng, now = self.rng, self.now
-        pace = rng.lognormvariate(0, 0.6)
+        pace = rng.lognormvariate(0, PACE_SPREAD)
         stall = rng.uniform(*STALL_FACTOR) if rng.random() < STALL_ODDS else 1.0
         at = task.created
+        used = 0.0  # SLA clock used before this phase: it runs while New or In Progress
         while True:
-            targets, cumulative = self.moves[task.status]
+            target = SLA_HOURS[task.priority] * HOUR
+            targets, cumulative = (self.chased_moves if used > target else self.moves)[task.status]
             move = rng.choices(targets, cum_weights=cumulative)[0]
             if move is None:
                 return
+            key = (task.status, move)
+            typical = (WORK_SHARE[key] * target * pace if key in WORK_SHARE else WAIT_HOURS[key] * HOUR)
+            wait = 0.0
             if move is S.IN_PROGRESS and task.assignee is None:
-                at += max(MIN_GAP, PICKUP_SHARE * SLA_HOURS[task.priority] * HOUR * pace * stall
-                          * rng.lognormvariate(0, 0.5))
+                wait = max(MIN_GAP, PICKUP_SHARE * target * pace * stall * rng.lognormvariate(0, PHASE_SPREAD))
+            start, end = at, at + wait + max(MIN_GAP, typical * stall * rng.lognormvariate(0, PHASE_SPREAD))
+            running = task.status in CLOCK_STATUSES
+            if running or used > target:
+                # Overdue work is chased: the phase ends soon after the clock passes the target.
+                chased = at + (max(0.0, target - used) if running else 0.0) + rng.uniform(*CHASE_SHARE) * target
+                if end > chased:  # the wait in the queue and the work shrink alike
+                    wait, end = wait * (chased - at) / (end - at), chased
+            if wait:
+                at += wait
                 if at > now:
                     return
                 self._pick_up(task, at)
-            key = (task.status, move)
-            typical = (WORK_SHARE[key] * SLA_HOURS[task.priority] * HOUR * pace
-                       if key in WORK_SHARE else WAIT_HOURS[key] * HOUR)
-            end = at + max(MIN_GAP, typical * stall * rng.lognormvariate(0, 0.5))
             if task.status in rules.OPEN_STATUSES:
                 self._side_change(task, at, end)
             if end > now:
                 return
             self._move(task, move, end)
+            if running:
+                used += end - start
             at = end
 
     def _pick_up(self, task: _Task, at: float) -> None:
@@ -681,7 +734,7 @@ class _TaskFactory:
             if other is not None:
                 self._assign(task, team.manager, other, at)
         elif roll < REASSIGN_ODDS + ESCALATE_ODDS:
-            if task.status is not S.ON_HOLD and task.priority is not Priority.CRITICAL:
+            if task.status is S.NEW and not task.moves and task.priority is not Priority.CRITICAL:
                 self._escalate(task, team.manager, at)
         elif roll < REASSIGN_ODDS + ESCALATE_ODDS + EXTEND_DUE_ODDS:
             if task.status is S.ON_HOLD and task.due is not None:
@@ -962,7 +1015,7 @@ def generate(
     now = time.time()
     arrivals = _Arrivals(now, days)
     staff = _Staff(rng, agents=agents, now=now, days=days)
-    cases = _Cases(rng, count=tasks // TASKS_PER_CASE, staff=staff, arrivals=arrivals, now=now)
+    cases = _Cases(rng, count=tasks // TASKS_PER_CASE, total=tasks, staff=staff, arrivals=arrivals, now=now)
     with engine.connect() as connection:
         postgres = connection.dialect.name == "postgresql"
         span = SlaCalendarSpan
@@ -982,9 +1035,8 @@ def generate(
 
         try:
             write("users", staff.user_rows, len(staff.user_rows))
-            write("cases", cases.rows, len(cases.rows))
             for done, tables in chunks:
-                # Parents before children: the foreign keys are checked row by row.
+                # Parents before children (a chunk's cases first): the foreign keys are checked row by row.
                 for name, rows, count in tables:
                     write(name, rows, count)
                 report(f"{done:,} tasks")

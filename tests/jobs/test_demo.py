@@ -6,6 +6,7 @@ from itertools import groupby
 import pytest
 from sqlalchemy import func, select, text
 
+import db
 from app import create_app
 from auth.passwords import verify_password
 from db import make_engine
@@ -24,8 +25,10 @@ from db.models import (
     TaskWatcher,
     User,
 )
-from domain.rules import TRANSITIONS
+from domain.filters import TaskFilters
+from domain.rules import OPEN_STATUSES, TRANSITIONS
 from jobs.demo import DEMO_PASSWORD, DEMO_USERS, OTHER_MANAGERS, TASKS_PER_CASE, ensure_demo_data, generate
+from reports import flow, sla
 from tests.conftest import config_for
 from workflow.history import SNAPSHOT_FIELDS
 
@@ -307,3 +310,44 @@ def test_the_demo_load_builds_the_analytics_facts_and_the_commands_check_and_reb
     rebuilt = runner.invoke(args=["reports", "rebuild"])
     assert rebuilt.exit_code == 0 and "fact rows derived" in rebuilt.output, rebuilt.output
     assert runner.invoke(args=["reports", "check"]).exit_code == 0
+
+
+HEALTHY_TASKS = 2_000
+#: How long ago an open task's SLA target may have passed. The generator chases overdue work: each
+#: phase from the moment the clock passes the target ends within 0.4 x the target (jobs.demo.CHASE_SHARE;
+#: 2.8 days for Low, the longest), and a task past its target is not put On Hold. So an open task is a
+#: few such phases past its target (put On Hold as it breached and back In Progress, or completed and
+#: reopened): 3 x 2.8 = 8.4 days; 14 leaves a margin (the worst of 200,000 tasks was 7.4 days).
+OVERDUE_BOUND = timedelta(days=14)
+
+
+@pytest.fixture(scope="module")
+def healthy_app(fresh_database):
+    """An app on a database holding the default demo team's HEALTHY_TASKS tasks (in several chunks)."""
+    application = create_app(config_for(fresh_database("wm_demo_health")))
+    generate(application.extensions["db_engine"], tasks=HEALTHY_TASKS, chunk_tasks=HEALTHY_TASKS // 3)
+    with application.app_context():
+        yield application
+
+
+def test_the_demo_team_looks_healthy(healthy_app):
+    everything = TaskFilters()
+    compliance = sla.compliance(filters=everything)
+    assert 80 <= compliance["compliance_pct"] <= 97, compliance
+    by_priority = sla.compliance_by_priority(filters=everything).set_index("priority")
+    assert (by_priority["breached"] > 0).all(), by_priority  # a tail of breaches at every priority
+
+    rework = flow.rework(filters=everything)
+    assert rework["reopens"] > 0 and rework["ping_pong_reassignments"] > 0, rework
+
+    session = db.session
+    empty_cases = session.scalar(
+        select(func.count()).select_from(Case).where(~select(Task.id).where(Task.case_id == Case.id).exists()))
+    assert session.scalar(select(func.count()).select_from(Case)) == HEALTHY_TASKS // TASKS_PER_CASE
+    assert empty_cases == 0
+
+    open_tasks = select(func.count()).select_from(Task).where(Task.status.in_(OPEN_STATUSES))
+    breached = session.scalar(open_tasks.where(Task.sla_due_s < datetime.now(timezone.utc).timestamp()))
+    assert breached < 0.25 * session.scalar(open_tasks)  # some open work may be late, most is not
+    earliest_due = session.scalar(select(func.min(Task.sla_due_s)).where(Task.status.in_(OPEN_STATUSES)))
+    assert datetime.now(timezone.utc) - datetime.fromtimestamp(earliest_due, timezone.utc) < OVERDUE_BOUND
