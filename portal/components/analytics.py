@@ -55,13 +55,13 @@ def filter_bar(page: str, values: dict | None = None) -> dbc.Row:
                                         start_date_placeholder_text="From", end_date_placeholder_text="To"),
                     md="auto", className=control),
             dbc.Col(dcc.Dropdown(id=filter_id(page, "department"), options=departments, placeholder="Department",
-                                 value=values.get("department")), md=2, className=control),
+                                 value=values.get("department")), xs=6, md=2, className=control),
             dbc.Col(dcc.Dropdown(id=filter_id(page, "assignee"), options=assignees, placeholder="Assignee",
-                                 value=values.get("assignee")), md=2, className=control),
+                                 value=values.get("assignee")), xs=6, md=2, className=control),
             dbc.Col(dcc.Dropdown(id=filter_id(page, "priority"), options=[p.value for p in Priority], placeholder="Priority",
-                                 value=values.get("priority")), md=2, className=control),
+                                 value=values.get("priority")), xs=6, md=2, className=control),
             dbc.Col(dbc.Input(id=filter_id(page, "tag"), placeholder="Tag", debounce=True, maxlength=50,
-                              value=values.get("tag")), md=2, className=control),
+                              value=values.get("tag")), xs=6, md=2, className=control),
         ],
         className="g-2 mb-3 align-items-center",
     )
@@ -139,9 +139,11 @@ def page_filters(controls) -> tuple[dict, TaskFilters]:
 
 
 def csv_link(report: str, table: str, label: str = "Download CSV") -> html.A:
+    # On a phone the icon alone (its label in the tooltip), so a card's title keeps its line.
     return html.A(
-        [html.I(className="bi bi-download me-1"), label], id={"type": ids.REPORT_CSV, "report": report, "table": table},
-        href=f"/api/reports/{report}?format=csv&table={table}", className="btn btn-sm btn-outline-secondary",
+        [html.I(className="bi bi-download"), html.Span(label, className="ms-1 d-none d-sm-inline")],
+        id={"type": ids.REPORT_CSV, "report": report, "table": table}, title=label, **{"aria-label": label},
+        href=f"/api/reports/{report}?format=csv&table={table}", className="btn btn-sm btn-outline-secondary text-nowrap",
     )
 
 
