@@ -110,6 +110,9 @@ class User(Base):
     credential_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     password_changed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     password_changed_by: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("users.id"))
+    # IANA name (e.g. America/New_York) the portal shows and reads times in; None until set (first
+    # sign-in takes the browser's). The API stays UTC.
+    time_zone: Mapped[Optional[str]] = mapped_column(String(64))
 
 
 class Case(Base):
