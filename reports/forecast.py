@@ -156,12 +156,15 @@ def forecast(*, filters: TaskFilters, weeks: int = DEFAULT_WEEKS, by: date | Non
              now: datetime | None = None) -> dict:
     """When the open work is done and how many tasks are done by `by`, at each confidence, with the trials' histogram.
 
-    `by` must be a day after today (UTC): ValidationFailed otherwise.
+    `by` must be a day after today (UTC) and within HORIZON_DAYS of it: ValidationFailed otherwise.
     """
     now = now_or(now)
     today = now.date()
     if by is not None and by <= today:
         raise ValidationFailed("by must be a day after today (UTC)", [{"field": "by", "message": "must be after today"}])
+    if by is not None and (by - today).days > HORIZON_DAYS:  # each day ahead is simulated 10,000 times
+        raise ValidationFailed(f"by must be within {HORIZON_DAYS} days of today",
+                               [{"field": "by", "message": f"must be within {HORIZON_DAYS} days of today"}])
     past = history(filters, weeks=weeks, case_id=case_id, now=now)
     finish = days_to_finish(past.daily, past.backlog)
     done_days, counts = np.unique(finish[finish <= HORIZON_DAYS], return_counts=True)

@@ -393,6 +393,7 @@ def forecast_card() -> dbc.Card:
             dbc.Col([dbc.Label("How many done by", html_for=ids.ANALYTICS_FORECAST_BY, className="mb-1 small"),
                      dcc.DatePickerSingle(id=ids.ANALYTICS_FORECAST_BY, display_format="D MMM YYYY",
                                           min_date_allowed=utcnow().date() + timedelta(days=1),
+                                          max_date_allowed=utcnow().date() + timedelta(days=forecast.HORIZON_DAYS),
                                           placeholder="Pick a day", clearable=True, className="d-block")], xs=6, md=3),
         ],
         className="g-2 mb-2 align-items-end",

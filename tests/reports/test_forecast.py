@@ -1,7 +1,7 @@
 """Forecasts on known answers: the Monte Carlo's percentiles, the history it samples (from the facts and from the
 tasks alike) and the breach probability read from the SLA-clock distribution."""
 import math
-from datetime import timedelta
+from datetime import date, timedelta
 
 import numpy as np
 import pytest
@@ -104,3 +104,5 @@ def test_a_day_not_ahead_has_no_answer(ctx):
     now = at(24 * 14)
     with pytest.raises(ValidationFailed):
         forecast.forecast(filters=TaskFilters(tag="nothing-here"), by=now.date(), now=now)
+    with pytest.raises(ValidationFailed):  # three thousand years of days would each be simulated 10,000 times
+        forecast.forecast(filters=TaskFilters(tag="nothing-here"), by=date(5318, 3, 28), now=now)
