@@ -276,3 +276,71 @@ SLA_SETTINGS_WEEK_ERROR = "sla-settings-week-error"
 SLA_SETTINGS_HOLIDAYS = "sla-settings-holidays"
 SLA_SETTINGS_CALENDAR_SAVE = "sla-settings-calendar-save"
 SLA_SETTINGS_CALENDAR_MESSAGE = "sla-settings-calendar-message"
+
+# Task page actions and case membership
+#: The case pickers of the task edit form and the new task form (searchable; empty: no case).
+TASK_CASE_INPUT = "task-case-input"
+NEW_TASK_CASE = "new-task-case"
+#: The task page's top bar: Watch/Unwatch, who watches, Delete with its confirmation, the way back after it.
+TASK_WATCH = "task-watch"
+TASK_WATCHERS = "task-watchers"
+TASK_WATCHERS_NAMES = "task-watchers-names"
+TASK_DELETE = "task-delete"
+TASK_DELETE_MODAL = "task-delete-modal"
+TASK_DELETE_CONFIRM = "task-delete-confirm"
+TASK_DELETE_CANCEL = "task-delete-cancel"
+TASK_GOTO = "task-goto"
+#: The case page's "Add task" link and "Add existing task" picker (shown while the case is open).
+CASE_ADD = "case-add"
+CASE_ADD_TASK = "case-add-task"
+CASE_ADD_EXISTING = "case-add-existing"
+CASE_ADD_EXISTING_PANEL = "case-add-existing-panel"
+CASE_ADD_EXISTING_PICKER = "case-add-existing-picker"
+CASE_ADD_EXISTING_SAVE = "case-add-existing-save"
+CASES_EMPTY = "cases-empty"
+
+# Board drag and drop, WIP limits, swimlanes
+#: The answer to the last move (menu or drop): {"ok", "id", "nonce"}; assets/board.js settles a dropped card on it.
+BOARD_MOVED = "board-moved"
+BOARD_DEPARTMENT = "board-department"
+BOARD_LANES = "board-lanes"
+#: The column shown on a phone (one at a time).
+BOARD_PHONE_COLUMN = "board-phone-column"
+BOARD_WIP_OPEN = "board-wip-open"
+BOARD_WIP_MODAL = "board-wip-modal"
+BOARD_WIP_SCOPE = "board-wip-scope"
+#: Pattern-matching type of the limit inputs: {"type": BOARD_WIP_INPUT, "status": ...}.
+BOARD_WIP_INPUT = "board-wip-input"
+BOARD_WIP_SAVE = "board-wip-save"
+BOARD_WIP_MESSAGE = "board-wip-message"
+
+# Shell, 404, preferences channels
+#: The navbar's "Admin" menu (Users, SLA settings), shown to Admins only.
+NAV_ADMIN_MENU = "nav-admin-menu"
+#: The portal's own 404 page (portal/pages/not_found_404.py) and its list of the pages the user may open.
+NOT_FOUND = "not-found"
+NOT_FOUND_PAGES = "not-found-pages"
+#: The users table's empty state when the filters find nobody, and its "Clear filters" button.
+ADMIN_USERS_EMPTY = "admin-users-empty"
+ADMIN_USERS_CLEAR = "admin-users-clear"
+#: Which channels this deployment delivers, and why the others' switches are off.
+PREFERENCES_CHANNELS = "preferences-channels"
+
+# Profile and time zones
+#: The browser's IANA zone (Intl), filled clientside in the shell; stored once while the user has none.
+BROWSER_ZONE = "browser-zone"
+#: The user menu's link to the profile page (portal/shell.py).
+NAV_PROFILE = "nav-profile"
+# The profile page (portal/pages/profile.py): each input with its `-error`.
+PROFILE_FULL_NAME = "profile-full-name"
+PROFILE_EMAIL = "profile-email"
+PROFILE_PHONE = "profile-phone"
+PROFILE_TIME_ZONE = "profile-time-zone"
+PROFILE_SAVE = "profile-save"
+PROFILE_MESSAGE = "profile-message"
+PROFILE_CURRENT_PASSWORD = "profile-current-password"
+PROFILE_NEW_PASSWORD = "profile-new-password"
+PROFILE_PASSWORD_SAVE = "profile-password-save"
+PROFILE_PASSWORD_MESSAGE = "profile-password-message"
+#: "Times in New York time" above the task grid.
+TASKS_ZONE_NOTE = "tasks-zone-note"

@@ -23,20 +23,42 @@ NAVIGATION = (
     ("Analytics", "/analytics", "bi-graph-up", rules.can_view_analytics),
     ("Workload", "/workload", "bi-people-fill", rules.can_view_analytics),
     ("New task", "/new-task", "bi-plus-circle", rules.can_create_task),
-    ("Users", "/admin/users", "bi-people", rules.can_manage_users),
-    ("SLA", "/admin/sla", "bi-stopwatch", rules.can_set_sla_targets),
-    ("API", "/api/docs/", "bi-braces", None),
 )
+#: The Admin's pages, under one "Admin" menu so that the navbar stays on one line.
+ADMIN_NAVIGATION = (
+    ("Users", "/admin/users", "bi-people", rules.can_manage_users),
+    ("SLA settings", "/admin/sla", "bi-stopwatch", rules.can_set_sla_targets),
+)
+#: Served by Flask, not Dash: a link there must load the page, not route inside the portal.
+API_DOCS = ("API", "/api/docs/", "bi-braces", None)
 #: How many of the latest notifications the bell's dropdown shows.
 BELL_LATEST = 8
 BELL_MENU_CLASS = "dropdown-menu dropdown-menu-lg-end p-0 shadow"
 
 
+def _visible(user, entries) -> list[tuple[str, str, str]]:
+    return [(label, path, icon) for label, path, icon, may_see in entries if may_see is None or may_see(user)]
+
+
+def pages_for(user) -> list[tuple[str, str, str]]:
+    """(label, path, icon) of every portal page the navbar offers `user`, the Admin menu's included."""
+    return _visible(user, NAVIGATION + ADMIN_NAVIGATION)
+
+
 def _nav_links(user) -> list:
-    links = []
-    for label, path, icon, may_see in NAVIGATION:
-        if may_see is None or may_see(user):
-            links.append(dbc.NavItem(dbc.NavLink([html.I(className=f"bi {icon} me-1"), label], href=path, active="exact")))
+    links = [
+        dbc.NavItem(dbc.NavLink([html.I(className=f"bi {icon} me-1"), label], href=path, active="exact"))
+        for label, path, icon in _visible(user, NAVIGATION)
+    ]
+    admin = _visible(user, ADMIN_NAVIGATION)
+    if admin:
+        links.append(dbc.DropdownMenu(
+            [dbc.DropdownMenuItem([html.I(className=f"bi {icon} me-2"), label], href=path) for label, path, icon in admin],
+            id=ids.NAV_ADMIN_MENU, label=[html.I(className="bi bi-shield-lock me-1"), "Admin"], nav=True, in_navbar=True,
+            align_end=True,
+        ))
+    label, path, icon, _ = API_DOCS
+    links.append(dbc.NavItem(dbc.NavLink([html.I(className=f"bi {icon} me-1"), label], href=path, external_link=True)))
     return links
 
 
@@ -70,7 +92,7 @@ def _bell() -> html.Div:
         className="btn btn-link nav-link text-light",
         **{"aria-expanded": "false", "aria-controls": ids.BELL_MENU},
     )
-    return html.Div([toggle, menu], className="dropdown bell me-3")
+    return html.Div([toggle, menu], className="dropdown bell me-2")
 
 
 def _ago(then: datetime, now: datetime) -> str:
@@ -120,7 +142,7 @@ def _navbar(user) -> dbc.Navbar:
     return dbc.Navbar(
         dbc.Container(
             [
-                dbc.NavbarBrand([html.I(className="bi bi-kanban me-2"), "Workflow Manager"], href="/"),
+                dbc.NavbarBrand([html.I(className="bi bi-kanban me-2"), html.Span("Workflow Manager", className="brand-name")], href="/"),
                 dbc.NavbarToggler(id="nav-toggler"),
                 dbc.Collapse(
                     [
@@ -130,17 +152,18 @@ def _navbar(user) -> dbc.Navbar:
                                 _bell(),
                                 html.Button(
                                     html.I(className="bi bi-circle-half"), id=ids.THEME_TOGGLE, n_clicks=0,
-                                    className="btn btn-link text-light me-3", title="Light or dark theme",
+                                    className="btn btn-link text-light me-2", title="Light or dark theme",
                                     **{"aria-label": "Switch light or dark theme"},
                                 ),
                                 html.Span(
                                     [html.Strong(user.full_name), html.Span(f" · {user.role.value}", className="opacity-75")],
-                                    id=ids.NAV_USER, className="text-light me-3 small",
+                                    id=ids.NAV_USER, className="text-light me-3 small nav-user",
+                                    title=f"{user.full_name} · {user.role.value}",
                                 ),
                                 html.Form(
                                     [
                                         dcc.Input(type="hidden", name="csrf_token", value=auth.csrf_token()),
-                                        html.Button("Sign out", type="submit", className="btn btn-outline-light btn-sm"),
+                                        html.Button("Sign out", type="submit", className="btn btn-outline-light btn-sm text-nowrap"),
                                     ],
                                     method="post", action="/logout", className="d-inline",
                                 ),
@@ -153,7 +176,8 @@ def _navbar(user) -> dbc.Navbar:
             ],
             fluid=True,
         ),
-        color="primary", dark=True, expand="lg", className="mb-3",
+        # Collapsed below 1200 px: narrower, the Admin's links would not fit on one line.
+        color="primary", dark=True, expand="xl", className="mb-3 app-navbar",
     )
 
 
@@ -260,6 +284,13 @@ def register_callbacks(app: dash.Dash) -> None:
         Output(ids.THEME_STORE, "data"),
         Input(ids.THEME_TOGGLE, "n_clicks"),
         State(ids.THEME_STORE, "data"),
+    )
+
+    # The Admin menu looks current on the Admin's pages, as a NavLink does on its own.
+    app.clientside_callback(
+        "function(path) { return (path || '').startsWith('/admin/') ? 'active' : ''; }",
+        Output(ids.NAV_ADMIN_MENU, "toggle_class_name"),
+        Input(ids.URL, "pathname"),
     )
 
     @app.callback(Output("nav-collapse", "is_open"), Input("nav-toggler", "n_clicks"), State("nav-collapse", "is_open"),

@@ -1,7 +1,10 @@
-"""Sign in and sign out: plain Flask pages on the portal session (no Dash needed to log in)."""
+"""Sign in and sign out: plain Flask pages on the portal session (no Dash needed to log in); 404 for unknown pages."""
+import re
+from fnmatch import fnmatch
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, redirect, render_template_string, request
+import dash
+from flask import Blueprint, Response, abort, redirect, render_template_string, request
 from flask import session as flask_session
 from flask_login import current_user
 
@@ -105,3 +108,30 @@ def logout():
         users.sign_out(actor=current_user.user, user_id=current_user.user.id)
     auth.end_session()
     return redirect("/login")
+
+
+#: The endpoint of Dash's catch-all route: the portal's page for every path no other route serves.
+DASH_CATCHALL = "/<path:path>"
+NOT_FOUND_MODULE = "not_found_404"
+
+
+def _is_page(path: str) -> bool:
+    """Whether a Dash page serves `path` (Dash's own matching: a fixed path, or a template's wildcards)."""
+    wanted = path.strip("/")
+    for module, page in dash.page_registry.items():
+        if module.split(".")[-1] == NOT_FOUND_MODULE:
+            continue
+        template = page.get("path_template")
+        if template and fnmatch(wanted, re.sub("<.*?>", "*", template.strip("/"))):
+            return True
+        if wanted == page["path"].strip("/"):
+            return True
+    return False
+
+
+@blueprint.after_app_request
+def not_found_status(response: Response) -> Response:
+    """An address no portal page serves answers 404: Dash sends its page with 200 and shows the 404 page in it."""
+    if request.endpoint == DASH_CATCHALL and response.status_code == 200 and not _is_page(request.path):
+        response.status_code = 404
+    return response

@@ -13,7 +13,8 @@ from domain.errors import Conflict, DomainError
 from domain.schemas import UserCreate, UserUpdate
 from portal import ids
 from portal.access import portal_user
-from portal.components.forms import feedback, field_errors, labelled_field
+from portal.components.errors import error_sentence, field_sentences
+from portal.components.forms import feedback, labelled_field
 from portal.components.paged_list import PagedList, filter_bar, filter_field
 from workflow import users
 
@@ -57,13 +58,9 @@ def _admin():
     return user if user is not None and rules.can_manage_users(user) else None
 
 
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
 def _errors(exc: ValidationError) -> dict[str, str]:
-    """field_errors, with a format hint where a non-blank value has the wrong shape."""
-    errors = field_errors(exc)
+    """A sentence per field, with a format hint where a non-blank value has the wrong shape."""
+    errors = field_sentences(exc)
     for error in exc.errors():
         field = str(error["loc"][0])
         if error["type"] == "string_pattern_mismatch" and field in FORMATS and str(error.get("input", "")).strip():
@@ -73,8 +70,7 @@ def _errors(exc: ValidationError) -> dict[str, str]:
 
 def _conflict_errors(error: Conflict) -> dict[str, str]:
     """A taken username or email, on its field."""
-    fields = [item.get("field") for item in error.details or [] if isinstance(item, dict)]
-    return {field: _sentence(error.message) for field in fields if field}
+    return field_sentences(error)
 
 
 def _optional(value: str | None) -> str | None:
@@ -92,20 +88,39 @@ def _page(role: str | None, shown: str | None, q: str | None, cursor: str | None
     )
 
 
+def _email(address: str) -> list:
+    """The address that may wrap before its "@" only, each part cut short with an ellipsis if it is very long."""
+    local, at, domain = address.partition("@")
+    parts = [local, html.Wbr(), at + domain] if at else [address]
+    return [html.Span(part, className="user-email-part") if isinstance(part, str) else part for part in parts]
+
+
+def _when(moment) -> list | str:
+    """The last sign-in as a date and a time that may wrap between them, never inside either."""
+    if moment is None:
+        return "Never"
+    return [html.Span(f"{moment:%d %b %Y}", className="text-nowrap"), " ", html.Span(f"{moment:%H:%M}", className="text-nowrap")]
+
+
 def _rows(page) -> list:
     # Dash renders strings as text: names and emails never become markup.
     narrow = "d-none d-md-table-cell"
     return [
         html.Tr(
             [
-                html.Td(user.username),
-                html.Td(user.full_name, className="text-break"),
-                html.Td(user.email, className=f"text-break {narrow}"),
+                html.Td([
+                    html.Div(user.username),
+                    # On a phone the name and address sit under the username instead of in columns of their own.
+                    html.Div([html.Div(user.full_name), html.Div(_email(user.email), title=user.email)],
+                             className="d-md-none small text-body-secondary"),
+                ]),
+                html.Td(user.full_name, className=narrow),
+                html.Td(_email(user.email), className=f"user-email {narrow}", title=user.email),
                 html.Td(user.role.value),
                 html.Td(user.department or "—", className=narrow),
                 html.Td(user.phone or "—", className=f"text-nowrap {narrow}"),
                 html.Td(dbc.Badge("Active", color="success") if user.is_active else dbc.Badge("Inactive", color="secondary")),
-                html.Td(f"{user.last_login:%d %b %Y %H:%M}" if user.last_login else "Never", className=f"text-nowrap {narrow}"),
+                html.Td(_when(user.last_login), className=narrow),
                 html.Td(dbc.Button(
                     "Edit", id={"type": ids.ADMIN_USERS_EDIT, "id": str(user.id)}, size="sm", color="primary", outline=True,
                     title=f"Edit {user.username}",
@@ -115,6 +130,21 @@ def _rows(page) -> list:
         )
         for user in page.items
     ]
+
+
+def _first_rows(page) -> list:
+    """The first page's rows; when the filters find nobody, one row that says so and offers the next step."""
+    if page.items:
+        return _rows(page)
+    return [html.Tr(html.Td(
+        [
+            html.P("No users match these filters.", className="fw-semibold mb-1"),
+            html.P("Clear the filters to see everyone, or create the user with the Create user form.",
+                   className="text-body-secondary small mb-2"),
+            dbc.Button("Clear filters", id=ids.ADMIN_USERS_CLEAR, size="sm", color="primary", outline=True),
+        ],
+        colSpan=9, className="text-center py-4",
+    ), id=ids.ADMIN_USERS_EMPTY)]
 
 
 def _filter_bar() -> dbc.Row:
@@ -201,13 +231,13 @@ def layout(**_query):
     table = dbc.Table(
         [
             html.Thead(html.Tr([
-                html.Th("Username"), html.Th("Full name"), html.Th("Email", className=narrow), html.Th("Role"),
+                html.Th("Username"), html.Th("Full name", className=narrow), html.Th("Email", className=narrow), html.Th("Role"),
                 html.Th("Department", className=narrow), html.Th("Phone", className=narrow), html.Th("Status"),
                 html.Th("Last login", className=narrow), html.Th(html.Span("Actions", className="visually-hidden")),
             ])),
             html.Tbody(_rows(page), id=ids.ADMIN_USERS_LIST),
         ],
-        hover=True, responsive=True, size="sm", className="align-middle",
+        hover=True, responsive=True, size="sm", className="align-middle small",
     )
     listing = [
         _filter_bar(),
@@ -221,7 +251,7 @@ def layout(**_query):
         [
             html.H1("Users", className="h3 mb-3"),
             html.Div(id=ids.ADMIN_USERS_MESSAGE),
-            dbc.Row([dbc.Col(listing, lg=8), dbc.Col(_create_form(), lg=4)], className="g-3"),
+            dbc.Row([dbc.Col(listing, lg=8, xxl=9), dbc.Col(_create_form(), lg=4, xxl=3)], className="g-3"),
             _editor(),
         ]
     )
@@ -232,7 +262,7 @@ def layout(**_query):
     Input(ids.ADMIN_USERS_ACTIVE, "value"),
     Input(ids.ADMIN_USERS_Q, "value"),
     Input(ids.ADMIN_USERS_CHANGED, "data"),
-    render=_rows,
+    render=_first_rows,
 )
 def filter_users(role, shown, q, _changed):
     """The first page for new filters, or after a change."""
@@ -281,10 +311,10 @@ def create_user(_clicks, username, email, full_name, role, department, phone, pa
         created = users.create_user(actor=user, **form.model_dump())
     except Conflict as error:
         errors = _conflict_errors(error)
-        message = None if errors else dbc.Alert(_sentence(error.message), color="danger")
+        message = None if errors else dbc.Alert(error_sentence(error), color="danger")
         return (message, no_update) + keep + feedback(CREATE_FIELDS, errors)
     except DomainError as error:
-        return (dbc.Alert(_sentence(error.message), color="danger"), no_update) + keep + feedback(CREATE_FIELDS, {})
+        return (dbc.Alert(error_sentence(error), color="danger"), no_update) + keep + feedback(CREATE_FIELDS, {})
     message = dbc.Alert(f"Created {created.username}.", color="success", dismissable=True)
     return (message, str(uuid.uuid4())) + ("",) * len(keep) + feedback(CREATE_FIELDS, {})
 
@@ -362,9 +392,9 @@ def save_user(_clicks, editing, full_name, email, role, department, phone, passw
         saved = users.update_user(actor=actor, user_id=uuid.UUID(editing["id"]), changes=changes)
     except Conflict as error:
         errors = _conflict_errors(error)
-        return (no_update, dbc.Alert(_sentence(error.message), color="danger"), no_update, no_update) + feedback(EDIT_FIELDS, errors)
+        return (no_update, dbc.Alert(error_sentence(error), color="danger"), no_update, no_update) + feedback(EDIT_FIELDS, errors)
     except DomainError as error:
-        return (no_update, dbc.Alert(_sentence(error.message), color="danger"), no_update, no_update) + feedback(EDIT_FIELDS, {})
+        return (no_update, dbc.Alert(error_sentence(error), color="danger"), no_update, no_update) + feedback(EDIT_FIELDS, {})
     message = dbc.Alert(f"Saved {saved.username}.", color="success", dismissable=True)
     return (False, None, message, str(uuid.uuid4())) + feedback(EDIT_FIELDS, {})
 
@@ -383,5 +413,19 @@ def sign_out_everywhere(_clicks, editing):
     try:
         users.sign_out(actor=actor, user_id=uuid.UUID(editing["id"]))
     except DomainError as error:
-        return dbc.Alert(_sentence(error.message), color="danger")
+        return dbc.Alert(error_sentence(error), color="danger")
     return dbc.Alert("Signed out everywhere: every session and API token of this user has ended.", color="success")
+
+
+@callback(
+    Output(ids.ADMIN_USERS_ROLE, "value"),
+    Output(ids.ADMIN_USERS_ACTIVE, "value"),
+    Output(ids.ADMIN_USERS_Q, "value"),
+    Input(ids.ADMIN_USERS_CLEAR, "n_clicks"),
+    prevent_initial_call=True,
+)
+def clear_filters(clicks):
+    """The empty state's next step: every user again."""
+    if _admin() is None or not clicks:
+        raise PreventUpdate
+    return "all", "all", ""

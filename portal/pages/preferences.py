@@ -9,9 +9,10 @@ from db.models import NotificationType
 from domain import rules
 from domain.errors import DomainError, Forbidden, Throttled
 from domain.schemas import NotificationSettingsUpdate, UserUpdate
-from notifications import digest, preferences
+from notifications import digest, outbox, preferences
 from portal import ids
 from portal.access import portal_user
+from portal.components.errors import error_sentence
 from portal.components.forms import labelled_field, wait_text
 from workflow import notifications as notices
 from workflow import users
@@ -19,24 +20,43 @@ from workflow import users
 dash.register_page(__name__, path="/preferences", title="Preferences · Workflow Manager", name="Preferences")
 
 CHANNEL_LABELS = {"in_app": "In-app", "email": "Email", "sms": "SMS"}
+#: Why a channel is off on this server, for everyone; and, for Admins, the settings that switch it on.
+UNAVAILABLE = {
+    "email": ("Email is not available on this server: no mail service is set up.",
+              "Set SMTP_URL, or MAIL_SES=true to send through Amazon SES."),
+    "sms": ("SMS is not available on this server: text messages are switched off.",
+            "Set SMS_ENABLED=true to send them through Amazon SNS."),
+}
 
 
-def _switch(kind: str, channel: str, enabled: bool, switch_type: str = ids.PREFERENCES_SWITCH) -> dbc.Switch:
+def unavailable_channels() -> set[str]:
+    """The channels this deployment cannot deliver (the outbox's own test of its configuration)."""
+    return {channel for channel, on in (("email", outbox.email_enabled()), ("sms", outbox.sms_enabled())) if not on}
+
+
+def _switch(kind: str, channel: str, enabled: bool, switch_type: str, off: bool) -> dbc.Switch:
+    label = f"{kind} by {CHANNEL_LABELS[channel]}" + (" (not available on this server)" if off else "")
     return dbc.Switch(
-        id={"type": switch_type, "kind": kind, "channel": channel}, value=enabled,
-        label=f"{kind} by {CHANNEL_LABELS[channel]}", label_class_name="visually-hidden", class_name="mb-0 d-inline-block",
+        id={"type": switch_type, "kind": kind, "channel": channel}, value=enabled and not off, disabled=off,
+        label=label, label_class_name="visually-hidden", class_name="mb-0 d-inline-block",
     )
 
 
-def _grid(settings: dict[str, dict[str, bool]], switch_type: str = ids.PREFERENCES_SWITCH) -> dbc.Table:
+def _heading(channel: str, off: set[str]) -> html.Th:
+    note = html.Div("Not available", className="small fw-normal text-body-secondary") if channel in off else None
+    return html.Th([html.Span(CHANNEL_LABELS[channel], className="text-nowrap"), note], className="text-center")
+
+
+def _grid(settings: dict[str, dict[str, bool]], off: set[str], switch_type: str = ids.PREFERENCES_SWITCH) -> dbc.Table:
     return dbc.Table(
         [
-            html.Thead(html.Tr([html.Th("Notification")] + [html.Th(label, className="text-center") for label in CHANNEL_LABELS.values()])),
+            html.Thead(html.Tr([html.Th("Notification")] + [_heading(channel, off) for channel in preferences.CHANNELS])),
             html.Tbody(
                 [
                     html.Tr(
                         [html.Th(kind.value, scope="row", className="fw-normal")]
-                        + [html.Td(_switch(kind.value, channel, settings[kind.value][channel], switch_type), className="text-center")
+                        + [html.Td(_switch(kind.value, channel, settings[kind.value][channel], switch_type, channel in off),
+                                   className="text-center", title=UNAVAILABLE[channel][0] if channel in off else None)
                            for channel in preferences.CHANNELS]
                     )
                     for kind in NotificationType
@@ -47,17 +67,34 @@ def _grid(settings: dict[str, dict[str, bool]], switch_type: str = ids.PREFERENC
     )
 
 
+def _channels_note(user, off: set[str]) -> html.Div:
+    """Which channels this server delivers; why the others' switches are off (and, for Admins, what turns them on)."""
+    if not off:
+        return html.Div(id=ids.PREFERENCES_CHANNELS)
+    admin = rules.can_set_notification_defaults(user)
+    reasons = [
+        html.Li([UNAVAILABLE[channel][0], html.Span(f" {UNAVAILABLE[channel][1]}", className="text-body-secondary") if admin else None])
+        for channel in ("email", "sms") if channel in off
+    ]
+    delivered = [CHANNEL_LABELS[channel].lower() for channel in preferences.CHANNELS if channel not in off]
+    lead = f"This server delivers {' and '.join(delivered)} notifications only; the other switches are off."
+    return dbc.Alert([html.P(lead, className="mb-1"), html.Ul(reasons, className="mb-0 ps-3")],
+                     id=ids.PREFERENCES_CHANNELS, color="secondary", className="py-2")
+
+
 def layout(**_query):
     """Built per request for the signed-in user."""
     user = portal_user()
     if user is None:
         return html.Div()
+    off = unavailable_channels()
     return dbc.Row(
         dbc.Col(
             [
                 html.H1("Notification preferences", className="h3 mb-2"),
                 html.P("Choose how you hear about each kind of change.", className="text-body-secondary"),
-                _grid(preferences.get_settings(user=user)),
+                _channels_note(user, off),
+                _grid(preferences.get_settings(user=user), off),
                 html.Div(
                     [
                         dbc.Button("Save", id=ids.PREFERENCES_SAVE, color="primary", className="me-3"),
@@ -66,8 +103,8 @@ def layout(**_query):
                     className="d-flex align-items-center mb-3",
                 ),
                 html.Div(id=ids.PREFERENCES_MESSAGE),
-                _email_mode_section(digest.get_email_mode(user=user)["email_mode"]),
-                _defaults_section() if rules.can_set_notification_defaults(user) else None,
+                _email_mode_section(digest.get_email_mode(user=user)["email_mode"], "email" in off),
+                _defaults_section(off) if rules.can_set_notification_defaults(user) else None,
                 _password_section(),
             ],
             lg=6,
@@ -75,16 +112,18 @@ def layout(**_query):
     )
 
 
-def _email_mode_section(mode: str) -> html.Section:
-    """Email at once or one digest a day (saved as soon as it is changed)."""
+def _email_mode_section(mode: str, off: bool) -> html.Section:
+    """Email at once or one digest a day (saved as soon as it is changed); disabled while email is not delivered."""
     return html.Section(
         [
             html.H2("Email delivery", className="h5 mt-4 mb-2"),
+            html.P(UNAVAILABLE["email"][0], className="text-body-secondary small mb-2") if off else None,
             dbc.RadioItems(
                 id=ids.PREFERENCES_EMAIL_MODE, value=mode,
                 options=[
-                    {"label": "One email per notification, as it happens", "value": digest.IMMEDIATE},
-                    {"label": "One daily digest of everything since the last one", "value": digest.DAILY_DIGEST},
+                    {"label": "One email per notification, as it happens", "value": digest.IMMEDIATE, "disabled": off},
+                    {"label": "One daily digest of everything since the last one", "value": digest.DAILY_DIGEST,
+                     "disabled": off},
                 ],
             ),
             html.Div(id=ids.PREFERENCES_EMAIL_MODE_MESSAGE, className="mt-2"),
@@ -110,14 +149,14 @@ def _password_section() -> html.Section:
     )
 
 
-def _defaults_section() -> html.Section:
+def _defaults_section(off: set[str]) -> html.Section:
     """The Admin's defaults: what every user gets for a type they have not set themselves."""
     return html.Section(
         [
             html.H2("Defaults for everyone", className="h5 mt-4 mb-2"),
             html.P("Users who have not chosen for a type get these. Their own choices stay.",
                    className="text-body-secondary"),
-            _grid(preferences.get_defaults(), ids.PREFERENCES_DEFAULT_SWITCH),
+            _grid(preferences.get_defaults(), off, ids.PREFERENCES_DEFAULT_SWITCH),
             dbc.Button("Save defaults", id=ids.PREFERENCES_DEFAULTS_SAVE, color="secondary", className="mb-3"),
             html.Div(id=ids.PREFERENCES_DEFAULTS_MESSAGE),
         ]
@@ -125,10 +164,14 @@ def _defaults_section() -> html.Section:
 
 
 def _changes(values, states) -> dict[NotificationType, dict[str, bool]] | None:
-    """The grid's switches as a settings update, validated by the API's schema; None if invalid."""
+    """The grid's switches as a settings update, validated by the API's schema; None if invalid.
+
+    A channel this server does not deliver is left out: its stored choice stays for the day it is switched on."""
+    off = unavailable_channels()
     body: dict[str, dict[str, bool]] = {}
     for state, value in zip(states, values):
-        body.setdefault(state["id"]["kind"], {})[state["id"]["channel"]] = bool(value)
+        if state["id"]["channel"] not in off:
+            body.setdefault(state["id"]["kind"], {})[state["id"]["channel"]] = bool(value)
     try:
         update = NotificationSettingsUpdate.model_validate(body)
     except ValidationError:
@@ -171,7 +214,7 @@ def save_defaults(_clicks, values):
     try:
         notices.update_defaults(actor=user, changes=changes)
     except DomainError as error:
-        return dbc.Alert(error.message, color="danger")
+        return dbc.Alert(error_sentence(error), color="danger")
     return dbc.Alert("Defaults saved.", color="success", duration=4000)
 
 
@@ -188,7 +231,7 @@ def save_email_mode(mode):
     try:
         notices.set_email_mode(user=user, mode=mode)
     except DomainError as error:
-        return dbc.Alert(error.message, color="danger")
+        return dbc.Alert(error_sentence(error), color="danger")
     text = "Email comes as a daily digest." if mode == digest.DAILY_DIGEST else "Email comes as it happens."
     return dbc.Alert(text, color="success", duration=4000)
 
@@ -218,6 +261,6 @@ def change_password(_clicks, current, new):
     except Forbidden:
         return dbc.Alert("The current password is wrong.", color="danger"), "", dash.no_update
     except DomainError as error:
-        return dbc.Alert(error.message[:1].upper() + error.message[1:] + ".", color="danger"), dash.no_update, dash.no_update
+        return dbc.Alert(error_sentence(error), color="danger"), dash.no_update, dash.no_update
     auth.keep_session(changed)
     return dbc.Alert("Password changed. You were signed out everywhere else.", color="success"), "", ""

@@ -11,6 +11,7 @@ from domain import sla as sla_rules
 from domain.errors import DomainError, ValidationFailed
 from portal import ids
 from portal.access import portal_user
+from portal.components.errors import error_sentence
 from reports import policy
 from workflow import sla as sla_policy
 
@@ -217,7 +218,7 @@ def save_targets(clicks, *values):
             for problem in exc.details or []:
                 errors.setdefault(str(problem.get("field", "")).split(".")[0], f"{problem['message'][:1].upper()}{problem['message'][1:]}.")
         except DomainError as exc:
-            message = _alert(exc.message, "danger")
+            message = _alert(error_sentence(exc), "danger")
     if errors:
         message = _alert("Check the highlighted targets.", "danger")
     return (message, *[p.value in errors for p in Priority], *[errors.get(p.value) for p in Priority])
@@ -297,7 +298,7 @@ def save_calendar(clicks, zone, *values):
         errors = _calendar_errors(exc.details or [], lines)
         message = _alert(errors.pop("other", "Check the highlighted parts of the calendar."), "danger")
     except DomainError as exc:
-        message = _alert(exc.message, "danger")
+        message = _alert(error_sentence(exc), "danger")
     return (
         message,
         "timezone" in errors,

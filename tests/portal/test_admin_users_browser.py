@@ -71,7 +71,7 @@ def test_admin_creates_a_user_who_can_sign_in(page, live_server, portal_user):
 
     fill_create_form(page, username, f"other_{username}@example.com", "Someone else")
     page.wait_for_selector("#admin-users-new-username.is-invalid")
-    assert page.inner_text("#admin-users-new-username-error") == "A user with this username already exists"
+    assert page.inner_text("#admin-users-new-username-error") == "A user with this username already exists."
     assert count_users(live_server, email=f"other_{username}@example.com") == 0
     page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "admin-users")

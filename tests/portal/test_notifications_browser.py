@@ -99,8 +99,11 @@ def test_more_pages_on_with_the_cursor(page, live_server, portal_user):
     assert not page.is_visible("#notifications-more")
 
 
-def test_preferences_are_saved(page, live_server, portal_user):
+def test_preferences_are_saved(page, live_server, portal_user, monkeypatch):
     agent = portal_user(Role.AGENT)
+    # Preferences offer only the channels the server can deliver: this one says it sends both.
+    monkeypatch.setitem(live_server.app.config, "SMTP_URL", "smtp://127.0.0.1:9")
+    monkeypatch.setitem(live_server.app.config, "SMS_ENABLED", True)
     with live_server.app.app_context():
         # The shared server's defaults are whatever its Admins (and the API fuzzing) left.
         notices.update_defaults(actor=portal_user(Role.ADMIN), changes={
