@@ -92,8 +92,10 @@ class Config:
     SCHEDULE_SLA_GAUGES_SECONDS = _env_int("SCHEDULE_SLA_GAUGES_SECONDS", 60)
     SCHEDULE_EXPORTS_SECONDS = _env_int("SCHEDULE_EXPORTS_SECONDS", 30)
     SCHEDULE_FACTS_SECONDS = _env_int("SCHEDULE_FACTS_SECONDS", 10)
-    # Once a day at this UTC time (HH:MM).
+    # The daily digest goes at this time (HH:MM) on each user's clock (their time zone; UTC while unset),
+    # checked every SCHEDULE_DIGEST_SECONDS; the snapshot once a day at its UTC time.
     SCHEDULE_DIGEST_AT = os.environ.get("SCHEDULE_DIGEST_AT", "07:00")
+    SCHEDULE_DIGEST_SECONDS = _env_int("SCHEDULE_DIGEST_SECONDS", 900)
     SCHEDULE_SNAPSHOT_AT = os.environ.get("SCHEDULE_SNAPSHOT_AT", "01:00")
     # Where beat keeps when each duty last ran (default instance/celerybeat-schedule).
     BEAT_SCHEDULE_FILE = os.environ.get("BEAT_SCHEDULE_FILE")

@@ -168,6 +168,7 @@ class UserOut(Out):
     role: Role
     department: Optional[str]
     phone: Optional[str] = Field(description=f"E.164, or null if none. {CONTACT_NOTE}")
+    time_zone: Optional[str] = Field(description="IANA name the portal shows this user's times in; null: UTC")
     is_active: bool
     created_at: datetime
     last_login: Optional[datetime]

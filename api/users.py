@@ -54,7 +54,7 @@ class UserItem(BaseResource):
 
     @operation(summary="Update a user (partial)", tag="users", body=UserUpdate, response=UserOut, errors=(403, 404, 409))
     def put(self, user_id):
-        """UserUpdate -> UserOut; Admins change anything, users their own name, email, phone, password."""
+        """UserUpdate -> UserOut; Admins change anything, users their own name, email, phone, time_zone, password."""
         user_uuid = parse_id(user_id, "user_id")
         body = parse_body(UserUpdate)
         user = users.update_user(actor=g.user, user_id=user_uuid, changes=body.model_dump(exclude_unset=True))

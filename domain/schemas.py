@@ -22,6 +22,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from db.models import CaseStatus, Priority, Role, TaskStatus
+from domain import times
 from domain.sla import MAX_TARGET_MINUTES
 
 #: PostgreSQL cannot store NUL characters in text, so no string accepts them.
@@ -132,6 +133,15 @@ Email = Annotated[
     _explained(CONTROLS + LINE_BREAKS, otherwise="must be an address like name@example.com"),
 ]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
+
+
+def _known_zone(value: str) -> str:
+    if not times.is_zone(value):
+        raise PydanticCustomError("time_zone", "must be an IANA time zone such as America/New_York")
+    return value
+
+
+TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_known_zone)]
 Password = Text(10, 200, strip=False)
 #: A password to check, not to set: only NUL and blank are refused, so a password set under older rules still signs in.
 Secret = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=VISIBLE)]
@@ -230,7 +240,7 @@ class UserCreate(Schema):
 
 
 class UserUpdate(Schema):
-    """Admins change anything; users change their own full_name, email, phone and password (with current_password)."""
+    """Admins change anything; users change their own full_name, email, phone, time_zone and password (with current_password)."""
 
     username: Username = None
     email: Email = None
@@ -241,6 +251,8 @@ class UserUpdate(Schema):
     current_password: Annotated[str, StringConstraints(min_length=1, max_length=200)] = None
     department: Optional[Department] = None
     phone: Optional[Phone] = None
+    #: null: none (times then show in UTC).
+    time_zone: Optional[TimeZone] = Field(default=None, description="IANA name, e.g. America/New_York")
     is_active: StrictBool = None
 
 

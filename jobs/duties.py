@@ -76,7 +76,8 @@ SCHEDULE = (
     Duty("sla-gauges", publish_sla_gauges, every="SCHEDULE_SLA_GAUGES_SECONDS", when="METRICS_ENABLED"),
     Duty("exports", resume_exports, every="SCHEDULE_EXPORTS_SECONDS"),
     Duty("analytics-facts", analytics.rebuild_if_stale, every="SCHEDULE_FACTS_SECONDS"),
-    Duty("digest", digests.send_digests, at="SCHEDULE_DIGEST_AT"),
+    # Often, not daily: each user's digest goes at SCHEDULE_DIGEST_AT on their own clock (zones differ by quarter hours).
+    Duty("digest", digests.send_due_digests, every="SCHEDULE_DIGEST_SECONDS"),
     Duty("snapshot", snapshot_today, at="SCHEDULE_SNAPSHOT_AT"),
 )
 DUTIES = {duty.name: duty for duty in SCHEDULE}

@@ -119,8 +119,8 @@ def reminder_handler(event: dict, context=None) -> dict:
 
 
 def digest_handler(event: dict, context=None) -> dict:
-    """Lambda entry point for a daily EventBridge schedule: the email digest (each user's items once)."""
+    """Lambda entry point for an EventBridge schedule: the email digests due now on each user's clock (each item once)."""
     with working_in(get_app()):
-        count = digests.send_digests()
+        count = digests.send_due_digests()
     log.info("scheduled digest (%s): %d digests queued", ",".join(event.get("resources") or []) or "no rule", count)
     return {"digests": count}

@@ -2,17 +2,18 @@
 
 While a user's email mode is `daily_digest`, the outbox queues each event's email as an
 EmailDigestItem instead of a message; workflow/digests.py turns each user's queued items into one
-email (the payload written here) once a day.
+email (the payload written here) once a day, at the configured time on the user's own clock.
 """
 import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, time
 from html import escape
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from db import session
 from db.models import EmailDigestItem, EmailDigestSetting, User
+from domain import times
 from notifications import outbox
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,21 @@ def pending_items(*, user_id: uuid.UUID) -> list[EmailDigestItem]:
     ))
 
 
+def due_user_ids(*, at: time, now: datetime) -> list[uuid.UUID]:
+    """Users whose clock has read `at` since their oldest waiting item arrived: their digest is due.
+
+    An item that arrives after today's digest time waits for tomorrow's, so a second run the same day
+    finds nobody; a user without a zone gets theirs at `at` UTC.
+    """
+    rows = session.execute(
+        select(EmailDigestItem.user_id, User.time_zone, func.min(EmailDigestItem.created_at).label("oldest"))
+        .join(User, User.id == EmailDigestItem.user_id)
+        .where(EmailDigestItem.outbox_message_id.is_(None), EmailDigestItem.created_at <= now)
+        .group_by(EmailDigestItem.user_id, User.time_zone)
+    ).all()
+    return sorted(row.user_id for row in rows if row.oldest <= times.latest(at, row, now))
+
+
 def digest_payload(user: User, items: list[EmailDigestItem], since: datetime | None) -> dict:
     count = len(items)
     noun = "notification" if count == 1 else "notifications"
@@ -50,14 +66,16 @@ def digest_payload(user: User, items: list[EmailDigestItem], since: datetime | N
     text_lines, html_items = [f"{heading}:", ""], []
     for item in listed:
         link = outbox.task_link(item.task_id) if item.task_id else None
-        text_lines.append(f"- [{item.type.value}] {item.content}" + (f"\n  {link}" if link else ""))
-        label = f"<strong>{escape(item.type.value)}</strong>: {escape(item.content)}"
+        when = times.moment(item.created_at, user)
+        text_lines.append(f"- {when} [{item.type.value}] {item.content}" + (f"\n  {link}" if link else ""))
+        label = f"{escape(when)} <strong>{escape(item.type.value)}</strong>: {escape(item.content)}"
         if link:
             label += f' (<a href="{escape(link, quote=True)}">{escape(item.task_title)}</a>)'
         html_items.append(f"<li>{label}</li>")
     if hidden:
         text_lines.append(f"... and {hidden} more")
         html_items.append(f"<li>and {hidden} more</li>")
-    text = "\n".join(text_lines) + "\n"
-    html = f"<p>{escape(heading)}:</p><ul>{''.join(html_items)}</ul>"
+    zone = f"Times in {times.zone_label(user)}."
+    text = "\n".join(text_lines) + f"\n\n{zone}\n"
+    html = f"<p>{escape(heading)}:</p><ul>{''.join(html_items)}</ul><p>{escape(zone)}</p>"
     return {"to": user.email, "subject": f"Your daily digest: {count} {noun}", "text": text, "html": html}

@@ -16,7 +16,7 @@ from sqlalchemy import inspect, select
 from db import session
 from db.models import CaseWatcher, Notification, NotificationType, Task, TaskStatus, TaskWatcher, User
 from db.types import utcnow, uuid7
-from domain import rules
+from domain import rules, times
 from notifications import outbox, preferences
 
 
@@ -94,10 +94,12 @@ def comment_deliveries(*, actor: User, task: Task, body: str) -> list[Delivery]:
     return _deliveries(NotificationType.COMMENT, actor, task, contents)
 
 
-def due_date_deliveries(*, task: Task, overdue: bool) -> list[Delivery]:
-    """The assignee (else the creator) hears that the task is due soon or overdue."""
+def due_date_deliveries(*, task: Task, overdue: bool, at: datetime | None = None) -> list[Delivery]:
+    """The assignee (else the creator) hears that the task is due soon or overdue, and when, on their own clock."""
     recipient = task.assigned_to or task.created_by
-    text = f"'{task.title}' is overdue" if overdue else f"'{task.title}' is due within 24 hours"
+    reader = session.get(User, recipient)
+    due = f"{times.moment(task.due_date, reader, at)} {times.zone_label(reader)}"
+    text = f"'{task.title}' is overdue: it was due {due}" if overdue else f"'{task.title}' is due within 24 hours, at {due}"
     return _deliveries(NotificationType.DUE_DATE, None, task, {recipient: text})
 
 
@@ -155,5 +157,5 @@ def commented(*, actor: User, task: Task, body: str, at: datetime | None = None)
 def due_date_reached(*, task: Task, overdue: bool, at: datetime | None = None) -> None:
     """A task is due within 24 hours or overdue; the caller records the reminder and commits."""
     with _reading():
-        deliveries = due_date_deliveries(task=task, overdue=overdue)
+        deliveries = due_date_deliveries(task=task, overdue=overdue, at=at)
     _publish(deliveries, task, at, None)

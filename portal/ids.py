@@ -301,7 +301,7 @@ CASES_EMPTY = "cases-empty"
 
 # Board drag and drop, WIP limits, swimlanes
 #: The answer to the last move (menu or drop): {"ok", "id", "nonce"}; assets/board.js settles a dropped card on it.
-BOARD_MOVED = "board-moved"
+BOARD_MOVED = "board-answer"
 BOARD_DEPARTMENT = "board-department"
 BOARD_LANES = "board-lanes"
 #: The column shown on a phone (one at a time).

@@ -1,5 +1,4 @@
 """The shell around every page: navigation by role, the user, the bell, the theme toggle."""
-from datetime import datetime
 
 import dash
 import dash_bootstrap_components as dbc
@@ -12,7 +11,9 @@ from domain import rules
 from notifications import store
 from portal import ids
 from portal.access import portal_user
+from portal.components import times
 from workflow import notifications as notices
+from workflow import users
 
 #: (label, path, icon, the rule that lets a user see it; None: everyone)
 NAVIGATION = (
@@ -95,20 +96,6 @@ def _bell() -> html.Div:
     return html.Div([toggle, menu], className="dropdown bell me-2")
 
 
-def _ago(then: datetime, now: datetime) -> str:
-    """A short relative time: "just now", "5 min ago", "3 h ago", "2 d ago", then the date."""
-    seconds = (now - then).total_seconds()
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
-    if seconds < 86400:
-        return f"{int(seconds // 3600)} h ago"
-    if seconds < 7 * 86400:
-        return f"{int(seconds // 86400)} d ago"
-    return f"{then:%d %b %Y}"
-
-
 def _bell_items(user) -> list:
     """The user's latest notifications as links, unread ones highlighted (content stays text)."""
     latest = store.list_notifications(user=user, unread=None, limit=BELL_LATEST, cursor=None).items
@@ -125,8 +112,8 @@ def _bell_items(user) -> list:
                     html.Span("Unread: ", className="visually-hidden") if unread else None,
                     html.Div(notification.content, className="text-break"),
                     html.Small(
-                        f"{notification.type.value} · {_ago(notification.created_at, now)}",
-                        title=f"{notification.created_at:%d %b %Y %H:%M} UTC",
+                        f"{notification.type.value} · {times.recent(notification.created_at, user, now)}",
+                        title=f"{times.moment(notification.created_at, user)} {times.zone_label(user)}",
                         className="text-body-secondary fw-normal",
                     ),
                 ],
@@ -155,10 +142,14 @@ def _navbar(user) -> dbc.Navbar:
                                     className="btn btn-link text-light me-2", title="Light or dark theme",
                                     **{"aria-label": "Switch light or dark theme"},
                                 ),
-                                html.Span(
-                                    [html.Strong(user.full_name), html.Span(f" · {user.role.value}", className="opacity-75")],
-                                    id=ids.NAV_USER, className="text-light me-3 small nav-user",
-                                    title=f"{user.full_name} · {user.role.value}",
+                                dcc.Link(
+                                    html.Span(
+                                        [html.I(className="bi bi-person-circle me-1", **{"aria-hidden": "true"}),
+                                         html.Strong(user.full_name), html.Span(f" · {user.role.value}", className="opacity-75")],
+                                        id=ids.NAV_USER, className="small nav-user", title=f"{user.full_name} · {user.role.value}",
+                                    ),
+                                    href="/profile", id=ids.NAV_PROFILE, className="text-light text-decoration-none me-3",
+                                    title="Your profile: name, contact details, time zone, password",
                                 ),
                                 html.Form(
                                     [
@@ -193,6 +184,8 @@ def layout():
             dcc.Interval(id=ids.BELL_INTERVAL, interval=current_app.config["PORTAL_POLL_SECONDS"] * 1000),
             dcc.Store(id=ids.BELL_OPEN, data=False),
             dcc.Store(id=ids.BELL_LOAD),
+            # "known" once the user has a time zone; else the browser's is sent, and kept (first sign-in).
+            dcc.Store(id=ids.BROWSER_ZONE, data="known" if user.time_zone else None),
             _navbar(user),
             dbc.Container(dash.page_container, fluid=True, className="pb-5"),
         ]
@@ -200,6 +193,26 @@ def layout():
 
 
 def register_callbacks(app: dash.Dash) -> None:
+    app.clientside_callback(
+        """
+        function(_id, known) {
+            if (known) { return window.dash_clientside.no_update; }
+            try { return Intl.DateTimeFormat().resolvedOptions().timeZone || window.dash_clientside.no_update; }
+            catch (e) { return window.dash_clientside.no_update; }
+        }
+        """,
+        Output(ids.BROWSER_ZONE, "data"),
+        Input(ids.BROWSER_ZONE, "id"),
+        State(ids.BROWSER_ZONE, "data"),
+    )
+
+    @app.callback(Input(ids.BROWSER_ZONE, "data"), prevent_initial_call=True)
+    def adopt_browser_zone(zone):
+        """The browser's zone becomes the user's while they have none (workflow.users.adopt_browser_zone)."""
+        user = portal_user()
+        if user is not None and isinstance(zone, str) and zone != "known":
+            users.adopt_browser_zone(user=user, zone=zone)
+
     """The shell's callbacks, registered on `app` itself (the shell module is imported once)."""
 
     @app.callback(

@@ -1,14 +1,16 @@
 """The daily email digest run: each user's queued items become one email, once a day.
 
-`flask --app app notifications digest` (or the scheduled duty) turns each user's queued items into
-one email: an outbox message written in the same transaction that marks the items taken, so a run
+The scheduled duty (`send_due_digests`, every SCHEDULE_DIGEST_SECONDS) sends each user theirs once their
+own clock has read SCHEDULE_DIGEST_AT (notifications.digest.due_user_ids); `flask --app app notifications
+digest` sends everyone's at once. Each user's queued items become one email: an outbox message written in the same transaction that marks the items taken, so a run
 that dies half-way loses nothing and a second run sends nothing twice. The dispatcher then
 delivers the digest like any other email, at least once, with its id as the Message-ID.
 """
 import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, time
 
+from flask import current_app
 from sqlalchemy import select, update
 
 from db import session
@@ -56,16 +58,20 @@ def _digest_one(user_id: uuid.UUID, now: datetime) -> bool:
     return True
 
 
-def send_digests(*, now: datetime | None = None) -> int:
-    """Queue one digest email per user with items waiting; returns how many. Idempotent: taken items are never sent again."""
+def send_digests(*, now: datetime | None = None, at: time | None = None) -> int:
+    """Queue one digest email per user with items waiting (with `at`, only those whose clock has read it since
+    their oldest item); returns how many. Idempotent: taken items are never sent again."""
     now = now or utcnow()
     if not outbox.email_enabled():
         return 0  # the items wait for email to be configured
-    user_ids = list(session.scalars(
-        select(EmailDigestItem.user_id)
-        .where(EmailDigestItem.outbox_message_id.is_(None), EmailDigestItem.created_at <= now)
-        .distinct()
-    ))
+    if at is not None:
+        user_ids = digest.due_user_ids(at=at, now=now)
+    else:
+        user_ids = list(session.scalars(
+            select(EmailDigestItem.user_id)
+            .where(EmailDigestItem.outbox_message_id.is_(None), EmailDigestItem.created_at <= now)
+            .distinct()
+        ))
     session.rollback()
     sent = 0
     for user_id in sorted(user_ids):
@@ -73,3 +79,8 @@ def send_digests(*, now: datetime | None = None) -> int:
             sent += 1
     log.info("email digest: %d digests queued", sent)
     return sent
+
+
+def send_due_digests(*, now: datetime | None = None) -> int:
+    """The scheduled run: the digests of users whose clock has read SCHEDULE_DIGEST_AT (HH:MM) since their oldest item."""
+    return send_digests(now=now, at=time.fromisoformat(current_app.config["SCHEDULE_DIGEST_AT"]))

@@ -2,7 +2,7 @@
 import logging
 import uuid
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from auth import client_address, login_throttle, passwords
@@ -10,14 +10,14 @@ from db import session
 from db.models import Role, User
 from db.pagination import Page, paginate, text_key
 from db.types import contains_pattern, utcnow, uuid7
-from domain import rules
+from domain import rules, times
 from domain.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from workflow import analytics
 
 log = logging.getLogger(__name__)
 
 #: What a user may change about themself; everything else is the Admin's.
-SELF_EDITABLE = frozenset({"full_name", "email", "phone", "password"})
+SELF_EDITABLE = frozenset({"full_name", "email", "phone", "time_zone", "password"})
 ADMIN_EDITABLE = SELF_EDITABLE | {"role", "department", "is_active", "username"}
 
 
@@ -92,7 +92,7 @@ def full_names(*, user_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
 
 
 def update_user(*, actor: User, user_id: uuid.UUID, changes: dict) -> User:
-    """Admins change anything; a user changes their own name, email, phone and password.
+    """Admins change anything; a user changes their own name, email, phone, time zone and password.
 
     Changing one's own password takes the current one (`current_password`); an Admin resetting
     someone else's does not, and the user records who set it. A new password or a deactivation
@@ -129,6 +129,18 @@ def update_user(*, actor: User, user_id: uuid.UUID, changes: dict) -> User:
     if "password" in changes and actor.id != user.id:
         log.warning("password of user %s reset by admin %s", user.id, actor.id)
     return user
+
+
+def adopt_browser_zone(*, user: User, zone: str | None) -> bool:
+    """Store the zone the user's browser reports, only while they have none and only a known IANA name; True if stored."""
+    if not times.is_zone(zone):
+        return False
+    # In SQL, so a zone chosen on the profile page meanwhile is never overwritten by a browser's guess.
+    stored = session.execute(
+        update(User).where(User.id == user.id, User.time_zone.is_(None)).values(time_zone=zone)
+    ).rowcount
+    session.commit()
+    return bool(stored)
 
 
 def _check_current_password(user: User, current_password: str | None) -> None:

@@ -11,6 +11,7 @@ from domain.filters import TaskFilters
 from notifications import store
 from portal import ids
 from portal.access import portal_user
+from portal.components import times
 from portal.components.colours import PRIORITY_COLOURS
 from workflow import tasks
 
@@ -20,12 +21,14 @@ OPEN = [status for status in TaskStatus if status in rules.OPEN_STATUSES]
 ROWS = 25
 
 
-def _due_cell(task, now: datetime):
+def _due_cell(task, user, now: datetime):
     if task.due_date is None:
         return html.Td("—", className="text-body-secondary")
-    text = task.due_date.strftime("%d %b %Y %H:%M")
     overdue = rules.is_overdue(task, now)
-    return html.Td(text, className="text-danger fw-semibold" if overdue else None, title="Overdue" if overdue else None)
+    return html.Td(
+        [times.when(task.due_date, user, now), html.Span(" · overdue", className="visually-hidden") if overdue else None],
+        className="text-danger fw-semibold" if overdue else None,
+    )
 
 
 def _task_rows(user, now):
@@ -42,7 +45,7 @@ def _task_rows(user, now):
                 html.Td(dcc.Link(task.title, href=f"/tasks/{task.id}")),  # Dash renders text as text: user input never becomes markup
                 html.Td(dbc.Badge(task.priority.value, color=PRIORITY_COLOURS[task.priority.value])),
                 html.Td(task.status.value),
-                _due_cell(task, now),
+                _due_cell(task, user, now),
                 html.Td(", ".join(task.tags), className="small text-body-secondary d-none d-md-table-cell"),
             ]
         )
@@ -69,13 +72,14 @@ def _counts(user):
     ]
 
 
-def _notifications(user):
+def _notifications(user, now: datetime):
     page = store.list_notifications(user=user, unread=None, limit=8, cursor=None)
     if not page.items:
         return [dbc.ListGroupItem("Nothing new.", className="text-body-secondary")]
     return [
         dbc.ListGroupItem(
-            [html.Div(n.content), html.Small(f"{n.type.value} · {n.created_at:%d %b %H:%M}", className="text-body-secondary")],
+            [html.Div(n.content),
+             html.Small([f"{n.type.value} · ", times.when(n.created_at, user, now, lapse=True)], className="text-body-secondary")],
             className="" if n.read else "fw-semibold",
         )
         for n in page.items
@@ -101,7 +105,8 @@ def layout(**_query):
                                 [
                                     html.Thead(
                                         html.Tr(
-                                            [html.Th(h) for h in ("Title", "Priority", "Status", "Due")]
+                                            [html.Th(h) for h in ("Title", "Priority", "Status")]
+                                            + [html.Th(["Due ", times.zone_note(user, className="d-block d-sm-inline")])]
                                             + [html.Th("Tags", className="d-none d-md-table-cell")]
                                         )
                                     ),
@@ -112,7 +117,7 @@ def layout(**_query):
                         ],
                         lg=8,
                     ),
-                    dbc.Col([html.H2("Notifications", className="h5", id="notifications"), dbc.ListGroup(_notifications(user))], lg=4),
+                    dbc.Col([html.H2("Notifications", className="h5", id="notifications"), dbc.ListGroup(_notifications(user, now))], lg=4),
                 ]
             ),
         ]

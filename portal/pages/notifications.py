@@ -1,5 +1,6 @@
 """Notifications: the signed-in user's own, newest first, with unread filter and mark read."""
 import uuid
+from datetime import datetime, timezone
 
 import dash
 import dash_bootstrap_components as dbc
@@ -9,6 +10,7 @@ from domain.errors import NotFound
 from notifications import store
 from portal import ids
 from portal.access import portal_user
+from portal.components import times
 from workflow import notifications as notices
 
 dash.register_page(__name__, path="/notifications", title="Notifications · Workflow Manager", name="Notifications")
@@ -18,7 +20,7 @@ PAGE_SIZE = 50
 RELOAD_MAX = 500
 
 
-def _item(notification) -> dbc.ListGroupItem:
+def _item(notification, user, now: datetime) -> dbc.ListGroupItem:
     content = notification.content  # Dash renders text as text: content never becomes markup
     if notification.related_task_id is not None:
         content = dcc.Link(content, href=f"/tasks/{notification.related_task_id}")
@@ -28,7 +30,8 @@ def _item(notification) -> dbc.ListGroupItem:
                 html.Div(
                     [
                         html.Div(content, className="text-break"),
-                        html.Small(f"{notification.type.value} · {notification.created_at:%d %b %Y %H:%M} UTC", className="text-body-secondary"),
+                        html.Small([f"{notification.type.value} · ", times.when(notification.created_at, user, now, lapse=True)],
+                                   className="text-body-secondary"),
                     ],
                     className="me-auto",
                 ),
@@ -47,7 +50,8 @@ def _item(notification) -> dbc.ListGroupItem:
 def _load(user, unread_only: bool, limit: int, cursor: str | None):
     """(list items, cursor store, More button class) for one page of notifications."""
     page = store.list_notifications(user=user, unread=True if unread_only else None, limit=limit, cursor=cursor)
-    items = [_item(n) for n in page.items]
+    now = datetime.now(timezone.utc)
+    items = [_item(n, user, now) for n in page.items]
     return items, {"next": page.next_cursor, "shown": len(items)}, "" if page.next_cursor else "d-none"
 
 

@@ -12,16 +12,15 @@ import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from db.models import Priority, TaskStatus
 from domain import rules
 from domain.errors import Conflict, DomainError
 from domain.filters import UNASSIGNED, TaskFilters
-from domain.schemas import UtcDatetime
 from portal import ids
 from portal.access import portal_user
-from portal.components import export_panel
+from portal.components import export_panel, times
 from workflow import bulk, saved_views, tasks, users
 
 dash.register_page(__name__, path="/tasks", title="Tasks · Workflow Manager", name="Tasks")
@@ -53,7 +52,6 @@ BLOCK = 100
 #: Grid columns the server can sort on, and the sort key each maps to.
 SORTABLE = {"title": "title", "status": "status", "priority": "priority", "due_date": "due_date", "updated_at": "updated_at"}
 SCOPES = {"all": "All tasks", "mine": "Assigned to me", "none": "Unassigned"}
-DUE_PARSER = TypeAdapter(UtcDatetime)
 #: The context the grid starts with: the filter controls' initial values.
 INITIAL_CONTEXT = {"scope": "all", "status": ANY, "priority": ANY, "q": ""}
 #: What a bulk action can set, in the words the page shows.
@@ -63,8 +61,10 @@ EXPORT_PATH = "/api/reports/tasks"
 EXPORT_FILTERS = ("status", "priority", "assigned_to", "created_by", "case_id", "tag", "q", "due_before", "due_after")
 
 
-def _columns() -> list[dict]:
+def _columns(zone: str = "UTC") -> list[dict]:
+    """The grid's columns; times arrive in UTC and are shown (and edited) on the clock of `zone` (assets/dashAgGridFunctions.js)."""
     editable = {"function": "params.data.can_edit"}
+    zone = json.dumps(zone)
     return [
         # The theme's link colour, not link-primary: its fixed blue is too dark to read on the dark grid.
         {"field": "title", "headerName": "Title", "flex": 3, "minWidth": 220, "cellStyle": {"color": "var(--bs-link-color)"},
@@ -82,11 +82,16 @@ def _columns() -> list[dict]:
         },
         {"field": "assignee", "headerName": "Assignee", "width": 170, "sortable": False},
         {
-            "field": "due_date", "headerName": "Due (UTC)", "width": 170, "editable": editable,
+            "field": "due_date", "headerName": "Due", "width": 190, "editable": editable,
             "cellClassRules": {"text-danger fw-semibold": "params.data && params.data.overdue"},
+            # The editor shows and takes "YYYY-MM-DD HH:MM" on the user's clock; save_edit reads it in their zone.
+            "valueGetter": {"function": f"dueInput(params, {zone})"},
+            "valueFormatter": {"function": f"dueText(params, {zone})"},
+            "valueSetter": {"function": "keepTyped(params)"},
         },
         {"field": "tags", "headerName": "Tags", "flex": 1, "minWidth": 140, "sortable": False},
-        {"field": "updated_at", "headerName": "Updated", "width": 170},
+        {"field": "updated_at", "headerName": "Updated", "width": 190,
+         "valueFormatter": {"function": f"zonedMoment(params.value, {zone})"}},
     ]
 
 
@@ -162,6 +167,11 @@ def layout(**_query):
             ),
             _views_bar(user),
             _bulk_bar() if may_bulk else None,
+            html.Div(
+                [html.I(className="bi bi-globe2 me-1", **{"aria-hidden": "true"}), "Times in ", times.zone_label(user), " · ",
+                 dcc.Link("change", href="/profile")],
+                id=ids.TASKS_ZONE_NOTE, className="small text-body-secondary mb-1",
+            ),
             html.Div(id=BULK_RESULT),
             html.Div(id=RESULT),
             dcc.Store(id=CURSORS, data={}),
@@ -173,7 +183,7 @@ def layout(**_query):
             dcc.Location(id=OPEN_TASK, refresh="callback-nav"),
             dag.AgGrid(
                 id=GRID,
-                columnDefs=_columns(),
+                columnDefs=_columns(times.zone_name(user)),
                 defaultColDef={"sortable": True, "resizable": True, "filter": False},
                 rowModelType="infinite",
                 getRowId="params.data.id",
@@ -230,6 +240,11 @@ def _sort(sort_model: list | None) -> str:
     return "-updated_at"
 
 
+def _utc(moment: datetime | None) -> str:
+    """A moment as the grid receives it: UTC ISO 8601, as the API speaks (the browser shows it in the user's zone)."""
+    return moment.astimezone(timezone.utc).isoformat() if moment else ""
+
+
 def _row(task, user, names: dict, now: datetime) -> dict:
     return {
         "id": str(task.id),
@@ -237,10 +252,10 @@ def _row(task, user, names: dict, now: datetime) -> dict:
         "status": task.status.value,
         "priority": task.priority.value,
         "assignee": names.get(task.assigned_to, "—") if task.assigned_to else "—",
-        "due_date": task.due_date.strftime("%Y-%m-%d %H:%M") if task.due_date else "",
+        "due_date": _utc(task.due_date),
         "overdue": rules.is_overdue(task, now),
         "tags": ", ".join(task.tags),
-        "updated_at": task.updated_at.strftime("%Y-%m-%d %H:%M"),
+        "updated_at": _utc(task.updated_at),
         "version": task.version,
         "can_edit": rules.can_edit_task(user, task),
         "moves": [status.value for status in rules.allowed_targets(user, task)],
@@ -282,6 +297,14 @@ def serve_block(request, cursors):
     return {"rowData": rows, "rowCount": row_count}, {query_key: known}
 
 
+def _typed_due(text, user) -> datetime | None:
+    """A due date typed in the grid, read on the user's clock; a DomainError says what to type instead."""
+    try:
+        return times.read(text if isinstance(text, str) else None, user)
+    except ValueError as exc:
+        raise DomainError(f"due date: {exc}") from None
+
+
 @callback(Output(RESULT, "children"), Output(REFRESH, "data"), Input(GRID, "cellValueChanged"), prevent_initial_call=True)
 def save_edit(changes):
     """Send an edited cell through the workflow with the row's version; either way the grid reloads from the server."""
@@ -296,7 +319,7 @@ def save_edit(changes):
         elif field == "priority":
             value = Priority(change.get("value"))
         elif field == "due_date":
-            value = DUE_PARSER.validate_python(change.get("value")) if change.get("value") else None
+            value = _typed_due(change.get("value"), user)
         else:
             raise DomainError(f"{field} cannot be edited here")
         tasks.update_task(actor=user, task_id=uuid.UUID(row["id"]), changes={field: value}, expected_version=row["version"])

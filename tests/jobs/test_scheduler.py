@@ -8,7 +8,7 @@ from jobs.celery_app import DUTY_TASK, beat_schedule
 
 CONFIG = {
     "SCHEDULE_REMINDERS_SECONDS": 300, "SCHEDULE_SLA_GAUGES_SECONDS": 60, "SCHEDULE_EXPORTS_SECONDS": 30,
-    "SCHEDULE_FACTS_SECONDS": 10, "SCHEDULE_DIGEST_AT": "07:00", "SCHEDULE_SNAPSHOT_AT": "01:30", "METRICS_ENABLED": False,
+    "SCHEDULE_FACTS_SECONDS": 10, "SCHEDULE_DIGEST_AT": "07:00", "SCHEDULE_DIGEST_SECONDS": 900, "SCHEDULE_SNAPSHOT_AT": "01:30", "METRICS_ENABLED": False,
 }
 
 
@@ -23,5 +23,6 @@ def test_beat_gets_every_duty_on_its_period_and_the_gauges_only_with_metrics():
 def test_the_embedded_scheduler_runs_periodic_duties_a_period_later_and_daily_ones_at_their_time():
     at = datetime(2026, 12, 6, 8, 15, tzinfo=timezone.utc)
     assert scheduler.next_run(duties.DUTIES["reminders"], CONFIG, at) == at + timedelta(seconds=300)
-    assert scheduler.next_run(duties.DUTIES["digest"], CONFIG, at) == datetime(2026, 12, 7, 7, 0, tzinfo=timezone.utc)
+    # The digest is checked every quarter hour: each user's goes at SCHEDULE_DIGEST_AT on their own clock.
+    assert scheduler.next_run(duties.DUTIES["digest"], CONFIG, at) == at + timedelta(seconds=900)
     assert scheduler.next_run(duties.DUTIES["snapshot"], CONFIG, at.replace(hour=0)) == at.replace(hour=1, minute=30)

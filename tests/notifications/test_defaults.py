@@ -74,6 +74,9 @@ def test_portal_defaults_grid(app, ctx, make_user, monkeypatch):
     from portal.pages import preferences as page
 
     admin = make_user(Role.ADMIN)
+    # The grid saves only the channels the server delivers: this one delivers both.
+    monkeypatch.setitem(app.config, "SMTP_URL", "smtp://127.0.0.1:9")
+    monkeypatch.setitem(app.config, "SMS_ENABLED", True)
     states = [{"id": {"kind": t.value, "channel": c}} for t in T for c in preferences.CHANNELS]
     values = [preferences.get_defaults()[s["id"]["kind"]][s["id"]["channel"]] for s in states]
     values[states.index({"id": {"kind": "Comment", "channel": "sms"}})] = True

@@ -8,6 +8,7 @@ from cli import notifications_cli
 from db import session
 from db.models import DueReminder, Notification, NotificationType, OutboxMessage, TaskStatus
 from db.types import utcnow
+from domain import times
 from notifications import dispatcher
 from workflow import reminders, tasks
 
@@ -37,8 +38,10 @@ def test_reminders_reach_the_right_people_once_per_threshold(channels, team, smt
 
     assert reminders.remind(now=now) == 2
     assert reminders.remind(now=now) == 0  # run twice: nothing new
-    assert _due_notices(bob) == ["'Renew licence' is due within 24 hours"]
-    assert _due_notices(alice) == ["'File report' is overdue"]
+    # Neither has a time zone: their times read in UTC.
+    due_soon = f"'Renew licence' is due within 24 hours, at {times.moment(soon.due_date, bob)} UTC"
+    assert _due_notices(bob) == [due_soon]
+    assert _due_notices(alice) == [f"'File report' is overdue: it was due {times.moment(late.due_date, alice)} UTC"]
     dispatcher.drain()
     assert sorted(r["to"][0] for r in smtp_server.messages) == sorted([alice.email, bob.email])  # Due Date: email on
     published = sns_topic.received()
@@ -48,7 +51,7 @@ def test_reminders_reach_the_right_people_once_per_threshold(channels, team, smt
     later = now + timedelta(hours=4)
     assert reminders.remind(now=later) == 1
     assert reminders.remind(now=later) == 0
-    assert _due_notices(bob) == ["'Renew licence' is due within 24 hours", "'Renew licence' is overdue"]
+    assert _due_notices(bob) == [due_soon, f"'Renew licence' is overdue: it was due {times.moment(soon.due_date, bob)} UTC"]
     assert {(r.task_id, r.threshold) for r in session.scalars(select(DueReminder))} == {
         (soon.id, "due_soon"), (late.id, "overdue"), (soon.id, "overdue"),
     }

@@ -41,7 +41,7 @@ def test_agent_edits_priority_and_due_date_and_history_records_both(page, live_s
     page.keyboard.press("Enter")
     page.wait_for_selector("text=Saved due_date of 'Table edit subject'.")
     page.wait_for_function(
-        "() => [...document.querySelectorAll('.ag-row [col-id=due_date]')].some(c => c.innerText === '2031-05-06 07:08')"
+        "() => [...document.querySelectorAll('.ag-row [col-id=due_date]')].some(c => c.innerText === 'Tue 6 May 2031 07:08')"
     )
     screenshot(page, "tasks-table")
     with live_server.app.app_context():

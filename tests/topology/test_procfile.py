@@ -134,6 +134,7 @@ def deployment(fresh_database, moto_endpoint, tmp_path_factory):
         "SCHEDULE_EXPORTS_SECONDS": "2",
         "EXPORT_LEASE_SECONDS": "5",
         "SCHEDULE_DIGEST_AT": daily,
+        "SCHEDULE_DIGEST_SECONDS": "2",
         "SCHEDULE_SNAPSHOT_AT": daily,
         "ARGON2_TIME_COST": "1",
         "ARGON2_MEMORY_COST": "8192",
