@@ -7,7 +7,7 @@ from flask_swagger_ui import get_swaggerui_blueprint
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from api import attachments, auth, cases, exports, notifications, outbox, reports, sla, tasks, users
+from api import attachments, auth, board, cases, exports, notifications, outbox, reports, sla, tasks, users
 from api.base import BaseResource
 from api.errors import envelope, to_response
 from db import DATABASE_ERRORS, RETRY_AFTER_SECONDS, session
@@ -61,6 +61,7 @@ ROUTES = [
     Route("/exports/{export_id}", exports.ExportItem, "export"),
     Route("/sla/targets", sla.SlaTargets, "sla_targets"),
     Route("/sla/calendar", sla.SlaCalendarResource, "sla_calendar"),
+    Route("/board/wip-limits", board.WipLimits, "board_wip_limits"),
 ]
 
 

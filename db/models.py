@@ -598,3 +598,16 @@ class ReportFactState(Base):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: The calendar changed: the working-time columns are re-derived before the facts.
     working_time_stale: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class BoardWipLimit(Base):
+    """A board column's work-in-progress limit for one department ("" is the default for every department)."""
+
+    __tablename__ = "board_wip_limits"
+    __table_args__ = (CheckConstraint("wip_limit BETWEEN 1 AND 999", name="wip_limit_range"),)
+
+    department: Mapped[str] = mapped_column(String(100), primary_key=True)
+    status: Mapped[TaskStatus] = mapped_column(db_enum(TaskStatus, "task_status"), primary_key=True)
+    wip_limit: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("users.id"))

@@ -149,6 +149,11 @@ def can_set_sla_targets(user: User) -> bool:
     return user.role == Role.ADMIN
 
 
+def can_set_wip_limits(user: User) -> bool:
+    """The board's WIP limits (any department's, and the default) are the supervisors' to set."""
+    return is_supervisor(user)
+
+
 def can_manage_watchers_of_others(user: User) -> bool:
     return is_supervisor(user)
 
@@ -160,3 +165,18 @@ ANALYTICS_READERS = frozenset({Role.ADMIN, Role.MANAGER, Role.VIEWER})
 def can_view_analytics(user: User) -> bool:
     """Who may read the SLA, workload and flow reports and their pages."""
     return user.role in ANALYTICS_READERS
+
+
+def may_set_assignee(user: User, task: Task | None, assignee_id) -> bool:
+    """Whether the user may leave a task (None: a new one) with this assignee: keeping it is no change, else the
+    assignment rules above; the assignee pickers offer exactly these."""
+    if assignee_id == (task.assigned_to if task is not None else None):
+        return True
+    if assignee_id is None:
+        return can_unassign(user, task)
+    return can_assign(user, task, assignee_id)
+
+
+def can_put_in_case(user: User, task: Task) -> bool:
+    """Putting a task in a case, moving it to another or out of one, is editing the task."""
+    return can_edit_task(user, task)

@@ -5,8 +5,9 @@ from dash import dcc, html
 from portal.components.colours import PRIORITY_COLOURS
 
 
-def task_card(task, assignee: str, *details) -> html.Article:
-    """The title linking to the task, its priority and its assignee's name, then the page's `details` (None for none)."""
+def task_card(task, assignee: str, *details, attributes: dict | None = None) -> html.Article:
+    """The title linking to the task, its priority and its assignee's name, then the page's `details` (None for none);
+    `attributes` are the page's own `data-*` attributes of the card (the board's drag and drop reads them)."""
     # Dash renders strings as text: titles, names and tags never become markup.
     heading = html.Div(
         [
@@ -17,4 +18,5 @@ def task_card(task, assignee: str, *details) -> html.Article:
     )
     person = html.Div([html.I(className="bi bi-person me-1"), assignee], className="small text-body-secondary mt-1")
     body = dbc.CardBody([heading, person, *details], className="p-2")
-    return html.Article(dbc.Card(body, className="shadow-sm"), className="board-card", **{"data-task-id": str(task.id)})
+    return html.Article(dbc.Card(body, className="shadow-sm"), className="board-card",
+                        **{"data-task-id": str(task.id), **(attributes or {})})

@@ -13,7 +13,7 @@ import db
 from db.models import Export, Notification, NotificationType, OutboxMessage, Role, TaskStatus
 from db.types import utcnow, uuid7
 from tests.conftest import PASSWORD
-from workflow import attachments, cases, comments, exports, tasks, users, watchers
+from workflow import attachments, board, cases, comments, exports, tasks, users, watchers
 
 CALLERS = ("anonymous", "viewer", "agent_own", "agent_other", "manager", "admin")
 ROLE_OF = {"viewer": "viewer", "agent_own": "agent", "agent_other": "agent", "manager": "manager", "admin": "admin"}
@@ -102,6 +102,8 @@ EXPECTED = _table(
     ("PUT /sla/targets",                                        401, 403, 403, 403, 403, 200),
     ("GET /sla/calendar",                                       401, 200, 200, 200, 200, 200),
     ("PUT /sla/calendar",                                       401, 403, 403, 403, 403, 200),
+    ("GET /board/wip-limits",                                   401, 200, 200, 200, 200, 200),
+    ("PUT /board/wip-limits",                                   401, 403, 403, 403, 200, 200),
 )
 
 #: (operation, caller) -> why the product gets it wrong; each is a strict xfail (none known today).
@@ -371,6 +373,23 @@ def _(w):
     return Call(
         url, json=change, probe=lambda: w.read(url),
         effect=lambda b, a, body: body == a == {**b, **change},
+    )
+
+
+@arranges("GET /board/wip-limits")
+def _(w):
+    w.service(board.set_wip_limits, actor=w.people["manager"], department="Support", limits={"In Progress": 3})
+    url = "/api/board/wip-limits?department=Support"
+    return Call(url, probe=lambda: w.read(url),
+                effect=lambda b, a, body: body == a and body["limits"] == {"New": None, "In Progress": 3, "On Hold": None})
+
+
+@arranges("PUT /board/wip-limits")
+def _(w):
+    url = "/api/board/wip-limits?department=Support"
+    return Call(
+        "/api/board/wip-limits", json={"department": "Support", "limits": {"On Hold": 2}}, probe=lambda: w.read(url),
+        effect=lambda b, a, body: body == a and a["own"] == {**b["own"], "On Hold": 2},
     )
 
 
