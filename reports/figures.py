@@ -193,8 +193,9 @@ def cycle_lead(result: dict) -> go.Figure:
         figure.add_scatter(
             x=completed, y=hours, mode="markers", name=f"{measure.capitalize()} time", visible=shown,
             marker={"color": colour, "size": 6, "opacity": 0.6}, customdata=points["task_id"].astype(str),
-            text=[span(value) if value == value else "" for value in hours],
-            hovertemplate="%{text} · completed %{x|%d %b %Y %H:%M}<extra></extra>",
+            # The shown trace's hover says "3 d 4 h"; the hidden lead trace's, hours (its words would add 26 KB).
+            text=[span(value) if value == value else "" for value in hours] if shown is True else None,
+            hovertemplate=("%{text}" if shown is True else "%{y:.1f} h") + " · completed %{x|%d %b %Y %H:%M}<extra></extra>",
         )
     for percent, colour in CYCLE_LINES.items():
         value = result.get(f"cycle_p{percent}_hours")
