@@ -132,8 +132,11 @@ def test_a_manager_sets_a_departments_wip_limit_and_an_exceeded_column_turns_red
             tasks.change_status(actor=manager, task_id=task.id, status=TaskStatus.IN_PROGRESS)
     open_board(page, live_server, manager, query=f"?department={department}")
     in_progress = column(page, TaskStatus.IN_PROGRESS)
-    assert in_progress.locator(".board-count").inner_text() == "3"
+    # "3", or "3 / n" under a default limit another test of this shared server may have set.
+    assert in_progress.locator(".board-count").inner_text().split(" / ")[0] == "3"
 
+    with live_server.app.app_context():
+        default = board.wip_limits(department="")[TaskStatus.IN_PROGRESS]  # shared: other tests may have set it
     page.click("#board-wip-open")
     page.wait_for_selector("#board-wip-modal .modal-body")
     assert department in page.inner_text("#board-wip-scope")
@@ -155,12 +158,12 @@ def test_a_manager_sets_a_departments_wip_limit_and_an_exceeded_column_turns_red
     assert "board-column-over" in in_progress.get_attribute("class")
     with live_server.app.app_context():
         assert board.wip_limits(department=department)[TaskStatus.IN_PROGRESS] == 2
-        assert board.wip_limits(department="")[TaskStatus.IN_PROGRESS] is None  # the default is untouched
+        assert board.wip_limits(department="")[TaskStatus.IN_PROGRESS] == default  # the default is untouched
 
     # A narrowed view keeps its own count beside the department's "3 / 2".
     page.goto(f"{live_server.url}/board?department={department}&priority=Critical")
     page.wait_for_selector("#board section[data-status='In Progress'] .board-wip")
-    assert in_progress.locator(".board-count").inner_text() == "0"
+    assert in_progress.locator(".board-count").inner_text().split(" / ")[0] == "0"
     assert in_progress.locator(".board-wip").inner_text() == "3 / 2"
 
 
