@@ -53,6 +53,8 @@ def init_app(server: Flask) -> dash.Dash:
         use_pages=True,
         pages_folder=str(Path(__file__).resolve().parent / "pages"),
         assets_folder=str(ROOT / "assets"),
+        # Served, not put on every page: assets/plotly_loader.js fetches it for pages with charts.
+        assets_ignore=r"^plotly-portal\.min\.js$",
         url_base_pathname="/",
         title="Workflow Manager",
         update_title=None,
