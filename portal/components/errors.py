@@ -20,6 +20,7 @@ FIELD_WORDS = {
     "q": "search",
     "rows": "selection",
     "by": "date",
+    "body": "comment",
 }
 #: A detail that starts with one of these follows the field's name as it is ("The due date must ...").
 VERBS = ("must ", "is ", "are ", "does ", "do ", "cannot ", "can ", "has ", "have ", "should ", "may ", "was ",

@@ -6,12 +6,23 @@ from pydantic import ValidationError
 
 from db.models import Priority
 from domain import rules
-from domain.errors import DomainError, ValidationFailed
+from domain.errors import DomainError
 from domain.schemas import TaskCreate
 from portal import ids
 from portal.access import portal_user
-from portal.components.forms import feedback, field_errors, labelled_field
-from workflow import tasks, users
+from portal.components import times
+from portal.components.errors import error_sentence, field_sentences
+from portal.components.forms import feedback, labelled_field
+from portal.components.task_choices import (
+    UNASSIGNED,
+    assignee_options,
+    assignee_value,
+    case_options,
+    case_picker,
+    open_case_id,
+    read_due,
+)
+from workflow import tasks
 
 dash.register_page(__name__, path="/new-task", title="New task · Workflow Manager", name="New task")
 
@@ -26,17 +37,7 @@ FORM_FIELDS = {
 }
 
 
-def _assignable(user) -> list:
-    """Who this user may assign a new task to: an Agent only themself; supervisors any active non-Viewer."""
-    if not rules.is_supervisor(user):
-        return [user]
-    return users.assignable_users()
-
-
-def _form(user) -> html.Div:
-    assignees = [{"label": "Unassigned", "value": ""}] + [
-        {"label": f"{u.full_name} (me)" if u.id == user.id else u.full_name, "value": str(u.id)} for u in _assignable(user)
-    ]
+def _form(user, case_id: str | None) -> html.Div:
     return html.Div(
         [
             labelled_field("Title", ids.NEW_TASK_TITLE, dbc.Input(id=ids.NEW_TASK_TITLE, maxLength=200)),
@@ -45,11 +46,14 @@ def _form(user) -> html.Div:
                 [
                     dbc.Col(labelled_field("Priority", ids.NEW_TASK_PRIORITY, dbc.Select(
                         id=ids.NEW_TASK_PRIORITY, value=Priority.MEDIUM.value, options=[p.value for p in Priority])), md=6),
-                    dbc.Col(labelled_field("Due (UTC)", ids.NEW_TASK_DUE, dbc.Input(id=ids.NEW_TASK_DUE, placeholder="YYYY-MM-DD HH:MM"),
-                                   "Leave empty for no due date."), md=6),
+                    dbc.Col(labelled_field(["Due ", times.zone_note(user)], ids.NEW_TASK_DUE,
+                                           dbc.Input(id=ids.NEW_TASK_DUE, placeholder=times.INPUT_FORMAT),
+                                           "Leave empty for no due date."), md=6),
                 ]
             ),
-            labelled_field("Assignee", ids.NEW_TASK_ASSIGNEE, dbc.Select(id=ids.NEW_TASK_ASSIGNEE, value="", options=assignees)),
+            labelled_field("Assignee", ids.NEW_TASK_ASSIGNEE, dbc.Select(
+                id=ids.NEW_TASK_ASSIGNEE, value=UNASSIGNED, options=assignee_options(user, None))),
+            case_picker(ids.NEW_TASK_CASE, case_id),
             labelled_field("Tags", ids.NEW_TASK_TAGS, dbc.Input(id=ids.NEW_TASK_TAGS), "Separate tags with commas."),
             dbc.Button("Create task", id=ids.NEW_TASK_CREATE, color="primary"),
         ],
@@ -57,8 +61,8 @@ def _form(user) -> html.Div:
     )
 
 
-def layout(**_query):
-    """Built per request: the form for those who may create tasks, a refusal for Viewers."""
+def layout(case=None, **_query):
+    """Built per request: the form for those who may create tasks (in the open case `?case=` names), a refusal for Viewers."""
     user = portal_user()
     if user is None:
         return html.Div()
@@ -72,11 +76,24 @@ def layout(**_query):
                 html.H1("New task", className="h3 mb-3"),
                 html.Div(id=ids.NEW_TASK_MESSAGE),
                 dcc.Location(id=ids.NEW_TASK_REDIRECT, refresh="callback-nav"),
-                dbc.Card(dbc.CardBody(_form(user))),
+                dbc.Card(dbc.CardBody(_form(user, open_case_id(case)))),
             ],
             lg=8, xl=6,
         )
     )
+
+
+@dash.callback(
+    Output(ids.NEW_TASK_CASE, "options"),
+    Input(ids.NEW_TASK_CASE, "search_value"),
+    State(ids.NEW_TASK_CASE, "value"),
+    prevent_initial_call=True,
+)
+def search_cases(search, chosen):
+    """The open cases matching what is typed, searched on the server: there may be too many to send them all."""
+    if portal_user() is None:
+        return no_update
+    return case_options(search, keep=[chosen])
 
 
 def _feedback(errors: dict[str, str]) -> tuple:
@@ -88,6 +105,12 @@ def _refused(text: str, errors: dict[str, str]) -> tuple:
     return (no_update, dbc.Alert(text, color="danger", className="mb-3")) + _feedback(errors)
 
 
+def _invalid(errors: dict[str, str]) -> tuple:
+    """The form refused: each error under its field; one without a field of its own (the case) in the message."""
+    unplaced = [text for field, text in errors.items() if field not in FORM_FIELDS]
+    return _refused(" ".join(["Please correct the highlighted fields.", *unplaced]), errors)
+
+
 @dash.callback(
     Output(ids.NEW_TASK_REDIRECT, "href"),
     Output(ids.NEW_TASK_MESSAGE, "children"),
@@ -95,6 +118,7 @@ def _refused(text: str, errors: dict[str, str]) -> tuple:
     *[Output(f"{input_id}-error", "children") for input_id in FORM_FIELDS.values()],
     Input(ids.NEW_TASK_CREATE, "n_clicks"),
     *[State(input_id, "value") for input_id in FORM_FIELDS.values()],
+    State(ids.NEW_TASK_CASE, "value"),
     prevent_initial_call=True,
 )
 def create(_clicks, *values):
@@ -102,23 +126,26 @@ def create(_clicks, *values):
     user = portal_user()
     if user is None:
         return _refused("Sign in first.", {})
+    *values, case_id = values
     form = {field: value or "" for field, value in zip(FORM_FIELDS, values)}
+    due, due_error = read_due(form["due_date"], user)
+    errors = {"due_date": due_error} if due_error else {}
     try:
         body = TaskCreate.model_validate(
             {
                 **form,
-                "due_date": form["due_date"] or None,
-                "assigned_to": form["assigned_to"] or None,
+                "due_date": due,
+                "assigned_to": assignee_value(form["assigned_to"]),
+                "case_id": case_id or None,
                 "tags": [tag.strip() for tag in form["tags"].split(",") if tag.strip()],
             }
         )
-    except ValidationError as exc:
-        return _refused("Please correct the highlighted fields.", field_errors(exc))
+    except ValidationError as error:
+        errors = {**field_sentences(error), **errors}
+    if errors:
+        return _invalid(errors)
     try:
         task = tasks.create_task(actor=user, **body.model_dump())
-    except ValidationFailed as error:
-        fields = {item["field"]: item["message"].capitalize() + "." for item in error.details or [] if item.get("field") in FORM_FIELDS}
-        return _refused(error.message.capitalize() + ".", fields)
     except DomainError as error:
-        return _refused(error.message.capitalize() + ".", {})
+        return _refused(error_sentence(error), field_sentences(error))
     return (f"/tasks/{task.id}", None) + _feedback({})

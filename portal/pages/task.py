@@ -1,4 +1,4 @@
-"""Task detail: every field, the edit form, status moves, attachments, comments and the history timeline."""
+"""Task detail: every field, watching and deleting, the edit form, status moves, attachments, comments and the history."""
 import base64
 import binascii
 import io
@@ -12,23 +12,27 @@ from pydantic import ValidationError
 from db.models import Priority, Task, TaskStatus
 from db.types import utcnow
 from domain import rules
-from domain.errors import DomainError, NotFound, StaleVersion, ValidationFailed
+from domain.errors import DomainError, NotFound, StaleVersion
 from domain.schemas import CommentCreate, TaskUpdate
 from portal import ids
 from portal.access import portal_user
+from portal.components import times
 from portal.components.colours import PRIORITY_COLOURS, STATUS_COLOURS
 from portal.components.detail import PRE_WRAP
 from portal.components.detail import message as _message
-from portal.components.forms import feedback, field_errors, labelled_field
+from portal.components.errors import error_sentence, field_sentences
+from portal.components.forms import feedback, labelled_field
 from portal.components.history_text import changes_in_words as _changes_in_words
 from portal.components.history_text import name as _name
 from portal.components.history_text import remember_names
-from portal.components.history_text import when as _when
-from workflow import attachments, cases, comments, history, tasks, users
+from portal.components.task_choices import UNASSIGNED, assignee_options, assignee_value, case_options, case_picker, read_due
+from workflow import attachments, cases, comments, history, tasks, users, watchers
 
 dash.register_page(__name__, path_template="/tasks/<task_id>", title="Task · Workflow Manager")
 
-STALE_MESSAGE = "This task was changed by someone else; reload to see the latest"
+STALE_MESSAGE = "This task was changed by someone else; reload to see the latest."
+#: Where the page goes once the task is deleted: the task list, which says so.
+AFTER_DELETE = "/tasks?notice=task-deleted"
 #: The edit form: task field -> input id (the order of the save callback's states).
 FORM_FIELDS = {
     "title": ids.TASK_TITLE_INPUT,
@@ -38,7 +42,6 @@ FORM_FIELDS = {
     "assigned_to": ids.TASK_ASSIGNEE_INPUT,
     "tags": ids.TASK_TAGS_INPUT,
 }
-DUE_FORMAT = "%Y-%m-%d %H:%M"
 PAGE_SIZE = 200
 
 
@@ -104,12 +107,13 @@ def _detail_row(label: str, value) -> list:
     return [html.Dt(label, className="col-4 col-lg-3 text-body-secondary fw-normal"), html.Dd(value, className="col-8 col-lg-9 mb-1")]
 
 
-def _due(task: Task):
+def _due(user, task: Task):
     if task.due_date is None:
         return "—"
+    due = times.when(task.due_date, user)
     if rules.is_overdue(task, utcnow()):
-        return html.Span([_when(task.due_date), dbc.Badge("Overdue", color="danger", className="ms-2")], className="text-danger fw-semibold")
-    return _when(task.due_date)
+        return html.Span([due, dbc.Badge("Overdue", color="danger", className="ms-2")], className="text-danger fw-semibold")
+    return due
 
 
 def _fields(user, task: Task) -> list:
@@ -122,14 +126,13 @@ def _fields(user, task: Task) -> list:
     details = (
         _detail_row("Status", task.status.value)
         + _detail_row("Priority", task.priority.value)
-        + _detail_row("Due", _due(task))
+        + _detail_row("Due", _due(user, task))
         + _detail_row("Assignee", _name(task.assigned_to))
         + _detail_row("Created by", _name(task.created_by))
         + _detail_row("Case", _case_link(task.case_id))
         + _detail_row("Tags", [dbc.Badge(tag, color="light", text_color="dark", className="me-1 border") for tag in task.tags] or "—")
-        + _detail_row("Created", _when(task.created_at))
-        + _detail_row("Updated", _when(task.updated_at))
-        + _detail_row("Version", str(task.version))
+        + _detail_row("Created", times.when(task.created_at, user))
+        + _detail_row("Updated", times.when(task.updated_at, user))
     )
     return [
         html.H1(task.title, className="h3 text-break mb-2"),
@@ -153,15 +156,16 @@ def _fields(user, task: Task) -> list:
     ]
 
 
-def _history(task: Task) -> list:
+def _history(user, task: Task) -> list:
     """The timeline, oldest first: who, when, what changed."""
     entries = _all(history.list_history, task_id=task.id)
     remember_names(entries)
     return [
         html.Li(
             [
-                html.Div([html.Strong(_name(entry.changed_by)), html.Small(f" · {_when(entry.changed_at)}", className="text-body-secondary")]),
-                *[html.Div(line, className="text-break") for line in _changes_in_words(entry)],
+                html.Div([html.Strong(_name(entry.changed_by)),
+                          html.Small([" · ", times.when(entry.changed_at, user)], className="text-body-secondary")]),
+                *[html.Div(line, className="text-break") for line in _changes_in_words(entry, user)],
             ],
             className="border-start border-3 ps-3 pb-3",
         )
@@ -193,7 +197,7 @@ def _attachments(user, task: Task) -> list:
                             html.A(item.filename, href=f"/api/tasks/{task.id}/attachments/{item.id}",
                                    className="attachment-link text-break fw-semibold"),
                             html.Small(
-                                f" · {size_in_words(item.size)} · {_name(item.uploaded_by)} · {_when(item.created_at)}",
+                                [f" · {size_in_words(item.size)} · {_name(item.uploaded_by)} · ", times.when(item.created_at, user)],
                                 className="text-body-secondary",
                             ),
                         ],
@@ -236,7 +240,7 @@ def _upload_form() -> html.Div:
     )
 
 
-def _comments(task: Task) -> list:
+def _comments(user, task: Task) -> list:
     """Comments, oldest first; bodies are text with their line breaks and highlighted mentions."""
     items = _all(comments.list_comments, task_id=task.id)
     if not items:
@@ -244,7 +248,8 @@ def _comments(task: Task) -> list:
     return [
         dbc.ListGroupItem(
             [
-                html.Div([html.Strong(_name(comment.author_id)), html.Small(f" · {_when(comment.created_at)}", className="text-body-secondary")]),
+                html.Div([html.Strong(_name(comment.author_id)),
+                          html.Small([" · ", times.when(comment.created_at, user)], className="text-body-secondary")]),
                 html.Div(_with_mentions(comment.body), style=PRE_WRAP, className="comment-body"),
             ]
         )
@@ -252,31 +257,82 @@ def _comments(task: Task) -> list:
     ]
 
 
+# --- the top bar: watching and deleting ---------------------------------------------------
+
+
+def _watch_label(watching: bool) -> list:
+    """The watch button says what a click does."""
+    if watching:
+        return [html.I(className="bi bi-eye-slash me-1"), "Unwatch"]
+    return [html.I(className="bi bi-eye me-1"), "Watch"]
+
+
+def _watching(user, task_id: uuid.UUID) -> tuple:
+    """(the watch button's label, how many watch, who) as `user` sees them."""
+    watcher_ids = watchers.list_watchers(task_id=task_id)
+    names = users.full_names(user_ids=set(watcher_ids))
+    who = [names.get(watcher_id, "Unknown user") for watcher_id in watcher_ids]
+    count = {0: "No watchers", 1: "1 watcher"}.get(len(who), f"{len(who)} watchers")
+    return _watch_label(user.id in watcher_ids), count, f"Watched by {', '.join(who)}" if who else ""
+
+
+def _top_bar(user, task: Task) -> html.Div:
+    """Watch or unwatch, who watches, and Delete for those who may."""
+    label, count, who = _watching(user, task.id)
+    return html.Div(
+        [
+            # Watching is your own business: every role may watch a task.
+            dbc.Button(label, id=ids.TASK_WATCH, color="outline-primary", size="sm",
+                       title="Hear of this task's status changes and comments"),
+            html.Span(count, id=ids.TASK_WATCHERS, className="small fw-semibold"),
+            html.Small(who, id=ids.TASK_WATCHERS_NAMES, className="text-body-secondary text-break"),
+            dbc.Button([html.I(className="bi bi-trash me-1"), "Delete"], id=ids.TASK_DELETE, color="outline-danger",
+                       size="sm", className="ms-auto") if rules.can_delete_task(user) else None,
+        ],
+        className="d-flex flex-wrap align-items-center gap-2 mb-3",
+    )
+
+
+def _delete_modal(task: Task) -> dbc.Modal:
+    """The question before a delete: deleting cannot be undone from the portal."""
+    return dbc.Modal(
+        [
+            dbc.ModalHeader(dbc.ModalTitle("Delete this task?")),
+            dbc.ModalBody(
+                [html.P(html.Strong(task.title, className="text-break")),
+                 html.P("It leaves every list, board and case; its history stays for audit.", className="mb-0")]
+            ),
+            dbc.ModalFooter(
+                [dbc.Button("Cancel", id=ids.TASK_DELETE_CANCEL, color="secondary"),
+                 dbc.Button("Delete task", id=ids.TASK_DELETE_CONFIRM, color="danger")]
+            ),
+        ],
+        id=ids.TASK_DELETE_MODAL,
+        is_open=False,
+    )
+
+
 # --- forms (rendered once per page load, only for those allowed) -------------------------
 
 
-def _form_values(task: Task) -> dict[str, str]:
-    """The task as the edit form shows it."""
+def _form_values(user, task: Task) -> dict[str, str]:
+    """The task as the edit form shows it, times on the user's clock."""
     return {
         "title": task.title,
         "description": task.description,
         "priority": task.priority.value,
-        "due_date": task.due_date.strftime(DUE_FORMAT) if task.due_date else "",
-        "assigned_to": str(task.assigned_to) if task.assigned_to else "",
+        "due_date": times.input_text(task.due_date, user),
+        "assigned_to": str(task.assigned_to) if task.assigned_to else UNASSIGNED,
         "tags": ", ".join(task.tags),
     }
 
 
-def _assignee_options(task: Task) -> list[dict]:
-    people = users.assignable_users()
-    options = [{"label": "Unassigned", "value": ""}] + [{"label": u.full_name, "value": str(u.id)} for u in people]
-    if task.assigned_to is not None and task.assigned_to not in {u.id for u in people}:
-        options.append({"label": _name(task.assigned_to), "value": str(task.assigned_to)})
-    return options
+def _case_value(task: Task) -> str:
+    return str(task.case_id) if task.case_id else ""
 
 
-def _edit_form(task: Task) -> dbc.Card:
-    values = _form_values(task)
+def _edit_form(user, task: Task) -> dbc.Card:
+    values = _form_values(user, task)
     return dbc.Card(
         [
             dbc.CardHeader(html.H2("Edit task", className="h6 mb-0")),
@@ -289,13 +345,14 @@ def _edit_form(task: Task) -> dbc.Card:
                         [
                             dbc.Col(labelled_field("Priority", ids.TASK_PRIORITY_INPUT, dbc.Select(
                                 id=ids.TASK_PRIORITY_INPUT, value=values["priority"], options=[p.value for p in Priority])), md=6),
-                            dbc.Col(labelled_field("Due (UTC)", ids.TASK_DUE_INPUT, dbc.Input(
-                                id=ids.TASK_DUE_INPUT, value=values["due_date"], placeholder="YYYY-MM-DD HH:MM"),
+                            dbc.Col(labelled_field(["Due ", times.zone_note(user)], ids.TASK_DUE_INPUT, dbc.Input(
+                                id=ids.TASK_DUE_INPUT, value=values["due_date"], placeholder=times.INPUT_FORMAT),
                                 "Leave empty for no due date."), md=6),
                         ]
                     ),
-                    labelled_field("Assignee", ids.TASK_ASSIGNEE_INPUT,
-                           dbc.Select(id=ids.TASK_ASSIGNEE_INPUT, value=values["assigned_to"], options=_assignee_options(task))),
+                    labelled_field("Assignee", ids.TASK_ASSIGNEE_INPUT, dbc.Select(
+                        id=ids.TASK_ASSIGNEE_INPUT, value=values["assigned_to"], options=assignee_options(user, task))),
+                    case_picker(ids.TASK_CASE_INPUT, _case_value(task) or None) if rules.can_put_in_case(user, task) else None,
                     labelled_field("Tags", ids.TASK_TAGS_INPUT, dbc.Input(id=ids.TASK_TAGS_INPUT, value=values["tags"]),
                            "Separate tags with commas."),
                     dbc.Button("Save changes", id=ids.TASK_SAVE, color="primary"),
@@ -341,13 +398,16 @@ def layout(task_id=None, **_query):
         [
             dcc.Store(id=ids.TASK_ID, data=str(task.id)),
             dcc.Store(id=ids.TASK_VERSION, data=task.version),
+            dcc.Location(id=ids.TASK_GOTO, refresh="callback-nav"),
             html.Div(id=ids.TASK_MESSAGE, className="task-message position-fixed bottom-0 end-0 p-3", style={"zIndex": 1080}),
+            _top_bar(user, task),
+            _delete_modal(task) if rules.can_delete_task(user) else None,
             dbc.Row(
                 [
                     dbc.Col(
                         [
                             html.Div(_fields(user, task), id=ids.TASK_FIELDS),
-                            _edit_form(task) if rules.can_edit_task(user, task) else None,
+                            _edit_form(user, task) if rules.can_edit_task(user, task) else None,
                             dbc.Card(
                                 [
                                     dbc.CardHeader(html.H2("Attachments", className="h6 mb-0")),
@@ -365,7 +425,7 @@ def layout(task_id=None, **_query):
                                     dbc.CardHeader(html.H2("Comments", className="h6 mb-0")),
                                     dbc.CardBody(
                                         [
-                                            dbc.ListGroup(_comments(task), id=ids.TASK_COMMENTS, flush=True),
+                                            dbc.ListGroup(_comments(user, task), id=ids.TASK_COMMENTS, flush=True),
                                             _comment_form() if rules.can_comment(user) else None,
                                         ]
                                     ),
@@ -379,7 +439,7 @@ def layout(task_id=None, **_query):
                         dbc.Card(
                             [
                                 dbc.CardHeader(html.H2("History", className="h6 mb-0")),
-                                dbc.CardBody(html.Ol(_history(task), id=ids.TASK_HISTORY, className="list-unstyled mb-0")),
+                                dbc.CardBody(html.Ol(_history(user, task), id=ids.TASK_HISTORY, className="list-unstyled mb-0")),
                             ]
                         ),
                         lg=4,
@@ -405,7 +465,7 @@ def _section_outputs() -> list[Output]:
 
 
 def _refreshed(user, task: Task, text: str) -> tuple:
-    return task.version, _fields(user, task), _history(task), _comments(task), _message(text, ok=True)
+    return task.version, _fields(user, task), _history(user, task), _comments(user, task), _message(text, ok=True)
 
 
 def _refused(text: str) -> tuple:
@@ -413,7 +473,7 @@ def _refused(text: str) -> tuple:
 
 
 def _refusal(error: DomainError) -> str:
-    return STALE_MESSAGE if isinstance(error, StaleVersion) else error.message
+    return STALE_MESSAGE if isinstance(error, StaleVersion) else error_sentence(error)
 
 
 def _split_tags(text: str | None) -> list[str]:
@@ -425,40 +485,71 @@ def _form_feedback(errors: dict[str, str]) -> tuple:
     return feedback(FORM_FIELDS, errors)
 
 
+def _invalid(errors: dict[str, str]) -> tuple:
+    """The form refused: each error under its field; one without a field of its own (the case) in the message."""
+    unplaced = [text for field, text in errors.items() if field not in FORM_FIELDS]
+    return _refused(" ".join(["Please correct the highlighted fields.", *unplaced])) + (no_update,) + _form_feedback(errors)
+
+
 @dash.callback(
     *_section_outputs(),
+    Output(ids.TASK_ASSIGNEE_INPUT, "options"),
     *[Output(input_id, "invalid") for input_id in FORM_FIELDS.values()],
     *[Output(f"{input_id}-error", "children") for input_id in FORM_FIELDS.values()],
     Input(ids.TASK_SAVE, "n_clicks"),
     State(ids.TASK_ID, "data"),
     State(ids.TASK_VERSION, "data"),
     *[State(input_id, "value") for input_id in FORM_FIELDS.values()],
+    # Only there for those who may put the task in a case.
+    State(ids.TASK_CASE_INPUT, "value", allow_optional=True),
     prevent_initial_call=True,
 )
 def save(_clicks, task_id, version, *values):
-    """Validate the form with the API's TaskUpdate, then save only what the user changed."""
+    """Read the form (due date on the user's clock), validate it with the API's TaskUpdate, then save only what changed."""
     user = portal_user()
     task = _load(task_id)
     if user is None or task is None:
-        return _refused("Task not found") + _form_feedback({})
+        return _refused("Task not found.") + (no_update,) + _form_feedback({})
+    *values, case_id = values
     form = {field: value or "" for field, value in zip(FORM_FIELDS, values)}
+    shown = _form_values(user, task)
+    if rules.can_put_in_case(user, task):
+        form["case_id"], shown["case_id"] = case_id or "", _case_value(task)
+    due, due_error = read_due(form["due_date"], user)
+    errors = {"due_date": due_error} if due_error else {}
+    typed = {**form, "due_date": due, "assigned_to": assignee_value(form["assigned_to"]), "tags": _split_tags(form["tags"])}
+    if "case_id" in form:
+        typed["case_id"] = form["case_id"] or None
     try:
-        update = TaskUpdate.model_validate(
-            {**form, "due_date": form["due_date"] or None, "assigned_to": form["assigned_to"] or None, "tags": _split_tags(form["tags"])}
-        )
-    except ValidationError as exc:
-        return _refused("Please correct the highlighted fields.") + _form_feedback(field_errors(exc))
+        update = TaskUpdate.model_validate(typed)
+    except ValidationError as error:
+        errors = {**field_sentences(error), **errors}
+    if errors:
+        return _invalid(errors)
     # Only fields edited in the form: an untouched due date is not re-saved rounded to the minute.
-    shown = _form_values(task)
-    changes = {field: getattr(update, field) for field in FORM_FIELDS if form[field] != shown[field]}
+    changes = {field: getattr(update, field) for field in form if form[field] != shown[field]}
     try:
         task = tasks.update_task(actor=user, task_id=task.id, changes=changes, expected_version=_rendered_version(version))
-    except ValidationFailed as error:
-        fields = {item["field"]: item["message"] for item in error.details or [] if item.get("field") in FORM_FIELDS}
-        return _refused(error.message) + _form_feedback(fields)
     except DomainError as error:
-        return _refused(_refusal(error)) + _form_feedback({})
-    return _refreshed(user, task, "Saved." if changes else "No changes to save.") + _form_feedback({})
+        return _refused(_refusal(error)) + (no_update,) + _form_feedback(field_sentences(error))
+    saved = _refreshed(user, task, "Saved." if changes else "No changes to save.")
+    # What the user may choose next follows the assignment just saved.
+    return saved + (assignee_options(user, task),) + _form_feedback({})
+
+
+@dash.callback(
+    Output(ids.TASK_CASE_INPUT, "options"),
+    Input(ids.TASK_CASE_INPUT, "search_value"),
+    State(ids.TASK_CASE_INPUT, "value"),
+    State(ids.TASK_ID, "data"),
+    prevent_initial_call=True,
+)
+def search_cases(search, chosen, task_id):
+    """The open cases matching what is typed, searched on the server; the chosen case and the task's own stay listed."""
+    task = _load(task_id)
+    if portal_user() is None or task is None:
+        return no_update
+    return case_options(search, keep=[chosen, task.case_id])
 
 
 @dash.callback(
@@ -475,12 +566,12 @@ def move(_clicks, task_id, version):
     user = portal_user()
     task_uuid = _task_uuid(task_id)
     if user is None or task_uuid is None:
-        return _refused("Task not found")
+        return _refused("Task not found.")
     try:
         target = TaskStatus(ctx.triggered_id["status"])
         task = tasks.change_status(actor=user, task_id=task_uuid, status=target, expected_version=_rendered_version(version))
     except ValueError:
-        return _refused("Unknown status")
+        return _refused("That status does not exist.")
     except DomainError as error:
         return _refused(_refusal(error))
     return _refreshed(user, task, f"Moved to {target.value}.")
@@ -501,11 +592,11 @@ def add_comment(_clicks, task_id, body):
     user = portal_user()
     task_uuid = _task_uuid(task_id)
     if user is None or task_uuid is None:
-        return _refused("Task not found") + (no_update, False, None)
+        return _refused("Task not found.") + (no_update, False, None)
     try:
         comment = CommentCreate(body=body or "")
-    except ValidationError as exc:
-        return _refused("Please correct the comment.") + (no_update, True, field_errors(exc)["body"])
+    except ValidationError as error:
+        return _refused("Please correct the comment.") + (no_update, True, error_sentence(error))
     try:
         comments.add_comment(actor=user, task_id=task_uuid, body=comment.body)
         task = tasks.get_task(task_id=task_uuid)
@@ -514,26 +605,87 @@ def add_comment(_clicks, task_id, body):
     return _refreshed(user, task, "Comment added.") + ("", False, None)
 
 
+@dash.callback(
+    Output(ids.TASK_WATCH, "children"),
+    Output(ids.TASK_WATCHERS, "children"),
+    Output(ids.TASK_WATCHERS_NAMES, "children"),
+    Output(ids.TASK_MESSAGE, "children", allow_duplicate=True),
+    Input(ids.TASK_WATCH, "n_clicks"),
+    State(ids.TASK_ID, "data"),
+    prevent_initial_call=True,
+)
+def toggle_watch(_clicks, task_id):
+    """Watch the task if you do not, else stop watching it (as it is now, whatever the page showed)."""
+    user = portal_user()
+    task_uuid = _task_uuid(task_id)
+    if user is None or task_uuid is None:
+        return no_update, no_update, no_update, _message("Task not found.", ok=False)
+    try:
+        if user.id in watchers.list_watchers(task_id=task_uuid):
+            watchers.unwatch(actor=user, task_id=task_uuid)
+            text = "You no longer watch this task."
+        else:
+            watchers.watch(actor=user, task_id=task_uuid)
+            text = "You now watch this task and hear of its status changes and comments."
+    except DomainError as error:
+        return no_update, no_update, no_update, _message(error_sentence(error), ok=False)
+    return *_watching(user, task_uuid), _message(text, ok=True)
+
+
+@dash.callback(
+    Output(ids.TASK_DELETE_MODAL, "is_open"),
+    Input(ids.TASK_DELETE, "n_clicks"),
+    Input(ids.TASK_DELETE_CANCEL, "n_clicks"),
+    prevent_initial_call=True,
+)
+def ask_to_delete(_delete, _cancel):
+    """Delete opens the question; Cancel closes it."""
+    return ctx.triggered_id == ids.TASK_DELETE
+
+
+@dash.callback(
+    Output(ids.TASK_GOTO, "href"),
+    Output(ids.TASK_DELETE_MODAL, "is_open", allow_duplicate=True),
+    Output(ids.TASK_MESSAGE, "children", allow_duplicate=True),
+    Input(ids.TASK_DELETE_CONFIRM, "n_clicks"),
+    State(ids.TASK_ID, "data"),
+    State(ids.TASK_VERSION, "data"),
+    prevent_initial_call=True,
+)
+def delete(_clicks, task_id, version):
+    """Delete the task as it was shown (a stale version is refused), then go to the task list."""
+    user = portal_user()
+    task_uuid = _task_uuid(task_id)
+    if user is None or task_uuid is None:
+        return no_update, False, _message("Task not found.", ok=False)
+    try:
+        tasks.delete_task(actor=user, task_id=task_uuid, expected_version=_rendered_version(version))
+    except DomainError as error:
+        return no_update, False, _message(_refusal(error), ok=False)
+    return AFTER_DELETE, False, no_update
+
+
 # --- attachments: checked in the browser for size, then stored through workflow/attachments ---
 
 dash.clientside_callback(
     """
     function (contents, filename, limit) {
         const skip = window.dash_clientside.no_update;
-        if (!contents) { return [skip, skip, skip]; }
+        if (!contents) { return [skip, skip, skip, skip]; }
         const data = contents.slice(contents.indexOf(",") + 1);
         const padding = data.endsWith("==") ? 2 : (data.endsWith("=") ? 1 : 0);
         const size = Math.floor(data.length * 3 / 4) - padding;
-        // Cleared, so that choosing the same file again is a new upload.
+        // Cleared, so that choosing the same file again is a new upload; so is the toast of an earlier upload.
         if (limit && size > limit.bytes) {
-            return [skip, `"${filename}" is too large: files may be up to ${limit.text}.`, null];
+            return [skip, `"${filename}" is too large: files may be up to ${limit.text}.`, null, null];
         }
-        return [{contents: contents, filename: filename}, "", null];
+        return [{contents: contents, filename: filename}, "", null, skip];
     }
     """,
     Output(ids.TASK_ATTACHMENT_PENDING, "data"),
     Output(ids.TASK_ATTACHMENT_ERROR, "children", allow_duplicate=True),
     Output(ids.TASK_ATTACHMENT_UPLOAD, "contents"),
+    Output(ids.TASK_MESSAGE, "children", allow_duplicate=True),
     Input(ids.TASK_ATTACHMENT_UPLOAD, "contents"),
     State(ids.TASK_ATTACHMENT_UPLOAD, "filename"),
     State(ids.TASK_ATTACHMENT_LIMIT, "data"),
@@ -564,24 +716,24 @@ def _attachment_outputs() -> list[Output]:
 
 @dash.callback(*_attachment_outputs(), Input(ids.TASK_ATTACHMENT_PENDING, "data"), State(ids.TASK_ID, "data"), prevent_initial_call=True)
 def upload(pending, task_id):
-    """Store the chosen file as the signed-in user; too large or a type not allowed is said under the picker."""
+    """Store the chosen file as the signed-in user; a refusal is said under the picker, and no toast says otherwise."""
     if not pending or not pending.get("contents"):
         return (no_update,) * 4
     user = portal_user()
     task_uuid = _task_uuid(task_id)
     if user is None or task_uuid is None:
-        return no_update, no_update, "Task not found", no_update
+        return no_update, no_update, "Task not found.", None
     filename = pending.get("filename") or "file"
     try:
         raw, declared = decode_upload(pending["contents"])
     except ValueError:
-        return no_update, no_update, f"'{filename}' could not be read; choose it again.", no_update
+        return no_update, no_update, f"'{filename}' could not be read; choose it again.", None
     try:
         attachments.add_attachment(actor=user, task_id=task_uuid, fileobj=io.BytesIO(raw), filename=filename, content_type=declared)
         task = tasks.get_task(task_id=task_uuid)
     except DomainError as error:
-        return no_update, no_update, f"'{filename}' was not attached: {error.message}", no_update
-    return _attachments(user, task), _history(task), "", _message(f"Attached '{attachments.clean_filename(filename)}'.", ok=True)
+        return no_update, no_update, f"'{filename}' was not attached. {error_sentence(error)}", None
+    return _attachments(user, task), _history(user, task), "", _message(f"Attached '{attachments.clean_filename(filename)}'.", ok=True)
 
 
 @dash.callback(
@@ -600,10 +752,10 @@ def delete_attachment(_clicks, task_id):
     task_uuid = _task_uuid(task_id)
     attachment_uuid = _task_uuid(ctx.triggered_id["id"])
     if user is None or task_uuid is None or attachment_uuid is None:
-        return no_update, no_update, _message("Attachment not found", ok=False)
+        return no_update, no_update, _message("Attachment not found.", ok=False)
     try:
         attachments.remove_attachment(actor=user, task_id=task_uuid, attachment_id=attachment_uuid)
         task = tasks.get_task(task_id=task_uuid)
     except DomainError as error:
-        return no_update, no_update, _message(error.message, ok=False)
-    return _attachments(user, task), _history(task), _message("Attachment removed.", ok=True)
+        return no_update, no_update, _message(error_sentence(error), ok=False)
+    return _attachments(user, task), _history(user, task), _message("Attachment removed.", ok=True)

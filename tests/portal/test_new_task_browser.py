@@ -1,5 +1,5 @@
-"""The new task page in a real browser: create, inline errors, past due dates, viewers."""
-from datetime import timedelta
+"""The new task page in a real browser: create, inline errors, past due dates, due dates on the user's clock, viewers."""
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -8,6 +8,7 @@ from db import session
 from db.models import ChangeType, Priority, Role, Task, TaskHistory
 from db.types import utcnow
 from tests.portal.conftest import screenshot, sign_in
+from workflow import users
 
 pytestmark = pytest.mark.live
 
@@ -56,9 +57,9 @@ def test_empty_title_shows_an_inline_error_and_writes_nothing(page, live_server,
     page.fill("#new-task-title", "   ")
     page.fill("#new-task-due", "tomorrow")
     page.click("#new-task-create")
-    page.wait_for_selector("#new-task-title-error:text-is('Required.')")
+    page.wait_for_selector("#new-task-title-error:text-is('The title is required.')")
     assert "is-invalid" in page.get_attribute("#new-task-title", "class")
-    assert page.inner_text("#new-task-due-error") == "Enter a date and time as YYYY-MM-DD HH:MM."
+    assert page.inner_text("#new-task-due-error") == "The due date is not a valid date. Enter a date and time as YYYY-MM-DD HH:MM, UTC."
     assert page.url == f"{live_server.url}/new-task"
     assert _tasks_by(live_server, agent) == []
 
@@ -69,8 +70,8 @@ def test_past_due_date_is_refused_and_nothing_written(page, live_server, portal_
     page.fill("#new-task-title", "Too late")
     page.fill("#new-task-due", (utcnow() - timedelta(days=1)).strftime("%Y-%m-%d %H:%M"))
     page.click("#new-task-create")
-    page.wait_for_selector("#new-task-message :text('Due date is in the past.')")
-    assert page.inner_text("#new-task-due-error") == "Must not be in the past."
+    page.wait_for_selector("#new-task-message :text('The due date must not be in the past.')")
+    assert page.inner_text("#new-task-due-error") == "The due date must not be in the past."
     assert page.url == f"{live_server.url}/new-task"
     assert _tasks_by(live_server, manager) == []
 
@@ -81,3 +82,17 @@ def test_viewer_sees_no_form(page, live_server, portal_user):
     page.wait_for_selector("#new-task-denied:text('Viewers cannot create tasks')")
     assert page.locator("#new-task-form").count() == 0
     assert page.locator("#new-task-create").count() == 0
+
+
+def test_new_york_manager_types_the_due_date_on_their_clock(page, live_server, portal_user):
+    manager = portal_user(Role.MANAGER)
+    with live_server.app.app_context():
+        users.update_user(actor=manager, user_id=manager.id, changes={"time_zone": "America/New_York"})
+    _open(page, live_server, manager)
+    assert "New York time" in page.inner_text("label[for=new-task-due]")
+    page.fill("#new-task-title", "Renew the certificates")
+    page.fill("#new-task-due", "2031-01-15 09:00")
+    page.click("#new-task-create")
+    page.wait_for_url(f"{live_server.url}/tasks/*")
+    [task] = _tasks_by(live_server, manager)
+    assert task.due_date == datetime(2031, 1, 15, 14, 0, tzinfo=timezone.utc)  # EST: UTC-5

@@ -1,5 +1,5 @@
-"""The task detail page in a real browser: edit, move, comment, stale edits, viewers, not found."""
-from datetime import timedelta
+"""The task detail page in a real browser: edit, move, comment, stale edits, viewers, not found, times on the user's clock."""
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -7,9 +7,10 @@ from sqlalchemy import select
 from db import session
 from db.models import ChangeType, Priority, Role, TaskComment, TaskHistory, TaskStatus
 from db.types import utcnow
+from portal.components import times
 from tests.conftest import PASSWORD
 from tests.portal.conftest import screenshot, sign_in
-from workflow import comments, tasks
+from workflow import comments, tasks, users
 
 pytestmark = pytest.mark.live
 
@@ -59,7 +60,7 @@ def test_agent_edits_moves_and_sees_the_history(page, live_server, agent_task):
     timeline = page.inner_text("#task-history")
     assert "Created" in timeline
     assert "Title: 'Reset the VPN token' → 'Reset the VPN token for Jo'" in timeline
-    assert f"Due date: — → {due:%d %b %Y %H:%M} UTC" in timeline
+    assert f"Due date: — → {times.moment(due, agent)}" in timeline
     assert timeline.count("Sam Carter") == 3
     screenshot(page, "task-detail")
 
@@ -89,11 +90,18 @@ def test_empty_title_shows_an_inline_error_and_writes_nothing(page, live_server,
     _open(page, live_server, agent, task.id)
     page.fill("#task-title-input", "   ")
     page.click("#task-save")
-    page.wait_for_selector("#task-title-input-error:text-is('Required.')")
+    page.wait_for_selector("#task-title-input-error:text-is('The title is required.')")
     assert page.is_visible("#task-title-input-error")
     assert "is-invalid" in page.get_attribute("#task-title-input", "class")
     assert _task(live_server, task.id).version == 1
     assert len(_history(live_server, task.id)) == 1
+
+
+def test_the_details_show_no_version_number(page, live_server, agent_task):
+    agent, task = agent_task
+    _open(page, live_server, agent, task.id)
+    labels = page.locator("#task-fields dt").all_inner_texts()
+    assert labels == ["Status", "Priority", "Due", "Assignee", "Created by", "Case", "Tags", "Created", "Updated"]
 
 
 def test_viewer_sees_everything_read_only(page, live_server, portal_user, agent_task):
@@ -102,7 +110,8 @@ def test_viewer_sees_everything_read_only(page, live_server, portal_user, agent_
     _open(page, live_server, viewer, task.id)
     assert "Reset the VPN token" in page.inner_text("#task-fields")
     assert page.locator("#task-history li").count() == 1
-    for control in ("#task-form", "#task-save", "#task-comment-input", "#task-comment-add", "button:has-text('Move to')"):
+    for control in ("#task-form", "#task-save", "#task-case-input", "#task-comment-input", "#task-comment-add",
+                    "button:has-text('Move to')"):
         assert page.locator(control).count() == 0, control
 
 
@@ -208,8 +217,26 @@ def test_too_large_and_wrong_type_are_refused_with_a_clear_error(page, live_serv
 
     _choose(page, "tool.exe", b"MZ\x90\x00", "application/x-msdownload")
     page.wait_for_selector("#task-attachment-error:has-text('files of this type cannot be attached')")
-    assert "'tool.exe' was not attached" in page.inner_text("#task-attachment-error")
+    assert "'tool.exe' was not attached." in page.inner_text("#task-attachment-error")
     assert page.inner_text("#task-attachments") == "No attachments."
+
+
+def test_a_refused_upload_takes_away_the_toast_of_the_one_before(page, live_server, agent_task, local_store, monkeypatch):
+    agent, task = agent_task
+    monkeypatch.setitem(live_server.app.config, "ATTACHMENT_MAX_BYTES", 1000)
+    _open(page, live_server, agent, task.id)
+    _choose(page, "notes.txt", b"notes\n", "text/plain")
+    page.wait_for_selector("#task-message :text(\"Attached 'notes.txt'.\")")
+
+    _choose(page, "tool.exe", b"MZ\x90\x00", "application/x-msdownload")
+    page.wait_for_selector("#task-attachment-error:has-text('files of this type cannot be attached')")
+    assert "Attached" not in page.inner_text("#task-message")
+
+    _choose(page, "notes2.txt", b"more notes\n", "text/plain")
+    page.wait_for_selector("#task-message :text(\"Attached 'notes2.txt'.\")")
+    _choose(page, "big.txt", b"x" * 2000, "text/plain")  # refused in the browser, before any upload
+    page.wait_for_selector("#task-attachment-error:has-text('is too large')")
+    assert "Attached" not in page.inner_text("#task-message")
 
 
 def test_viewer_sees_attachments_but_no_upload_or_delete(page, live_server, portal_user, agent_task, local_store):
@@ -246,3 +273,49 @@ def test_only_the_dash_endpoint_takes_attachment_sized_bodies(live_server, porta
     assert post("/_dash-update-component", 1536 * 1024) not in (401, 413)
     assert post("/api/auth/login", 1536 * 1024) == 413
     assert post("/_dash-update-component", int(live_server.app.config["ATTACHMENT_MAX_BYTES"] * 1.5)) == 413
+
+
+# --- times on the user's clock ----------------------------------------------------------
+
+#: New York's clocks go from 02:00 EST to 03:00 EDT on 8 March 2026: noon UTC is 08:00 there.
+NEW_YORK_DUE = datetime(2026, 3, 8, 12, 0, tzinfo=timezone.utc)
+
+
+def test_new_york_agent_sees_and_types_due_dates_on_their_clock(page, live_server, portal_user):
+    agent = portal_user(Role.AGENT)
+    with live_server.app.app_context():
+        users.update_user(actor=agent, user_id=agent.id, changes={"time_zone": "America/New_York"})
+        task = tasks.create_task(actor=agent, title="Zoned task page subject", assigned_to=agent.id)
+        # Past due dates are refused at creation, not on an edit.
+        tasks.update_task(actor=agent, task_id=task.id, changes={"due_date": NEW_YORK_DUE})
+    agent.time_zone = "America/New_York"
+    _open(page, live_server, agent, task.id)
+
+    shown = times.moment(NEW_YORK_DUE, agent)
+    assert shown.endswith(" 08:00")
+    due = page.locator("#task-fields time").first
+    assert due.inner_text() == shown
+    assert due.get_attribute("title") == f"{shown} New York time"
+    assert page.input_value("#task-due-input") == "2026-03-08 08:00"
+    assert "New York time" in page.inner_text("label[for=task-due-input]")
+    assert "UTC" not in page.inner_text("#task-form")
+
+    # 02:30 does not happen in New York on 9 March 2031: the clocks go from 02:00 to 03:00.
+    page.fill("#task-due-input", "2031-03-09 02:30")
+    page.click("#task-save")
+    page.wait_for_selector("#task-due-input.is-invalid")
+    assert page.inner_text("#task-due-input-error") == (
+        "The due date is not a valid date. 02:30 does not exist on 9 Mar 2031 in New York time (the clocks go forward).")
+    page.fill("#task-due-input", "next week")
+    page.click("#task-save")
+    page.wait_for_selector("#task-due-input-error:has-text('YYYY-MM-DD HH:MM')")
+    assert page.inner_text("#task-due-input-error") == (
+        "The due date is not a valid date. Enter a date and time as YYYY-MM-DD HH:MM, New York time.")
+    assert _task(live_server, task.id).due_date == NEW_YORK_DUE
+
+    page.fill("#task-due-input", "2031-07-01 09:30")
+    page.click("#task-save")
+    saved = datetime(2031, 7, 1, 13, 30, tzinfo=timezone.utc)  # EDT: UTC-4
+    page.wait_for_selector(f"#task-history li:has-text('Due date: {shown} → {times.moment(saved, agent)}')")
+    assert _task(live_server, task.id).due_date == saved
+    assert page.input_value("#task-due-input") == "2031-07-01 09:30"
