@@ -237,6 +237,11 @@ class TaskStatusCount(Base):
     live: Mapped[int] = mapped_column(Integer)
 
 
+#: The case a history entry put its task into, and the one it took it out of (the same text on both databases).
+INTO_CASE = text("(new_value ->> 'case_id')")
+OUT_OF_CASE = text("(old_value ->> 'case_id')")
+
+
 class TaskHistory(Base):
     __tablename__ = "task_history"
     __table_args__ = (
@@ -245,6 +250,11 @@ class TaskHistory(Base):
         # The few hand-backs (db/handovers.py), by when they happened; rework counts their tasks off the index alone.
         Index("ix_task_history_hand_backs", "changed_at", postgresql_include=["task_id"], postgresql_where=HAND_BACK,
               sqlite_where=HAND_BACK),
+        # The entries that put a task into a case and those that took it out: a case's history starts from them.
+        Index("ix_task_history_into_case", INTO_CASE, postgresql_where=text(f"{INTO_CASE.text} IS NOT NULL"),
+              sqlite_where=text(f"{INTO_CASE.text} IS NOT NULL")),
+        Index("ix_task_history_out_of_case", OUT_OF_CASE, postgresql_where=text(f"{OUT_OF_CASE.text} IS NOT NULL"),
+              sqlite_where=text(f"{OUT_OF_CASE.text} IS NOT NULL")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, and_, func, literal_column, or_, select, tuple_
 
 from db import session
 from db.models import ChangeType, Task, TaskHistory, User
@@ -78,8 +78,39 @@ def list_history(*, task_id: uuid.UUID, limit: int, cursor: str | None) -> Page:
 
 
 def list_case_history(*, case_id: uuid.UUID, limit: int, cursor: str | None) -> Page:
-    """The combined history of a case's tasks, newest first (keyset on changed_at, id)."""
-    statement = select(TaskHistory).join(Task, Task.id == TaskHistory.task_id).where(Task.case_id == case_id)
+    """The entries of a case's tasks while they were in it, newest first (keyset on changed_at, id).
+
+    A stay runs from the entry that put the task in the case (its creation there, or a move) to the one that
+    took it out, both included: a task moved out keeps its past here, and its later life elsewhere is not shown.
+    """
+    # The case a history document names, as text: written as the indexes of migration 0025 are (`->>` reads JSON on
+    # PostgreSQL and SQLite alike), the key a literal, because the planners match an index expression by its text.
+    def named_case(document):
+        return document.op("->>", return_type=String)(literal_column("'case_id'"))
+
+    case, into, out_of = str(case_id), named_case(TaskHistory.new_value), named_case(TaskHistory.old_value)
+    # The few entries that moved a task into or out of the case (indexed), each with the task's next one:
+    # the moves of a task alternate, so an entry that moved it in is followed by the one that took it out.
+    in_order = {"partition_by": TaskHistory.task_id, "order_by": (TaskHistory.changed_at, TaskHistory.id)}
+    moves = (
+        select(
+            TaskHistory.task_id,
+            (into == case).label("moved_in"),
+            TaskHistory.changed_at.label("began_at"),
+            TaskHistory.id.label("began_id"),
+            func.lead(TaskHistory.changed_at).over(**in_order).label("ended_at"),
+            func.lead(TaskHistory.id).over(**in_order).label("ended_id"),
+        )
+        .where(or_(into == case, out_of == case))
+        .subquery("moves")
+    )
+    entry = tuple_(TaskHistory.changed_at, TaskHistory.id)
+    during_stay = and_(
+        TaskHistory.task_id == moves.c.task_id,
+        entry >= tuple_(moves.c.began_at, moves.c.began_id),
+        or_(moves.c.ended_at.is_(None), entry <= tuple_(moves.c.ended_at, moves.c.ended_id)),
+    )
+    statement = select(TaskHistory).join(moves, during_stay).where(moves.c.moved_in)
     return paginate(
         session(),
         statement,

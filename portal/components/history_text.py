@@ -6,17 +6,13 @@ from flask import g
 
 from db.models import ChangeType
 from domain.errors import NotFound
+from portal.components import times
 from workflow import cases, users
 
 FIELD_LABELS = {
     "title": "Title", "description": "Description", "status": "Status", "priority": "Priority",
     "due_date": "Due date", "assigned_to": "Assigned to", "case_id": "Case", "tags": "Tags",
 }
-
-
-def when(moment: datetime) -> str:
-    """A moment as the portal shows it."""
-    return f"{moment:%d %b %Y %H:%M} UTC"
 
 
 def name(user_id: uuid.UUID | str | None) -> str:
@@ -61,8 +57,8 @@ def case_label(case_id) -> str:
     return f"{case.reference} · {case.title}"
 
 
-def shown(field: str, value) -> str:
-    """A history value in words."""
+def shown(field: str, value, user) -> str:
+    """A history value in words, times in `user`'s zone."""
     if value is None or value == []:
         return "—"
     if field == "assigned_to":
@@ -70,7 +66,7 @@ def shown(field: str, value) -> str:
     if field == "case_id":
         return case_label(value)
     if field == "due_date":
-        return when(datetime.fromisoformat(value))
+        return times.moment(datetime.fromisoformat(value), user)
     if field == "tags":
         return ", ".join(value)
     if field in ("title", "description"):
@@ -79,8 +75,23 @@ def shown(field: str, value) -> str:
     return str(value)
 
 
-def changes_in_words(entry) -> list[str]:
-    """One line per change of a history entry."""
+def case_move(old_case_id, new_case_id) -> str:
+    """A task's move between cases in words: "Put in case …", "Moved from case … to case …", "Taken out of case …"."""
+    if old_case_id is None:
+        return f"Put in case {case_label(new_case_id)}"
+    if new_case_id is None:
+        return f"Taken out of case {case_label(old_case_id)}"
+    return f"Moved from case {case_label(old_case_id)} to case {case_label(new_case_id)}"
+
+
+def _change(field: str, old, new, user) -> str:
+    if field == "case_id":
+        return case_move(old, new)
+    return f"{FIELD_LABELS.get(field, field)}: {shown(field, old, user)} → {shown(field, new, user)}"
+
+
+def changes_in_words(entry, user) -> list[str]:
+    """One line per change of a history entry, as `user` reads it (times in their zone)."""
     if entry.change_type == ChangeType.CREATION:
         return ["Created"]
     old, new = entry.old_value or {}, entry.new_value or {}
@@ -90,4 +101,4 @@ def changes_in_words(entry) -> list[str]:
         # An attachment's entry names the file on one side only: added, or removed.
         added, removed = new.get("attachment"), old.get("attachment")
         return [f"attached '{added}'" if added is not None else f"removed attachment '{removed}'"]
-    return [f"{FIELD_LABELS.get(field, field)}: {shown(field, old.get(field))} → {shown(field, value)}" for field, value in new.items()]
+    return [_change(field, old.get(field), value, user) for field, value in new.items()]

@@ -1,4 +1,4 @@
-"""Case detail: header, progress by status, a mini board of its tasks and their combined history."""
+"""Case detail: header, tasks to add, progress by status, a mini board of its tasks and their combined history."""
 import uuid
 
 import dash
@@ -15,13 +15,15 @@ from domain.filters import TaskFilters
 from domain.schemas import CaseUpdate
 from portal import ids
 from portal.access import portal_user
+from portal.components import times
 from portal.components.colours import CASE_STATUS_COLOURS, STATUS_COLOURS
 from portal.components.detail import PRE_WRAP
 from portal.components.detail import message as _message
 from portal.components.forecast import forecast_summary, weeks_input, weeks_of
-from portal.components.forms import field_errors, labelled_field
-from portal.components.history_text import changes_in_words, name, remember_names, when
-from portal.components.paged_list import PagedList
+from portal.components.errors import error_sentence, field_sentences
+from portal.components.forms import labelled_field
+from portal.components.history_text import changes_in_words, name, remember_names
+from portal.components.paged_list import PagedList, more_style
 from portal.components.task_card import task_card
 from reports import figures, forecast
 from workflow import cases, history, tasks, users, watchers
@@ -33,6 +35,10 @@ HISTORY_PAGE = 50
 HISTORY = PagedList(rows=ids.CASE_HISTORY, cursor=ids.CASE_HISTORY_CURSOR, more=ids.CASE_HISTORY_MORE)
 FORECAST_STYLE = {"height": "300px"}
 ALL_DONE = "Every task of this case is done."
+#: How many tasks the "Add existing task" picker offers at once; typing searches for the others.
+PICKER_OPTIONS = 50
+#: Pages of the task list read per search at most, skipping tasks the picker may not offer.
+PICKER_PAGES = 3
 
 
 def _load(case_id):
@@ -113,19 +119,91 @@ def _board(case, counts: dict[str, int]) -> list:
 
 
 def _history_items(page) -> list:
-    """Entries newest first: which task, who, when, what changed."""
+    """Entries newest first: which task, who, when (in the reader's zone), what changed."""
+    user = portal_user()
     titles = tasks.titles(task_ids={entry.task_id for entry in page.items})
     remember_names(page.items)
     return [
         html.Li(
             [
                 html.Div(dcc.Link(titles[entry.task_id], href=f"/tasks/{entry.task_id}", className="fw-semibold text-break")),
-                html.Div([html.Strong(name(entry.changed_by)), html.Small(f" · {when(entry.changed_at)}", className="text-body-secondary")]),
-                *[html.Div(line, className="text-break") for line in changes_in_words(entry)],
+                html.Div([html.Strong(name(entry.changed_by)),
+                          html.Small([" · ", times.when(entry.changed_at, user)], className="text-body-secondary")]),
+                *[html.Div(line, className="text-break") for line in changes_in_words(entry, user)],
             ],
             className="border-start border-3 ps-3 pb-3",
         )
         for entry in page.items
+    ]
+
+
+def _history_first(page) -> list:
+    """The first page of the history, or a line saying there is none yet."""
+    return _history_items(page) or [html.Li("No changes yet.", className="text-body-secondary")]
+
+
+def _history_shown(case) -> tuple:
+    """The history list's first page, its next cursor and its "More" button's style."""
+    page = history.list_case_history(case_id=case.id, limit=HISTORY_PAGE, cursor=None)
+    return _history_first(page), page.next_cursor, more_style(page.next_cursor)
+
+
+def _task_option(task) -> dict:
+    return {"label": f"{task.title} · {task.status.value}", "value": str(task.id)}
+
+
+def _scopes(user, text: str | None) -> list[TaskFilters]:
+    """Where to look for tasks `user` may put in a case."""
+    if rules.is_supervisor(user):
+        return [TaskFilters(q=text)]
+    # An Agent may only move their own tasks (rules.can_put_in_case): look among those, not through everyone's.
+    return [TaskFilters(q=text, assigned_to=user.id), TaskFilters(q=text, created_by=user.id)]
+
+
+def _task_options(user, case, search: str | None, keep: str | None) -> list[dict]:
+    """Up to PICKER_OPTIONS tasks outside the case that `user` may put in it, matching `search` (title or
+    description), most recently changed first; and the task `keep` the picker shows chosen."""
+    # No NUL (PostgreSQL refuses it even in a query), and at most the 200 characters a search takes.
+    text = (search or "").replace("\x00", "").strip()[:200] or None
+    found = {}
+    for filters in _scopes(user, text):
+        cursor = None
+        for _ in range(PICKER_PAGES):
+            page = tasks.list_tasks(filters=filters, sort="-updated_at", limit=PICKER_OPTIONS, cursor=cursor)
+            found.update((t.id, t) for t in page.items if t.case_id != case.id and rules.can_put_in_case(user, t))
+            cursor = page.next_cursor
+            if cursor is None or len(found) >= PICKER_OPTIONS:
+                break
+    shown = sorted(found.values(), key=lambda t: (t.updated_at, t.id), reverse=True)[:PICKER_OPTIONS]
+    options = [_task_option(t) for t in shown]
+    if keep and keep not in {option["value"] for option in options}:
+        try:
+            options.append(_task_option(tasks.get_task(task_id=uuid.UUID(keep))))
+        except (NotFound, ValueError):
+            pass
+    return options
+
+
+def _add_controls(case, user) -> list:
+    """"Add task" and "Add existing task" with its picker: while the case is open, to those who may create tasks."""
+    if case.status != CaseStatus.OPEN or not rules.can_create_task(user):
+        return []
+    return [
+        dbc.Button([html.I(className="bi bi-plus-lg me-1"), "Add task"], id=ids.CASE_ADD_TASK,
+                   href=f"/new-task?case={case.id}", color="primary", size="sm"),
+        dbc.Button([html.I(className="bi bi-box-arrow-in-right me-1"), "Add existing task"], id=ids.CASE_ADD_EXISTING,
+                   color="outline-primary", size="sm", title="Put a task that is not in this case in it"),
+        # Below the row of buttons, across the page.
+        dbc.Collapse(
+            dbc.Card(dbc.CardBody([
+                dbc.Label("Task", html_for=ids.CASE_ADD_EXISTING_PICKER),
+                dcc.Dropdown(id=ids.CASE_ADD_EXISTING_PICKER, options=[], searchable=True, clearable=True,
+                             placeholder="Choose a task"),
+                dbc.FormText("Type to search titles. A task in another case moves to this one."),
+                html.Div(dbc.Button("Add to case", id=ids.CASE_ADD_EXISTING_SAVE, color="primary", size="sm"), className="mt-2"),
+            ])),
+            id=ids.CASE_ADD_EXISTING_PANEL, is_open=False, className="w-100 order-last",
+        ),
     ]
 
 
@@ -157,8 +235,12 @@ def _not_found() -> html.Div:
     )
 
 
+def _card_parts(title: str, body) -> list:
+    return [dbc.CardHeader(html.H2(title, className="h6 mb-0")), dbc.CardBody(body)]
+
+
 def _card(title: str, body, **kwargs) -> dbc.Card:
-    return dbc.Card([dbc.CardHeader(html.H2(title, className="h6 mb-0")), dbc.CardBody(body)], className="mb-3", **kwargs)
+    return dbc.Card(_card_parts(title, body), className="mb-3", **kwargs)
 
 
 def _forecast_card() -> dbc.Card:
@@ -191,13 +273,15 @@ def layout(case_id=None, **_query):
             html.Div(_header(case), id=ids.CASE_HEADER, className="mt-2"),
             html.Div(
                 [
+                    # Its buttons and panel lay out in this row, as if they were its own.
+                    html.Div(_add_controls(case, user), id=ids.CASE_ADD, style={"display": "contents"}),
                     dbc.Button(_toggle_label(case), id=ids.CASE_TOGGLE, color="outline-secondary", size="sm")
                     if editable else None,
                     # Watching is your own business: every role may watch a case.
                     dbc.Button(_watch_label(watching), id=ids.CASE_WATCH, color="outline-primary", size="sm",
                                title="Hear of status changes and comments on every task of this case"),
                 ],
-                className="d-flex gap-2 mb-3",
+                className="d-flex flex-wrap gap-2 mb-3",
             ),
             _card("Progress", _progress(counts), id=ids.CASE_PROGRESS),
             html.Div(_board(case, counts), id=ids.CASE_BOARD, className="board mb-3"),
@@ -205,8 +289,7 @@ def layout(case_id=None, **_query):
             dbc.Row(
                 [
                     dbc.Col(_card("History", [
-                        html.Ol(_history_items(entries), id=ids.CASE_HISTORY, className="list-unstyled mb-0"),
-                        html.P("No changes yet.", className="text-body-secondary mb-0") if not entries.items else None,
+                        html.Ol(_history_first(entries), id=ids.CASE_HISTORY, className="list-unstyled mb-0"),
                         HISTORY.store(entries.next_cursor),
                         HISTORY.button(entries.next_cursor),
                     ]), lg=8),
@@ -222,6 +305,7 @@ def layout(case_id=None, **_query):
     Output(ids.CASE_HEADER, "children"),
     Output(ids.CASE_STATUS, "data"),
     Output(ids.CASE_TOGGLE, "children"),
+    Output(ids.CASE_ADD, "children"),
     Output(ids.CASE_MESSAGE, "children"),
     Input(ids.CASE_TOGGLE, "n_clicks"),
     State(ids.CASE_ID, "data"),
@@ -233,14 +317,14 @@ def toggle(_clicks, case_id, shown):
     user = portal_user()
     case = _load(case_id)
     if user is None or case is None:
-        return no_update, no_update, no_update, _message("Case not found", ok=False)
+        return no_update, no_update, no_update, no_update, _message("Case not found.", ok=False)
     target = CaseStatus.OPEN if shown == CaseStatus.CLOSED.value else CaseStatus.CLOSED
     try:
         case = cases.update_case(actor=user, case_id=case.id, changes={"status": target})
     except DomainError as error:
-        return no_update, no_update, no_update, _message(error.message, ok=False)
+        return no_update, no_update, no_update, no_update, _message(error_sentence(error), ok=False)
     text = "Case closed." if target == CaseStatus.CLOSED else "Case reopened."
-    return _header(case), case.status.value, _toggle_label(case), _message(text, ok=True)
+    return _header(case), case.status.value, _toggle_label(case), _add_controls(case, user), _message(text, ok=True)
 
 
 @callback(
@@ -261,17 +345,19 @@ def save(_clicks, case_id, title, description):
     user = portal_user()
     case = _load(case_id)
     if user is None or case is None:
-        return no_update, _message("Case not found", ok=False), False, None, False, None
+        return no_update, _message("Case not found.", ok=False), False, None, False, None
     try:
         update = CaseUpdate(title=title or "", description=description or "")
     except ValidationError as exc:
-        errors = field_errors(exc)
+        errors = field_sentences(exc)
         return (no_update, _message("Please correct the highlighted fields.", ok=False),
                 "title" in errors, errors.get("title"), "description" in errors, errors.get("description"))
     try:
         case = cases.update_case(actor=user, case_id=case.id, changes=update.model_dump(include={"title", "description"}))
     except DomainError as error:
-        return no_update, _message(error.message, ok=False), False, None, False, None
+        errors = field_sentences(error)
+        return (no_update, _message(error_sentence(error), ok=False),
+                "title" in errors, errors.get("title"), "description" in errors, errors.get("description"))
     return _header(case), _message("Saved.", ok=True), False, None, False, None
 
 
@@ -296,7 +382,7 @@ def toggle_watch(_clicks, case_id):
     user = portal_user()
     case = _load(case_id)
     if user is None or case is None:
-        return no_update, _message("Case not found", ok=False)
+        return no_update, _message("Case not found.", ok=False)
     try:
         if watchers.is_watching_case(user_id=user.id, case_id=case.id):
             watchers.unwatch_case(actor=user, case_id=case.id)
@@ -305,7 +391,7 @@ def toggle_watch(_clicks, case_id):
             watchers.watch_case(actor=user, case_id=case.id)
             watching, text = True, "You now watch this case and hear of its tasks' status changes and comments."
     except DomainError as error:
-        return no_update, _message(error.message, ok=False)
+        return no_update, _message(error_sentence(error), ok=False)
     return _watch_label(watching), _message(text, ok=True)
 
 
@@ -329,3 +415,64 @@ def refresh_forecast(weeks, case_id):
     # Nothing open: a sentence, not a chart of nothing.
     has_tasks = any(tasks.status_counts(filters=TaskFilters(case_id=case.id)).values())
     return html.Div(ALL_DONE if has_tasks else "No tasks in this case yet."), no_update, {"display": "none"}
+
+
+@callback(
+    Output(ids.CASE_ADD_EXISTING_PANEL, "is_open"),
+    Input(ids.CASE_ADD_EXISTING, "n_clicks"),
+    State(ids.CASE_ADD_EXISTING_PANEL, "is_open"),
+    prevent_initial_call=True,
+)
+def toggle_add_existing(_clicks, is_open):
+    """Open the "Add existing task" panel, or close it again."""
+    return not is_open
+
+
+@callback(
+    Output(ids.CASE_ADD_EXISTING_PICKER, "options"),
+    Input(ids.CASE_ADD_EXISTING_PANEL, "is_open"),
+    Input(ids.CASE_ADD_EXISTING_PICKER, "search_value"),
+    State(ids.CASE_ADD_EXISTING_PICKER, "value"),
+    State(ids.CASE_ID, "data"),
+    prevent_initial_call=True,
+)
+def find_tasks(is_open, search, chosen, case_id):
+    """The tasks the picker offers, once the panel opens and again as one types."""
+    user = portal_user()
+    case = _load(case_id)
+    if not is_open or user is None or case is None:
+        raise PreventUpdate
+    return _task_options(user, case, search, keep=chosen)
+
+
+@callback(
+    Output(ids.CASE_PROGRESS, "children"),
+    Output(ids.CASE_BOARD, "children"),
+    Output(ids.CASE_HISTORY, "children", allow_duplicate=True),
+    Output(ids.CASE_HISTORY_CURSOR, "data", allow_duplicate=True),
+    Output(ids.CASE_HISTORY_MORE, "style", allow_duplicate=True),
+    Output(ids.CASE_ADD_EXISTING_PICKER, "value"),
+    Output(ids.CASE_ADD_EXISTING_PICKER, "options", allow_duplicate=True),
+    Output(ids.CASE_MESSAGE, "children", allow_duplicate=True),
+    Input(ids.CASE_ADD_EXISTING_SAVE, "n_clicks"),
+    State(ids.CASE_ADD_EXISTING_PICKER, "value"),
+    State(ids.CASE_ID, "data"),
+    prevent_initial_call=True,
+)
+def add_existing(_clicks, task_id, case_id):
+    """Put the chosen task in the case (the workflow decides: a closed case takes none), then show it there."""
+    user = portal_user()
+    case = _load(case_id)
+    unchanged = (no_update,) * 7
+    if user is None or case is None:
+        return *unchanged, _message("Case not found.", ok=False)
+    if not task_id:
+        return *unchanged, _message("Choose a task to add first.", ok=False)
+    try:
+        task = tasks.get_task(task_id=uuid.UUID(task_id))
+        task = tasks.update_task(actor=user, task_id=task.id, changes={"case_id": case.id}, expected_version=task.version)
+    except (DomainError, ValueError) as error:
+        return *unchanged, _message(error_sentence(error, field="task"), ok=False)
+    counts = tasks.status_counts(filters=TaskFilters(case_id=case.id))
+    return (_card_parts("Progress", _progress(counts)), _board(case, counts), *_history_shown(case), None,
+            _task_options(user, case, None, keep=None), _message(f"'{task.title}' is now in this case.", ok=True))

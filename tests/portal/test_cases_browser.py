@@ -1,13 +1,16 @@
-"""Cases in a real browser: open one from the list, its mini board, progress and history, who may close it, text stays text."""
+"""Cases in a real browser: open one from the list, its mini board, progress and history, who may close it, text stays
+text, and what the list offers when it is empty."""
 import re
 import uuid
 
 import pytest
 
+from app import create_app
 from db.models import CaseStatus, Priority, Role, TaskStatus
 from domain.errors import Forbidden
+from tests.conftest import PASSWORD, LiveServer, config_for
 from tests.portal.conftest import screenshot, sign_in
-from workflow import cases, tasks
+from workflow import cases, tasks, users
 
 pytestmark = pytest.mark.live
 
@@ -38,7 +41,7 @@ def test_manager_opens_a_case_and_follows_its_tasks(page, live_server, portal_us
     page.fill("#cases-title-input", "")
     page.click("#cases-create")
     page.wait_for_selector("#cases-title-input.is-invalid")
-    assert page.inner_text("#cases-title-input-error") == "Required."
+    assert page.inner_text("#cases-title-input-error") == "The title is required."
     page.fill("#cases-title-input", "Office move to Leeds")
     page.fill("#cases-description-input", "Everything by Friday")
     page.click("#cases-create")
@@ -143,3 +146,46 @@ def test_more_loads_the_next_page_of_cases(page, live_server, portal_user):
     page.wait_for_function("document.querySelectorAll('#cases-list tr').length === 51")
     assert f"{manager.username} 00" in page.inner_text("#cases-list tr >> nth=50")
     assert not page.is_visible("#cases-more")
+
+
+def test_no_case_matches_and_clear_filters_shows_them_again(page, live_server, portal_user):
+    viewer, manager = portal_user(Role.VIEWER), portal_user(Role.MANAGER)
+    case = make_case(live_server, manager, title=f"Closed one {manager.username}")
+    with live_server.app.app_context():
+        cases.update_case(actor=manager, case_id=case.id, changes={"status": CaseStatus.CLOSED})
+    sign_in(page, live_server.url, viewer, next_path="/cases")
+    page.wait_for_selector("#cases-list")
+    page.fill("#cases-q", f"nothing like {uuid.uuid4().hex}")
+    page.wait_for_selector("#cases-empty")
+    assert "No cases match" in page.inner_text("#cases-empty")
+    screenshot(page, "cases-empty-filtered")
+
+    page.click("#cases-empty button:has-text('Clear filters')")
+    page.wait_for_selector(f"#cases-list tr[data-case-id='{case.id}']")
+    assert page.input_value("#cases-q") == "" and page.input_value("#cases-status") == "all"
+    assert page.locator("#cases-empty").count() == 0
+
+
+@pytest.fixture(scope="module")
+def empty_server(fresh_database):
+    """A live server of its own on a database with no case at all."""
+    server = LiveServer(create_app(config_for(fresh_database("wm_no_cases"), LOGIN_MAX_FAILURES_PER_ADDRESS=10_000))).start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("role", [Role.AGENT, Role.VIEWER])
+def test_no_cases_yet_offers_to_open_the_first_to_those_who_may(page, empty_server, role):
+    with empty_server.app.app_context():
+        user = users.create_user(actor=None, username=f"first_{role.value.lower()}", email=f"first_{role.value.lower()}@example.com",
+                                 full_name=f"First {role.value}", role=role, password=PASSWORD)
+    sign_in(page, empty_server.url, user, next_path="/cases")
+    page.wait_for_selector("#cases-empty")
+    assert "No cases yet" in page.inner_text("#cases-empty")
+    if role == Role.VIEWER:
+        assert page.locator("#cases-empty a, #cases-empty button, #cases-title-input").count() == 0
+        return
+    screenshot(page, "cases-empty")
+    page.click("#cases-empty a:has-text('New case')")
+    # The next step is the form's first field, ready to type in (no case opened: the server stays empty).
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'cases-title-input'")
