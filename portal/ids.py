@@ -120,10 +120,6 @@ PREFERENCES_DEFAULTS_SAVE = "preferences-defaults-save"
 PREFERENCES_DEFAULTS_MESSAGE = "preferences-defaults-message"
 PREFERENCES_EMAIL_MODE = "preferences-email-mode"
 PREFERENCES_EMAIL_MODE_MESSAGE = "preferences-email-mode-message"
-PREFERENCES_CURRENT_PASSWORD = "preferences-current-password"
-PREFERENCES_NEW_PASSWORD = "preferences-new-password"
-PREFERENCES_PASSWORD_SAVE = "preferences-password-save"
-PREFERENCES_PASSWORD_MESSAGE = "preferences-password-message"
 
 # Cases (portal/pages/cases.py, portal/pages/case.py): add ids below.
 CASES_STATUS = "cases-status"
@@ -286,6 +282,8 @@ TASK_WATCH = "task-watch"
 TASK_WATCHERS = "task-watchers"
 TASK_WATCHERS_NAMES = "task-watchers-names"
 TASK_DELETE = "task-delete"
+#: "Take it": an unassigned task assigned to the user who may take it (an Agent who neither made nor holds it).
+TASK_TAKE = "task-take"
 TASK_DELETE_MODAL = "task-delete-modal"
 TASK_DELETE_CONFIRM = "task-delete-confirm"
 TASK_DELETE_CANCEL = "task-delete-cancel"
@@ -344,3 +342,7 @@ PROFILE_PASSWORD_SAVE = "profile-password-save"
 PROFILE_PASSWORD_MESSAGE = "profile-password-message"
 #: "Times in New York time" above the task grid.
 TASKS_ZONE_NOTE = "tasks-zone-note"
+#: The one-line notice a page shows when another page sent the user there (portal/components/notice.py).
+PAGE_NOTICE = "page-notice"
+#: Preferences' link to the profile page, where the password is changed.
+PREFERENCES_PASSWORD_LINK = "preferences-password-link"

@@ -2,6 +2,7 @@
 import dash_bootstrap_components as dbc
 from dash import html
 
+from portal.components import times
 from reports import forecast
 
 
@@ -23,7 +24,7 @@ def weeks_of(value) -> int:
 
 
 def _day(value) -> str:
-    return "not within three years" if value is None else f"{value:%a %d %b %Y}"
+    return "not within three years" if value is None else times.day(value)
 
 
 def forecast_summary(result: dict) -> list:
@@ -36,6 +37,6 @@ def forecast_summary(result: dict) -> list:
             f"{percent} % {_day(result['when'][f'p{percent}'])}" for percent in forecast.CONFIDENCES)]))
     many = result["how_many"]
     if many is not None:
-        lines.append(html.Div([html.Strong(f"By {many['date']:%a %d %b %Y}: "), " · ".join(
+        lines.append(html.Div([html.Strong(f"By {times.day(many['date'])}: "), " · ".join(
             f"{percent} % at least {many[f'p{percent}']:,}" for percent in forecast.CONFIDENCES)]))
     return lines

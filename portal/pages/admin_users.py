@@ -1,5 +1,6 @@
 """User administration (Admin only): the directory, filtered and searched, a form to create a user, a dialog to edit one."""
 import uuid
+from datetime import datetime, timezone
 
 import dash
 import dash_bootstrap_components as dbc
@@ -13,6 +14,7 @@ from domain.errors import Conflict, DomainError
 from domain.schemas import UserCreate, UserUpdate
 from portal import ids
 from portal.access import portal_user
+from portal.components import times
 from portal.components.errors import error_sentence, field_sentences
 from portal.components.forms import feedback, labelled_field
 from portal.components.paged_list import PagedList, filter_bar, filter_field
@@ -95,16 +97,15 @@ def _email(address: str) -> list:
     return [html.Span(part, className="user-email-part") if isinstance(part, str) else part for part in parts]
 
 
-def _when(moment) -> list | str:
-    """The last sign-in as a date and a time that may wrap between them, never inside either."""
-    if moment is None:
-        return "Never"
-    return [html.Span(f"{moment:%d %b %Y}", className="text-nowrap"), " ", html.Span(f"{moment:%H:%M}", className="text-nowrap")]
+def _last_login(moment, viewer, now: datetime):
+    """The last sign-in on the viewer's clock, or "Never"."""
+    return "Never" if moment is None else times.when(moment, viewer, now)
 
 
 def _rows(page) -> list:
     # Dash renders strings as text: names and emails never become markup.
     narrow = "d-none d-md-table-cell"
+    viewer, now = portal_user(), datetime.now(timezone.utc)  # times on the clock of the Admin reading them
     return [
         html.Tr(
             [
@@ -120,7 +121,7 @@ def _rows(page) -> list:
                 html.Td(user.department or "—", className=narrow),
                 html.Td(user.phone or "—", className=f"text-nowrap {narrow}"),
                 html.Td(dbc.Badge("Active", color="success") if user.is_active else dbc.Badge("Inactive", color="secondary")),
-                html.Td(_when(user.last_login), className=narrow),
+                html.Td(_last_login(user.last_login, viewer, now), className=narrow),
                 html.Td(dbc.Button(
                     "Edit", id={"type": ids.ADMIN_USERS_EDIT, "id": str(user.id)}, size="sm", color="primary", outline=True,
                     title=f"Edit {user.username}",
@@ -233,7 +234,8 @@ def layout(**_query):
             html.Thead(html.Tr([
                 html.Th("Username"), html.Th("Full name", className=narrow), html.Th("Email", className=narrow), html.Th("Role"),
                 html.Th("Department", className=narrow), html.Th("Phone", className=narrow), html.Th("Status"),
-                html.Th("Last login", className=narrow), html.Th(html.Span("Actions", className="visually-hidden")),
+                html.Th(["Last login", times.zone_note(user, className="d-block")], className=narrow),
+                html.Th(html.Span("Actions", className="visually-hidden")),
             ])),
             html.Tbody(_rows(page), id=ids.ADMIN_USERS_LIST),
         ],

@@ -14,7 +14,7 @@ from domain.errors import ValidationFailed
 from domain.filters import TaskFilters
 from portal import ids, report_cache
 from portal.access import portal_user
-from portal.components import export_panel
+from portal.components import export_panel, times
 from portal.components.forecast import forecast_summary, weeks_input, weeks_of
 from portal.components.paged_list import PagedList, more_style
 from portal.components.analytics import (
@@ -556,7 +556,7 @@ def refresh(*controls):
     """The headline figures for the filters, when they were computed, and where from."""
     f = page_filters(controls)[1]
     result, computed = shared_at(kpis.kpis, f)
-    caption = html.Span(f"{_period_caption(result['period'])} · as of {computed:%H:%M} UTC",
+    caption = html.Span([f"{_period_caption(result['period'])} · as of ", times.when(computed, portal_user())],
                         className="small text-body-secondary", id=ids.ANALYTICS_AS_OF)
     return kpi_row(result), [caption, source_notice(f)]
 
@@ -656,8 +656,7 @@ def refresh_forecast(controls, weeks, by):
 
 def _people_day(iso_day: str) -> str:
     """An ISO day as people read it: "2 Nov 2026"."""
-    day = date.fromisoformat(str(iso_day))
-    return f"{day.day} {day:%b %Y}"
+    return times.day(date.fromisoformat(str(iso_day)))
 
 
 def drill_selection(spec: dict) -> tuple[str, drill.Drill]:

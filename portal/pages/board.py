@@ -11,12 +11,13 @@ from dash.exceptions import PreventUpdate
 from db.models import Priority, TaskStatus
 from domain import rules
 from domain.board import ALL_DEPARTMENTS, SWIMLANES, WIP_STATUSES, is_over_limit, validate_department
-from domain.errors import DomainError
+from domain.errors import DomainError, ValidationFailed
 from domain.filters import UNASSIGNED, TaskFilters
 from portal import ids
 from portal.access import portal_user
+from portal.components.errors import error_sentence, problems
 from portal.components.paged_list import PagedList, filter_bar, filter_field
-from portal.components.task_card import task_card
+from portal.components.task_card import due_line, task_card
 from workflow import board, tasks, users
 
 dash.register_page(__name__, path="/board", title="Board · Workflow Manager", name="Board")
@@ -68,17 +69,6 @@ def _narrowed(filters: dict) -> bool:
     return filters["scope"] != "all" or any(filters[name] for name in ("priority", "tag", "q"))
 
 
-def _due(task, now: datetime):
-    if task.due_date is None:
-        return None
-    overdue = rules.is_overdue(task, now)
-    text = f"Due {task.due_date:%d %b %Y}" + (" · overdue" if overdue else "")
-    return html.Div(
-        [html.I(className="bi bi-calendar-event me-1"), text],
-        className="small " + ("text-danger fw-semibold" if overdue else "text-body-secondary"),
-    )
-
-
 def _move_control(task, targets: list[TaskStatus]):
     if not targets:
         return None
@@ -101,14 +91,16 @@ def _move_control(task, targets: list[TaskStatus]):
 def _tags(task):
     if not task.tags:
         return None
-    return html.Div([dbc.Badge(tag, color="light", text_color="dark", className="me-1 border") for tag in task.tags], className="mt-1")
+    # The theme's own subtle colours: a "light" badge stays white on the dark board.
+    return html.Div([html.Span(tag, className="badge me-1 border bg-body-secondary text-body") for tag in task.tags],
+                    className="mt-1")
 
 
 def _card(user, task, names: dict, now: datetime):
     targets = rules.allowed_targets(user, task)
     # assets/board.js lets a card be dragged only when it has moves, and lights up the columns they lead to.
     attributes = {"data-version": str(task.version), "data-moves": "|".join(t.value for t in targets)} if targets else {}
-    return task_card(task, names.get(task.assigned_to, "Unassigned"), _due(task, now), _tags(task),
+    return task_card(task, names.get(task.assigned_to, "Unassigned"), due_line(task, user, now), _tags(task),
                      _move_control(task, targets), attributes=attributes)
 
 
@@ -361,10 +353,20 @@ def move_card(_targets, filters):
         task = tasks.change_status(actor=user, task_id=task_id, status=status, expected_version=version)
         message, colour, ok = f"Moved “{task.title}” to {status.value}.", "success", True
     except DomainError as refused:
-        message, colour, ok = refused.message, "danger", False
+        message, colour, ok = error_sentence(refused), "danger", False
     # A new nonce each time: the page settles a dropped card on every answer, even one like the last.
     answer = {"ok": ok, "id": str(task_id), "nonce": uuid.uuid4().hex}
     return message, colour, True, _columns(user, _clean(filters)), answer
+
+
+def _wip_refusal(refused: DomainError) -> list[str]:
+    """The refusal as sentences, each refused limit named as its column's ("The In Progress limit must be ...")."""
+    columns = {status.value for status in WIP_STATUSES}
+    if isinstance(refused, ValidationFailed) and isinstance(refused.details, list):
+        named = [{**item, "field": f"{item['field']} limit"} if isinstance(item, dict) and item.get("field") in columns else item
+                 for item in refused.details]
+        refused = ValidationFailed(refused.message, named)
+    return list(dict.fromkeys(text for _field, text in problems(refused)))
 
 
 def _scope_text(department: str, default: dict) -> str:
@@ -419,8 +421,6 @@ def save_wip_limits(clicks, values, filters):
     try:
         board.set_wip_limits(actor=user, department=filters["department"], limits=dict(zip(fields, values)))
     except DomainError as refused:
-        details = refused.details if isinstance(refused.details, list) else []
-        reasons = [f"{item['field']}: {item['message']}" for item in details if isinstance(item, dict)]
-        return True, [html.Div(text) for text in reasons or [refused.message]], *(dash.no_update,) * 4
+        return True, [html.Div(text) for text in _wip_refusal(refused)], *(dash.no_update,) * 4
     where = filters["department"] or "every department (the default)"
     return False, "", f"WIP limits saved for {where}.", "success", True, _columns(user, filters)

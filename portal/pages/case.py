@@ -24,7 +24,7 @@ from portal.components.errors import error_sentence, field_sentences
 from portal.components.forms import labelled_field
 from portal.components.history_text import changes_in_words, name, remember_names
 from portal.components.paged_list import PagedList, more_style
-from portal.components.task_card import task_card
+from portal.components.task_card import due_line, task_card
 from reports import figures, forecast
 from workflow import cases, history, tasks, users, watchers
 
@@ -96,7 +96,8 @@ def _progress(counts: dict[str, int]) -> list:
     ]
 
 
-def _board(case, counts: dict[str, int]) -> list:
+def _board(case, counts: dict[str, int], user) -> list:
+    now = utcnow()
     pages = {
         s: tasks.list_tasks(filters=TaskFilters(case_id=case.id, status=s), sort="due_date", limit=CARDS_PER_STATUS, cursor=None)
         for s in TaskStatus
@@ -104,7 +105,7 @@ def _board(case, counts: dict[str, int]) -> list:
     names = users.full_names(user_ids={t.assigned_to for page in pages.values() for t in page.items if t.assigned_to})
     columns = []
     for status, page in pages.items():
-        cards = [task_card(t, names.get(t.assigned_to, "Unassigned")) for t in page.items]
+        cards = [task_card(t, names.get(t.assigned_to, "Unassigned"), due_line(t, user, now)) for t in page.items]
         hidden = counts[status.value] - len(page.items)
         columns.append(html.Section(
             [
@@ -284,7 +285,7 @@ def layout(case_id=None, **_query):
                 className="d-flex flex-wrap gap-2 mb-3",
             ),
             _card("Progress", _progress(counts), id=ids.CASE_PROGRESS),
-            html.Div(_board(case, counts), id=ids.CASE_BOARD, className="board mb-3"),
+            html.Div(_board(case, counts, user), id=ids.CASE_BOARD, className="board mb-3"),
             _forecast_card(),
             dbc.Row(
                 [
@@ -474,5 +475,5 @@ def add_existing(_clicks, task_id, case_id):
     except (DomainError, ValueError) as error:
         return *unchanged, _message(error_sentence(error, field="task"), ok=False)
     counts = tasks.status_counts(filters=TaskFilters(case_id=case.id))
-    return (_card_parts("Progress", _progress(counts)), _board(case, counts), *_history_shown(case), None,
+    return (_card_parts("Progress", _progress(counts)), _board(case, counts, user), *_history_shown(case), None,
             _task_options(user, case, None, keep=None), _message(f"'{task.title}' is now in this case.", ok=True))

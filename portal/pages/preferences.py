@@ -1,21 +1,18 @@
-"""Preferences: a switch per notification type and channel (Admins also set the defaults), and the password."""
+"""Preferences: a switch per notification type and channel (Admins also set the defaults); the password is on the profile."""
 import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dcc, html
 from pydantic import ValidationError
 
-import auth
 from db.models import NotificationType
 from domain import rules
-from domain.errors import DomainError, Forbidden, Throttled
-from domain.schemas import NotificationSettingsUpdate, UserUpdate
+from domain.errors import DomainError
+from domain.schemas import NotificationSettingsUpdate
 from notifications import digest, outbox, preferences
 from portal import ids
 from portal.access import portal_user
 from portal.components.errors import error_sentence
-from portal.components.forms import labelled_field, wait_text
 from workflow import notifications as notices
-from workflow import users
 
 dash.register_page(__name__, path="/preferences", title="Preferences · Workflow Manager", name="Preferences")
 
@@ -132,19 +129,11 @@ def _email_mode_section(mode: str, off: bool) -> html.Section:
 
 
 def _password_section() -> html.Section:
-    """Change your own password: the current one first; every other session and API token then ends."""
+    """Where to change the password: the profile holds the one form for it (the current password first)."""
     return html.Section(
         [
             html.H2("Password", className="h5 mt-4 mb-2"),
-            html.P("Changing it signs you out everywhere else: other browsers and API tokens.",
-                   className="text-body-secondary"),
-            labelled_field("Current password", ids.PREFERENCES_CURRENT_PASSWORD, dbc.Input(
-                id=ids.PREFERENCES_CURRENT_PASSWORD, type="password", autoComplete="current-password", maxLength=200)),
-            labelled_field("New password", ids.PREFERENCES_NEW_PASSWORD, dbc.Input(
-                id=ids.PREFERENCES_NEW_PASSWORD, type="password", autoComplete="new-password", maxLength=200),
-                hint="At least 10 characters"),
-            dbc.Button("Change password", id=ids.PREFERENCES_PASSWORD_SAVE, color="secondary", className="mb-3"),
-            html.Div(id=ids.PREFERENCES_PASSWORD_MESSAGE),
+            dcc.Link("Change your password on your profile", href="/profile", id=ids.PREFERENCES_PASSWORD_LINK),
         ]
     )
 
@@ -234,33 +223,3 @@ def save_email_mode(mode):
         return dbc.Alert(error_sentence(error), color="danger")
     text = "Email comes as a daily digest." if mode == digest.DAILY_DIGEST else "Email comes as it happens."
     return dbc.Alert(text, color="success", duration=4000)
-
-
-@dash.callback(
-    Output(ids.PREFERENCES_PASSWORD_MESSAGE, "children"),
-    Output(ids.PREFERENCES_CURRENT_PASSWORD, "value"),
-    Output(ids.PREFERENCES_NEW_PASSWORD, "value"),
-    Input(ids.PREFERENCES_PASSWORD_SAVE, "n_clicks"),
-    State(ids.PREFERENCES_CURRENT_PASSWORD, "value"),
-    State(ids.PREFERENCES_NEW_PASSWORD, "value"),
-    prevent_initial_call=True,
-)
-def change_password(_clicks, current, new):
-    """Check the new password with the API's UserUpdate, change it, and keep this browser signed in."""
-    user = portal_user()
-    if user is None:
-        return dbc.Alert("Sign in first.", color="danger"), "", ""
-    try:
-        form = UserUpdate(password=new or "", current_password=current or None)
-    except ValidationError:
-        return dbc.Alert("Choose a new password of at least 10 characters.", color="danger"), dash.no_update, ""
-    try:
-        changed = users.update_user(actor=user, user_id=user.id, changes=form.model_dump(exclude_unset=True))
-    except Throttled as error:
-        return dbc.Alert(f"Too many wrong passwords. Try again in {wait_text(error.retry_after)}.", color="danger"), "", ""
-    except Forbidden:
-        return dbc.Alert("The current password is wrong.", color="danger"), "", dash.no_update
-    except DomainError as error:
-        return dbc.Alert(error_sentence(error), color="danger"), dash.no_update, dash.no_update
-    auth.keep_session(changed)
-    return dbc.Alert("Password changed. You were signed out everywhere else.", color="success"), "", ""

@@ -9,12 +9,13 @@ from pydantic import ValidationError
 
 import auth
 from domain.calendar import time_zones
-from domain.errors import Conflict, DomainError, Forbidden, Throttled
+from domain.errors import DomainError, Forbidden, Throttled
 from domain.schemas import UserUpdate
 from portal import ids
 from portal.access import portal_user
 from portal.components import times
-from portal.components.forms import field_errors, labelled_field, wait_text
+from portal.components.errors import error_sentence, field_sentences
+from portal.components.forms import labelled_field, wait_text
 from workflow import users
 
 dash.register_page(__name__, path="/profile", title="Profile · Workflow Manager", name="Profile")
@@ -109,8 +110,8 @@ def _password_section() -> html.Section:
 
 
 def _errors(exc: ValidationError) -> dict[str, str]:
-    """field_errors, with a format hint where a value has the wrong shape."""
-    errors = field_errors(exc)
+    """A sentence per field, with a format hint where a value has the wrong shape."""
+    errors = field_sentences(exc)
     for error in exc.errors():
         field = str(error["loc"][0])
         if field in FORMATS and (field == "time_zone" or error["type"] == "string_pattern_mismatch"):
@@ -144,9 +145,9 @@ def save(_clicks, full_name, email, phone, zone):
     except ValidationError as exc:
         errors = _errors(exc)
     except DomainError as exc:
-        taken = isinstance(exc, Conflict) and any(item.get("field") == "email" for item in exc.details or [])
-        errors = {"email": "Another user has this address."} if taken else {}
-        problem = problem if taken else f"Not saved: {exc.message}."
+        # A refusal about a field (a taken address) goes under it; any other is said in the message.
+        errors = {field: text for field, text in field_sentences(exc).items() if field in FIELDS}
+        problem = problem if errors else f"Not saved. {error_sentence(exc)}"
     else:
         return *_shown({}), dbc.Alert(f"Saved. Times show in {times.zone_label(user)}.", color="success", duration=6000)
     return *_shown(errors), dbc.Alert(problem, color="danger")
@@ -179,6 +180,6 @@ def change_password(_clicks, current, new):
     except Forbidden:
         return dbc.Alert("The current password is wrong: nothing was changed.", color="danger"), "", no_update
     except DomainError as error:
-        return dbc.Alert(error.message[:1].upper() + error.message[1:] + ".", color="danger"), no_update, no_update
+        return dbc.Alert(error_sentence(error), color="danger"), no_update, no_update
     auth.keep_session(changed)
     return dbc.Alert("Password changed. You were signed out everywhere else.", color="success"), "", ""

@@ -25,6 +25,7 @@ from portal.components.forms import feedback, labelled_field
 from portal.components.history_text import changes_in_words as _changes_in_words
 from portal.components.history_text import name as _name
 from portal.components.history_text import remember_names
+from portal.components.notice import notice_alert
 from portal.components.task_choices import UNASSIGNED, assignee_options, assignee_value, case_options, case_picker, read_due
 from workflow import attachments, cases, comments, history, tasks, users, watchers
 
@@ -276,8 +277,13 @@ def _watching(user, task_id: uuid.UUID) -> tuple:
     return _watch_label(user.id in watcher_ids), count, f"Watched by {', '.join(who)}" if who else ""
 
 
+def _may_take(user, task: Task) -> bool:
+    """An unassigned task the user may assign to themself (an Agent takes it from the queue)."""
+    return task.assigned_to is None and rules.may_set_assignee(user, task, user.id)
+
+
 def _top_bar(user, task: Task) -> html.Div:
-    """Watch or unwatch, who watches, and Delete for those who may."""
+    """Watch or unwatch, who watches, Take it for an unassigned task, and Delete for those who may."""
     label, count, who = _watching(user, task.id)
     return html.Div(
         [
@@ -286,6 +292,8 @@ def _top_bar(user, task: Task) -> html.Div:
                        title="Hear of this task's status changes and comments"),
             html.Span(count, id=ids.TASK_WATCHERS, className="small fw-semibold"),
             html.Small(who, id=ids.TASK_WATCHERS_NAMES, className="text-body-secondary text-break"),
+            dbc.Button([html.I(className="bi bi-person-check me-1"), "Take it"], id=ids.TASK_TAKE, color="primary", size="sm",
+                       title="Assign this task to yourself") if _may_take(user, task) else None,
             dbc.Button([html.I(className="bi bi-trash me-1"), "Delete"], id=ids.TASK_DELETE, color="outline-danger",
                        size="sm", className="ms-auto") if rules.can_delete_task(user) else None,
         ],
@@ -386,8 +394,8 @@ def _not_found() -> html.Div:
     )
 
 
-def layout(task_id=None, **_query):
-    """Built per request for the signed-in user; what they may change decides what they see."""
+def layout(task_id=None, notice=None, **_query):
+    """Built per request for the signed-in user; what they may change decides what they see. `notice`: see notice.py."""
     user = portal_user()
     if user is None:
         return html.Div()
@@ -400,6 +408,7 @@ def layout(task_id=None, **_query):
             dcc.Store(id=ids.TASK_VERSION, data=task.version),
             dcc.Location(id=ids.TASK_GOTO, refresh="callback-nav"),
             html.Div(id=ids.TASK_MESSAGE, className="task-message position-fixed bottom-0 end-0 p-3", style={"zIndex": 1080}),
+            notice_alert(notice),
             _top_bar(user, task),
             _delete_modal(task) if rules.can_delete_task(user) else None,
             dbc.Row(
@@ -630,6 +639,28 @@ def toggle_watch(_clicks, task_id):
     except DomainError as error:
         return no_update, no_update, no_update, _message(error_sentence(error), ok=False)
     return *_watching(user, task_uuid), _message(text, ok=True)
+
+
+@dash.callback(
+    Output(ids.TASK_GOTO, "href", allow_duplicate=True),
+    Output(ids.TASK_MESSAGE, "children", allow_duplicate=True),
+    Input(ids.TASK_TAKE, "n_clicks"),
+    State(ids.TASK_ID, "data"),
+    State(ids.TASK_VERSION, "data"),
+    prevent_initial_call=True,
+)
+def take(_clicks, task_id, version):
+    """Assign the task as it was shown to the signed-in user, then show it again (now theirs to edit)."""
+    user = portal_user()
+    task_uuid = _task_uuid(task_id)
+    if user is None or task_uuid is None:
+        return no_update, _message("Task not found.", ok=False)
+    try:
+        tasks.update_task(actor=user, task_id=task_uuid, changes={"assigned_to": user.id},
+                          expected_version=_rendered_version(version))
+    except DomainError as error:
+        return no_update, _message(_refusal(error), ok=False)
+    return f"/tasks/{task_uuid}?notice=task-taken", no_update
 
 
 @dash.callback(

@@ -16,11 +16,13 @@ from pydantic import ValidationError
 
 from db.models import Priority, TaskStatus
 from domain import rules
-from domain.errors import Conflict, DomainError
+from domain.errors import Conflict, DomainError, InvalidTransition, ValidationFailed
 from domain.filters import UNASSIGNED, TaskFilters
 from portal import ids
 from portal.access import portal_user
-from portal.components import export_panel, times
+from portal.components import export_panel, task_choices, times
+from portal.components.errors import error_sentence, field_words
+from portal.components.notice import notice_alert
 from workflow import bulk, saved_views, tasks, users
 
 dash.register_page(__name__, path="/tasks", title="Tasks · Workflow Manager", name="Tasks")
@@ -132,22 +134,36 @@ def _bulk_bar() -> dbc.Row:
         [
             dbc.Col(html.Span("No rows selected", id=BULK_SELECTED, className="text-body-secondary"), width="auto"),
             dbc.Col(dbc.Select(id=BULK_FIELD, options=[{"label": v, "value": k} for k, v in BULK_CHOICES.items()], value="status"), md=2),
-            dbc.Col(dbc.Select(id=BULK_VALUE, options=[], placeholder="Choose a value"), md=3),
+            # Searchable: a supervisor's list of assignees is everyone who can be given tasks.
+            dbc.Col(dcc.Dropdown(id=BULK_VALUE, options=[], placeholder="Choose a value", clearable=False), md=3),
             dbc.Col(dbc.Button("Apply to selected", id=BULK_APPLY, color="primary", disabled=True), width="auto"),
         ],
         className="g-2 mb-2 align-items-center",
     )
 
 
-def layout(**_query):
-    """Filters above an infinite grid; rows arrive a block at a time."""
+def initial_filters(query: dict) -> dict:
+    """The filters a link opens the grid with (`/tasks?scope=none&status=New`); anything unknown keeps the default."""
+    chosen = dict(INITIAL_CONTEXT)
+    choices = {"scope": set(SCOPES), "status": {s.value for s in TaskStatus}, "priority": {p.value for p in Priority}}
+    for name, allowed in choices.items():
+        if isinstance(query.get(name), str) and query[name] in allowed:
+            chosen[name] = query[name]
+    if isinstance(query.get("q"), str):
+        chosen["q"] = query["q"].strip()[:200]
+    return chosen
+
+
+def layout(notice: str | None = None, **query):
+    """Filters above an infinite grid; rows arrive a block at a time. `notice`: what another page sent the user here to read."""
     user = portal_user()
     if user is None:
         return html.Div()
     may_bulk = bulk.may_bulk_update(user)
+    chosen = initial_filters(query)
     grid_options = {
         "cacheBlockSize": BLOCK, "maxBlocksInCache": 20, "infiniteInitialRowCount": BLOCK,
-        "context": dict(INITIAL_CONTEXT),
+        "context": chosen,
         "stopEditingWhenCellsLoseFocus": True,
     }
     if may_bulk:
@@ -156,12 +172,14 @@ def layout(**_query):
     return html.Div(
         [
             html.H1("Tasks", className="h3 mb-3"),
+            notice_alert(notice),
             dbc.Row(
                 [
-                    dbc.Col(dbc.Select(id={"type": FILTERS, "name": "scope"}, options=[{"label": v, "value": k} for k, v in SCOPES.items()], value="all"), md=3),
-                    dbc.Col(dbc.Select(id={"type": FILTERS, "name": "status"}, options=[{"label": "Any status", "value": ANY}] + [{"label": s.value, "value": s.value} for s in TaskStatus], value=ANY), md=3),
-                    dbc.Col(dbc.Select(id={"type": FILTERS, "name": "priority"}, options=[{"label": "Any priority", "value": ANY}] + [{"label": p.value, "value": p.value} for p in Priority], value=ANY), md=2),
-                    dbc.Col(dbc.Input(id={"type": FILTERS, "name": "q"}, placeholder="Search title or description", debounce=True, type="search"), md=4),
+                    dbc.Col(dbc.Select(id={"type": FILTERS, "name": "scope"}, options=[{"label": v, "value": k} for k, v in SCOPES.items()], value=chosen["scope"]), md=3),
+                    dbc.Col(dbc.Select(id={"type": FILTERS, "name": "status"}, options=[{"label": "Any status", "value": ANY}] + [{"label": s.value, "value": s.value} for s in TaskStatus], value=chosen["status"]), md=3),
+                    dbc.Col(dbc.Select(id={"type": FILTERS, "name": "priority"}, options=[{"label": "Any priority", "value": ANY}] + [{"label": p.value, "value": p.value} for p in Priority], value=chosen["priority"]), md=2),
+                    dbc.Col(dbc.Input(id={"type": FILTERS, "name": "q"}, placeholder="Search title or description", debounce=True, type="search",
+                                      value=chosen["q"]), md=4),
                 ],
                 className="g-2 mb-3",
             ),
@@ -298,11 +316,22 @@ def serve_block(request, cursors):
 
 
 def _typed_due(text, user) -> datetime | None:
-    """A due date typed in the grid, read on the user's clock; a DomainError says what to type instead."""
-    try:
-        return times.read(text if isinstance(text, str) else None, user)
-    except ValueError as exc:
-        raise DomainError(f"due date: {exc}") from None
+    """A due date typed in the grid, read on the user's clock as the task forms read it; a ValidationFailed says what is
+    wrong and what to type ("... 02:30 does not exist on 9 Mar 2031 in New York time")."""
+    due, problem = task_choices.read_due(text if isinstance(text, str) else None, user)
+    if problem:
+        raise ValidationFailed(problem)
+    return due
+
+
+def refusal(lead: str, error: BaseException, field: str | None = None) -> str:
+    """The formatter's sentences after a lead: "Not saved: the due date is not a valid date."."""
+    text = error_sentence(error, field)
+    first_word = text.split(" ", 1)[0]
+    # An ordinary first word goes on in lower case after the colon; an abbreviation ("SLA") keeps its capitals.
+    if not any(letter.isupper() for letter in first_word[1:]):
+        text = text[:1].lower() + text[1:]
+    return f"{lead}: {text}"
 
 
 @callback(Output(RESULT, "children"), Output(REFRESH, "data"), Input(GRID, "cellValueChanged"), prevent_initial_call=True)
@@ -321,12 +350,13 @@ def save_edit(changes):
         elif field == "due_date":
             value = _typed_due(change.get("value"), user)
         else:
-            raise DomainError(f"{field} cannot be edited here")
+            raise ValidationFailed("not editable here", [{"field": field, "message": "cannot be edited here"}])
         tasks.update_task(actor=user, task_id=uuid.UUID(row["id"]), changes={field: value}, expected_version=row["version"])
     except (DomainError, ValidationError, ValueError, KeyError, TypeError) as exc:
-        message = exc.message if isinstance(exc, DomainError) else f"{field}: not a valid value"
-        return dbc.Alert(f"Not saved: {message}", color="danger", dismissable=True, className="py-2"), datetime.now().isoformat()
-    return dbc.Alert(f"Saved {field} of '{row['title']}'.", color="success", dismissable=True, className="py-2"), datetime.now().isoformat()
+        message = refusal("Not saved", exc, field if isinstance(field, str) else None)
+        return dbc.Alert(message, color="danger", dismissable=True, className="py-2"), datetime.now().isoformat()
+    saved = f"Saved the {field_words(field)} of '{row['title']}'."
+    return dbc.Alert(saved, color="success", dismissable=True, className="py-2"), datetime.now().isoformat()
 
 
 clientside_callback(
@@ -401,22 +431,37 @@ def export_link(request):
     return export_href(_filters(context, user), _sort(request.get("sortModel")))
 
 
-def assignee_options(user) -> list[dict]:
-    """Supervisors may give tasks to anyone assignable; an Agent only takes tasks or hands them back."""
-    people = users.assignable_users() if rules.is_supervisor(user) else [user]
-    return [{"label": "Unassigned", "value": UNASSIGNED}] + [{"label": p.full_name, "value": str(p.id)} for p in people]
+def bulk_options(user, field: str, selected: list | None) -> list[dict]:
+    """The values a bulk change of `field` can take: a status only where a selected row may move (its `moves`, from
+    rules.allowed_targets), every status while none is selected; the workflow checks each row on its own either way."""
+    if field == "assigned_to":
+        # No one task at hand: the choices the rules allow for a new task.
+        return task_choices.assignee_options(user, None)
+    if field == "priority":
+        return [{"label": priority.value, "value": priority.value} for priority in Priority]
+    rows = selected if isinstance(selected, list) else []
+    moves = set()
+    for row in rows:  # the browser's copy of the rows: anything but a row's list of moves is ignored
+        if isinstance(row, dict) and isinstance(row.get("moves"), list):
+            moves.update(move for move in row["moves"] if isinstance(move, str))
+    return [{"label": status.value, "value": status.value} for status in TaskStatus if status.value in moves or not rows]
 
 
-@callback(Output(BULK_VALUE, "options"), Output(BULK_VALUE, "value"), Input(BULK_FIELD, "value"))
-def bulk_values(field):
-    """The values the chosen bulk change can take."""
+@callback(
+    Output(BULK_VALUE, "options"),
+    Output(BULK_VALUE, "value"),
+    Input(BULK_FIELD, "value"),
+    Input(GRID, "selectedRows"),
+    State(BULK_VALUE, "value"),
+)
+def bulk_values(field, selected, chosen):
+    """The values the chosen bulk change can take; a choice still offered stays chosen as rows are selected."""
     user = portal_user()
     if user is None:
         return no_update, no_update
-    if field == "assigned_to":
-        return assignee_options(user), ""
-    enum_class = Priority if field == "priority" else TaskStatus
-    return [{"label": member.value, "value": member.value} for member in enum_class], ""
+    options = bulk_options(user, field, selected)
+    keep = ctx.triggered_id == GRID and chosen in {option["value"] for option in options}
+    return options, chosen if keep else None
 
 
 clientside_callback(
@@ -448,10 +493,9 @@ def _reason(result: bulk.RowResult) -> str:
         return "Already so."
     if result.outcome == bulk.CHANGED:
         return ""
-    if result.code == "invalid_transition" and isinstance(result.details, dict):
-        allowed = result.details.get("allowed") or []
-        return f"{result.message} (allowed: {', '.join(allowed) if allowed else 'none'})"
-    return result.message
+    # The row's refusal as the error it was, for the formatter (a transition's reason names the moves allowed).
+    kind = InvalidTransition if result.code == InvalidTransition.code else DomainError
+    return error_sentence(kind(result.message, result.details))
 
 
 def bulk_report(results: list[bulk.RowResult]) -> html.Div:
@@ -500,7 +544,7 @@ def apply_bulk(clicks, selected, field, value):
         rows = [(uuid.UUID(row["id"]), int(row["version"])) for row in selected or []]
         results = bulk.bulk_update(actor=user, rows=rows, changes=changes)
     except DomainError as exc:
-        return dbc.Alert(f"Nothing changed: {exc.message}", color="danger", dismissable=True, className="py-2"), no_update
+        return dbc.Alert(refusal("Nothing changed", exc), color="danger", dismissable=True, className="py-2"), no_update
     except (ValueError, TypeError, KeyError):
         return dbc.Alert("Nothing changed: choose a value first.", color="danger", dismissable=True, className="py-2"), no_update
     return bulk_report(results), datetime.now().isoformat()
@@ -598,8 +642,8 @@ def manage_views(_save, _replace, _delete, name, chosen, filter_ids, filter_valu
         view = saved_views.save_view(actor=user, name=name, state=state, overwrite=overwrite)
     except Conflict as exc:
         # Replacing is a second, explicit click.
-        return no_update, no_update, _view_message(f"Not saved: {exc.message}. Replace it?", "warning"), ""
+        return no_update, no_update, _view_message(refusal("Not saved", exc) + " Replace it?", "warning"), ""
     except DomainError as exc:
-        return no_update, no_update, _view_message(f"Not saved: {exc.message}", "danger"), hidden
+        return no_update, no_update, _view_message(refusal("Not saved", exc), "danger"), hidden
     verb = "Replaced" if overwrite else "Saved"
     return _view_options(user), str(view.id), _view_message(f"{verb} view '{view.name}'.", "success"), hidden

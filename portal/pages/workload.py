@@ -9,6 +9,7 @@ from db.models import Priority
 from domain import rules
 from portal import ids
 from portal.access import portal_user
+from portal.components import times
 from portal.components.analytics import (
     card,
     csv_hrefs,
@@ -65,16 +66,16 @@ def layout(**_query):
     )
 
 
-def unassigned_summary(queue: dict) -> html.Div:
-    """The unassigned queue's counts, linking to the task list of unassigned tasks."""
+def unassigned_summary(queue: dict, user) -> html.Div:
+    """The unassigned queue's counts, linking to the task list of unassigned tasks; times on the user's clock."""
     oldest = queue["oldest_created_at"]
     return html.Div(
         [
             html.Div([html.Span(str(queue["open"]), className="display-6 fw-semibold me-2"), "open, ",
                       html.Strong(str(queue["overdue"])), " overdue"]),
             html.Div(" · ".join(f"{p.value} {queue[p.value]}" for p in Priority), className="text-body-secondary"),
-            html.Div(f"Oldest created {oldest:%d %b %Y %H:%M} UTC" if oldest else "", className="small"),
-            dcc.Link("Open the unassigned queue", href="/tasks?assigned_to=none", className="small"),
+            html.Div(["Oldest created ", times.when(oldest, user)] if oldest else "", className="small"),
+            dcc.Link("Open the unassigned queue", href="/tasks?scope=none", className="small"),
         ]
     )
 
@@ -93,7 +94,7 @@ def refresh(start, end, department, assignee, priority, tag):
     return (
         figures.workload_by_assignee(workload.open_by_assignee(filters=f)),
         figures.workload_by_department(workload.open_by_department(filters=f)),
-        unassigned_summary(workload.unassigned_queue(filters=f)),
+        unassigned_summary(workload.unassigned_queue(filters=f), reader()),
         csv_hrefs(query),
     )
 

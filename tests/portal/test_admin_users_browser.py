@@ -1,6 +1,8 @@
-"""User administration in a real browser: create, conflicts, inline errors, role change, deactivation, who may see it."""
+"""User administration in a real browser: create, conflicts, inline errors, role change, deactivation, who may see it,
+last logins on the Admin's clock."""
 import re
 import uuid
+from datetime import datetime, timezone
 from types import SimpleNamespace
 
 import pytest
@@ -8,6 +10,7 @@ from sqlalchemy import func, select
 
 from db import session
 from db.models import Role, User
+from portal.components import times
 from tests.portal.conftest import VIEWPORTS, screenshot, sign_in
 from workflow import users
 
@@ -171,3 +174,23 @@ def test_admin_resets_a_password_and_signs_a_user_out_everywhere(browser, page, 
         agent_page.wait_for_selector("#nav-user", state="attached")
     finally:
         agent_context.close()
+
+
+def test_last_logins_are_on_the_admins_clock_in_the_portals_format(page, live_server, portal_user):
+    admin, agent, newcomer = portal_user(Role.ADMIN), portal_user(Role.AGENT), portal_user(Role.VIEWER)
+    signed_in = datetime(2026, 3, 8, 12, 0, tzinfo=timezone.utc)
+    with live_server.app.app_context():
+        users.update_user(actor=admin, user_id=admin.id, changes={"time_zone": "America/New_York"})
+        session.get(User, agent.id).last_login = signed_in
+        session.commit()
+    open_admin_page(page, live_server, admin)
+    assert "New York time" in page.locator("#admin-users-list").locator("xpath=../thead").inner_text()
+
+    shown = find_row(page, agent.username).locator("time")
+    assert shown.inner_text() == times.moment(signed_in, SimpleNamespace(time_zone="America/New_York"))
+    assert shown.inner_text().endswith(" 08:00")  # 12:00 UTC; New York's clocks went forward that morning
+    assert shown.get_attribute("datetime") == "2026-03-08T12:00:00+00:00"
+    page.fill("#admin-users-q", newcomer.username)
+    never = page.locator(f"#admin-users-list tr[data-user-id='{newcomer.id}']")
+    never.wait_for()
+    assert "Never" in never.inner_text() and never.locator("time").count() == 0

@@ -63,7 +63,7 @@ def test_manager_filters_and_drills_from_a_sankey_link_to_the_tasks(page, live_s
     assert hrefs == sorted(f"/tasks/{task.id}" for task in made)
     assert "New → In Progress" in page.inner_text("#analytics-drill")
     # The address keeps the tab and the filter: the same view opens from it.
-    assert f"tab=flow" in page.url and f"tag={marker}" in page.url
+    assert "tab=flow" in page.url and f"tag={marker}" in page.url
     screenshot(page, "analytics-drill")
     page.click("#analytics-drill-panel .btn-close")
     # The forecast follows the filter: two open tasks, nothing completed before today to sample.

@@ -1,6 +1,8 @@
-"""The task board in a real browser: columns and counts, moves within the rules, refusals, paging, text stays text."""
+"""The task board in a real browser: columns and counts, moves within the rules, refusals in sentences, paging, times on
+the user's clock, text stays text."""
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -8,8 +10,9 @@ from sqlalchemy import select
 from db import session
 from db.models import ChangeType, Priority, Role, Task, TaskHistory, TaskStatus
 from db.types import utcnow
+from portal.components import times
 from tests.portal.conftest import screenshot, sign_in
-from workflow import tasks
+from workflow import tasks, users
 
 pytestmark = pytest.mark.live
 
@@ -62,7 +65,7 @@ def test_agent_moves_a_card_and_the_history_records_it(page, live_server, portal
     assert page.title() == "Board · Workflow Manager"
     new_card = column(page, TaskStatus.NEW).locator(f"[data-task-id='{task.id}']")
     assert "Renew the certificate" in new_card.inner_text() and "Ada Agent" in new_card.inner_text()
-    assert f"Due {due:%d %b %Y}" in new_card.inner_text() and "overdue" not in new_card.inner_text()
+    assert f"Due {times.moment(due, agent)}" in new_card.inner_text() and "overdue" not in new_card.inner_text()
     assert "overdue" in card(page, late).inner_text() and card(page, late).locator(".text-danger").count() == 1
     assert [count_of(page, s) for s in TaskStatus] == ["1", "1", "0", "0", "0"]
     assert new_card.locator(MOVE).locator("option:not([disabled])").all_inner_texts() == ["In Progress", "On Hold", "Cancelled"]
@@ -113,7 +116,7 @@ def test_stale_move_is_refused_with_the_message_and_nothing_written(page, live_s
 
     card(page, task).locator(MOVE).select_option("On Hold")
     page.wait_for_selector("#board-alert.alert-danger")
-    assert "the task was changed by someone else; reload it and try again" in page.inner_text("#board-alert")
+    assert page.inner_text("#board-alert") == "The task was changed by someone else; reload it and try again."
     page.wait_for_function("document.querySelector(\"section[data-status='New']\").innerText.includes('renamed')")
     assert count_of(page, TaskStatus.NEW) == "1" and count_of(page, TaskStatus.ON_HOLD) == "0"
     assert len(history_of(live_server, task)) == rows_before
@@ -170,7 +173,24 @@ def test_the_server_refuses_a_forged_move_whatever_the_page_offered(page, live_s
     })
     assert response.status == 200, response.text()
     alert = response.json()["response"]["board-alert"]
-    assert alert == {"children": "you may only move tasks assigned to or created by you", "color": "danger", "is_open": True}
+    assert alert == {"children": "You may only move tasks assigned to or created by you.", "color": "danger", "is_open": True}
     with live_server.app.app_context():
         assert tasks.get_task(task_id=task.id).status == TaskStatus.NEW
     assert [row.change_type for row in history_of(live_server, task)] == [ChangeType.CREATION]
+
+
+def test_a_cards_due_time_is_on_the_users_clock(page, live_server, portal_user):
+    agent = portal_user(Role.AGENT)
+    due = datetime(2026, 3, 8, 12, 0, tzinfo=timezone.utc)  # New York's clocks went forward at 02:00 that day: UTC-4
+    with live_server.app.app_context():
+        users.update_user(actor=agent, user_id=agent.id, changes={"time_zone": "America/New_York"})
+        task = tasks.create_task(actor=agent, title="Zoned card", assigned_to=agent.id, due_date=utcnow() + timedelta(days=1))
+        session.get(Task, task.id).due_date = due  # set directly: the service refuses past due dates
+        session.commit()
+    open_board(page, live_server, agent)
+    shown = card(page, task).locator(".task-card-due time")
+    assert shown.inner_text() == times.moment(due, SimpleNamespace(time_zone="America/New_York"))
+    assert shown.inner_text().startswith("Sun 8 Mar") and shown.inner_text().endswith(" 08:00")
+    assert shown.get_attribute("datetime") == "2026-03-08T12:00:00+00:00"
+    assert shown.get_attribute("title").endswith("New York time")
+    assert "UTC" not in card(page, task).inner_text()

@@ -102,7 +102,9 @@ def test_an_illegal_drag_is_refused_with_the_reason_and_the_card_snaps_back(csp_
     drag(page, card_in(page, TaskStatus.NEW, task), TaskStatus.COMPLETED)
 
     page.wait_for_selector("#board-alert.alert-danger")
-    assert "cannot move a task from New to Completed" in page.inner_text("#board-alert")
+    assert page.inner_text("#board-alert") == (
+        "Cannot move a task from New to Completed. It can move to In Progress, On Hold or Cancelled."
+    )
     page.wait_for_selector(".board-card-pending", state="detached")
     card_in(page, TaskStatus.NEW, task).wait_for(state="visible")
     assert card_in(page, TaskStatus.COMPLETED, task).count() == 0
@@ -144,7 +146,9 @@ def test_a_manager_sets_a_departments_wip_limit_and_an_exceeded_column_turns_red
     limit.fill("abc")
     page.click("#board-wip-save")
     page.wait_for_selector("#board-wip-message div")
-    assert "whole number from 1 to 999" in page.inner_text("#board-wip-message")
+    assert page.inner_text("#board-wip-message") == (
+        "The In Progress limit must be a whole number from 1 to 999, or empty for no limit."
+    )
     limit.fill("2")
     page.click("#board-wip-save")
     page.wait_for_selector("#board-alert.alert-success")
@@ -215,7 +219,7 @@ def test_dark_mode_darkens_the_board(browser, live_server):
     context = browser.new_context(viewport=VIEWPORTS["desktop"], color_scheme="dark", bypass_csp=True)
     page = context.new_page()
     agent = person(live_server, Role.AGENT)
-    create(live_server, agent, title="Night shift", assigned_to=agent.id)
+    create(live_server, agent, title="Night shift", assigned_to=agent.id, tags=["night"])
     open_board(page, live_server, agent)
     page.wait_for_selector("html[data-bs-theme='dark']", state="attached")
 
@@ -224,7 +228,9 @@ def test_dark_mode_darkens_the_board(browser, live_server):
         red, green, blue = (int(part) for part in colour[colour.index("(") + 1:colour.index(")")].split(",")[:3])
         return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
 
-    for selector in ("body", "#board .board-column", "#board .board-card .card"):
+    # The filters, the cards' tags and their "Move to…" menus as well: nothing stays white on the dark board.
+    for selector in ("body", "#board .board-column", "#board .board-card .card", "#board .board-card .badge.border",
+                     "#board select[id*='board-move']", "#board-priority"):
         assert luminance(selector) < 0.25, selector
     context.close()
 

@@ -35,6 +35,13 @@ def test_the_profile_saves_the_phone_and_the_time_zone(page, live_server, portal
     assert page.inner_text("#profile-phone-error") == "Enter the number with its country code, e.g. +447700900123."
     assert _stored(live_server, agent).phone is None
 
+    # Other refusals are the one formatter's sentences, under their field.
+    page.fill("#profile-full-name", "")
+    page.click("#profile-save")
+    page.wait_for_selector("#profile-full-name.is-invalid")
+    assert page.inner_text("#profile-full-name-error") == "The full name is required."
+    page.fill("#profile-full-name", agent.full_name)
+
     page.fill("#profile-phone", "+12125550123")
     page.click("#profile-time-zone")
     # Into the search box: with a zone already chosen, the list's focus sits on that option.

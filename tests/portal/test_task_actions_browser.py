@@ -269,3 +269,31 @@ def test_agent_is_offered_only_the_assignees_the_rules_allow(page, live_server, 
     page.goto(f"{live_server.url}/tasks/{handed.id}")
     page.wait_for_selector("#task-assignee-input")
     assert _assignee_values(page) == [str(other.id)] == _allowed(live_server, agent, handed)
+
+
+def test_agent_takes_an_unassigned_task_from_the_queue(page, live_server, portal_user):
+    """An Agent who neither made nor holds a task has no edit form: "Take it" is their way to it."""
+    manager, agent = portal_user(Role.MANAGER), portal_user(Role.AGENT)
+    with live_server.app.app_context():
+        task = tasks.create_task(actor=manager, title="Printer on floor 3 jams")
+        held = tasks.create_task(actor=manager, title="Already someone's", assigned_to=manager.id)
+    _open_task(page, live_server, agent, task.id)
+    assert page.locator("#task-form").count() == 0
+    page.click("#task-take")
+    page.wait_for_selector("#page-notice:has-text('The task is yours now.')")
+    page.wait_for_selector("#task-form")  # now theirs to edit
+    assert page.locator("#task-take").count() == 0
+    assert _task(live_server, task.id).assigned_to == agent.id
+
+    page.goto(f"{live_server.url}/tasks/{held.id}")
+    page.wait_for_selector("#task-fields h1")
+    assert page.locator("#task-take").count() == 0
+
+
+def test_a_viewer_cannot_take_a_task(page, live_server, portal_user):
+    manager, viewer = portal_user(Role.MANAGER), portal_user(Role.VIEWER)
+    with live_server.app.app_context():
+        task = tasks.create_task(actor=manager, title="Unassigned, for the team")
+    _open_task(page, live_server, viewer, task.id)
+    assert page.locator("#task-watch").count() == 1
+    assert page.locator("#task-take").count() == 0

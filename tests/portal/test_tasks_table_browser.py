@@ -1,13 +1,19 @@
-"""The task table in a real browser: server-side sort and filters, cell edits through the workflow."""
+"""The task table in a real browser: server-side sort and filters, cell edits through the workflow, refusals in sentences,
+bulk changes offering only what the rules allow, notices from other pages."""
 import csv
+import uuid
+from urllib.parse import urlsplit
 
 import pytest
 
 from db import session
 from db.models import ChangeType, Priority, Role, Task, TaskHistory, TaskStatus
+from domain import rules
 from portal import ids
-from tests.portal.conftest import screenshot, sign_in
-from workflow import tasks
+from tests.conftest import wait_until
+from tests.portal.conftest import VIEWPORTS, screenshot, sign_in
+from tests.portal.test_csp_browser import LISTEN
+from workflow import tasks, users
 
 pytestmark = pytest.mark.live
 
@@ -22,6 +28,14 @@ def _choose(page, row, column, value):
     page.locator(".ag-list-item", has_text=value).click()
 
 
+def _bulk_choices(page, shown: str) -> list[str]:
+    """The options of the bulk value picker (a searchable dcc.Dropdown), opened once it offers `shown`."""
+    page.click(f"#{ids.TASKS_BULK_VALUE}")
+    options = page.locator(".dash-dropdown-content [role=option]")
+    options.filter(has_text=shown).first.wait_for()
+    return options.all_inner_texts()
+
+
 def _open_table_as(page, live_server, user):
     sign_in(page, live_server.url, user, next_path="/tasks")
     page.wait_for_selector(".ag-row")
@@ -34,12 +48,12 @@ def test_agent_edits_priority_and_due_date_and_history_records_both(page, live_s
         task = tasks.create_task(actor=agent, title="Table edit subject", priority=Priority.LOW, assigned_to=agent.id)
     _open_table_as(page, live_server, agent)
     _choose(page, _row(page, "Table edit subject"), "priority", "Medium")
-    page.wait_for_selector("text=Saved priority of 'Table edit subject'.")
+    page.wait_for_selector("text=Saved the priority of 'Table edit subject'.")
     _row(page, "Table edit subject").locator("[col-id=due_date]").dblclick()
     page.keyboard.press("Control+a")
     page.keyboard.type("2031-05-06 07:08")
     page.keyboard.press("Enter")
-    page.wait_for_selector("text=Saved due_date of 'Table edit subject'.")
+    page.wait_for_selector("text=Saved the due date of 'Table edit subject'.")
     page.wait_for_function(
         "() => [...document.querySelectorAll('.ag-row [col-id=due_date]')].some(c => c.innerText === 'Tue 6 May 2031 07:08')"
     )
@@ -61,7 +75,7 @@ def test_stale_edit_is_refused_and_reverted(page, live_server, portal_user):
     with live_server.app.app_context():  # someone else edits it after the page loaded
         tasks.update_task(actor=agent, task_id=task.id, changes={"title": "Stale table subject (renamed)"})
     _choose(page, _row(page, "Stale table subject"), "priority", "High")
-    page.wait_for_selector("text=Not saved: the task was changed by someone else; reload it and try again")
+    page.wait_for_selector("text=Not saved: the task was changed by someone else; reload it and try again.")
     page.wait_for_selector(".ag-row [col-id=title] >> text=Stale table subject (renamed)")
     assert _row(page, "Stale table subject (renamed)").locator("[col-id=priority]").inner_text() == "Low"
     with live_server.app.app_context():
@@ -126,7 +140,7 @@ def test_status_cell_offers_only_allowed_moves_and_moves_through_the_workflow(pa
     page.locator(".ag-cell-inline-editing .ag-picker-field-wrapper, .ag-popup-editor .ag-picker-field-wrapper").first.click()
     assert page.locator(".ag-list-item").all_inner_texts() == ["New", "In Progress", "On Hold", "Cancelled"]
     page.locator(".ag-list-item", has_text="In Progress").click()
-    page.wait_for_selector("text=Saved status of 'Move me in the table'.")
+    page.wait_for_selector("text=Saved the status of 'Move me in the table'.")
     with live_server.app.app_context():
         assert session.get(Task, task.id).status.value == "In Progress"
         moves = session.query(TaskHistory).filter_by(task_id=task.id, change_type=ChangeType.STATUS_CHANGE).all()
@@ -155,7 +169,9 @@ def test_agent_bulk_changes_status_and_sees_each_rows_result(page, live_server, 
     _select_rows(page, "Bulk subject 1", "Bulk subject 2", "Bulk subject 3")
     page.wait_for_selector(f"#{ids.TASKS_BULK_SELECTED} >> text=3 rows selected")
     page.select_option(f"#{ids.TASKS_BULK_FIELD}", "status")
-    page.select_option(f"#{ids.TASKS_BULK_VALUE}", "Completed")
+    # Only the moves the rules allow some selected row (New is no move from New or In Progress).
+    assert _bulk_choices(page, "Completed") == ["In Progress", "On Hold", "Completed", "Cancelled"]
+    page.locator(".dash-dropdown-content [role=option]", has_text="Completed").first.click()
     page.click(f"#{ids.TASKS_BULK_APPLY}")
     page.wait_for_selector("text=2 changed, 1 refused")
     report = page.locator(f"#{ids.TASKS_BULK_RESULT} tbody tr")
@@ -166,7 +182,7 @@ def test_agent_bulk_changes_status_and_sees_each_rows_result(page, live_server, 
     assert "table-danger" in refused.get_attribute("class")
     assert refused.locator("td").nth(1).inner_text() == "Refused"
     assert refused.locator("td").nth(2).inner_text() == (
-        "cannot move a task from New to Completed (allowed: In Progress, On Hold, Cancelled)"
+        "Cannot move a task from New to Completed. It can move to In Progress, On Hold or Cancelled."
     )
     # The grid reloads from the server and the selection is cleared.
     page.wait_for_function(
@@ -250,3 +266,94 @@ def test_saved_view_reopens_filters_and_sort_and_export_follows(page, live_serve
     page.click(f"#{ids.TASKS_VIEW_DELETE}")
     page.wait_for_selector("text=Deleted view 'New by priority'.")
     assert page.locator(f"#{ids.TASKS_VIEWS} option", has_text="New by priority").count() == 0
+
+
+def _type_due(page, title: str, text: str) -> None:
+    _row(page, title).locator("[col-id=due_date]").dblclick()
+    page.keyboard.press("Control+a")
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+
+
+def test_a_refused_cell_edit_is_said_in_a_sentence(page, live_server, portal_user):
+    agent = portal_user(Role.AGENT)
+    with live_server.app.app_context():
+        users.update_user(actor=agent, user_id=agent.id, changes={"time_zone": "Europe/Paris"})
+        task = tasks.create_task(actor=agent, title="Refused edit subject", assigned_to=agent.id)
+    _open_table_as(page, live_server, agent)
+    _type_due(page, "Refused edit subject", "next Tuesday")
+    alert = page.locator(f"#{ids.TASKS_EDIT_RESULT} .alert-danger")
+    alert.wait_for()
+    # The field in words, then what to type, on the user's clock.
+    assert alert.inner_text() == (
+        "Not saved: the due date is not a valid date. Enter a date and time as YYYY-MM-DD HH:MM, Paris time."
+    )
+    _type_due(page, "Refused edit subject", "2031-02-30 10:00")
+    page.wait_for_selector(f"#{ids.TASKS_EDIT_RESULT} .alert-danger >> text=2031-02-30 10:00 is not a real date and time.")
+    assert alert.inner_text() == "Not saved: the due date is not a valid date. 2031-02-30 10:00 is not a real date and time."
+    with live_server.app.app_context():
+        assert session.get(Task, task.id).due_date is None
+
+
+def test_the_bulk_assignees_are_only_those_the_rules_let_the_user_set(page, live_server, portal_user):
+    agent, colleague = portal_user(Role.AGENT), portal_user(Role.AGENT)
+    _open_table_as(page, live_server, agent)
+    page.select_option(f"#{ids.TASKS_BULK_FIELD}", "assigned_to")
+    offered = _bulk_choices(page, "Unassigned")
+    with live_server.app.app_context():
+        allowed = [person.full_name for person in users.assignable_users() if rules.may_set_assignee(agent, None, person.id)]
+    assert allowed == [agent.full_name]
+    assert offered == ["Unassigned", f"{agent.full_name} (me)"]
+    assert not any(colleague.full_name in option for option in offered)
+    page.keyboard.press("Escape")
+
+    # A supervisor finds anyone who can be given tasks by typing in the list's search box.
+    page.context.clear_cookies()
+    _open_table_as(page, live_server, portal_user(Role.MANAGER))
+    page.select_option(f"#{ids.TASKS_BULK_FIELD}", "assigned_to")
+    page.click(f"#{ids.TASKS_BULK_VALUE}")
+    page.fill(".dash-dropdown-content input.dash-dropdown-search", colleague.full_name)
+    page.locator(".dash-dropdown-content [role=option]", has_text=colleague.full_name).wait_for()
+
+
+def test_a_notice_from_another_page_is_shown_once(browser, live_server, portal_user):
+    # Under the real content security policy: the notice's clientside callback is an inline script.
+    context, violations = browser.new_context(viewport=VIEWPORTS["desktop"]), []
+    context.set_default_timeout(15_000)
+    context.expose_function("reportCspViolation", lambda text: violations.append(text))
+    context.add_init_script(LISTEN)
+    try:
+        page = context.new_page()
+        sign_in(page, live_server.url, portal_user(Role.AGENT), next_path="/tasks?notice=task-deleted")
+        notice = page.locator(f"#{ids.PAGE_NOTICE}")
+        notice.wait_for()
+        assert notice.inner_text() == "Task deleted."
+        assert "alert-success" in notice.get_attribute("class")
+        # The address drops it, so a reload does not say it again.
+        wait_until(lambda: urlsplit(page.url).query == "", 10, "the notice leaving the address")
+        assert urlsplit(page.url).path == "/tasks"
+        notice.locator(".btn-close").click()
+        notice.wait_for(state="detached")
+
+        page.goto(f"{live_server.url}/tasks?notice=no-such-notice")
+        page.wait_for_selector(".ag-header-cell[col-id=title]")
+        assert page.locator(f"#{ids.PAGE_NOTICE}").count() == 0
+        assert violations == []
+    finally:
+        context.close()
+
+
+def test_a_link_opens_the_grid_with_its_filters(page, live_server, portal_user):
+    """The workload page's "unassigned queue" link: /tasks?scope=none opens on the unassigned tasks only."""
+    manager = portal_user(Role.MANAGER)
+    marker = f"queue{uuid.uuid4().hex[:8]}"
+    with live_server.app.app_context():
+        tasks.create_task(actor=manager, title=f"Nobody's {marker}", priority=Priority.HIGH)
+        tasks.create_task(actor=manager, title=f"Someone's {marker}", priority=Priority.HIGH, assigned_to=manager.id)
+    sign_in(page, live_server.url, manager, next_path=f"/tasks?scope=none&priority=High&q={marker}&status=bogus")
+    page.wait_for_selector(".ag-row:has-text('Nobody')")
+    assert page.locator(".ag-row").all_inner_texts() and all("Nobody" in row for row in page.locator(".ag-row").all_inner_texts())
+    assert page.input_value("select >> nth=0") == "none"
+    assert page.input_value("select >> nth=1") == "any"  # an unknown status is the default
+    assert page.input_value("select >> nth=2") == "High"
+    assert page.input_value("input[type=search]") == marker

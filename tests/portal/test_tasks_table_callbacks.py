@@ -1,10 +1,12 @@
-"""The task table's pure pieces: the export link, saved view state, bulk choices and report."""
+"""The task table's pure pieces: the export link, saved view state, bulk choices and report, refusals in sentences."""
 import uuid
 from datetime import datetime, timezone
+from types import SimpleNamespace
 
 import pytest
 
 from db.models import Priority, TaskStatus
+from domain.errors import StaleVersion, ValidationFailed
 from domain.filters import TaskFilters
 from workflow import bulk
 
@@ -91,7 +93,51 @@ def test_bulk_report_lists_each_row_with_its_reason(table):
     cells = [[cell.children for cell in row.children] for row in rows]
     assert cells == [
         ["<b>One</b>", "Changed", ""],
-        ["Two", "Refused", "cannot move a task from New to Completed (allowed: In Progress, On Hold)"],
-        ["Three", "Refused", "you may only edit tasks assigned to or created by you"],
+        ["Two", "Refused", "Cannot move a task from New to Completed. It can move to In Progress or On Hold."],
+        ["Three", "Refused", "You may only edit tasks assigned to or created by you."],
     ]
     assert [row.className for row in rows] == ["table-success", "table-danger", "table-danger"]
+
+
+@pytest.mark.parametrize("error, field, expected", [
+    (ValidationFailed("due date is in the past", [{"field": "due_date", "message": "must not be in the past"}]), "due_date",
+     "Not saved: the due date must not be in the past."),
+    (ValueError("not a date"), "due_date", "Not saved: the due date is not a valid date."),
+    (ValueError("'Done' is not a valid TaskStatus"), "status", "Not saved: the status is not a valid value."),
+    (StaleVersion("the task was changed by someone else; reload it and try again"), "priority",
+     "Not saved: the task was changed by someone else; reload it and try again."),
+    # The time reader's own words, a name or an abbreviation keep their capitals.
+    (ValidationFailed("02:30 does not exist on 9 Mar 2031 in New York time"), "due_date",
+     "Not saved: 02:30 does not exist on 9 Mar 2031 in New York time."),
+    (ValidationFailed("SLA targets are missing"), None, "Not saved: SLA targets are missing."),
+])
+def test_a_refused_edit_is_said_in_sentences(table, error, field, expected):
+    assert table.refusal("Not saved", error, field) == expected
+
+
+def test_a_due_date_the_grid_cannot_read_names_the_field_then_says_what_to_type(table):
+    agent = SimpleNamespace(time_zone="America/New_York")
+    with pytest.raises(ValidationFailed) as unreadable:
+        table._typed_due("next Tuesday", agent)
+    assert table.refusal("Not saved", unreadable.value, "due_date") == (
+        "Not saved: the due date is not a valid date. Enter a date and time as YYYY-MM-DD HH:MM, New York time."
+    )
+    with pytest.raises(ValidationFailed) as skipped:
+        table._typed_due("2031-03-09 02:30", agent)
+    assert table.refusal("Not saved", skipped.value, "due_date") == (
+        "Not saved: the due date is not a valid date. "
+        "02:30 does not exist on 9 Mar 2031 in New York time (the clocks go forward)."
+    )
+
+
+def test_a_bulk_status_is_offered_only_where_a_selected_row_may_move(table):
+    rows = [{"id": "a", "moves": ["In Progress", "On Hold", "Cancelled"]}, {"id": "b", "moves": ["On Hold", "Completed", "Cancelled"]}]
+    offered = [option["value"] for option in table.bulk_options(None, "status", rows)]
+    assert offered == ["In Progress", "On Hold", "Completed", "Cancelled"]  # in lifecycle order, New for neither
+    assert [option["value"] for option in table.bulk_options(None, "status", [{"id": "c", "moves": []}])] == []
+    assert [option["value"] for option in table.bulk_options(None, "status", [])] == [status.value for status in TaskStatus]
+    assert [option["value"] for option in table.bulk_options(None, "priority", rows)] == [p.value for p in Priority]
+    # The browser's copy of the rows is not trusted to be rows.
+    assert table.bulk_options(None, "status", [{"moves": 7}, "x", {"moves": [["New"], "On Hold"]}]) == [
+        {"label": "On Hold", "value": "On Hold"}
+    ]

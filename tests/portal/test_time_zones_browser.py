@@ -64,7 +64,7 @@ def test_the_task_grid_shows_and_reads_due_dates_on_the_users_clock(page, live_s
     page.keyboard.press("Control+a")
     page.keyboard.type("2031-07-01 09:30")
     page.keyboard.press("Enter")
-    page.wait_for_selector("text=Saved due_date of 'Zoned grid subject'.")
+    page.wait_for_selector("text=Saved the due date of 'Zoned grid subject'.")
     wait_until(lambda: cell.inner_text() == "Tue 1 Jul 2031 09:30", 15, "the new due date in New York time")
     with live_server.app.app_context():
         assert session.get(Task, task.id).due_date == datetime(2031, 7, 1, 13, 30, tzinfo=timezone.utc)  # EDT: UTC-4
@@ -74,7 +74,9 @@ def test_the_task_grid_shows_and_reads_due_dates_on_the_users_clock(page, live_s
     page.keyboard.press("Control+a")
     page.keyboard.type("2031-03-09 02:30")
     page.keyboard.press("Enter")
-    page.wait_for_selector("text=Not saved: due date: 02:30 does not exist on 9 Mar 2031 in New York time (the clocks go forward)")
+    page.wait_for_selector(
+        "text=Not saved: the due date is not a valid date. 02:30 does not exist on 9 Mar 2031 in New York time (the clocks go forward)."
+    )
     with live_server.app.app_context():
         assert session.get(Task, task.id).due_date == datetime(2031, 7, 1, 13, 30, tzinfo=timezone.utc)
 
