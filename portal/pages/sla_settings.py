@@ -87,7 +87,7 @@ def _targets_card() -> dbc.Card:
                 dbc.Table([
                     html.Thead(html.Tr([html.Th("Priority"), html.Th("Target"), html.Th("Counts")])),
                     html.Tbody(rows),
-                ], size="sm", className="align-middle"),
+                ], size="sm", responsive=True, className="align-middle"),
                 dbc.Button("Save targets", id=ids.SLA_SETTINGS_TARGETS_SAVE, color="primary"),
                 html.Div(id=ids.SLA_SETTINGS_TARGETS_MESSAGE, className="mt-2", role="status"),
             ]),
