@@ -11,7 +11,7 @@ from domain import rules
 from notifications import store
 from portal import ids
 from portal.access import portal_user
-from portal.components import times
+from portal.components import notice, times
 from workflow import notifications as notices
 from workflow import users
 
@@ -193,6 +193,7 @@ def layout():
 
 
 def register_callbacks(app: dash.Dash) -> None:
+    notice.register_callbacks(app)
     app.clientside_callback(
         """
         function(_id, known) {
