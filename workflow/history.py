@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import String, and_, func, literal_column, or_, select, tuple_
 
 from db import session
-from db.models import ChangeType, Task, TaskHistory, User
+from db.models import INTO_CASE, OUT_OF_CASE, ChangeType, Task, TaskHistory, User
 from db.pagination import Page, datetime_key, paginate
 
 #: The task fields a history snapshot records.
@@ -83,12 +83,9 @@ def list_case_history(*, case_id: uuid.UUID, limit: int, cursor: str | None) -> 
     A stay runs from the entry that put the task in the case (its creation there, or a move) to the one that
     took it out, both included: a task moved out keeps its past here, and its later life elsewhere is not shown.
     """
-    # The case a history document names, as text: written as the indexes of migration 0025 are (`->>` reads JSON on
-    # PostgreSQL and SQLite alike), the key a literal, because the planners match an index expression by its text.
-    def named_case(document):
-        return document.op("->>", return_type=String)(literal_column("'case_id'"))
-
-    case, into, out_of = str(case_id), named_case(TaskHistory.new_value), named_case(TaskHistory.old_value)
+    # The case an entry put its task into or took it out of, written as the indexes read it (db.models): the
+    # planners match an index expression by its text.
+    case, into, out_of = str(case_id), literal_column(INTO_CASE.text, String), literal_column(OUT_OF_CASE.text, String)
     # The few entries that moved a task into or out of the case (indexed), each with the task's next one:
     # the moves of a task alternate, so an entry that moved it in is followed by the one that took it out.
     in_order = {"partition_by": TaskHistory.task_id, "order_by": (TaskHistory.changed_at, TaskHistory.id)}
