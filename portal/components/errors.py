@@ -168,3 +168,13 @@ def field_sentences(error: BaseException, field: str | None = None) -> dict[str,
         if name:
             found.setdefault(name, text)
     return found
+
+
+def refusal(lead: str, error: BaseException, field: str | None = None) -> str:
+    """The formatter's sentences after a lead: "Not saved: the due date is not a valid date."."""
+    text = error_sentence(error, field)
+    first_word = text.split(" ", 1)[0]
+    # An ordinary first word goes on in lower case after the colon; an abbreviation ("SLA") keeps its capitals.
+    if not any(letter.isupper() for letter in first_word[1:]):
+        text = text[:1].lower() + text[1:]
+    return f"{lead}: {text}"

@@ -21,7 +21,7 @@ from domain.filters import UNASSIGNED, TaskFilters
 from portal import ids
 from portal.access import portal_user
 from portal.components import export_panel, task_choices, times
-from portal.components.errors import error_sentence, field_words
+from portal.components.errors import error_sentence, field_words, refusal
 from portal.components.notice import notice_alert
 from workflow import bulk, saved_views, tasks, users
 
@@ -322,16 +322,6 @@ def _typed_due(text, user) -> datetime | None:
     if problem:
         raise ValidationFailed(problem)
     return due
-
-
-def refusal(lead: str, error: BaseException, field: str | None = None) -> str:
-    """The formatter's sentences after a lead: "Not saved: the due date is not a valid date."."""
-    text = error_sentence(error, field)
-    first_word = text.split(" ", 1)[0]
-    # An ordinary first word goes on in lower case after the colon; an abbreviation ("SLA") keeps its capitals.
-    if not any(letter.isupper() for letter in first_word[1:]):
-        text = text[:1].lower() + text[1:]
-    return f"{lead}: {text}"
 
 
 @callback(Output(RESULT, "children"), Output(REFRESH, "data"), Input(GRID, "cellValueChanged"), prevent_initial_call=True)
