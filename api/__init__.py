@@ -7,7 +7,7 @@ from flask_swagger_ui import get_swaggerui_blueprint
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from api import attachments, auth, board, cases, exports, notifications, outbox, reports, sla, tasks, users
+from api import attachments, audit, auth, board, cases, exports, notifications, outbox, reports, sla, tasks, users
 from api.base import BaseResource
 from api.errors import envelope, to_response
 from db import DATABASE_ERRORS, RETRY_AFTER_SECONDS, session
@@ -51,6 +51,7 @@ ROUTES = [
     Route("/notifications/{notification_id}/read", notifications.NotificationRead, "notification_read"),
     Route("/admin/outbox", outbox.OutboxList, "admin_outbox"),
     Route("/admin/outbox/{message_id}/retry", outbox.OutboxRetry, "admin_outbox_retry"),
+    Route("/audit", audit.AuditList, "audit"),
     Route("/reports/tasks", reports.TaskReport, "report_tasks"),
     Route("/reports/sla", reports.SlaReport, "report_sla"),
     Route("/reports/workload", reports.WorkloadReport, "report_workload"),

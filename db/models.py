@@ -621,3 +621,29 @@ class BoardWipLimit(Base):
     wip_limit: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("users.id"))
+
+
+class AuditEvent(Base):
+    """One administrative change, sign-in or export: who, when, from where, what, and the values before and
+    after. Append-only: no code path updates or deletes a row, and the database refuses it (migration 0026)."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_at_id", "at", "id"),
+        Index("ix_audit_events_action_at", "action", "at"),
+        Index("ix_audit_events_actor_id_at", "actor_id", "at"),
+        Index("ix_audit_events_target_type_target_id", "target_type", "target_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Who acted (None: the system, or a sign-in under an unknown name); `actor_name` keeps the name given.
+    actor_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("users.id"))
+    actor_name: Mapped[Optional[str]] = mapped_column(String(150))
+    #: `<subject>.<verb>`, e.g. `user.updated`, `auth.sign_in_failed` (workflow/audit.py lists them).
+    action: Mapped[str] = mapped_column(String(64))
+    target_type: Mapped[Optional[str]] = mapped_column(String(32))
+    target_id: Mapped[Optional[str]] = mapped_column(String(64))
+    before: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONDocument)
+    after: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONDocument)
+    address: Mapped[Optional[str]] = mapped_column(String(64))

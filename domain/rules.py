@@ -139,6 +139,11 @@ def can_manage_outbox(user: User) -> bool:
     return can_manage_users(user)
 
 
+def can_read_audit(user: User) -> bool:
+    """The audit log (who changed what, signed in, exported) is the Admin's to read and export."""
+    return can_manage_users(user)
+
+
 def can_set_notification_defaults(user: User) -> bool:
     """The notification defaults for users who chose nothing are set by an Admin."""
     return user.role == Role.ADMIN

@@ -14,7 +14,7 @@ from domain.board import ALL_DEPARTMENTS, effective_limits, validate_department,
 from domain.errors import Conflict, Forbidden
 from domain.filters import TaskFilters
 from reports.filters import filtered_statement
-from workflow import tasks
+from workflow import audit, tasks
 
 UNASSIGNED_LANE = "Unassigned"
 #: Cursor labels of the orders the board reads a column in, one per swimlane choice.
@@ -108,6 +108,7 @@ def set_wip_limits(*, actor: User, department: str, limits: dict) -> dict[TaskSt
     department = validate_department(department)
     changes = validate_wip_limits(limits)
     now = utcnow()
+    before = _stored(department)
     for status, limit in changes.items():
         if limit is None:
             session.execute(delete(BoardWipLimit).where(BoardWipLimit.department == department, BoardWipLimit.status == status))
@@ -117,6 +118,9 @@ def set_wip_limits(*, actor: User, department: str, limits: dict) -> dict[TaskSt
             row = BoardWipLimit(department=department, status=status)
             session.add(row)
         row.wip_limit, row.updated_at, row.updated_by = limit, now, actor.id
+    after = {**before, **changes}
+    audit.record(actor=actor, action="board.wip_limits_changed", target_type="department", target_id=department,
+                 before={s.value: before.get(s) for s in changes}, after={s.value: after.get(s) for s in changes})
     try:
         session.commit()
     except IntegrityError:  # another supervisor set the same column's first limit at the same moment

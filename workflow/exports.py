@@ -16,6 +16,7 @@ from db.types import utcnow, uuid7
 from domain import rules
 from domain.errors import Forbidden, NotFound
 from reports import exports as files
+from workflow import audit
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,8 @@ def create_export(*, actor: User, report: str, filters: dict | None = None) -> E
         id=uuid7(), requested_by=actor.id, report=report, filters=filters, status=QUEUED, progress=0, created_at=utcnow()
     )
     session.add(export)
+    audit.record(actor=actor, action="export.requested", target_type="export", target_id=export.id,
+                 after={"report": report, "filters": filters})
     session.commit()
     return export
 

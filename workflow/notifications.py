@@ -18,6 +18,7 @@ from db.types import utcnow
 from domain import rules
 from domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from notifications import digest, preferences
+from workflow import audit
 
 
 def mark_read(*, user: User, notification_id: uuid.UUID) -> Notification:
@@ -66,14 +67,20 @@ def update_defaults(
     if not rules.can_set_notification_defaults(actor):
         raise Forbidden("only an Admin may change the notification defaults")
     current = preferences.defaults()
+    before, after = {}, {}
     for kind, channels in changes.items():
         merged = {**current[kind], **channels}
+        if merged != current[kind]:
+            before[kind.value], after[kind.value] = current[kind], merged
         row = session.get(NotificationDefault, kind)
         if row is None:
             session.add(NotificationDefault(type=kind, **merged))
         else:
             for channel, enabled in merged.items():
                 setattr(row, channel, enabled)
+    if after:
+        audit.record(actor=actor, action="notifications.defaults_changed", target_type="notifications",
+                     target_id="defaults", before=before, after=after)
     session.commit()
     return preferences.get_defaults()
 

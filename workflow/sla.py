@@ -6,11 +6,11 @@ from db import session, status_intervals
 from db.models import Priority, SlaCalendar, SlaHoliday, SlaTarget, User
 from db.types import utcnow
 from domain import rules
-from domain.calendar import WorkCalendar, validate_calendar, week_to_json, working_spans
+from domain.calendar import WorkCalendar, calendar_payload, validate_calendar, week_to_json, working_spans
 from domain.errors import Forbidden
 from domain.sla import DEFAULT_TARGET_MINUTES, validate_policy
-from reports.policy import CALENDAR_ID, get_calendar, get_targets
-from workflow import analytics
+from reports.policy import CALENDAR_ID, get_calendar, get_policy, get_targets
+from workflow import analytics, audit
 
 
 def set_targets(*, actor: User, targets: dict, business_hours: dict | None = None) -> dict[Priority, int]:
@@ -21,6 +21,7 @@ def set_targets(*, actor: User, targets: dict, business_hours: dict | None = Non
     """
     if not rules.can_set_sla_targets(actor):
         raise Forbidden("only admins may change SLA targets")
+    before = _policy_json()
     for priority, change in validate_policy(targets, business_hours).items():
         row = session.get(SlaTarget, priority)
         if row is None:
@@ -31,15 +32,25 @@ def set_targets(*, actor: User, targets: dict, business_hours: dict | None = Non
         if "business_hours" in change:
             row.business_hours = change["business_hours"]
     analytics.mark_stale("the SLA targets changed")
+    session.flush()
+    old, new = audit.changed(before, _policy_json())
+    audit.record(actor=actor, action="sla.targets_changed", target_type="sla", target_id="targets", before=old, after=new)
     session.commit()
     return get_targets()
+
+
+def _policy_json() -> dict:
+    """Each priority's target and clock, as the audit log keeps them."""
+    minutes, business_hours = get_policy()
+    return {p.value: {"minutes": minutes[p], "business_hours": business_hours[p]} for p in Priority}
 
 
 def set_calendar(*, actor: User, calendar_payload: dict) -> WorkCalendar:
     """Change the business-hours calendar (Admin only); parts left out keep theirs, `holidays` replaces the list."""
     if not rules.can_set_sla_targets(actor):
         raise Forbidden("only admins may change the SLA calendar")
-    calendar = validate_calendar(calendar_payload, get_calendar())
+    before = get_calendar()
+    calendar = validate_calendar(calendar_payload, before)
     row = session.get(SlaCalendar, CALENDAR_ID)
     if row is None:
         row = SlaCalendar(id=CALENDAR_ID)
@@ -55,5 +66,7 @@ def set_calendar(*, actor: User, calendar_payload: dict) -> WorkCalendar:
     # background job, and the figures say they are being recomputed until it is done.
     status_intervals.replace_spans(session.connection(), working_spans(calendar))
     analytics.mark_stale("the business-hours calendar changed", working_time=True)
+    audit.record(actor=actor, action="sla.calendar_changed", target_type="sla", target_id="calendar",
+                 before=calendar_payload(before), after=calendar_payload(calendar))
     session.commit()
     return get_calendar()

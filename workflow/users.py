@@ -12,7 +12,7 @@ from db.pagination import Page, paginate, text_key
 from db.types import contains_pattern, utcnow, uuid7
 from domain import rules, times
 from domain.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
-from workflow import analytics
+from workflow import analytics, audit
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +62,32 @@ def create_user(
         created_at=utcnow(),
     )
     session.add(user)
+    audit.record(actor=actor, action="user.created", target_type="user", target_id=user.id, after=_audited(user))
     _commit_unique()
     return user
+
+
+#: What the audit log keeps of a user before and after a change (never the password hash).
+AUDITED_FIELDS = ("username", "email", "full_name", "phone", "role", "department", "is_active", "time_zone")
+
+
+def _audited(user: User) -> dict:
+    return {field: getattr(user, field) for field in AUDITED_FIELDS}
+
+
+def _audit_update(actor: User, user: User, before: dict, password_changed: bool) -> None:
+    """The audit rows of a user's change: one for the fields, one for a password, one for (de)activation."""
+    old, new = audit.changed(before, _audited(user))
+    activation = new.pop("is_active", None)
+    old.pop("is_active", None)
+    if new:
+        audit.record(actor=actor, action="user.updated", target_type="user", target_id=user.id, before=old, after=new)
+    if password_changed:
+        audit.record(actor=actor, action="user.password_changed", target_type="user", target_id=user.id)
+    if activation is not None:
+        audit.record(actor=actor, action="user.reactivated" if activation else "user.deactivated",
+                     target_type="user", target_id=user.id, before={"is_active": not activation},
+                     after={"is_active": activation})
 
 
 def get_user(*, user_id: uuid.UUID) -> User:
@@ -117,6 +141,7 @@ def update_user(*, actor: User, user_id: uuid.UUID, changes: dict) -> User:
     if "department" in changes and changes["department"] != user.department:
         # The per-department facts count tasks under their assignee's department.
         analytics.mark_stale("a user moved to another department")
+    before = _audited(user)
     for field, value in changes.items():
         if field == "password":
             user.password_hash = passwords.hash_password(value)
@@ -125,6 +150,7 @@ def update_user(*, actor: User, user_id: uuid.UUID, changes: dict) -> User:
             setattr(user, field, value)
     if "password" in changes or changes.get("is_active") is False:
         _revoke_credentials(user)
+    _audit_update(actor, user, before, "password" in changes)
     _commit_unique()
     if "password" in changes and actor.id != user.id:
         log.warning("password of user %s reset by admin %s", user.id, actor.id)
@@ -171,6 +197,7 @@ def sign_out(*, actor: User, user_id: uuid.UUID) -> None:
     if actor.id != user.id and not rules.can_manage_users(actor):
         raise Forbidden("only admins may sign other users out")
     _revoke_credentials(user)
+    audit.record(actor=actor, action="auth.signed_out_everywhere", target_type="user", target_id=user.id)
     session.commit()
     if actor.id != user.id:
         log.warning("user %s signed out everywhere by admin %s", user.id, actor.id)
@@ -221,10 +248,13 @@ def authenticate(*, username: str, password: str) -> User:
         if not valid or user is None or not user.is_active:
             attempt.failed()
             session.rollback()
+            audit.record_now(actor=None, actor_name=username[:150], action="auth.sign_in_failed",
+                             target_type="user", target_id=user.id if user else None)
             raise Unauthorized("invalid username or password")
         attempt.succeeded()
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     user.last_login = utcnow()
+    audit.record(actor=user, action="auth.signed_in", target_type="user", target_id=user.id)
     session.commit()
     return user

@@ -87,6 +87,7 @@ EXPECTED = _table(
     ("PATCH /notifications/{notification_id}/read another's",   401, 404, 404, 404, 404, 404),
     ("GET /admin/outbox",                                       401, 403, 403, 403, 403, 200),
     ("POST /admin/outbox/{message_id}/retry",                   401, 403, 403, 403, 403, 200),
+    ("GET /audit",                                              401, 403, 403, 403, 403, 200),
     ("GET /reports/tasks",                                      401, 200, 200, 200, 200, 200),
     ("GET /reports/sla",                                        401, 200, 403, 403, 200, 200),
     ("GET /reports/workload",                                   401, 200, 403, 403, 200, 200),
@@ -952,6 +953,16 @@ def _(w):
     return Call(
         f"/api/admin/outbox/{message_id}/retry", probe=lambda: _outbox_status(w, message_id),
         effect=lambda b, a, body: (b, a, body["status"], body["attempts"]) == ("dead", "pending", "pending", 0),
+    )
+
+
+@arranges("GET /audit")
+def _(w):
+    w.service(users.update_user, actor=w.people["admin"], user_id=w.third.id, changes={"full_name": "Renamed For The Audit"})
+    return Call(
+        "/api/audit?action=user.updated", probe=lambda: None,
+        effect=lambda b, a, body: any(e["target_id"] == str(w.third.id) and e["after"] == {"full_name": "Renamed For The Audit"}
+                                      for e in body["items"]),
     )
 
 
