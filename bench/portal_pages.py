@@ -215,7 +215,7 @@ def _edit_round_trips(page, base: str, runs: int) -> dict:
         page.locator(".ag-cell-inline-editing .ag-picker-field-wrapper, .ag-popup-editor .ag-picker-field-wrapper").first.click()
         started = time.perf_counter()
         page.locator(".ag-list-item", has_text=target).click()
-        page.wait_for_selector("text=Saved priority", timeout=30_000)
+        page.wait_for_selector("text=Saved the priority", timeout=30_000)
         times.append(time.perf_counter() - started)
         page.locator("#tasks-edit-result .btn-close").click()
         page.wait_for_timeout(300)

@@ -6,7 +6,8 @@ from db import session, status_intervals
 from db.models import Priority, SlaCalendar, SlaHoliday, SlaTarget, User
 from db.types import utcnow
 from domain import rules
-from domain.calendar import WorkCalendar, calendar_payload, validate_calendar, week_to_json, working_spans
+from domain import calendar as calendars
+from domain.calendar import WorkCalendar, validate_calendar, week_to_json, working_spans
 from domain.errors import Forbidden
 from domain.sla import DEFAULT_TARGET_MINUTES, validate_policy
 from reports.policy import CALENDAR_ID, get_calendar, get_policy, get_targets
@@ -67,6 +68,6 @@ def set_calendar(*, actor: User, calendar_payload: dict) -> WorkCalendar:
     status_intervals.replace_spans(session.connection(), working_spans(calendar))
     analytics.mark_stale("the business-hours calendar changed", working_time=True)
     audit.record(actor=actor, action="sla.calendar_changed", target_type="sla", target_id="calendar",
-                 before=calendar_payload(before), after=calendar_payload(calendar))
+                 before=calendars.calendar_payload(before), after=calendars.calendar_payload(calendar))
     session.commit()
     return get_calendar()
