@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 
 from api.base import BaseResource, operation, page_response, paged, parse_query
 from api.schemas import Out, PageOut, PageQuery, UtcDatetime
+from reports.audit_log import AuditFilters
 from workflow import audit
 
 
@@ -46,8 +47,7 @@ class AuditList(BaseResource):
         """`?action=user&actor=&target_type=&target_id=&date_from=&date_to=` -> {"items": [AuditEventOut] newest
         first, "next_cursor"}: administrative changes, sign-ins (and failed ones) and exports."""
         query = parse_query(AuditQuery)
-        page = paged(lambda: audit.list_events(
-            actor=g.user, action=query.action, actor_id=query.actor, target_type=query.target_type,
-            target_id=query.target_id, since=query.date_from, until=query.date_to, limit=query.limit, cursor=query.cursor,
-        ))
+        filters = AuditFilters(action=query.action, actor_id=query.actor, target_type=query.target_type,
+                               target_id=query.target_id, since=query.date_from, until=query.date_to)
+        page = paged(lambda: audit.list_events(actor=g.user, filters=filters, limit=query.limit, cursor=query.cursor))
         return page_response(page, AuditEventOut)

@@ -1,6 +1,11 @@
 """Export resources: start a background export of the task list or a report, then poll it for its link."""
-from flask import g
+import uuid
+from typing import Optional
 
+from flask import g
+from pydantic import Field
+
+from api.audit import AuditQuery
 from api.base import BaseResource, dump, me_or, operation, page_response, paged, parse_body, parse_id, parse_query
 from api.schemas import (
     ExportOut,
@@ -12,8 +17,20 @@ from api.schemas import (
     TaskReportQuery,
     WorkloadReportQuery,
 )
-from domain.schemas import ExportCreate
+from db.models import ChangeType
+from domain.schemas import ExportCreate, Schema, UtcDatetime
 from workflow import exports
+
+
+class HistoryExportQuery(Schema):
+    """The task history export's filters: one task, who changed it, the kind of change, a time range."""
+
+    task_id: Optional[uuid.UUID] = None
+    changed_by: Optional[uuid.UUID] = None
+    change_type: Optional[ChangeType] = None
+    date_from: Optional[UtcDatetime] = Field(default=None, description="From this moment (inclusive).")
+    date_to: Optional[UtcDatetime] = Field(default=None, description="Until this moment (exclusive).")
+
 
 #: Each report's filters, validated as its GET /api/reports/{name} validates them.
 FILTER_SCHEMAS = {
@@ -22,6 +39,8 @@ FILTER_SCHEMAS = {
     "workload": WorkloadReportQuery,
     "status-flow": StatusFlowReportQuery,
     "flow-metrics": FlowMetricsReportQuery,
+    "audit": AuditQuery,
+    "history": HistoryExportQuery,
 }
 #: Query parameters of the reports that mean nothing to an export.
 NOT_FILTERS = {"format", "limit", "cursor"}

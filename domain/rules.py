@@ -144,6 +144,11 @@ def can_read_audit(user: User) -> bool:
     return can_manage_users(user)
 
 
+def can_export_history(user: User) -> bool:
+    """The whole task history as one file (compliance reviews) is for supervisors."""
+    return is_supervisor(user)
+
+
 def can_set_notification_defaults(user: User) -> bool:
     """The notification defaults for users who chose nothing are set by an Admin."""
     return user.role == Role.ADMIN

@@ -414,7 +414,7 @@ class SlaCalendarUpdate(Schema):
 # --- exports ------------------------------------------------------------------------------
 
 
-ExportReport = Literal["tasks", "sla", "workload", "status-flow", "flow-metrics"]
+ExportReport = Literal["tasks", "sla", "workload", "status-flow", "flow-metrics", "audit", "history"]
 
 
 class ExportCreate(Schema):
@@ -424,7 +424,9 @@ class ExportCreate(Schema):
     filters: dict[str, Any] = Field(
         default_factory=dict,
         description="The report's filters as its GET takes them (`tasks`: the task list's filters and `sort`; "
-        "analytics: `date_from`, `date_to`, `department`, `assigned_to`, `priority`, `tag` and `table`).",
+        "analytics: `date_from`, `date_to`, `department`, `assigned_to`, `priority`, `tag` and `table`; `audit` (Admin): "
+        "the filters of GET /api/audit; `history` (Managers, Admins): `task_id`, `changed_by`, `change_type`, "
+        "`date_from`, `date_to`).",
     )
 
 

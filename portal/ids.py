@@ -346,3 +346,10 @@ TASKS_ZONE_NOTE = "tasks-zone-note"
 PAGE_NOTICE = "page-notice"
 #: Preferences' link to the profile page, where the password is changed.
 PREFERENCES_PASSWORD_LINK = "preferences-password-link"
+# The Admin's audit log page (portal/pages/admin_audit.py): its filters, rows, paging and refusal.
+ADMIN_AUDIT_DENIED = "admin-audit-denied"
+ADMIN_AUDIT_SUBJECT = "admin-audit-subject"
+ADMIN_AUDIT_SINCE = "admin-audit-since"
+ADMIN_AUDIT_LIST = "admin-audit-list"
+ADMIN_AUDIT_CURSOR = "admin-audit-cursor"
+ADMIN_AUDIT_MORE = "admin-audit-more"

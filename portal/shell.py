@@ -29,6 +29,7 @@ NAVIGATION = (
 ADMIN_NAVIGATION = (
     ("Users", "/admin/users", "bi-people", rules.can_manage_users),
     ("SLA settings", "/admin/sla", "bi-stopwatch", rules.can_set_sla_targets),
+    ("Audit log", "/admin/audit", "bi-journal-text", rules.can_read_audit),
 )
 #: Served by Flask, not Dash: a link there must load the page, not route inside the portal.
 API_DOCS = ("API", "/api/docs/", "bi-braces", None)

@@ -18,14 +18,17 @@ from aws.clients import client
 from db import session
 from domain.errors import ValidationFailed
 from domain.filters import TaskFilters, from_json, parse_sort
-from reports import task_csv
+from reports import audit_log, task_csv
 from reports.filters import filtered_statement
 from reports.tables import TABLES, csv_rows
 
 #: Per analytics report, the tables an export may hold (the first is the default), as the CSV API offers them.
 ANALYTICS_TABLES = TABLES
-#: Every report an export may hold: the task list and the analytics reports.
-REPORTS = ("tasks", *ANALYTICS_TABLES)
+#: The compliance logs an export may hold: the audit log and the task history (reports/audit_log.py).
+LOGS = {"audit": (audit_log.audit_filters, audit_log.count_audit, audit_log.stream_audit_csv),
+        "history": (audit_log.history_filters, audit_log.count_history, audit_log.stream_history_csv)}
+#: Every report an export may hold: the task list, the analytics reports and the compliance logs.
+REPORTS = ("tasks", *ANALYTICS_TABLES, *LOGS)
 #: Share of the progress bar for writing the file; the upload takes the rest.
 WRITE_SHARE = 90
 #: Progress is reported at most this often (each report is a small committed write).
@@ -73,6 +76,8 @@ def check(report: str, filters: dict) -> None:
     try:
         if report == "tasks":
             parse_sort(task_filters(filters)[1])
+        elif report in LOGS:
+            LOGS[report][0](filters)
         else:
             report_filters(filters)
             if table_name(report, filters) not in ANALYTICS_TABLES[report]:
@@ -84,7 +89,10 @@ def check(report: str, filters: dict) -> None:
 
 def filename(report: str, filters: dict, at: datetime) -> str:
     """The name the download is saved as, e.g. `tasks-20260102-093000.csv`."""
-    stem = report if report == "tasks" else f"{report}-{table_name(report, filters).replace('_', '-')}"
+    if report in LOGS:
+        stem = "audit-log" if report == "audit" else "task-history"
+    else:
+        stem = report if report == "tasks" else f"{report}-{table_name(report, filters).replace('_', '-')}"
     return f"{stem}-{at:%Y%m%d-%H%M%S}.csv"
 
 
@@ -121,6 +129,20 @@ def _write_tasks(filters: dict, out: BinaryIO, progress: Callable[[int], None] |
     meter(total, force=True)
 
 
+def _write_log(report: str, filters: dict, out: BinaryIO, progress: Callable[[int], None] | None) -> None:
+    parse, count, stream = LOGS[report]
+    log_filters = parse(filters)
+    total = count(log_filters)
+    session.rollback()  # end the read before the long one
+    meter = _Progress(progress, total)
+    lines = 0
+    for chunk in stream(log_filters):
+        out.write(chunk)
+        lines += chunk.count(b"\n")  # JSON text holds no raw newline: lines are rows
+        meter(max(lines - 1, 0))
+    meter(total, force=True)
+
+
 def _write_table(report: str, filters: dict, out: BinaryIO, progress: Callable[[int], None] | None) -> None:
     frame = ANALYTICS_TABLES[report][table_name(report, filters)](report_filters(filters))
     meter = _Progress(progress, len(frame))
@@ -148,6 +170,8 @@ def write_csv(*, report: str, filters: dict, out: BinaryIO, progress: Callable[[
     """Write the export's CSV (UTF-8, header first) to `out`; returns its rows."""
     if report == "tasks":
         _write_tasks(filters, out, progress)
+    elif report in LOGS:
+        _write_log(report, filters, out, progress)
     else:
         _write_table(report, filters, out, progress)
     out.flush()

@@ -20,7 +20,7 @@ HEADER = [
 ]
 
 
-def _utc_text(column, dialect: str) -> ColumnElement:
+def utc_text(column, dialect: str) -> ColumnElement:
     """An ISO 8601 UTC timestamp, rendered the same by every backend (seconds precision)."""
     if dialect == "postgresql":
         return func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
@@ -50,9 +50,9 @@ def export_statement(filters: TaskFilters, dialect: str) -> Select:
             cast(Task.priority, String).label("priority"),
             safe_text(assignee.username).label("assigned_to"),
             safe_text(creator.username).label("created_by"),
-            _utc_text(Task.due_date, dialect).label("due_date"),
-            _utc_text(Task.created_at, dialect).label("created_at"),
-            _utc_text(Task.updated_at, dialect).label("updated_at"),
+            utc_text(Task.due_date, dialect).label("due_date"),
+            utc_text(Task.created_at, dialect).label("created_at"),
+            utc_text(Task.updated_at, dialect).label("updated_at"),
             safe_text(case_refs.c.reference).label("case"),
             safe_text(_tags_text(dialect)).label("tags"),
         )

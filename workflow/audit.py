@@ -4,12 +4,9 @@ A service function calls `record` before its commit, so the change and its audit
 together; a failed sign-in has no change to join and commits its row alone (`record_now`). Rows are never
 updated or deleted (the database refuses it). Admins read them (`list_events`) and export them as CSV.
 """
-import uuid
-from datetime import datetime
 from typing import Any
 
 from flask import has_request_context
-from sqlalchemy import select
 
 from auth import client_address
 from db import session
@@ -18,6 +15,7 @@ from db.pagination import Page, datetime_key, paginate
 from db.types import utcnow, uuid7
 from domain import rules
 from domain.errors import Forbidden
+from reports.audit_log import AuditFilters, events_statement
 from workflow.history import jsonable
 
 #: Every action the log records, by subject; `GET /api/audit?action=` takes one of these or a subject
@@ -76,44 +74,11 @@ def changed(before: dict, after: dict) -> tuple[dict, dict]:
     return {key: before.get(key) for key in keys}, {key: after[key] for key in keys}
 
 
-def list_events(
-    *,
-    actor: User,
-    action: str | None = None,
-    actor_id: uuid.UUID | None = None,
-    target_type: str | None = None,
-    target_id: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: int,
-    cursor: str | None,
-) -> Page:
-    """Audit rows, newest first, narrowed by the filters given; Admins only."""
+def list_events(*, actor: User, filters: AuditFilters, limit: int, cursor: str | None) -> Page:
+    """Audit rows, newest first, narrowed by `filters`; Admins only."""
     if not rules.can_read_audit(actor):
         raise Forbidden("only an Admin may read the audit log")
     return paginate(
-        session(), filtered(action=action, actor_id=actor_id, target_type=target_type, target_id=target_id,
-                            since=since, until=until),
-        id_column=AuditEvent.id, key=datetime_key(AuditEvent.at), sort="-at", descending=True,
-        limit=limit, cursor=cursor,
+        session(), events_statement(filters), id_column=AuditEvent.id, key=datetime_key(AuditEvent.at), sort="-at",
+        descending=True, limit=limit, cursor=cursor,
     )
-
-
-def filtered(*, action=None, actor_id=None, target_type=None, target_id=None, since=None, until=None):
-    """The SELECT of audit rows under these filters (the list and the CSV export share it)."""
-    statement = select(AuditEvent)
-    if action:
-        statement = statement.where(
-            AuditEvent.action == action if "." in action else AuditEvent.action.like(f"{action}.%")
-        )
-    if actor_id is not None:
-        statement = statement.where(AuditEvent.actor_id == actor_id)
-    if target_type:
-        statement = statement.where(AuditEvent.target_type == target_type)
-    if target_id:
-        statement = statement.where(AuditEvent.target_id == str(target_id))
-    if since is not None:
-        statement = statement.where(AuditEvent.at >= since)
-    if until is not None:
-        statement = statement.where(AuditEvent.at < until)
-    return statement

@@ -31,8 +31,17 @@ def storage_key(export_id: uuid.UUID) -> str:
     return f"exports/{export_id}.csv"
 
 
+EXPORT_REFUSALS = {"audit": "only an Admin may export the audit log",
+                   "history": "only managers and admins may export the task history"}
+
+
 def can_export(user: User, report: str) -> bool:
-    """The task list: everyone who reads tasks; analytics reports: their readers."""
+    """The task list: everyone who reads tasks; the audit log: Admins; the whole task history: supervisors;
+    analytics reports: their readers."""
+    if report == "audit":
+        return rules.can_read_audit(user)
+    if report == "history":
+        return rules.can_export_history(user)
     return report == "tasks" or rules.can_view_analytics(user)
 
 
@@ -49,7 +58,7 @@ def create_export(*, actor: User, report: str, filters: dict | None = None) -> E
     filters = dict(filters or {})
     files.check(report, filters)
     if not can_export(actor, report):
-        raise Forbidden("analytics are for managers, admins and viewers")
+        raise Forbidden(EXPORT_REFUSALS.get(report, "analytics are for managers, admins and viewers"))
     export = Export(
         id=uuid7(), requested_by=actor.id, report=report, filters=filters, status=QUEUED, progress=0, created_at=utcnow()
     )
@@ -99,6 +108,8 @@ def _notify(export: Export, content: str) -> None:
 def _label(export: Export) -> str:
     if export.report == "tasks":
         return "the task list"
+    if export.report in files.LOGS:
+        return "the audit log" if export.report == "audit" else "the task history"
     return f"the {export.report} report ({files.table_name(export.report, export.filters).replace('_', ' ')})"
 
 
