@@ -74,6 +74,9 @@ class Config:
     OUTBOX_SEND_TIMEOUT_SECONDS = _env_int("OUTBOX_SEND_TIMEOUT_SECONDS", 15)
     OUTBOX_BATCH_SIZE = _env_int("OUTBOX_BATCH_SIZE", 50)
     OUTBOX_POLL_SECONDS = _env_int("OUTBOX_POLL_SECONDS", 1)
+    # Webhook receivers on loopback, private, link-local or other non-public addresses are refused (SSRF)
+    # unless this is on: on-premises receivers, tests.
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS = os.environ.get("WEBHOOK_ALLOW_PRIVATE_NETWORKS", "false").lower() in ("1", "true")
     # The outbox dispatcher and the scheduled duties in threads of the web process (the embedded default
     # works alone; production runs them on the Procfile's worker and beat).
     EMBEDDED_BACKGROUND = False
@@ -90,6 +93,7 @@ class Config:
     # Scheduled duties: Celery beat in production, a thread of `python app.py` in the embedded default.
     SCHEDULE_REMINDERS_SECONDS = _env_int("SCHEDULE_REMINDERS_SECONDS", 300)
     SCHEDULE_SLA_GAUGES_SECONDS = _env_int("SCHEDULE_SLA_GAUGES_SECONDS", 60)
+    SCHEDULE_ESCALATIONS_SECONDS = _env_int("SCHEDULE_ESCALATIONS_SECONDS", 60)
     SCHEDULE_EXPORTS_SECONDS = _env_int("SCHEDULE_EXPORTS_SECONDS", 30)
     SCHEDULE_FACTS_SECONDS = _env_int("SCHEDULE_FACTS_SECONDS", 10)
     # The daily digest goes at this time (HH:MM) on each user's clock (their time zone; UTC while unset),
@@ -97,6 +101,11 @@ class Config:
     SCHEDULE_DIGEST_AT = os.environ.get("SCHEDULE_DIGEST_AT", "07:00")
     SCHEDULE_DIGEST_SECONDS = _env_int("SCHEDULE_DIGEST_SECONDS", 900)
     SCHEDULE_SNAPSHOT_AT = os.environ.get("SCHEDULE_SNAPSHOT_AT", "01:00")
+    # Report subscriptions: how often beat looks for those whose hour has come on their owner's clock; a file
+    # up to SUBSCRIPTION_ATTACH_MAX_BYTES rides in the e-mail too; the e-mailed link works SUBSCRIPTION_LINK_DAYS.
+    SCHEDULE_SUBSCRIPTIONS_SECONDS = _env_int("SCHEDULE_SUBSCRIPTIONS_SECONDS", 300)
+    SUBSCRIPTION_ATTACH_MAX_BYTES = _env_int("SUBSCRIPTION_ATTACH_MAX_BYTES", 256 * 1024)
+    SUBSCRIPTION_LINK_DAYS = _env_int("SUBSCRIPTION_LINK_DAYS", 7)
     # Where beat keeps when each duty last ran (default instance/celerybeat-schedule).
     BEAT_SCHEDULE_FILE = os.environ.get("BEAT_SCHEDULE_FILE")
 

@@ -8,6 +8,11 @@ from sqlalchemy import text
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from api import attachments, audit, auth, board, cases, exports, notifications, outbox, reports, sla, tasks, users
+from api import assignment
+from api import webhooks
+from api import tokens
+from api import subscriptions
+from api import escalations
 from api.base import BaseResource
 from api.errors import envelope, to_response
 from db import DATABASE_ERRORS, RETRY_AFTER_SECONDS, session
@@ -42,6 +47,8 @@ ROUTES = [
     Route("/users", users.UserList, "users"),
     Route("/users/{user_id}", users.UserItem, "user"),
     Route("/users/{user_id}/sessions", auth.UserSessions, "user_sessions"),
+    Route("/tokens", tokens.TokenList, "tokens"),
+    Route("/tokens/{token_id}", tokens.TokenItem, "token"),
     Route("/notifications", notifications.NotificationList, "notifications"),
     Route("/notifications/unread-count", notifications.NotificationUnreadCount, "notifications_unread_count"),
     Route("/notifications/read-all", notifications.NotificationReadAll, "notifications_read_all"),
@@ -51,6 +58,9 @@ ROUTES = [
     Route("/notifications/{notification_id}/read", notifications.NotificationRead, "notification_read"),
     Route("/admin/outbox", outbox.OutboxList, "admin_outbox"),
     Route("/admin/outbox/{message_id}/retry", outbox.OutboxRetry, "admin_outbox_retry"),
+    Route("/webhooks", webhooks.WebhookList, "webhooks"),
+    Route("/webhooks/{webhook_id}", webhooks.WebhookItem, "webhook"),
+    Route("/webhooks/{webhook_id}/test", webhooks.WebhookTest, "webhook_test"),
     Route("/audit", audit.AuditList, "audit"),
     Route("/reports/tasks", reports.TaskReport, "report_tasks"),
     Route("/reports/sla", reports.SlaReport, "report_sla"),
@@ -60,9 +70,13 @@ ROUTES = [
     Route("/reports/forecast", reports.ForecastReport, "report_forecast"),
     Route("/exports", exports.ExportList, "exports"),
     Route("/exports/{export_id}", exports.ExportItem, "export"),
+    Route("/subscriptions", subscriptions.SubscriptionList, "subscriptions"),
+    Route("/subscriptions/{subscription_id}", subscriptions.SubscriptionItem, "subscription"),
     Route("/sla/targets", sla.SlaTargets, "sla_targets"),
     Route("/sla/calendar", sla.SlaCalendarResource, "sla_calendar"),
+    Route("/sla/escalations", escalations.SlaEscalations, "sla_escalations"),
     Route("/board/wip-limits", board.WipLimits, "board_wip_limits"),
+    Route("/assignment-rules", assignment.AssignmentRules, "assignment_rules"),
 ]
 
 
@@ -84,6 +98,8 @@ def _api_blueprint() -> Blueprint:
 
     # The local store's signed download links (S3 links go to S3 itself).
     blueprint.add_url_rule("/files/<token>", "attachment_file", attachments.attachment_file)
+    # A report subscription's e-mailed link (signed, expiring): leads to a fresh download link.
+    blueprint.add_url_rule("/subscriptions/files/<token>", "subscription_file", subscriptions.subscription_file)
     # The resources answer through JsonApi; the plain routes above get the same envelope (503 in an outage).
     for kind in DATABASE_ERRORS:
         blueprint.register_error_handler(kind, to_response)

@@ -16,7 +16,7 @@ class AuditQuery(PageQuery):
     action: Optional[str] = Field(default=None, description="An action (`user.updated`) or a subject (`user`) for all of its actions.")
     actor: Optional[uuid.UUID] = Field(default=None, description="Only what this user did.")
     target_type: Optional[str] = Field(default=None, max_length=32, description="e.g. `user`, `token`, `webhook`, `sla`.")
-    target_id: Optional[str] = Field(default=None, max_length=64)
+    target_id: Optional[str] = Field(default=None, max_length=200)
     date_from: Optional[UtcDatetime] = Field(default=None, description="From this moment (inclusive).")
     date_to: Optional[UtcDatetime] = Field(default=None, description="Until this moment (exclusive).")
 

@@ -18,7 +18,8 @@ class Login(BaseResource):
 
 
 class Logout(BaseResource):
-    @operation(summary="Log out everywhere", tag="auth", response=None, status=204)
+    @operation(summary="Log out everywhere", tag="auth", response=None, status=204, errors=(403,),
+               sign_in_only="sign out (revoke the token itself: DELETE /api/tokens/{id})")
     def post(self):
         """-> 204; this token, every other token and every portal session of yours stop working."""
         sign_out(actor=g.user, user_id=g.user.id)

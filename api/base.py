@@ -13,10 +13,12 @@ from sqlalchemy import Row
 
 from api.errors import BadRequest
 from api.schemas import PageOut
-from auth import request_credential, request_user
+from auth import request_credential, request_user, service_token
 from db import session
 from db.pagination import InvalidCursor, Page
-from domain.errors import PreconditionFailed, ValidationFailed
+from domain import rules
+from domain.errors import Forbidden, PreconditionFailed, ValidationFailed
+from workflow import tokens
 
 T = TypeVar("T")
 
@@ -42,6 +44,9 @@ class Operation:
     #: Authenticate by token without loading the user (`g.credential`): the operation's own query
     #: must refuse a deactivated user and a revoked credential. For the hottest polls only.
     id_only: bool = False
+    #: Refused to a service token, whatever its scopes (a password sign-in's business): what it would do,
+    #: as words after "a service token cannot", e.g. "create service tokens".
+    sign_in_only: str | None = None
 
 
 def operation(**kwargs) -> Callable:
@@ -62,9 +67,33 @@ def _authenticated(method):
             g.credential = request_credential()
         elif not getattr(described, "public", False):
             g.user = request_user()
+        else:
+            return method(*args, **kwargs)
+        token = service_token()
+        if token is not None:
+            _within_token(token, described)
         return method(*args, **kwargs)
 
     return wrapper
+
+
+def _within_token(token, described: Operation | None) -> None:
+    """The one check of every call made with a service token: its use is noted, a read-only token makes no
+    writes (domain.rules.token_allows), and no token does what needs a password sign-in."""
+    tokens.note_use(token=token)
+    if not rules.token_allows(token.scopes, request.method):
+        raise Forbidden(
+            "this service token is read-only: it may only read (GET); create a token with the write scope to change data",
+            {"scopes": sorted(token.scopes)},
+        )
+    if described is not None and described.sign_in_only:
+        refuse_service_token(described.sign_in_only)
+
+
+def refuse_service_token(action: str) -> None:
+    """Forbidden when the caller authenticated with a service token: `action` needs a password sign-in."""
+    if service_token() is not None:
+        raise Forbidden(f"a service token cannot {action}: sign in with your password to do it")
 
 
 class BaseResource(Resource):

@@ -12,7 +12,7 @@ REF = "#/components/schemas/{model}"
 ERROR_TEXT = {
     400: "Malformed request (not JSON, bad cursor)",
     401: "Missing, invalid or expired credentials",
-    403: "Your role may not do this",
+    403: "Your role may not do this (or a read-only service token: no writes)",
     404: "Not found",
     409: "Conflict: invalid transition, stale version or duplicate",
     412: "If-Match does not match the current ETag",
@@ -108,6 +108,8 @@ def _build(routes: tuple) -> dict:
                 name: {"description": text, "schema": {"type": "string"}} for name, text in op.headers.items()
             }
         statuses = set(op.errors) | {401}
+        if method != "get" and not op.public:
+            statuses |= {403}  # what a read-only service token gets for any write
         if op.body is not None or op.query is not None or parameters:
             statuses |= {422}
         if op.body is not None or op.query is not None:
@@ -141,7 +143,7 @@ def _build(routes: tuple) -> dict:
             "version": "1.0.0",
             "description": (
                 "Tasks, cases, users and notifications. Log in with POST /api/auth/login, then send "
-                "`Authorization: Bearer <token>`. Lists take `limit` (max 500) and an opaque `cursor`; "
+                "`Authorization: Bearer <token>` (or a service token from POST /api/tokens). Lists take `limit` (max 500) and an opaque `cursor`; "
                 "errors are `{\"error\": {\"code\", \"message\", \"details\"}}`."
             ),
         },

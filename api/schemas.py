@@ -169,6 +169,8 @@ class UserOut(Out):
     department: Optional[str]
     phone: Optional[str] = Field(description=f"E.164, or null if none. {CONTACT_NOTE}")
     time_zone: Optional[str] = Field(description="IANA name the portal shows this user's times in; null: UTC")
+    away: bool = Field(description="Marked away: auto-assignment passes them over (until away_until, if set)")
+    away_until: Optional[datetime] = Field(description="When they count as back without the flag being cleared")
     is_active: bool
     created_at: datetime
     last_login: Optional[datetime]
@@ -210,6 +212,8 @@ class NotificationSettingsOut(BaseModel):
     status_change: ChannelSettings = Field(alias="Status Change")
     due_date: ChannelSettings = Field(alias="Due Date")
     comment: ChannelSettings = Field(alias="Comment")
+    sla_warning: ChannelSettings = Field(alias="SLA Warning")
+    sla_breach: ChannelSettings = Field(alias="SLA Breach")
 
 
 # --- shared -----------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """User resources."""
 from flask import g, url_for
 
-from api.base import BaseResource, operation, page_response, paged, parse_body, parse_id, parse_query
+from api.base import (
+    BaseResource, operation, page_response, paged, parse_body, parse_id, parse_query, refuse_service_token,
+)
 from api.schemas import PageOut, UserOut, UserQuery
 from domain import rules
 from domain.schemas import UserCreate, UserUpdate
@@ -54,8 +56,11 @@ class UserItem(BaseResource):
 
     @operation(summary="Update a user (partial)", tag="users", body=UserUpdate, response=UserOut, errors=(403, 404, 409))
     def put(self, user_id):
-        """UserUpdate -> UserOut; Admins change anything, users their own name, email, phone, time_zone, password."""
+        """UserUpdate -> UserOut; Admins change anything, users their own name, email, phone, time_zone, away (with
+        away_until), password."""
         user_uuid = parse_id(user_id, "user_id")
         body = parse_body(UserUpdate)
+        if body.password is not None:
+            refuse_service_token("change a password")
         user = users.update_user(actor=g.user, user_id=user_uuid, changes=body.model_dump(exclude_unset=True))
         return render_user(user)

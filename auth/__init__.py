@@ -3,11 +3,12 @@ import hmac
 import secrets
 import uuid
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask import session as flask_session
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
-from auth import passwords
+from auth import passwords, service_tokens
+from auth.service_tokens import TokenUse
 from auth.throttle import LoginThrottle
 from auth.tokens import Credential, read_token
 from db import session
@@ -105,14 +106,29 @@ def csrf_valid(sent: str | None) -> bool:
 
 
 def _bearer_credential() -> Credential | None:
-    """The credential of a valid Bearer token, None without an Authorization header."""
+    """The credential of a valid Bearer token, None without an Authorization header.
+
+    A service token (`wm_pat_...`) is looked up and checked here (revoked, expired, owner deactivated: 401)
+    and speaks for its owner at their current credential version: it outlives a password change and a
+    "sign out everywhere", which end sign-ins, and is revoked on its own (DELETE /api/tokens/{id}).
+    """
+    g.service_token = None
     header = request.headers.get("Authorization", "")
     if not header:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("use 'Authorization: Bearer <token>'")
-    return read_token(token.strip())
+    token = token.strip()
+    if service_tokens.is_service_token(token):
+        g.service_token, user = service_tokens.authenticate(token)
+        return Credential(user.id, user.credential_version)
+    return read_token(token)
+
+
+def service_token() -> TokenUse | None:
+    """The service token this request authenticated with; None for a sign-in token or the portal session."""
+    return g.get("service_token")
 
 
 def holds(user_id, version) -> list:

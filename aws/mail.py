@@ -1,6 +1,8 @@
 """Email: SMTP when SMTP_URL is set (smtp:// or smtps://, optional user:pass), else SES."""
+import base64
 import smtplib
 import time
+from collections.abc import Sequence
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
@@ -12,8 +14,12 @@ def message_id_header(message_id: str) -> str:
     return f"<{message_id}@workflow-manager>"
 
 
-def build_message(*, sender: str, to: str, subject: str, text: str, html: str, message_id: str) -> EmailMessage:
-    """A multipart/alternative message: plain text first, HTML second (a header with CR or LF raises ValueError)."""
+def build_message(
+    *, sender: str, to: str, subject: str, text: str, html: str, message_id: str, attachments: Sequence[dict] = (),
+) -> EmailMessage:
+    """A multipart/alternative message: plain text first, HTML second (a header with CR or LF raises ValueError);
+    with `attachments` (each {"filename", "content_type", "data": base64}, as an outbox payload carries them),
+    multipart/mixed with the files after the text."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
@@ -21,6 +27,14 @@ def build_message(*, sender: str, to: str, subject: str, text: str, html: str, m
     message["Message-ID"] = message_id_header(message_id)
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    for attachment in attachments:
+        maintype, _, subtype = attachment["content_type"].partition(";")[0].strip().partition("/")
+        # Our text files are UTF-8 (CSV): say so, or a reader takes them for ASCII.
+        params = {"charset": "utf-8"} if maintype == "text" else {}
+        message.add_attachment(
+            base64.b64decode(attachment["data"], validate=True), maintype=maintype, subtype=subtype or "octet-stream",
+            filename=attachment["filename"], params=params,
+        )
     return message
 
 
@@ -66,6 +80,14 @@ def send_smtp(*, url: str, message: EmailMessage, timeout: float) -> None:
         if parts.username:
             smtp.login(unquote(parts.username), unquote(parts.password or ""))
         smtp.send_message(message)
+
+
+def send_ses_raw(*, message: EmailMessage) -> str:
+    """Send a whole built message (one with attachments) through SES; at most once, as `send_ses`."""
+    response = delivery_client("ses").send_raw_email(
+        Source=message["From"], Destinations=[message["To"]], RawMessage={"Data": message.as_bytes()},
+    )
+    return response["MessageId"]
 
 
 def send_ses(*, sender: str, to: str, subject: str, text: str, html: str, message_id: str) -> str:

@@ -66,6 +66,8 @@ class NotificationType(str, enum.Enum):
     STATUS_CHANGE = "Status Change"
     DUE_DATE = "Due Date"
     COMMENT = "Comment"
+    SLA_WARNING = "SLA Warning"
+    SLA_BREACH = "SLA Breach"
 
 
 class ChangeType(str, enum.Enum):
@@ -113,6 +115,11 @@ class User(Base):
     # IANA name (e.g. America/New_York) the portal shows and reads times in; None until set (first
     # sign-in takes the browser's). The API stays UTC.
     time_zone: Mapped[Optional[str]] = mapped_column(String(64))
+    # Away (leave, sickness): auto-assignment passes them over until `away_until`, if set, after which they count
+    # as back without anyone clearing the flag (domain/assignment.py). The database's default only: an INSERT
+    # written against an older schema (a migration's test data) must not name the column.
+    away: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    away_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
 
 class Case(Base):
@@ -391,10 +398,14 @@ class OutboxMessage(Base):
 
     __tablename__ = "outbox_messages"
     # The dispatcher's claim: due messages by status and time.
-    __table_args__ = (Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),
+        # An endpoint's recent deliveries (the webhooks list).
+        Index("ix_outbox_messages_webhook_id_created_at", "webhook_id", "created_at"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
-    channel: Mapped[str] = mapped_column(String(8))  # sns | email | sms
+    channel: Mapped[str] = mapped_column(String(8))  # sns | email | sms | webhook
     user_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("users.id"))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     status: Mapped[str] = mapped_column(String(8), default="pending")  # pending | sending | sent | dead
@@ -410,6 +421,8 @@ class OutboxMessage(Base):
     last_error: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    #: The endpoint a `webhook` message goes to (no foreign key: endpoints are only ever soft-deleted).
+    webhook_id: Mapped[Optional[uuid.UUID]] = mapped_column(Uuid)
 
 
 class DueReminder(Base):
@@ -643,7 +656,170 @@ class AuditEvent(Base):
     #: `<subject>.<verb>`, e.g. `user.updated`, `auth.sign_in_failed` (workflow/audit.py lists them).
     action: Mapped[str] = mapped_column(String(64))
     target_type: Mapped[Optional[str]] = mapped_column(String(32))
-    target_id: Mapped[Optional[str]] = mapped_column(String(64))
+    target_id: Mapped[Optional[str]] = mapped_column(String(200))
     before: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONDocument)
     after: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONDocument)
     address: Mapped[Optional[str]] = mapped_column(String(64))
+
+
+class Webhook(Base):
+    """An endpoint that receives signed JSON POSTs of the events it subscribes to (through the outbox).
+
+    `secret` is sealed with a key derived from SECRET_KEY (notifications/webhooks.py): the dispatcher must
+    read it back to sign, so it cannot be hashed. Deleting an endpoint keeps its row (deliveries refer to it).
+    """
+
+    __tablename__ = "webhooks"
+    __table_args__ = (Index("ix_webhooks_active_created_at", "active", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
+    url: Mapped[str] = mapped_column(String(2000))
+    #: Event names, e.g. `task.created` (notifications/webhooks.py lists them).
+    events: Mapped[list[str]] = mapped_column(StringList)
+    secret: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deleted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+class ReportSubscription(Base):
+    """A user's standing order for a report as CSV (`report`: a /api/reports name, or `view:<saved view id>`),
+    daily or weekly at `hour` on their own clock; `stopped` with the reason once its owner may no longer have it."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        Index("ix_subscriptions_user_id_created_at", "user_id", "created_at"),
+        Index("ix_subscriptions_status", "status"),
+        CheckConstraint("hour BETWEEN 0 AND 23", name="hour_range"),
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    report: Mapped[str] = mapped_column(String(48))
+    filters: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    frequency: Mapped[str] = mapped_column(String(8))  # daily | weekly
+    hour: Mapped[int] = mapped_column(SmallInteger)
+    #: Monday 0 .. Sunday 6, for weekly ones.
+    weekday: Mapped[Optional[int]] = mapped_column(SmallInteger)
+    status: Mapped[str] = mapped_column(String(8), default="active")  # active | stopped
+    stopped_reason: Mapped[Optional[str]] = mapped_column(Text)
+    stopped_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReportSubscriptionRun(Base):
+    """One delivery of a subscription for one period (`2026-12-07`, `2026-W50`): the unique pair decides who
+    produces it; a lease (`claim`, `claimed_until`) lets another take over a run whose worker died."""
+
+    __tablename__ = "subscription_runs"
+    __table_args__ = (
+        Index("ix_subscription_runs_subscription_id_period", "subscription_id", "period", unique=True),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
+    subscription_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subscriptions.id"))
+    period: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(8), default="running")  # running | done | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claim: Mapped[Optional[uuid.UUID]] = mapped_column(Uuid)
+    claimed_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    rows: Mapped[Optional[int]] = mapped_column(Integer)
+    bytes: Mapped[Optional[int]] = mapped_column(BigInteger)
+    storage_key: Mapped[Optional[str]] = mapped_column(String(200))
+    #: Whether the e-mail carried the file itself (small enough), besides the link.
+    attached: Mapped[bool] = mapped_column(Boolean, default=False)
+    error: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+class AssignmentRule(Base):
+    """How a department's new and returned-to-the-queue tasks are given out: off, round robin or least loaded.
+
+    The row is also the department's cursor: every automatic pick first bumps `turns` (an UPDATE, which takes
+    the row's lock until the pick commits), so concurrent picks of one department take their turns one after
+    another and round robin never gives the same slot twice; `last_assigned_to` is who the last pick chose.
+    """
+
+    __tablename__ = "assignment_rules"
+    __table_args__ = (CheckConstraint("mode IN ('off', 'round_robin', 'least_loaded')", name="mode_known"),)
+
+    department: Mapped[str] = mapped_column(String(100), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(16), default="off")
+    turns: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    last_assigned_to: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("users.id"))
+
+
+class ApiToken(Base):
+    """A service token (personal access token) for an integration: it acts as its owner within its scopes.
+    Only the SHA-256 of its secret is kept (the secret is random enough that a fast hash is safe), and the
+    secret's first characters (`prefix`) to tell it by; revoked tokens stay, for the record."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        CheckConstraint("scopes IN ('read', 'read write')", name="scopes_known"),
+        Index("ix_api_tokens_user_id_created_at_id", "user_id", "created_at", "id"),
+        Index("ix_api_tokens_created_at_id", "created_at", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # hex SHA-256 of the whole secret
+    scopes: Mapped[str] = mapped_column(String(16))  # "read" | "read write", space-separated as in OAuth
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Updated at most once a minute (workflow/tokens.note_use): not a write per request.
+    last_used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    revoked_by: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("users.id"))
+
+
+class SlaEscalationRule(Base):
+    """When an open task's SLA escalates, per priority (workflow/escalations.py); a priority with no row
+    takes the defaults of domain/escalations.py."""
+
+    __tablename__ = "sla_escalation_rules"
+    __table_args__ = (CheckConstraint("warning_percent BETWEEN 1 AND 99", name="warning_percent_range"),)
+
+    priority: Mapped[Priority] = mapped_column(db_enum(Priority, "task_priority"), primary_key=True)
+    warning_enabled: Mapped[bool] = mapped_column(Boolean)
+    warning_percent: Mapped[int] = mapped_column(Integer)
+    breach_enabled: Mapped[bool] = mapped_column(Boolean)
+    raise_priority: Mapped[bool] = mapped_column(Boolean)
+    return_to_queue: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("users.id"))
+
+
+class SlaEscalation(Base):
+    """An escalation step (`warning`, `breach`) fired for a task in one SLA episode (the interval step that
+    began it: 1 from creation, a later one from a reopen or restore). The key lets each fire once, whoever
+    runs it: two sweeps, a retry, a change at the same moment."""
+
+    __tablename__ = "sla_escalations"
+    __table_args__ = (CheckConstraint("step IN ('warning', 'breach')", name="step"),)
+
+    task_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
+    episode: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    step: Mapped[str] = mapped_column(String(16), primary_key=True)
+    fired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The people told (a warning passed over by a breach in the same sweep tells nobody).
+    notified: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SlaEscalationState(Base):
+    """How far the escalation sweep has looked (one row, id 1): the moment of its last complete run, and the
+    analytics' change it ran after (a policy change moves due moments: the next run looks at them all)."""
+
+    __tablename__ = "sla_escalation_state"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    swept_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    facts_changed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)

@@ -139,6 +139,11 @@ def can_manage_outbox(user: User) -> bool:
     return can_manage_users(user)
 
 
+def can_manage_webhooks(user: User) -> bool:
+    """Webhook endpoints send task data outside: the Admin's, like the outbox."""
+    return can_manage_users(user)
+
+
 def can_read_audit(user: User) -> bool:
     """The audit log (who changed what, signed in, exported) is the Admin's to read and export."""
     return can_manage_users(user)
@@ -159,8 +164,18 @@ def can_set_sla_targets(user: User) -> bool:
     return user.role == Role.ADMIN
 
 
+def can_set_escalation_rules(user: User) -> bool:
+    """Who is told as the SLA clock runs (the escalation rules) is the supervisors' to set; the targets stay the Admin's."""
+    return is_supervisor(user)
+
+
 def can_set_wip_limits(user: User) -> bool:
     """The board's WIP limits (any department's, and the default) are the supervisors' to set."""
+    return is_supervisor(user)
+
+
+def can_set_assignment_rules(user: User) -> bool:
+    """How each department's new work is given out (auto-assignment) is the supervisors' to set, like its WIP limits."""
     return is_supervisor(user)
 
 
@@ -190,3 +205,22 @@ def may_set_assignee(user: User, task: Task | None, assignee_id) -> bool:
 def can_put_in_case(user: User, task: Task) -> bool:
     """Putting a task in a case, moving it to another or out of one, is editing the task."""
     return can_edit_task(user, task)
+
+
+# --- service tokens (personal access tokens for integrations) ---------------------------
+
+#: The scopes a service token may carry: `read` alone calls only methods that change nothing; `write`
+#: (which includes `read`) calls any method its owner may.
+TOKEN_SCOPES = ("read", "write")
+#: The HTTP methods that change nothing: all a read-only token may call.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def token_allows(scopes, method: str) -> bool:
+    """Whether a service token with `scopes` may make a request with this HTTP method (writes need `write`)."""
+    return method.upper() in READ_METHODS or "write" in scopes
+
+
+def can_manage_all_tokens(user: User) -> bool:
+    """Everyone's service tokens (to list and revoke) are the Admin's to see, as the users are."""
+    return can_manage_users(user)

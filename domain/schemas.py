@@ -240,7 +240,8 @@ class UserCreate(Schema):
 
 
 class UserUpdate(Schema):
-    """Admins change anything; users change their own full_name, email, phone, time_zone and password (with current_password)."""
+    """Admins change anything; users change their own full_name, email, phone, time_zone, away, away_until and password
+    (with current_password)."""
 
     username: Username = None
     email: Email = None
@@ -254,6 +255,10 @@ class UserUpdate(Schema):
     #: null: none (times then show in UTC).
     time_zone: Optional[TimeZone] = Field(default=None, description="IANA name, e.g. America/New_York")
     is_active: StrictBool = None
+    away: StrictBool = Field(default=None, description="Away (leave): auto-assignment passes you over; sent alone, "
+                                                       "until further notice (false: back)")
+    away_until: Optional[UtcDatetime] = Field(default=None, description="When you are back (in the future; with away "
+                                                                        "true): from then on you count as back")
 
 
 class ChannelSettings(Schema):
@@ -277,6 +282,8 @@ class NotificationSettingsUpdate(Schema):
     status_change: ChannelSettingsUpdate = Field(default=None, alias="Status Change")
     due_date: ChannelSettingsUpdate = Field(default=None, alias="Due Date")
     comment: ChannelSettingsUpdate = Field(default=None, alias="Comment")
+    sla_warning: ChannelSettingsUpdate = Field(default=None, alias="SLA Warning")
+    sla_breach: ChannelSettingsUpdate = Field(default=None, alias="SLA Breach")
 
 
 

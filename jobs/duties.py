@@ -12,8 +12,9 @@ from aws import metrics
 from db import session
 from domain.filters import TaskFilters
 from reports import exports, policy, sla
-from workflow import analytics, digests, reminders
+from workflow import analytics, digests, escalations, reminders
 from workflow import exports as export_runs
+from workflow import subscriptions
 
 
 def sla_counts(now: datetime | None = None) -> dict[str, int]:
@@ -72,6 +73,8 @@ class Duty:
 #: Every periodic duty, by name: what Celery beat schedules in production and `python app.py` runs in a thread.
 SCHEDULE = (
     Duty("reminders", reminders.remind, every="SCHEDULE_REMINDERS_SECONDS"),
+    # SLA warnings and breaches: reads the tasks whose due moment crossed a threshold since the last run.
+    Duty("escalations", escalations.sweep, every="SCHEDULE_ESCALATIONS_SECONDS"),
     # Only while metrics go to CloudWatch: the count reads every open task.
     Duty("sla-gauges", publish_sla_gauges, every="SCHEDULE_SLA_GAUGES_SECONDS", when="METRICS_ENABLED"),
     Duty("exports", resume_exports, every="SCHEDULE_EXPORTS_SECONDS"),
@@ -79,5 +82,7 @@ SCHEDULE = (
     # Often, not daily: each user's digest goes at SCHEDULE_DIGEST_AT on their own clock (zones differ by quarter hours).
     Duty("digest", digests.send_due_digests, every="SCHEDULE_DIGEST_SECONDS"),
     Duty("snapshot", snapshot_today, at="SCHEDULE_SNAPSHOT_AT"),
+    # Often, not at one hour: each subscription comes at its own hour on its owner's clock.
+    Duty("subscriptions", subscriptions.run_due, every="SCHEDULE_SUBSCRIPTIONS_SECONDS"),
 )
 DUTIES = {duty.name: duty for duty in SCHEDULE}

@@ -11,14 +11,15 @@ for a message another dispatcher may have taken.
 
 Delivery is exactly-once as far as each channel allows. SMTP email and SNS events may be sent again
 after a crash between send and mark, with the same id (Message-ID, `message_id` attribute) so receivers
-drop the repeat. SMS and email through SES cannot be de-duplicated by anyone: the start of each such send
-is recorded (fenced, committed) first, and a message found started after a takeover is not sent again but
-dead as "delivery unknown" (at most once).
+drop the repeat; so may webhooks (the same X-Workflow-Delivery header). SMS and email through SES cannot be
+de-duplicated by anyone: the start of each such send is recorded (fenced, committed) first, and a message
+found started after a takeover is not sent again but dead as "delivery unknown" (at most once).
 """
 import logging
 import random
 import smtplib
 import socket
+import ssl
 import threading
 import time
 import uuid
@@ -34,6 +35,7 @@ from aws import mail, metrics, sns
 from db import release_session, session
 from db.models import EmailDigestItem, OutboxMessage
 from db.types import utcnow
+from notifications import webhook_http, webhooks
 
 log = logging.getLogger(__name__)
 
@@ -209,11 +211,17 @@ def deliver(message: OutboxMessage) -> None:
         sns.publish_event(topic_arn=topic, message_id=message_id, payload=payload)
     elif message.channel == "sms":
         sns.send_sms(phone=payload["phone"], text=payload["text"], message_id=message_id)
+    elif message.channel == "webhook":
+        webhooks.deliver(message)
     elif message.channel == "email":
         fields = {key: payload[key] for key in ("to", "subject", "text", "html")}
+        attachments = payload.get("attachments") or ()  # a report subscription's small file
         if config.get("SMTP_URL"):
-            message_out = mail.build_message(sender=config["MAIL_FROM"], message_id=message_id, **fields)
+            message_out = mail.build_message(sender=config["MAIL_FROM"], message_id=message_id, attachments=attachments, **fields)
             mail.send_smtp(url=config["SMTP_URL"], message=message_out, timeout=config["OUTBOX_SEND_TIMEOUT_SECONDS"])
+        elif attachments:
+            mail.send_ses_raw(message=mail.build_message(
+                sender=config["MAIL_FROM"], message_id=message_id, attachments=attachments, **fields))
         else:
             mail.send_ses(sender=config["MAIL_FROM"], message_id=message_id, **fields)
     else:
@@ -223,6 +231,9 @@ def deliver(message: OutboxMessage) -> None:
 def classify(error: Exception) -> str:
     """PERMANENT (dead at once), TRANSIENT (not sent: retry later) or UNKNOWN (perhaps sent: retry only
     where the receiver drops repeats). Configuration mistakes are TRANSIENT: the messages wait for a fix."""
+    kind = _classify_webhook(error)
+    if kind is not None:
+        return kind
     if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code", "")
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
@@ -252,6 +263,18 @@ def classify(error: Exception) -> str:
     if isinstance(error, (ConnectionRefusedError, socket.gaierror, RuntimeError)):
         return TRANSIENT
     return UNKNOWN
+
+
+def _classify_webhook(error: Exception) -> str | None:
+    """A webhook send's failure: a receiver's refusal (4xx but 408/429, an unfollowed redirect), an address
+    it may not reach or a deleted endpoint is PERMANENT; anything else is retried (receivers drop repeats)."""
+    if isinstance(error, (webhook_http.ReceiverRefused, webhook_http.AddressRefused, webhooks.EndpointGone)):
+        return PERMANENT
+    if isinstance(error, webhook_http.ReceiverFailed):
+        return UNKNOWN
+    if isinstance(error, (webhooks.SealBroken, ssl.SSLError)):  # SECRET_KEY or the receiver's certificate: fixable
+        return TRANSIENT
+    return None
 
 
 def backoff(attempts: int) -> timedelta:

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import inspect, select
 
 from db import session
-from db.models import CaseWatcher, Notification, NotificationType, Task, TaskStatus, TaskWatcher, User
+from db.models import CaseWatcher, Notification, NotificationType, Role, Task, TaskStatus, TaskWatcher, User
 from db.types import utcnow, uuid7
 from domain import rules, times
 from notifications import outbox, preferences
@@ -71,11 +71,13 @@ def _mentioned(text: str) -> list[uuid.UUID]:
     return list(session.scalars(select(User.id).where(User.username.in_(names)).order_by(User.username)))
 
 
-def assignment_deliveries(*, actor: User, task: Task) -> list[Delivery]:
-    """The new assignee hears that the task is theirs."""
+def assignment_deliveries(*, actor: User, task: Task, reason: str | None = None) -> list[Delivery]:
+    """The new assignee hears that the task is theirs (`reason`: given by auto-assignment, and why)."""
     if task.assigned_to is None:
         return []
-    contents = {task.assigned_to: f"{actor.full_name} assigned you '{task.title}'"}
+    text = (f"'{task.title}' was assigned to you automatically ({reason})" if reason is not None
+            else f"{actor.full_name} assigned you '{task.title}'")
+    contents = {task.assigned_to: text}
     return _deliveries(NotificationType.TASK_ASSIGNMENT, actor, task, contents)
 
 
@@ -133,10 +135,10 @@ def _reading():
     return session.no_autoflush
 
 
-def task_assigned(*, actor: User, task: Task, at: datetime | None = None) -> None:
-    """A task was given to someone (at creation or later); call before the change commits."""
+def task_assigned(*, actor: User, task: Task, at: datetime | None = None, reason: str | None = None) -> None:
+    """A task was given to someone (at creation or later; `reason`: automatically); call before the change commits."""
     with _reading():
-        deliveries = assignment_deliveries(actor=actor, task=task)
+        deliveries = assignment_deliveries(actor=actor, task=task, reason=reason)
     _publish(deliveries, task, at, actor)
 
 
@@ -159,3 +161,63 @@ def due_date_reached(*, task: Task, overdue: bool, at: datetime | None = None) -
     with _reading():
         deliveries = due_date_deliveries(task=task, overdue=overdue, at=at)
     _publish(deliveries, task, at, None)
+
+
+# --- SLA escalations (workflow/escalations.py decides when; these say who hears it and how) ---------
+
+
+def target_words(minutes: int, business_hours: bool) -> str:
+    """A resolution target in words: "24 h", "90 min", "8 h business-hours"."""
+    amount = f"{minutes} min" if minutes < 60 else f"{minutes / 60:g} h"
+    return f"{amount} business-hours" if business_hours else amount
+
+
+def department_managers(task: Task) -> list[uuid.UUID]:
+    """The active Managers of the task's department (its assignee's; the creator's while unassigned), or
+    every active Manager when that department has none: a breach is never told to nobody."""
+    with _reading():
+        holder = session.get(User, task.assigned_to or task.created_by)
+        department = holder.department if holder is not None else None
+        managers = select(User.id).where(User.role == Role.MANAGER, User.is_active.is_(True)).order_by(User.username)
+        found = list(session.scalars(managers.where(User.department == department))) if department else []
+        return found or list(session.scalars(managers))
+
+
+def sla_warning_deliveries(*, task: Task, percent: int, target_minutes: int, business_hours: bool) -> list[Delivery]:
+    """The assignee hears that the task has used `percent` % of its target (an unassigned task: nobody)."""
+    if task.assigned_to is None:
+        return []
+    text = f"SLA warning: '{task.title}' has used {percent} % of its {target_words(target_minutes, business_hours)} target"
+    return deliveries_of(NotificationType.SLA_WARNING, task.id, {task.assigned_to: text})
+
+
+def sla_breach_deliveries(*, task: Task, managers: list[uuid.UUID], target_minutes: int,
+                          business_hours: bool) -> list[Delivery]:
+    """The assignee and the managers hear that the task is past its target."""
+    target = target_words(target_minutes, business_hours)
+    holder = session.get(User, task.assigned_to) if task.assigned_to is not None else None
+    held = f"assigned to {holder.full_name}" if holder is not None else "unassigned"
+    contents = dict.fromkeys(managers, f"SLA breached: '{task.title}' ({held}) is past its {target} target")
+    if task.assigned_to is not None:
+        contents[task.assigned_to] = f"SLA breached: '{task.title}' is past its {target} target"
+    return deliveries_of(NotificationType.SLA_BREACH, task.id, contents)
+
+
+def sla_warning(*, task: Task, percent: int, target_minutes: int, business_hours: bool,
+                at: datetime | None = None) -> list[Delivery]:
+    """A task's SLA clock reached the warning share of its target; the caller records the step and commits."""
+    with _reading():
+        deliveries = sla_warning_deliveries(task=task, percent=percent, target_minutes=target_minutes,
+                                            business_hours=business_hours)
+    _publish(deliveries, task, at, None)
+    return deliveries
+
+
+def sla_breached(*, task: Task, managers: list[uuid.UUID], target_minutes: int, business_hours: bool,
+                 at: datetime | None = None) -> list[Delivery]:
+    """A task's SLA clock passed its target; the caller records the step and commits."""
+    with _reading():
+        deliveries = sla_breach_deliveries(task=task, managers=managers, target_minutes=target_minutes,
+                                           business_hours=business_hours)
+    _publish(deliveries, task, at, None)
+    return deliveries

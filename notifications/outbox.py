@@ -23,7 +23,7 @@ from domain.errors import Forbidden
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("sns", "email", "sms")
+CHANNELS = ("sns", "email", "sms", "webhook")
 #: The email mode of users who take one digest a day instead of a message per event.
 DAILY_DIGEST = "daily_digest"
 STATUSES = ("pending", "sending", "sent", "dead")

@@ -18,6 +18,9 @@ DEFAULTS: dict[NotificationType, dict[str, bool]] = {
     NotificationType.STATUS_CHANGE: {"in_app": True, "email": False, "sms": False},
     NotificationType.DUE_DATE: {"in_app": True, "email": True, "sms": False},
     NotificationType.COMMENT: {"in_app": True, "email": False, "sms": False},
+    # SLA escalations need action: a warning before the target passes, a breach notice to managers too.
+    NotificationType.SLA_WARNING: {"in_app": True, "email": True, "sms": False},
+    NotificationType.SLA_BREACH: {"in_app": True, "email": True, "sms": False},
 }
 
 

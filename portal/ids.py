@@ -272,6 +272,17 @@ SLA_SETTINGS_WEEK_ERROR = "sla-settings-week-error"
 SLA_SETTINGS_HOLIDAYS = "sla-settings-holidays"
 SLA_SETTINGS_CALENDAR_SAVE = "sla-settings-calendar-save"
 SLA_SETTINGS_CALENDAR_MESSAGE = "sla-settings-calendar-message"
+# The SLA settings' Escalations card: per priority "sla-escalation-warn-<Priority>" (switch),
+# "sla-escalation-percent-<Priority>" (with its `-error`), "sla-escalation-breach-<Priority>",
+# "sla-escalation-raise-<Priority>" and "sla-escalation-return-<Priority>".
+SLA_ESCALATIONS_CARD = "sla-escalations-card"
+SLA_ESCALATION_WARN = "sla-escalation-warn"
+SLA_ESCALATION_PERCENT = "sla-escalation-percent"
+SLA_ESCALATION_BREACH = "sla-escalation-breach"
+SLA_ESCALATION_RAISE = "sla-escalation-raise"
+SLA_ESCALATION_RETURN = "sla-escalation-return"
+SLA_ESCALATIONS_SAVE = "sla-escalations-save"
+SLA_ESCALATIONS_MESSAGE = "sla-escalations-message"
 
 # Task page actions and case membership
 #: The case pickers of the task edit form and the new task form (searchable; empty: no case).
@@ -313,7 +324,7 @@ BOARD_WIP_SAVE = "board-wip-save"
 BOARD_WIP_MESSAGE = "board-wip-message"
 
 # Shell, 404, preferences channels
-#: The navbar's "Admin" menu (Users, SLA settings), shown to Admins only.
+#: The navbar's "Admin" menu (Users, SLA settings, ...; Managers see their settings there), for whoever may open one.
 NAV_ADMIN_MENU = "nav-admin-menu"
 #: The portal's own 404 page (portal/pages/not_found_404.py) and its list of the pages the user may open.
 NOT_FOUND = "not-found"
@@ -346,6 +357,78 @@ TASKS_ZONE_NOTE = "tasks-zone-note"
 PAGE_NOTICE = "page-notice"
 #: Preferences' link to the profile page, where the password is changed.
 PREFERENCES_PASSWORD_LINK = "preferences-password-link"
+
+# Auto-assignment (portal/pages/assignment_settings.py) and the profile's away flag
+ASSIGNMENT_DENIED = "assignment-denied"
+ASSIGNMENT_EMPTY = "assignment-empty"
+#: Pattern-matching types, each {"type": ..., "department": <name>}: a department's mode, its Save, its message.
+ASSIGNMENT_MODE = "assignment-mode"
+ASSIGNMENT_SAVE = "assignment-save"
+ASSIGNMENT_MESSAGE = "assignment-message"
+#: A department's card (same pattern), holding its Agents' table.
+ASSIGNMENT_CARD = "assignment-card"
+PROFILE_AWAY = "profile-away"
+PROFILE_AWAY_UNTIL = "profile-away-until"
+PROFILE_AWAY_SAVE = "profile-away-save"
+PROFILE_AWAY_MESSAGE = "profile-away-message"
+# The profile page's service tokens (portal/components/tokens_panel.py).
+TOKENS_SECTION = "tokens-section"
+TOKENS_NAME = "tokens-name"
+TOKENS_EXPIRY = "tokens-expiry"
+TOKENS_ACCESS = "tokens-access"
+TOKENS_CREATE = "tokens-create"
+#: The new token's secret, shown once (with its copy button), and the panel's messages.
+TOKENS_CREATED = "tokens-created"
+TOKENS_SECRET = "tokens-secret"
+TOKENS_COPY = "tokens-copy"
+TOKENS_MESSAGE = "tokens-message"
+#: The user's own tokens and, for Admins, everyone's usable ones; changed when a token is created or revoked.
+TOKENS_OWN = "tokens-own"
+TOKENS_ALL = "tokens-all"
+TOKENS_CHANGED = "tokens-changed"
+#: A row's "Revoke" button ({"type": TOKENS_REVOKE, "token": <id>, "list": "own" | "all"}) and the question
+#: before it is done.
+TOKENS_REVOKE = "tokens-revoke"
+TOKENS_PENDING = "tokens-pending"
+TOKENS_CONFIRM = "tokens-confirm"
+TOKENS_CONFIRM_TEXT = "tokens-confirm-text"
+TOKENS_CONFIRM_YES = "tokens-confirm-yes"
+TOKENS_CONFIRM_NO = "tokens-confirm-no"
+# The profile page's report subscriptions (portal/components/subscriptions_panel.py).
+SUBSCRIPTIONS_SECTION = "subscriptions-section"
+SUBSCRIPTIONS_LIST = "subscriptions-list"
+SUBSCRIPTIONS_MESSAGE = "subscriptions-message"
+#: A subscription's "Delete" button: {"type": SUBSCRIPTIONS_DELETE, "subscription": <id>}.
+SUBSCRIPTIONS_DELETE = "subscriptions-delete"
+#: "Subscribe" beside a page's export button: its frequency, weekday, hour, button and result, each `<page>-<kind>`.
+SUBSCRIBE_FREQUENCY = "subscribe-frequency"
+SUBSCRIBE_WEEKDAY = "subscribe-weekday"
+SUBSCRIBE_HOUR = "subscribe-hour"
+SUBSCRIBE_BUTTON = "subscribe-button"
+SUBSCRIBE_RESULT = "subscribe-result"
+# The Admin's webhooks page (portal/pages/admin_webhooks.py).
+WEBHOOKS_DENIED = "webhooks-denied"
+WEBHOOKS_URL = "webhooks-url"
+WEBHOOKS_EVENTS = "webhooks-events"
+WEBHOOKS_SECRET = "webhooks-secret"
+WEBHOOKS_ADD = "webhooks-add"
+#: The new endpoint's secret, shown once (with its copy button), and the page's messages.
+WEBHOOKS_CREATED = "webhooks-created"
+WEBHOOKS_SECRET_SHOWN = "webhooks-secret-shown"
+WEBHOOKS_COPY = "webhooks-copy"
+WEBHOOKS_MESSAGE = "webhooks-message"
+#: The endpoints with their latest deliveries; changed when one is added, tested or deleted, or on "Refresh".
+WEBHOOKS_LIST = "webhooks-list"
+WEBHOOKS_CHANGED = "webhooks-changed"
+WEBHOOKS_REFRESH = "webhooks-refresh"
+#: A row's "Send test" and "Delete" buttons ({"type": ..., "webhook": <id>}) and the question before a deletion.
+WEBHOOKS_TEST = "webhooks-test"
+WEBHOOKS_DELETE = "webhooks-delete"
+WEBHOOKS_PENDING = "webhooks-pending"
+WEBHOOKS_CONFIRM = "webhooks-confirm"
+WEBHOOKS_CONFIRM_TEXT = "webhooks-confirm-text"
+WEBHOOKS_CONFIRM_YES = "webhooks-confirm-yes"
+WEBHOOKS_CONFIRM_NO = "webhooks-confirm-no"
 # The Admin's audit log page (portal/pages/admin_audit.py): its filters, rows, paging and refusal.
 ADMIN_AUDIT_DENIED = "admin-audit-denied"
 ADMIN_AUDIT_SUBJECT = "admin-audit-subject"

@@ -25,10 +25,12 @@ NAVIGATION = (
     ("Workload", "/workload", "bi-people-fill", rules.can_view_analytics),
     ("New task", "/new-task", "bi-plus-circle", rules.can_create_task),
 )
-#: The Admin's pages, under one "Admin" menu so that the navbar stays on one line.
+#: The Admin's pages (and the Managers' settings), under one "Admin" menu so that the navbar stays on one line.
 ADMIN_NAVIGATION = (
     ("Users", "/admin/users", "bi-people", rules.can_manage_users),
-    ("SLA settings", "/admin/sla", "bi-stopwatch", rules.can_set_sla_targets),
+    ("SLA settings", "/admin/sla", "bi-stopwatch", rules.can_set_escalation_rules),
+    ("Auto-assignment", "/admin/assignment", "bi-shuffle", rules.can_set_assignment_rules),
+    ("Webhooks", "/admin/webhooks", "bi-broadcast", rules.can_manage_webhooks),
     ("Audit log", "/admin/audit", "bi-journal-text", rules.can_read_audit),
 )
 #: Served by Flask, not Dash: a link there must load the page, not route inside the portal.

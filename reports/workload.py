@@ -27,6 +27,14 @@ def open_task_conditions(filters: TaskFilters) -> list:
     return [Task.status.in_(OPEN_STATUSES), *task_conditions(filters), *created_in_range(filters)]
 
 
+def weighted_load():
+    """The weighted load of the tasks a query aggregates, as SQL: their count weighted by priority (PRIORITY_WEIGHTS).
+
+    The one definition: the workload report and auto-assignment's "least loaded" both use it.
+    """
+    return func.sum(case(PRIORITY_WEIGHTS, value=Task.priority))
+
+
 def _load_columns(now: datetime) -> list:
     """Open count per priority, total, overdue and weighted load, as aggregate columns."""
     by_priority = [func.sum(case((Task.priority == priority, 1), else_=0)).label(priority.value) for priority in Priority]
@@ -35,7 +43,7 @@ def _load_columns(now: datetime) -> list:
         func.count().label("open"),
         # The same rule as domain.rules.is_overdue: open and past its due date.
         func.sum(case((Task.due_date < now, 1), else_=0)).label("overdue"),
-        func.sum(case(PRIORITY_WEIGHTS, value=Task.priority)).label("weighted_load"),
+        weighted_load().label("weighted_load"),
     ]
 
 
@@ -56,7 +64,7 @@ def open_by_assignee(*, filters: TaskFilters, now: datetime | None = None) -> pd
         .join(User, User.id == Task.assigned_to)
         .where(*open_task_conditions(filters))
         .group_by(Task.assigned_to, User.full_name, User.department)
-        .order_by(func.sum(case(PRIORITY_WEIGHTS, value=Task.priority)).desc(), User.full_name, Task.assigned_to)
+        .order_by(weighted_load().desc(), User.full_name, Task.assigned_to)
     )
     return frame(statement)
 
@@ -143,3 +151,18 @@ def _assigned_loads(filters: TaskFilters, now: datetime) -> dict:
     loads = {assignee: load for assignee, load in _loads(filters, now).items() if assignee != facts.NOBODY and load["open"]}
     people = session.execute(select(User.id, User.full_name, User.department).where(User.id.in_(list(loads))))
     return {person_id: (name, department, loads[person_id]) for person_id, name, department in people}
+
+
+def open_loads(*, user_ids) -> dict:
+    """{user id: (open tasks, weighted load)} held now by these users (those holding none are left out).
+
+    Read live from the tasks (one indexed aggregate), so a change not yet committed by its own transaction's
+    facts cannot skew it: auto-assignment's "least loaded" compares these, by the workload report's measure.
+    """
+    user_ids = list(user_ids)
+    if not user_ids:
+        return {}
+    statement = (select(Task.assigned_to, func.count(), weighted_load())
+                 .where(*open_task_conditions(TaskFilters()), Task.assigned_to.in_(user_ids))
+                 .group_by(Task.assigned_to))
+    return {user_id: (int(n), int(load or 0)) for user_id, n, load in session.execute(statement)}

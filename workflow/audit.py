@@ -27,7 +27,8 @@ ACTIONS = (
     "webhook.created", "webhook.deleted", "webhook.tested",
     "sla.targets_changed", "sla.calendar_changed", "sla.escalation_rules_changed",
     "assignment.rules_changed", "notifications.defaults_changed", "board.wip_limits_changed",
-    "export.requested",
+    "export.requested", "export.delivered",
+    "subscription.created", "subscription.deleted",
 )
 SUBJECTS = tuple(dict.fromkeys(action.split(".")[0] for action in ACTIONS))
 

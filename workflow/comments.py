@@ -9,7 +9,7 @@ from db.pagination import Page, datetime_key, paginate
 from db.types import utcnow, uuid7
 from domain import rules
 from domain.errors import Forbidden
-from notifications import events
+from notifications import events, webhooks
 from workflow.tasks import get_task
 
 
@@ -21,6 +21,10 @@ def add_comment(*, actor: User, task_id: uuid.UUID, body: str) -> TaskComment:
     comment = TaskComment(id=uuid7(), task_id=task_id, author_id=actor.id, body=body, created_at=utcnow())
     session.add(comment)
     events.commented(actor=actor, task=task, body=body, at=comment.created_at)
+    webhooks.emit(event="task.commented", at=comment.created_at, data={
+        "id": comment.id, "task_id": task.id, "author_id": actor.id, "body": body, "created_at": comment.created_at,
+        "task": webhooks.task_data(task),
+    })
     session.commit()
     return comment
 

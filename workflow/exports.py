@@ -15,6 +15,7 @@ from db.pagination import Page, datetime_key, paginate
 from db.types import utcnow, uuid7
 from domain import rules
 from domain.errors import Forbidden, NotFound
+from notifications import webhooks
 from reports import exports as files
 from workflow import audit
 
@@ -167,6 +168,8 @@ def _finish(export_id: uuid.UUID, token: uuid.UUID, values: dict, notice) -> Exp
     session.refresh(export)
     if done:
         _notify(export, notice(export))
+        if export.status == DONE:
+            webhooks.emit(event="export.done", data=webhooks.export_data(export))
     session.commit()
     return export
 

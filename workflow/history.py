@@ -33,6 +33,8 @@ def jsonable(value: Any) -> Any:
         return value.astimezone(timezone.utc).isoformat()
     if isinstance(value, (list, tuple)):
         return [jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {str(jsonable(key)): jsonable(item) for key, item in value.items()}
     return value
 
 

@@ -26,9 +26,9 @@ from db.types import utcnow, uuid7
 from domain import rules
 from domain.errors import Forbidden, InvalidTransition, NotFound, PreconditionFailed, StaleVersion, ValidationFailed
 from domain.filters import DEFAULT_SORT, TaskFilters, parse_sort
-from notifications import events
+from notifications import events, webhooks
 from reports.filters import SORT_KEYS, bound_filtered_statement, filter_parameters, filter_values, filtered_statement
-from workflow import analytics, history
+from workflow import analytics, assignment, escalations, history
 
 #: Fields an edit may change besides status and assignment.
 EDITABLE_FIELDS = ("title", "description", "priority", "due_date", "case_id", "tags")
@@ -143,10 +143,22 @@ def _count_move(before: TaskStatus | None, after: TaskStatus | None) -> None:
             )
 
 
-def _commit_change(precondition: bool, task: Task, facts_before: Counter) -> None:
-    """Keep the analytics facts and commit; a concurrent writer that got there first turns into a version error."""
+def _announce(task: Task, at: datetime, *changes: tuple[str, dict | None]) -> None:
+    """The change's webhook events (name, what it was before): the task as the API shows it once the change
+    is flushed (its new version)."""
+    data = webhooks.task_data(task)
+    for event, previous in changes:
+        webhooks.emit(event=event, data=data if previous is None else {**data, "previous": previous}, at=at)
+
+
+def _commit_change(
+    precondition: bool, task: Task, facts_before: Counter, announce: tuple[tuple[str, dict | None], ...] = ()
+) -> None:
+    """Keep the analytics facts, add the webhook events `announce` names and commit; a concurrent writer that
+    got there first turns into a version error."""
     try:
         analytics.keep([task.id], facts_before)
+        _announce(task, task.updated_at, *announce)
         session.commit()
     except StaleDataError:
         session.rollback()
@@ -198,7 +210,11 @@ def create_task(
     status_intervals.record_creation(session, task, now)
     _count_move(None, task.status)
     events.task_assigned(actor=actor, task=task, at=now)
+    if assigned_to is None:
+        _auto_assign(task, actor, now, assignment.department_of(task=task, creator=actor))
     analytics.keep([task.id], Counter())
+    _announce(task, now, ("task.created", None),
+              *((("task.assigned", {"assigned_to": None}),) if task.assigned_to is not None else ()))
     session.commit()
     return task
 
@@ -230,17 +246,30 @@ def _apply_assignment(task: Task, actor: User, assignee_id: uuid.UUID | None, no
         if not rules.can_assign(actor, task, assignee_id):
             raise Forbidden("agents may only take unassigned tasks for themselves")
         _active_assignee(assignee_id)
+    _assign(task, actor, assignee_id, now)
+
+
+def _assign(task: Task, actor: User, assignee_id: uuid.UUID | None, now: datetime, reason: str | None = None) -> None:
+    """Give the task to `assignee_id` (None: back to the queue): its Assignment row and the assignee's notice.
+
+    The one path of every assignment, manual or automatic (`reason`: why auto-assignment chose them, kept in
+    the row's new value).
+    """
     old = task.assigned_to
     task.assigned_to = assignee_id
-    history.record(
-        task,
-        actor,
-        ChangeType.ASSIGNMENT,
-        {"assigned_to": history.jsonable(old)},
-        {"assigned_to": history.jsonable(assignee_id)},
-        now,
-    )
-    events.task_assigned(actor=actor, task=task, at=now)
+    new = {"assigned_to": history.jsonable(assignee_id)}
+    if reason is not None:
+        new["reason"] = reason
+    history.record(task, actor, ChangeType.ASSIGNMENT, {"assigned_to": history.jsonable(old)}, new, now)
+    events.task_assigned(actor=actor, task=task, at=now, reason=reason)
+
+
+def _auto_assign(task: Task, actor: User, now: datetime, department: str | None,
+                 exclude: frozenset = frozenset()) -> None:
+    """Give an unassigned task out by its department's rule, if the rule is on and someone is available."""
+    chosen = assignment.pick(department=department, now=now, exclude=exclude)
+    if chosen is not None:
+        _assign(task, actor, chosen.user_id, now, chosen.reason)
 
 
 def update_task(
@@ -263,6 +292,7 @@ def update_task(
         raise Forbidden("you may only edit tasks assigned to or created by you")
     now = utcnow()
     facts_before = analytics.before_change([task.id])
+    old_status, old_assignee = task.status, task.assigned_to
     try:
         edits = {f: v for f, v in changes.items() if f in EDITABLE_FIELDS and getattr(task, f) != v}
         assign = "assigned_to" in changes and changes["assigned_to"] != task.assigned_to
@@ -282,12 +312,21 @@ def update_task(
             history.record(task, actor, ChangeType.EDIT, old, new, now)
         if move:
             _apply_transition(task, actor, changes["status"], now)
+        if assign and task.assigned_to is None and task.status in rules.OPEN_STATUSES:
+            # Returned to the queue: its department's rule gives it out again at once, never back to who held it.
+            _auto_assign(task, actor, now, assignment.department_of(task=task, holder=old_assignee),
+                         frozenset({old_assignee}))
     except Exception:
         session.rollback()
         raise
     if edits or assign or move:
         task.updated_at = now
-        _commit_change(precondition, task, facts_before)
+        announce = ((("task.assigned", {"assigned_to": old_assignee}),) if assign else ()) + (
+            (("task.status_changed", {"status": old_status}),) if move else ())
+        _commit_change(precondition, task, facts_before, announce)
+        if "priority" in edits or (move and task.status in status_intervals.CLOCK_STATUSES):
+            # A higher priority (a shorter target), a reopen or a resume may put the clock past a threshold now.
+            escalations.check_task(task_id=task.id, now=now)
     return task
 
 
@@ -304,13 +343,16 @@ def change_status(
     _check_version(task, expected_version, precondition)
     now = utcnow()
     facts_before = analytics.before_change([task.id])
+    old_status = task.status
     try:
         _apply_transition(task, actor, status, now)
     except Exception:
         session.rollback()
         raise
     task.updated_at = now
-    _commit_change(precondition, task, facts_before)
+    _commit_change(precondition, task, facts_before, (("task.status_changed", {"status": old_status}),))
+    if task.status in status_intervals.CLOCK_STATUSES:
+        escalations.check_task(task_id=task.id, now=now)  # a reopen, a restore or a resume: maybe past a threshold
     return task
 
 

@@ -10,14 +10,16 @@ from db import session
 from db.models import Role, User
 from db.pagination import Page, paginate, text_key
 from db.types import contains_pattern, utcnow, uuid7
+from domain import assignment as assignment_rules
 from domain import rules, times
 from domain.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
-from workflow import analytics, audit
+from workflow import analytics, audit, tokens
+from workflow.history import jsonable
 
 log = logging.getLogger(__name__)
 
 #: What a user may change about themself; everything else is the Admin's.
-SELF_EDITABLE = frozenset({"full_name", "email", "phone", "time_zone", "password"})
+SELF_EDITABLE = frozenset({"full_name", "email", "phone", "time_zone", "password", "away", "away_until"})
 ADMIN_EDITABLE = SELF_EDITABLE | {"role", "department", "is_active", "username"}
 
 
@@ -68,11 +70,13 @@ def create_user(
 
 
 #: What the audit log keeps of a user before and after a change (never the password hash).
-AUDITED_FIELDS = ("username", "email", "full_name", "phone", "role", "department", "is_active", "time_zone")
+AUDITED_FIELDS = ("username", "email", "full_name", "phone", "role", "department", "is_active", "time_zone",
+                  "away", "away_until")
 
 
 def _audited(user: User) -> dict:
-    return {field: getattr(user, field) for field in AUDITED_FIELDS}
+    # As JSON keeps them (the return moment of `away_until` as ISO text).
+    return {field: jsonable(getattr(user, field)) for field in AUDITED_FIELDS}
 
 
 def _audit_update(actor: User, user: User, before: dict, password_changed: bool) -> None:
@@ -141,6 +145,7 @@ def update_user(*, actor: User, user_id: uuid.UUID, changes: dict) -> User:
     if "department" in changes and changes["department"] != user.department:
         # The per-department facts count tasks under their assignee's department.
         analytics.mark_stale("a user moved to another department")
+    _settle_away(user, changes)
     before = _audited(user)
     for field, value in changes.items():
         if field == "password":
@@ -150,11 +155,23 @@ def update_user(*, actor: User, user_id: uuid.UUID, changes: dict) -> User:
             setattr(user, field, value)
     if "password" in changes or changes.get("is_active") is False:
         _revoke_credentials(user)
+    if changes.get("is_active") is False:
+        # Service tokens outlive a password change, not a deactivation: revoked for good, not just refused.
+        tokens.revoke_all(actor=actor, user_id=user.id)
     _audit_update(actor, user, before, "password" in changes)
     _commit_unique()
     if "password" in changes and actor.id != user.id:
         log.warning("password of user %s reset by admin %s", user.id, actor.id)
     return user
+
+
+def _settle_away(user: User, changes: dict) -> None:
+    """Away and its return moment change together: `away` sent alone is until further notice (or back, which
+    clears the moment); a moment sent needs away and lies ahead."""
+    if "away" in changes and "away_until" not in changes:
+        changes["away_until"] = None
+    if "away_until" in changes:
+        assignment_rules.validate_away(bool(changes.get("away", user.away)), changes["away_until"], utcnow())
 
 
 def adopt_browser_zone(*, user: User, zone: str | None) -> bool:

@@ -6,6 +6,7 @@ from flask import g
 
 from db.models import ChangeType
 from domain.errors import NotFound
+from notifications.events import target_words
 from portal.components import times
 from workflow import cases, users
 
@@ -84,6 +85,26 @@ def case_move(old_case_id, new_case_id) -> str:
     return f"Moved from case {case_label(old_case_id)} to case {case_label(new_case_id)}"
 
 
+def escalation_words(new: dict) -> str:
+    """An SLA escalation's entry: "SLA warning: 75 % of the 24 h target used; notified the assignee",
+    "SLA breached: the 4 h target passed; notified the assignee and 2 managers; priority raised to High"."""
+    target = target_words(int(new.get("target_minutes") or 0), bool(new.get("business_hours")))
+    if new.get("escalation") == "sla_warning":
+        parts = [f"SLA warning: {new.get('percent')} % of the {target} target used",
+                 "notified the assignee" if new.get("assignee_notified") else "no assignee to notify"]
+    else:
+        managers = int(new.get("managers_notified") or 0)
+        told = (["the assignee"] if new.get("assignee_notified") else []) + (
+            [f"{managers} manager{'s' if managers != 1 else ''}"] if managers else [])
+        parts = [f"SLA breached: the {target} target passed",
+                 f"notified {' and '.join(told)}" if told else "nobody notified"]
+    if new.get("raised_priority"):
+        parts.append(f"priority raised to {new['raised_priority']}")
+    if new.get("returned_to_queue"):
+        parts.append("returned to the queue")
+    return "; ".join(parts)
+
+
 def _change(field: str, old, new, user) -> str:
     if field == "case_id":
         return case_move(old, new)
@@ -97,6 +118,11 @@ def changes_in_words(entry, user) -> list[str]:
     old, new = entry.old_value or {}, entry.new_value or {}
     if "deleted_at" in new:
         return ["Deleted"]
+    if "escalation" in new:
+        return [escalation_words(new)]
+    if "reason" in new:
+        # Auto-assignment's pick: who, and the rule's reason ("least loaded: 3 open, weighted load 5").
+        return [f"Assigned to {name(new.get('assigned_to'))} automatically ({new['reason']})"]
     if "attachment" in new:
         # An attachment's entry names the file on one side only: added, or removed.
         added, removed = new.get("attachment"), old.get("attachment")

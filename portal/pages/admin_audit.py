@@ -24,7 +24,7 @@ DENIED = "Only admins read the audit log."
 SUBJECT_LABELS = {
     "auth": "Sign-ins", "user": "Users", "token": "Service tokens", "webhook": "Webhooks", "sla": "SLA policy",
     "assignment": "Auto-assignment", "notifications": "Notification defaults", "board": "Board WIP limits",
-    "export": "Exports",
+    "export": "Exports", "subscription": "Report subscriptions",
 }
 #: Each action in words.
 ACTION_WORDS = {
@@ -36,7 +36,8 @@ ACTION_WORDS = {
     "sla.targets_changed": "Changed SLA targets", "sla.calendar_changed": "Changed the business-hours calendar",
     "sla.escalation_rules_changed": "Changed SLA escalations", "assignment.rules_changed": "Changed auto-assignment",
     "notifications.defaults_changed": "Changed notification defaults", "board.wip_limits_changed": "Changed WIP limits",
-    "export.requested": "Started an export",
+    "export.requested": "Started an export", "export.delivered": "Received a subscribed report",
+    "subscription.created": "Subscribed to a report", "subscription.deleted": "Deleted a report subscription",
 }
 SINCE = {"1": "Last 24 hours", "7": "Last 7 days", "30": "Last 30 days", "": "Any time"}
 EXPORT_PAGE = "admin-audit"

@@ -14,7 +14,7 @@ from domain.errors import ValidationFailed
 from domain.filters import TaskFilters
 from portal import ids, report_cache
 from portal.access import portal_user
-from portal.components import export_panel, times
+from portal.components import export_panel, subscriptions_panel, times
 from portal.components.forecast import forecast_summary, weeks_input, weeks_of
 from portal.components.paged_list import PagedList, more_style
 from portal.components.analytics import (
@@ -213,6 +213,7 @@ def export_bar() -> html.Div:
                 className="g-2 mb-2 align-items-center",
             ),
             export_panel.status_area(ids.ANALYTICS),
+            subscriptions_panel.subscribe_controls(ids.ANALYTICS),
         ]
     )
 
@@ -239,6 +240,24 @@ def export_in_background(clicks, choice, *filters):
     if not clicks:
         raise dash.exceptions.PreventUpdate
     return export_panel.start(*export_request(choice, *filters))
+
+
+@callback(
+    subscriptions_panel.subscribe_output(ids.ANALYTICS),
+    subscriptions_panel.subscribe_input(ids.ANALYTICS),
+    State(ids.EXPORT_TABLE, "value"),
+    *filter_states(ids.ANALYTICS),
+    *subscriptions_panel.subscribe_states(ids.ANALYTICS),
+    prevent_initial_call=True,
+)
+def subscribe(clicks, choice, *controls):
+    """Subscribe to the chosen table with the page's filters but its dates: each run holds the table as it is then."""
+    if not clicks:
+        raise dash.exceptions.PreventUpdate
+    *filters, frequency, weekday, hour = controls
+    report, query = export_request(choice, *filters)
+    query = {key: value for key, value in query.items() if key not in ("date_from", "date_to")}
+    return subscriptions_panel.subscribe(report, query, frequency, weekday, hour)
 
 
 #: The page's tabs: (id in the address, label). Each tab's figures are computed when it is shown.

@@ -13,12 +13,14 @@ from domain.errors import DomainError, Forbidden, Throttled
 from domain.schemas import UserUpdate
 from portal import ids
 from portal.access import portal_user
-from portal.components import times
-from portal.components.errors import error_sentence, field_sentences
+from portal.components import subscriptions_panel, times, tokens_panel
+from portal.components.errors import error_sentence, field_sentences, sentence
 from portal.components.forms import labelled_field, wait_text
 from workflow import users
 
 dash.register_page(__name__, path="/profile", title="Profile · Workflow Manager", name="Profile")
+tokens_panel.register_callbacks()
+subscriptions_panel.register_callbacks()
 
 FIELDS = {
     "full_name": ids.PROFILE_FULL_NAME,
@@ -85,10 +87,31 @@ def layout(**_query):
                 ),
                 dbc.Button("Save", id=ids.PROFILE_SAVE, color="primary", className="mb-3"),
                 html.Div(id=ids.PROFILE_MESSAGE),
+                _away_section(user),
                 _password_section(),
+                tokens_panel.section(user),
+                subscriptions_panel.section(user),
             ],
             lg=6, md=8,
         )
+    )
+
+
+def _away_section(user) -> html.Section:
+    """Away (leave, sickness): auto-assignment passes you over, until the moment you are back if you give one."""
+    until = user.away_until if user.away and user.away_until is not None else None
+    return html.Section(
+        [
+            html.H2("Away", className="h5 mt-4 mb-2"),
+            html.P("While you are away, tasks are not assigned to you automatically. With a return date you count "
+                   "as back from then on, without coming here again.", className="text-body-secondary"),
+            dbc.Checkbox(id=ids.PROFILE_AWAY, value=bool(user.away), label="I am away", className="mb-2"),
+            labelled_field("Back on", ids.PROFILE_AWAY_UNTIL, dbc.Input(
+                id=ids.PROFILE_AWAY_UNTIL, value=times.input_text(until, user), maxLength=40,
+                placeholder=times.INPUT_FORMAT), hint=f"Optional: a date, or a date and time, {times.zone_label(user)}."),
+            dbc.Button("Save away status", id=ids.PROFILE_AWAY_SAVE, color="secondary", className="mb-3"),
+            html.Div(id=ids.PROFILE_AWAY_MESSAGE),
+        ]
     )
 
 
@@ -97,7 +120,8 @@ def _password_section() -> html.Section:
     return html.Section(
         [
             html.H2("Password", className="h5 mt-4 mb-2"),
-            html.P("Changing it signs you out everywhere else: other browsers and API tokens.", className="text-body-secondary"),
+            html.P("Changing it signs you out everywhere else: other browsers and API sign-ins (service tokens below "
+                   "keep working).", className="text-body-secondary"),
             labelled_field("Current password", ids.PROFILE_CURRENT_PASSWORD, dbc.Input(
                 id=ids.PROFILE_CURRENT_PASSWORD, type="password", autoComplete="current-password", maxLength=200)),
             labelled_field("New password", ids.PROFILE_NEW_PASSWORD, dbc.Input(
@@ -183,3 +207,36 @@ def change_password(_clicks, current, new):
         return dbc.Alert(error_sentence(error), color="danger"), no_update, no_update
     auth.keep_session(changed)
     return dbc.Alert("Password changed. You were signed out everywhere else.", color="success"), "", ""
+
+
+@dash.callback(
+    Output(ids.PROFILE_AWAY_UNTIL, "invalid"),
+    Output(f"{ids.PROFILE_AWAY_UNTIL}-error", "children"),
+    Output(ids.PROFILE_AWAY_MESSAGE, "children"),
+    Input(ids.PROFILE_AWAY_SAVE, "n_clicks"),
+    State(ids.PROFILE_AWAY, "value"),
+    State(ids.PROFILE_AWAY_UNTIL, "value"),
+    prevent_initial_call=True,
+)
+def save_away(_clicks, away, back_on):
+    """Mark yourself away (or back) through the same workflow as the API's `PUT /api/users/{id}`."""
+    user = portal_user()
+    if user is None:
+        return False, None, dbc.Alert("Sign in first.", color="danger")
+    try:
+        until = times.read(back_on, user) if away else None
+        form = UserUpdate(away=bool(away), away_until=until)
+        changed = users.update_user(actor=user, user_id=user.id, changes=form.model_dump(exclude_unset=True))
+    except ValueError as exc:  # a date that cannot be read (pydantic's errors are ValueErrors too)
+        text = error_sentence(exc) if isinstance(exc, ValidationError) else sentence(str(exc))
+        return True, text, dbc.Alert("Not saved: see the return date.", color="danger")
+    except DomainError as exc:
+        field = field_sentences(exc).get("away_until")
+        return field is not None, field, dbc.Alert(f"Not saved. {error_sentence(exc)}", color="danger")
+    if not changed.away:
+        message = "Saved: you are not away; tasks may be assigned to you automatically."
+    elif changed.away_until is None:
+        message = "Saved: you are away until you come back here and say so."
+    else:
+        message = f"Saved: you are away until {times.moment(changed.away_until, user)} {times.zone_label(user)}."
+    return False, None, dbc.Alert(message, color="success", duration=8000)

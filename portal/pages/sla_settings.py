@@ -1,5 +1,5 @@
 """SLA settings (Admin only): the resolution target per priority, whether it counts business hours
-only, and the business-hours calendar (time zone, working week, holidays)."""
+only, the business-hours calendar (time zone, working week, holidays) and the escalations per priority."""
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, html, no_update
@@ -7,17 +7,19 @@ from dash.exceptions import PreventUpdate
 
 from db.models import Priority
 from domain import calendar, rules
+from domain import escalations as escalation_rules
 from domain import sla as sla_rules
 from domain.errors import DomainError, ValidationFailed
 from portal import ids
 from portal.access import portal_user
 from portal.components.errors import error_sentence
 from reports import policy
+from workflow import escalations
 from workflow import sla as sla_policy
 
 dash.register_page(__name__, path="/admin/sla", title="SLA settings · Workflow Manager", name="SLA settings")
 
-DENIED = "Only admins change the SLA settings."
+DENIED = "Only managers and admins change the SLA settings."
 WEEKDAYS = calendar.WEEKDAYS
 #: Minutes a target in hours may be off a whole minute (a rounded display of 100 minutes is 1.6667 h).
 MINUTE_TOLERANCE = 0.05
@@ -28,6 +30,12 @@ def _admin():
     """The signed-in user if they may change the SLA policy, else None (every callback asks again)."""
     user = portal_user()
     return user if user is not None and rules.can_set_sla_targets(user) else None
+
+
+def _supervisor():
+    """The signed-in user if they may change the escalation rules, else None (every callback asks again)."""
+    user = portal_user()
+    return user if user is not None and rules.can_set_escalation_rules(user) else None
 
 
 def _hours_id(priority: Priority) -> str:
@@ -154,13 +162,24 @@ def layout(**_query):
     user = portal_user()
     if user is None:
         return html.Div()
-    if not rules.can_set_sla_targets(user):
+    if not rules.can_set_escalation_rules(user):
         return html.Div([html.H1("SLA settings", className="h3 mb-3"),
                          dbc.Alert(DENIED, color="info", id=ids.SLA_SETTINGS_DENIED)])
+    if not rules.can_set_sla_targets(user):
+        # A Manager sets who is told as the clock runs; the targets and the calendar are the Admin's.
+        return html.Div(
+            [
+                html.H1("SLA settings", className="h3 mb-3"),
+                html.P("The targets and the business-hours calendar are set by an Admin; the escalations are yours.",
+                       className="text-body-secondary small"),
+                dbc.Row([dbc.Col(_escalations_card(), lg=12)], className="g-3"),
+            ]
+        )
     return html.Div(
         [
             html.H1("SLA settings", className="h3 mb-3"),
             dbc.Row([dbc.Col(_targets_card(), lg=5), dbc.Col(_calendar_card(), lg=7)], className="g-3"),
+            dbc.Row([dbc.Col(_escalations_card(), lg=12)], className="g-3"),
         ]
     )
 
@@ -309,3 +328,123 @@ def save_calendar(clicks, zone, *values):
         errors.get("holidays"),
         shown,
     )
+
+
+# --- escalations ------------------------------------------------------------------------------------------
+
+
+def _escalation_id(kind: str, priority: Priority) -> str:
+    return f"{kind}-{priority.value}"
+
+
+ESCALATION_SWITCHES = (ids.SLA_ESCALATION_WARN, ids.SLA_ESCALATION_BREACH, ids.SLA_ESCALATION_RAISE,
+                       ids.SLA_ESCALATION_RETURN)
+
+
+def _escalations_card() -> dbc.Card:
+    current = escalations.get_rules()
+    low, high = escalation_rules.PERCENT_RANGE
+    rows = []
+    for priority in Priority:
+        rule = current[priority]
+        percent_id = _escalation_id(ids.SLA_ESCALATION_PERCENT, priority)
+
+        def switch(kind: str, value: bool, label: str):
+            return html.Td(dbc.Checkbox(id=_escalation_id(kind, priority), value=value, label=label,
+                                        label_class_name="small"))
+
+        rows.append(html.Tr([
+            html.Th(priority.value, scope="row"),
+            switch(ids.SLA_ESCALATION_WARN, rule.warning_enabled, "Warn the assignee"),
+            html.Td([
+                dbc.Label(f"{priority.value}: warn at this share of the target", html_for=percent_id,
+                          className="visually-hidden"),
+                dbc.InputGroup([
+                    dbc.Input(id=percent_id, type="number", min=low, max=high, step=1, value=rule.warning_percent),
+                    dbc.InputGroupText("%"),
+                    dbc.FormFeedback(id=f"{percent_id}-error", type="invalid"),
+                ], size="sm", className="has-validation"),
+            ]),
+            switch(ids.SLA_ESCALATION_BREACH, rule.breach_enabled, "Notify assignee and managers"),
+            switch(ids.SLA_ESCALATION_RAISE, rule.raise_priority, "Raise priority"),
+            switch(ids.SLA_ESCALATION_RETURN, rule.return_to_queue, "Return to queue"),
+        ]))
+    return dbc.Card(
+        [
+            dbc.CardHeader(html.H2("Escalations", className="h6 mb-0")),
+            dbc.CardBody([
+                html.P("Before a task's target passes, its assignee is warned once it has used the share of the "
+                       "target set here; when it passes, the assignee and the managers of the task's department "
+                       "are told, and the task may be raised one priority or returned to the queue. Each happens "
+                       "once per task, again after a reopen. Everyone chooses how they are told on their "
+                       "preferences page (SLA Warning, SLA Breach).", className="small text-body-secondary"),
+                dbc.Table([
+                    html.Thead(html.Tr([html.Th("Priority"), html.Th("Warning"), html.Th("At"),
+                                        html.Th("At breach"), html.Th("Then"), html.Th("")])),
+                    html.Tbody(rows),
+                ], size="sm", responsive=True, className="align-middle"),
+                dbc.Button("Save escalations", id=ids.SLA_ESCALATIONS_SAVE, color="primary"),
+                html.Div(id=ids.SLA_ESCALATIONS_MESSAGE, className="mt-2", role="status"),
+            ]),
+        ],
+        id=ids.SLA_ESCALATIONS_CARD,
+        className="mb-3",
+    )
+
+
+def _percent(value) -> int | str:
+    """A warning share as whole percent, or the message to show under it."""
+    low, high = escalation_rules.PERCENT_RANGE
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return f"Enter a whole percent from {low} to {high}."
+    if not number.is_integer() or not low <= number <= high:
+        return f"Enter a whole percent from {low} to {high}."
+    return int(number)
+
+
+@callback(
+    Output(ids.SLA_ESCALATIONS_MESSAGE, "children"),
+    *[Output(_escalation_id(ids.SLA_ESCALATION_PERCENT, p), "invalid") for p in Priority],
+    *[Output(f"{_escalation_id(ids.SLA_ESCALATION_PERCENT, p)}-error", "children") for p in Priority],
+    Input(ids.SLA_ESCALATIONS_SAVE, "n_clicks"),
+    *[State(_escalation_id(ids.SLA_ESCALATION_PERCENT, p), "value") for p in Priority],
+    *[State(_escalation_id(kind, p), "value") for kind in ESCALATION_SWITCHES for p in Priority],
+    prevent_initial_call=True,
+)
+def save_escalations(clicks, *values):
+    """Save every priority's escalation through the workflow; a bad share under its field."""
+    user = _supervisor()
+    if user is None or not clicks:
+        raise PreventUpdate
+    count = len(Priority)
+    percents = values[:count]
+    switches = {kind: values[count * (n + 1):count * (n + 2)] for n, kind in enumerate(ESCALATION_SWITCHES)}
+    errors: dict[str, str] = {}
+    changes = {}
+    for index, priority in enumerate(Priority):
+        percent = _percent(percents[index])
+        if isinstance(percent, str):
+            errors[priority.value] = percent
+            continue
+        changes[priority.value] = {
+            "warning_enabled": bool(switches[ids.SLA_ESCALATION_WARN][index]), "warning_percent": percent,
+            "breach_enabled": bool(switches[ids.SLA_ESCALATION_BREACH][index]),
+            "raise_priority": bool(switches[ids.SLA_ESCALATION_RAISE][index]),
+            "return_to_queue": bool(switches[ids.SLA_ESCALATION_RETURN][index]),
+        }
+    message = None
+    if not errors:
+        try:
+            escalations.set_rules(actor=user, changes=changes)
+            message = _alert("Escalations saved: the next check of the SLA clocks acts on them.", "success")
+        except ValidationFailed as exc:
+            for problem in exc.details or []:
+                text = problem["message"]
+                errors.setdefault(str(problem.get("field", "")).split(".")[0], f"{text[:1].upper()}{text[1:]}.")
+        except DomainError as exc:
+            message = _alert(error_sentence(exc), "danger")
+    if errors:
+        message = _alert("Check the highlighted shares.", "danger")
+    return (message, *[p.value in errors for p in Priority], *[errors.get(p.value) for p in Priority])

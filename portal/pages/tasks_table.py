@@ -20,7 +20,7 @@ from domain.errors import Conflict, DomainError, InvalidTransition, ValidationFa
 from domain.filters import UNASSIGNED, TaskFilters
 from portal import ids
 from portal.access import portal_user
-from portal.components import export_panel, task_choices, times
+from portal.components import export_panel, subscriptions_panel, task_choices, times
 from portal.components.errors import error_sentence, field_words, refusal
 from portal.components.notice import notice_alert
 from workflow import bulk, saved_views, tasks, users
@@ -122,6 +122,7 @@ def _views_bar(user) -> html.Div:
                 className="g-2 align-items-center",
             ),
             export_panel.status_area("tasks"),
+            subscriptions_panel.subscribe_controls("tasks", "Or receive the chosen saved view by e-mail:"),
             html.Div(id=VIEW_MESSAGE, className="mt-2"),
         ],
         className="mb-2",
@@ -409,6 +410,18 @@ def export_in_background(clicks, request):
     request = request or {}
     context = request.get("context") if isinstance(request.get("context"), dict) else INITIAL_CONTEXT
     return export_panel.start("tasks", export_filters(_filters(context, user), _sort(request.get("sortModel"))))
+
+
+@callback(subscriptions_panel.subscribe_output("tasks"), subscriptions_panel.subscribe_input("tasks"), State(VIEWS, "value"),
+          *subscriptions_panel.subscribe_states("tasks"), prevent_initial_call=True)
+def subscribe_to_view(clicks, view_id, frequency, weekday, hour):
+    """Subscribe to the chosen saved view: each run reads the view's filters and sort as they are then."""
+    if not clicks:
+        return no_update
+    if not view_id:
+        return dbc.Alert("Choose a saved view first (or save this one): a subscription follows a saved view.",
+                         color="warning", className="py-2", dismissable=True)
+    return subscriptions_panel.subscribe(f"view:{view_id}", {}, frequency, weekday, hour)
 
 
 @callback(Output(EXPORT, "href"), Input(GRID, "getRowsRequest"), prevent_initial_call=True)

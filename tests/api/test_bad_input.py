@@ -298,6 +298,8 @@ BAD_REQUESTS = [
     Bad("POST", "/api/notifications/settings/defaults", "channel as text", body({"Comment": {"email": "yes"}}), 422, INVALID, "Comment.email"),
     Bad("PUT", "/api/sla/targets", "minutes as text", body({"High": "1440"}), 422, INVALID, "High"),
     Bad("PUT", "/api/sla/targets", "business hours flag a number", body({"business_hours": {"High": 1}}), 422, INVALID, "business_hours.High"),
+    Bad("PUT", "/api/sla/escalations", "warning percent as text", body({"High": {"warning_percent": "75"}}), 422, INVALID, "High.warning_percent"),
+    Bad("PUT", "/api/sla/escalations", "flag a number", body({"High": {"raise_priority": 1}}), 422, INVALID, "High.raise_priority"),
     Bad("GET", "/api/notifications?unread=yes", "unread yes", NONE, 422, INVALID, "unread"),
     Bad("GET", "/api/users?is_active=1", "is_active 1", NONE, 422, INVALID, "is_active"),
     Bad("GET", "/api/tasks/{task_hex}", "task_id without hyphens", NONE, 422, INVALID, "task_id"),

@@ -1,4 +1,5 @@
 """Permission matrix: every API operation x every kind of caller -> the exact HTTP status, and its effect."""
+import hashlib
 import io
 import uuid
 from dataclasses import dataclass
@@ -10,10 +11,14 @@ from sqlalchemy import select
 
 import api
 import db
-from db.models import Export, Notification, NotificationType, OutboxMessage, Role, TaskStatus
+from db.models import ApiToken, Export, Notification, NotificationType, OutboxMessage, Role, TaskStatus, Webhook
 from db.types import utcnow, uuid7
 from tests.conftest import PASSWORD
-from workflow import attachments, board, cases, comments, exports, tasks, users, watchers
+from workflow import assignment, attachments, board, cases, comments, exports, tasks, users, watchers
+from workflow import tokens as service_tokens
+from workflow import webhooks as service_webhooks
+from workflow import subscriptions as report_subscriptions
+from db.models import ReportSubscription
 
 CALLERS = ("anonymous", "viewer", "agent_own", "agent_other", "manager", "admin")
 ROLE_OF = {"viewer": "viewer", "agent_own": "agent", "agent_other": "agent", "manager": "manager", "admin": "admin"}
@@ -74,6 +79,10 @@ EXPECTED = _table(
     ("PUT /users/{user_id} another user",                       401, 403, 403, 403, 403, 200),
     ("DELETE /users/{user_id}/sessions own",                    401, 204, 204, 204, 204, 204),
     ("DELETE /users/{user_id}/sessions another user",           401, 403, 403, 403, 403, 204),
+    ("POST /tokens",                                            401, 201, 201, 201, 201, 201),
+    ("GET /tokens",                                             401, 200, 200, 200, 200, 200),
+    ("DELETE /tokens/{token_id} own",                           401, 204, 204, 204, 204, 204),
+    ("DELETE /tokens/{token_id} another's",                     401, 404, 404, 404, 404, 204),
     ("GET /notifications",                                      401, 200, 200, 200, 200, 200),
     ("GET /notifications/unread-count",                         401, 200, 200, 200, 200, 200),
     ("POST /notifications/read-all",                            401, 200, 200, 200, 200, 200),
@@ -87,6 +96,10 @@ EXPECTED = _table(
     ("PATCH /notifications/{notification_id}/read another's",   401, 404, 404, 404, 404, 404),
     ("GET /admin/outbox",                                       401, 403, 403, 403, 403, 200),
     ("POST /admin/outbox/{message_id}/retry",                   401, 403, 403, 403, 403, 200),
+    ("POST /webhooks",                                          401, 403, 403, 403, 403, 201),
+    ("GET /webhooks",                                           401, 403, 403, 403, 403, 200),
+    ("DELETE /webhooks/{webhook_id}",                           401, 403, 403, 403, 403, 204),
+    ("POST /webhooks/{webhook_id}/test",                        401, 403, 403, 403, 403, 202),
     ("GET /audit",                                              401, 403, 403, 403, 403, 200),
     ("GET /reports/tasks",                                      401, 200, 200, 200, 200, 200),
     ("GET /reports/sla",                                        401, 200, 403, 403, 200, 200),
@@ -99,12 +112,21 @@ EXPECTED = _table(
     ("POST /exports sla (readers of analytics)",                401, 202, 403, 403, 202, 202),
     ("GET /exports/{export_id} own",                            401, 200, 200, 200, 200, 200),
     ("GET /exports/{export_id} another's",                      401, 404, 404, 404, 404, 200),
+    ("GET /subscriptions",                                      401, 200, 200, 200, 200, 200),
+    ("POST /subscriptions tasks",                               401, 201, 201, 201, 201, 201),
+    ("POST /subscriptions sla (readers of analytics)",          401, 201, 403, 403, 201, 201),
+    ("DELETE /subscriptions/{subscription_id} own",             401, 204, 204, 204, 204, 204),
+    ("DELETE /subscriptions/{subscription_id} another's",       401, 404, 404, 404, 404, 204),
     ("GET /sla/targets",                                        401, 200, 200, 200, 200, 200),
     ("PUT /sla/targets",                                        401, 403, 403, 403, 403, 200),
     ("GET /sla/calendar",                                       401, 200, 200, 200, 200, 200),
     ("PUT /sla/calendar",                                       401, 403, 403, 403, 403, 200),
+    ("GET /sla/escalations",                                    401, 200, 200, 200, 200, 200),
+    ("PUT /sla/escalations",                                    401, 403, 403, 403, 200, 200),
     ("GET /board/wip-limits",                                   401, 200, 200, 200, 200, 200),
     ("PUT /board/wip-limits",                                   401, 403, 403, 403, 200, 200),
+    ("GET /assignment-rules",                                   401, 200, 200, 200, 200, 200),
+    ("PUT /assignment-rules",                                   401, 403, 403, 403, 200, 200),
 )
 
 #: (operation, caller) -> why the product gets it wrong; each is a strict xfail (none known today).
@@ -964,6 +986,196 @@ def _(w):
         effect=lambda b, a, body: any(e["target_id"] == str(w.third.id) and e["after"] == {"full_name": "Renamed For The Audit"}
                                       for e in body["items"]),
     )
+
+
+# --- service tokens ---------------------------------------------------------------------
+
+
+def _service_tokens(w: World) -> list:
+    """Every service token's id and whether it is revoked (all a token request changes)."""
+    with w.app.app_context():
+        return [(str(t.id), t.revoked_at is not None) for t in db.session.scalars(select(ApiToken).order_by(ApiToken.id))]
+
+
+@arranges("POST /tokens")
+def _(w):
+    def created(before, after, body):
+        with w.app.app_context():
+            stored = db.session.get(ApiToken, uuid.UUID(body["id"]))
+            hashed = stored.token_hash == hashlib.sha256(body["token"].encode()).hexdigest()
+        return after == sorted(before + [(body["id"], False)]) and hashed and stored.user_id == w.me.id
+
+    return Call("/api/tokens", json={"name": "Nightly sync", "scopes": ["read"]}, probe=lambda: _service_tokens(w),
+                effect=created)
+
+
+@arranges("GET /tokens")
+def _(w):
+    mine = w.service(service_tokens.create_token, actor=w.me, name="Mine").token
+    theirs = w.service(service_tokens.create_token, actor=w.third, name="Theirs").token
+
+    def listed(before, after, body):
+        ids = {item["id"] for item in body["items"]}
+        return str(mine.id) in ids and (str(theirs.id) in ids) == (w.caller == "admin") and "token" not in body["items"][0]
+
+    return Call("/api/tokens", probe=lambda: _service_tokens(w), effect=listed)
+
+
+def _revoke(w: World, owner) -> Call:
+    token = w.service(service_tokens.create_token, actor=owner, name="To revoke").token
+    return Call(f"/api/tokens/{token.id}", probe=lambda: _service_tokens(w),
+                effect=lambda b, a, body: a == [(i, r or i == str(token.id)) for i, r in b])
+
+
+@arranges("DELETE /tokens/{token_id} own")
+def _(w):
+    return _revoke(w, w.me)
+
+
+@arranges("DELETE /tokens/{token_id} another's")
+def _(w):
+    return _revoke(w, w.third)
+
+
+# --- webhooks ---------------------------------------------------------------------------
+
+#: A public address given as such: registering it resolves nothing, and nothing is sent to it here.
+WEBHOOK_URL = "https://93.184.215.14/hooks/workflow"
+
+
+def _webhooks(w: World) -> tuple:
+    """Every endpoint (id, deleted) and every webhook delivery id: all a webhook request changes."""
+    with w.app.app_context():
+        hooks = [(str(h.id), h.deleted_at is not None) for h in db.session.scalars(select(Webhook).order_by(Webhook.id))]
+        sent = [str(i) for i in db.session.scalars(
+            select(OutboxMessage.id).where(OutboxMessage.channel == "webhook").order_by(OutboxMessage.id))]
+    return hooks, sent
+
+
+def _webhook(w: World):
+    return w.service(service_webhooks.create_webhook, actor=w.people["admin"], url=WEBHOOK_URL, events=["task.created"]).webhook
+
+
+@arranges("POST /webhooks")
+def _(w):
+    return Call("/api/webhooks", json={"url": WEBHOOK_URL, "events": ["task.assigned"]}, probe=lambda: _webhooks(w),
+                effect=lambda b, a, body: a[0] == sorted(b[0] + [(body["id"], False)]) and body["secret"].startswith("whsec_"))
+
+
+@arranges("GET /webhooks")
+def _(w):
+    hook = _webhook(w)
+    return Call("/api/webhooks", probe=lambda: _webhooks(w),
+                effect=lambda b, a, body: [i["id"] for i in body["items"]] == [str(hook.id)] and "secret" not in body["items"][0])
+
+
+@arranges("DELETE /webhooks/{webhook_id}")
+def _(w):
+    hook = _webhook(w)
+    return Call(f"/api/webhooks/{hook.id}", probe=lambda: _webhooks(w),
+                effect=lambda b, a, body: a[0] == [(i, d or i == str(hook.id)) for i, d in b[0]])
+
+
+@arranges("POST /webhooks/{webhook_id}/test")
+def _(w):
+    hook = _webhook(w)
+    return Call(f"/api/webhooks/{hook.id}/test", probe=lambda: _webhooks(w),
+                effect=lambda b, a, body: a == (b[0], sorted(b[1] + [body["delivery_id"]])))
+
+
+# --- auto-assignment rules ----------------------------------------------------------------
+
+
+@arranges("GET /assignment-rules")
+def _(w):
+    w.service(assignment.set_rules, actor=w.people["manager"], rules_by_department={"Support": "round_robin"})
+    url = "/api/assignment-rules"
+    return Call(url, probe=lambda: w.read(url), effect=lambda b, a, body: body == a and {
+        "department": "Support", "mode": "round_robin"}.items() <= next(
+        rule for rule in body["rules"] if rule["department"] == "Support").items())
+
+
+@arranges("PUT /assignment-rules")
+def _(w):
+    url = "/api/assignment-rules"
+    return Call(
+        url, json={"rules": {"Support": "least_loaded"}}, probe=lambda: w.read(url),
+        effect=lambda b, a, body: body == a and next(
+            rule for rule in a["rules"] if rule["department"] == "Support")["mode"] == "least_loaded",
+    )
+
+
+# --- SLA escalations ---------------------------------------------------------------------
+
+
+@arranges("GET /sla/escalations")
+def _(w):
+    url = "/api/sla/escalations"
+    return Call(url, probe=lambda: w.read(url),
+                effect=lambda b, a, body: body == a and set(body) == {"Low", "Medium", "High", "Critical"})
+
+
+@arranges("PUT /sla/escalations")
+def _(w):
+    url = "/api/sla/escalations"
+    return Call(
+        url, json={"High": {"warning_percent": 60, "raise_priority": True}}, probe=lambda: w.read(url),
+        effect=lambda b, a, body: body == a == {**b, "High": {**b["High"], "warning_percent": 60, "raise_priority": True}},
+    )
+
+
+# --- report subscriptions ---------------------------------------------------------------
+
+
+def _subscriptions(w: World) -> list[tuple]:
+    """Every subscription's id, owner and status (all a subscription request changes)."""
+    with w.app.app_context():
+        return [(str(s.id), str(s.user_id), s.status)
+                for s in db.session.scalars(select(ReportSubscription).order_by(ReportSubscription.id))]
+
+
+@arranges("GET /subscriptions")
+def _(w):
+    mine = w.service(report_subscriptions.subscribe, actor=w.me, report="tasks", frequency="daily")
+    w.service(report_subscriptions.subscribe, actor=w.third, report="tasks", frequency="daily")
+    return Call("/api/subscriptions", probe=lambda: _subscriptions(w),
+                effect=lambda b, a, body: [item["id"] for item in body["items"]] == [str(mine.id)])
+
+
+def _post_subscription(w: World, report: str) -> Call:
+    return Call(
+        "/api/subscriptions", json={"report": report, "filters": {}, "frequency": "weekly", "hour": 8},
+        probe=lambda: _subscriptions(w),
+        effect=lambda b, a, body: a == b + [(body["id"], str(w.me.id), "active")] and body["report"] == report,
+    )
+
+
+@arranges("POST /subscriptions tasks")
+def _(w):
+    return _post_subscription(w, "tasks")
+
+
+@arranges("POST /subscriptions sla (readers of analytics)")
+def _(w):
+    return _post_subscription(w, "sla")
+
+
+def _delete_subscription(w: World, owner) -> Call:
+    subscription = w.service(report_subscriptions.subscribe, actor=owner, report="tasks", frequency="daily")
+    return Call(
+        f"/api/subscriptions/{subscription.id}", probe=lambda: _subscriptions(w),
+        effect=lambda b, a, body: a == [row for row in b if row[0] != str(subscription.id)] and len(a) == len(b) - 1,
+    )
+
+
+@arranges("DELETE /subscriptions/{subscription_id} own")
+def _(w):
+    return _delete_subscription(w, w.me)
+
+
+@arranges("DELETE /subscriptions/{subscription_id} another's")
+def _(w):
+    return _delete_subscription(w, w.third)
 
 
 # --- the matrix -------------------------------------------------------------------------

@@ -131,7 +131,7 @@ def test_notifications_are_private_and_marked_read(app, client, people, auth_hea
 def test_notification_settings_defaults_and_partial_update(client, people, auth_headers):
     headers = auth_headers(people["agent"])
     defaults = client.get("/api/notifications/settings", headers=headers).json
-    assert set(defaults) == {"Task Assignment", "Status Change", "Due Date", "Comment"}
+    assert set(defaults) == {"Task Assignment", "Status Change", "Due Date", "Comment", "SLA Warning", "SLA Breach"}
     assert all(set(channels) == {"in_app", "email", "sms"} for channels in defaults.values())
     updated = client.post("/api/notifications/settings", json={"Comment": {"sms": True}}, headers=headers).json
     assert updated["Comment"] == {**defaults["Comment"], "sms": True}

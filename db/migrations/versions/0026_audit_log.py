@@ -44,7 +44,7 @@ def upgrade() -> None:
         sa.Column("actor_name", sa.String(150), nullable=True),
         sa.Column("action", sa.String(64), nullable=False),
         sa.Column("target_type", sa.String(32), nullable=True),
-        sa.Column("target_id", sa.String(64), nullable=True),
+        sa.Column("target_id", sa.String(200), nullable=True),
         sa.Column("before", JSON_DOCUMENT, nullable=True),
         sa.Column("after", JSON_DOCUMENT, nullable=True),
         sa.Column("address", sa.String(64), nullable=True),
