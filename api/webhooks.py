@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from api.base import BaseResource, dump, operation, page_response, paged, parse_body, parse_id, parse_query
 from api.schemas import Out, PageOut, PageQuery
 from db.pagination import Page
-from domain.webhooks import WebhookCreate
+from domain.schemas import WebhookCreate
 from workflow import webhooks
 
 

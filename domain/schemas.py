@@ -23,7 +23,10 @@ from pydantic_core import PydanticCustomError
 
 from db.models import CaseStatus, Priority, Role, TaskStatus
 from domain import times
+from domain.errors import ValidationFailed
 from domain.sla import MAX_TARGET_MINUTES
+from domain.webhooks import EVENTS as WEBHOOK_EVENTS
+from domain.webhooks import MAX_SECRET, MAX_URL, MIN_SECRET
 
 #: PostgreSQL cannot store NUL characters in text, so no string accepts them.
 NO_NUL = r"^[^\x00]*$"
@@ -441,3 +444,34 @@ class EmailModeUpdate(Schema):
     """How you take email notifications: one message per event, or one digest a day."""
 
     email_mode: Literal["immediate", "daily_digest"]
+
+
+# --- webhooks --------------------------------------------------------------------------------
+
+#: A secret: printable ASCII without blanks (it is typed into the receiver's configuration too).
+WebhookSecret = Annotated[str, StringConstraints(min_length=MIN_SECRET, max_length=MAX_SECRET, pattern=r"^[!-~]+$")]
+WebhookUrl = Annotated[str, StringConstraints(min_length=1, max_length=MAX_URL, pattern=r"^[!-~]+$")]
+WebhookEvent = Literal[WEBHOOK_EVENTS]
+
+
+class WebhookCreate(Schema):
+    """An endpoint to register: an http(s) URL on a public address, the events it takes, and optionally its secret."""
+
+    url: WebhookUrl = Field(description="http:// or https:// URL; loopback and private addresses are refused")
+    events: list[WebhookEvent] = Field(min_length=1, description="The events to send it (at least one)")
+    secret: Optional[WebhookSecret] = Field(
+        default=None, description=f"{MIN_SECRET} to {MAX_SECRET} printable characters; left out, one is generated "
+        "and returned once")
+
+
+def validate_webhook(*, url, events, secret) -> WebhookCreate:
+    """The registration checked field by field (the portal's form and the API alike); ValidationFailed names
+    every bad field."""
+    try:
+        checked = WebhookCreate.model_validate({"url": url, "events": events, "secret": secret or None})
+    except ValidationError as error:
+        details = [{"field": ".".join(str(part) for part in e["loc"]) or "body", "message": e["msg"]}
+                   for e in error.errors()]
+        raise ValidationFailed("invalid webhook", details) from None
+    # Each event once, in the order given.
+    return checked.model_copy(update={"events": list(dict.fromkeys(checked.events))})

@@ -11,7 +11,7 @@ from db.pagination import Page, datetime_key, paginate
 from db.types import utcnow, uuid7
 from domain import rules
 from domain.errors import Forbidden, NotFound, ValidationFailed
-from domain.webhooks import validate_webhook
+from domain.schemas import validate_webhook
 from notifications import webhook_http, webhooks
 from workflow import audit
 
