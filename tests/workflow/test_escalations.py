@@ -229,11 +229,11 @@ def test_raise_priority_and_return_to_queue_act_once_and_are_in_the_history(team
     assert session.get(type(task), task.id).priority == Priority.HIGH
 
 
-def test_the_rules_are_the_admins_validated_and_audited(team):
-    admin, manager = team["admin"], team["manager"]
+def test_the_rules_are_the_supervisors_validated_and_audited(team):
+    admin, agent = team["admin"], team["agent"]
     assert escalations.get_rules() == dict.fromkeys(Priority, DEFAULT_RULE)
     with pytest.raises(Forbidden):
-        escalations.set_rules(actor=manager, changes={"High": {"warning_percent": 50}})
+        escalations.set_rules(actor=agent, changes={"High": {"warning_percent": 50}})
     for bad, field in [({"High": {"warning_percent": 0}}, "High.warning_percent"),
                        ({"High": {"warning_percent": 100}}, "High.warning_percent"),
                        ({"High": {"warning_percent": True}}, "High.warning_percent"),
