@@ -16,8 +16,10 @@ from domain.errors import DomainError
 from portal import ids
 from portal.access import portal_user
 from portal.components import times
+from portal.components.confirm import clicked_row, confirm_modal, question
 from portal.components.errors import error_sentence
 from portal.components.forms import labelled_field
+from portal.components.secret_once import secret_alert
 from workflow import tokens
 
 #: The lifetimes offered, in days (the API takes any moment up to a year away).
@@ -67,25 +69,10 @@ def section(user) -> html.Section:
             html.Div(_own(user), id=ids.TOKENS_OWN),
             *([html.H3("All users' usable tokens", className="h6 mt-3"), html.Div(_everyone(user), id=ids.TOKENS_ALL)]
               if admin else [html.Div(id=ids.TOKENS_ALL)]),
-            _confirm_modal(),
+            confirm_modal(ids.TOKENS_CONFIRM, "Revoke this token?", body_id=ids.TOKENS_CONFIRM_TEXT,
+                          no_id=ids.TOKENS_CONFIRM_NO, yes_id=ids.TOKENS_CONFIRM_YES, yes_label="Revoke token"),
         ],
         id=ids.TOKENS_SECTION,
-    )
-
-
-def _confirm_modal() -> dbc.Modal:
-    """The question before a revocation: whatever uses the token stops at once, and it cannot be undone."""
-    return dbc.Modal(
-        [
-            dbc.ModalHeader(dbc.ModalTitle("Revoke this token?")),
-            dbc.ModalBody(id=ids.TOKENS_CONFIRM_TEXT),
-            dbc.ModalFooter([
-                dbc.Button("Cancel", id=ids.TOKENS_CONFIRM_NO, color="secondary"),
-                dbc.Button("Revoke token", id=ids.TOKENS_CONFIRM_YES, color="danger"),
-            ]),
-        ],
-        id=ids.TOKENS_CONFIRM,
-        is_open=False,
     )
 
 
@@ -133,22 +120,6 @@ def _row(user, token, owners: bool, now) -> html.Tr:
     ])
 
 
-def _secret_shown(token, secret: str) -> dbc.Alert:
-    """The new secret, once: the only time it can be copied."""
-    return dbc.Alert(
-        [
-            html.P([html.Strong(f"Token “{token.name}” created. "), "Copy it now: it is not shown again."],
-                   className="mb-2"),
-            dbc.Label("The new token", html_for=ids.TOKENS_SECRET, className="visually-hidden"),
-            dbc.InputGroup([
-                dbc.Input(id=ids.TOKENS_SECRET, value=secret, readonly=True, className="font-monospace"),
-                dbc.InputGroupText(dcc.Clipboard(id=ids.TOKENS_COPY, target_id=ids.TOKENS_SECRET, title="Copy")),
-            ]),
-        ],
-        color="success", className="mb-3",
-    )
-
-
 def create(_clicks, name, days, access, changed):
     """Create a token as the signed-in user: its secret shown once, or why not."""
     user = portal_user()
@@ -161,25 +132,26 @@ def create(_clicks, name, days, access, changed):
                                      scopes=["read", "write"] if access == "write" else ["read"])
     except (DomainError, ValueError) as exc:
         return None, dbc.Alert(f"Not created. {error_sentence(exc)}", color="danger"), no_update, no_update
-    return _secret_shown(issued.token, issued.secret), None, "", (changed or 0) + 1
+    shown = secret_alert(f"Token “{issued.token.name}” created. ", "Copy it now: it is not shown again.",
+                         "The new token", issued.secret, input_id=ids.TOKENS_SECRET, copy_id=ids.TOKENS_COPY)
+    return shown, None, "", (changed or 0) + 1
 
 
 def ask(_clicks):
     """A "Revoke" click: which token, and the question about it."""
-    # New rows (after a change) trigger this too, with no click.
-    if not ctx.triggered_id or not ctx.triggered or not ctx.triggered[0].get("value"):
+    clicked = clicked_row()
+    if clicked is None:
         return no_update, no_update, no_update
     user = portal_user()
     if user is None:
         return no_update, no_update, no_update
     try:
-        token = tokens.get_token(actor=user, token_id=uuid.UUID(ctx.triggered_id["token"]))
+        token = tokens.get_token(actor=user, token_id=uuid.UUID(clicked["token"]))
     except (DomainError, ValueError, KeyError, TypeError):
         return no_update, no_update, no_update
     whose = "" if token.user_id == user.id else " It belongs to another user."
-    text = [html.P(html.Strong(token.name, className="text-break")),
-            html.P(f"Whatever uses it is refused from its next request on; this cannot be undone.{whose}", className="mb-0")]
-    return str(token.id), True, text
+    consequence = f"Whatever uses it is refused from its next request on; this cannot be undone.{whose}"
+    return str(token.id), True, question(html.Strong(token.name), consequence)
 
 
 def answer(_yes, _no, pending, changed):

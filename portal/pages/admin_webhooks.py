@@ -13,8 +13,10 @@ from domain.webhooks import EVENTS, MIN_SECRET
 from portal import ids
 from portal.access import portal_user
 from portal.components import times
+from portal.components.confirm import clicked_row, confirm_modal, question
 from portal.components.errors import error_sentence
 from portal.components.forms import labelled_field
+from portal.components.secret_once import secret_alert
 from workflow import webhooks
 
 dash.register_page(__name__, path="/admin/webhooks", title="Webhooks · Workflow Manager", name="Webhooks")
@@ -60,20 +62,6 @@ def _form() -> html.Div:
             dbc.Button("Add endpoint", id=ids.WEBHOOKS_ADD, color="primary", className="mb-3"),
             html.Div(id=ids.WEBHOOKS_CREATED),
         ],
-    )
-
-
-def _confirm_modal() -> dbc.Modal:
-    return dbc.Modal(
-        [
-            dbc.ModalHeader(dbc.ModalTitle("Delete this endpoint?")),
-            dbc.ModalBody(id=ids.WEBHOOKS_CONFIRM_TEXT),
-            dbc.ModalFooter([
-                dbc.Button("Cancel", id=ids.WEBHOOKS_CONFIRM_NO, color="secondary"),
-                dbc.Button("Delete endpoint", id=ids.WEBHOOKS_CONFIRM_YES, color="danger"),
-            ]),
-        ],
-        id=ids.WEBHOOKS_CONFIRM, is_open=False,
     )
 
 
@@ -135,24 +123,9 @@ def layout(**_query):
         html.Div(_list(user), id=ids.WEBHOOKS_LIST),
         dcc.Store(id=ids.WEBHOOKS_CHANGED, data=0),
         dcc.Store(id=ids.WEBHOOKS_PENDING),
-        _confirm_modal(),
+        confirm_modal(ids.WEBHOOKS_CONFIRM, "Delete this endpoint?", body_id=ids.WEBHOOKS_CONFIRM_TEXT,
+                      no_id=ids.WEBHOOKS_CONFIRM_NO, yes_id=ids.WEBHOOKS_CONFIRM_YES, yes_label="Delete endpoint"),
     ], lg=10))
-
-
-def _secret_shown(webhook, secret: str) -> dbc.Alert:
-    """The secret, once: the only time it can be copied into the receiver's configuration."""
-    return dbc.Alert(
-        [
-            html.P([html.Strong("Endpoint added. "), "Copy its signing secret now: it is not shown again."],
-                   className="mb-2 text-break"),
-            dbc.Label("Signing secret", html_for=ids.WEBHOOKS_SECRET_SHOWN, className="visually-hidden"),
-            dbc.InputGroup([
-                dbc.Input(id=ids.WEBHOOKS_SECRET_SHOWN, value=secret, readonly=True, className="font-monospace"),
-                dbc.InputGroupText(dcc.Clipboard(id=ids.WEBHOOKS_COPY, target_id=ids.WEBHOOKS_SECRET_SHOWN, title="Copy")),
-            ]),
-        ],
-        color="success", className="mb-3",
-    )
 
 
 @callback(
@@ -178,7 +151,9 @@ def add(_clicks, url, events, secret, changed):
                                              secret=secret or None)
     except DomainError as error:
         return None, dbc.Alert(f"Not added. {error_sentence(error)}", color="danger"), no_update, no_update, no_update
-    return _secret_shown(registered.webhook, registered.secret), None, "", "", (changed or 0) + 1
+    shown = secret_alert("Endpoint added. ", "Copy its signing secret now: it is not shown again.", "Signing secret",
+                         registered.secret, input_id=ids.WEBHOOKS_SECRET_SHOWN, copy_id=ids.WEBHOOKS_COPY)
+    return shown, None, "", "", (changed or 0) + 1
 
 
 @callback(
@@ -190,14 +165,14 @@ def add(_clicks, url, events, secret, changed):
 )
 def send_test(_clicks, changed):
     """Queue a `ping` to the endpoint whose "Send test" was clicked."""
-    # New rows (after a change) trigger this too, with no click.
-    if not ctx.triggered_id or not ctx.triggered or not ctx.triggered[0].get("value"):
+    clicked = clicked_row()
+    if clicked is None:
         return no_update, no_update
     user = _admin()
     if user is None:
         return dbc.Alert(DENIED, color="danger"), no_update
     try:
-        message = webhooks.send_test(actor=user, webhook_id=uuid.UUID(ctx.triggered_id["webhook"]))
+        message = webhooks.send_test(actor=user, webhook_id=uuid.UUID(clicked["webhook"]))
     except (DomainError, ValueError) as error:
         return dbc.Alert(f"Not sent. {error_sentence(error)}", color="danger"), no_update
     text = f"Test event queued (delivery {message.id}). Refresh to see how it went."
@@ -213,19 +188,18 @@ def send_test(_clicks, changed):
 )
 def ask(_clicks):
     """A "Delete" click: which endpoint, and the question about it."""
-    if not ctx.triggered_id or not ctx.triggered or not ctx.triggered[0].get("value"):
+    clicked = clicked_row()
+    if clicked is None:
         return no_update, no_update, no_update
     user = _admin()
     if user is None:
         return no_update, no_update, no_update
     try:
-        webhook = webhooks.get_webhook(actor=user, webhook_id=uuid.UUID(ctx.triggered_id["webhook"]))
+        webhook = webhooks.get_webhook(actor=user, webhook_id=uuid.UUID(clicked["webhook"]))
     except (DomainError, ValueError, KeyError, TypeError):
         return no_update, no_update, no_update
-    text = [html.P(html.Code(webhook.url), className="text-break"),
-            html.P("Nothing more is sent to it, and its deliveries still waiting are dropped. This cannot be undone.",
-                   className="mb-0")]
-    return str(webhook.id), True, text
+    consequence = "Nothing more is sent to it, and its deliveries still waiting are dropped. This cannot be undone."
+    return str(webhook.id), True, question(html.Code(webhook.url), consequence)
 
 
 @callback(

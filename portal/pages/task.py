@@ -18,6 +18,7 @@ from portal import ids
 from portal.access import portal_user
 from portal.components import times
 from portal.components.colours import PRIORITY_COLOURS, STATUS_COLOURS
+from portal.components.confirm import clicked_row, confirm_modal, question
 from portal.components.detail import PRE_WRAP
 from portal.components.detail import message as _message
 from portal.components.errors import error_sentence, field_sentences
@@ -303,21 +304,9 @@ def _top_bar(user, task: Task) -> html.Div:
 
 def _delete_modal(task: Task) -> dbc.Modal:
     """The question before a delete: deleting cannot be undone from the portal."""
-    return dbc.Modal(
-        [
-            dbc.ModalHeader(dbc.ModalTitle("Delete this task?")),
-            dbc.ModalBody(
-                [html.P(html.Strong(task.title, className="text-break")),
-                 html.P("It leaves every list, board and case; its history stays for audit.", className="mb-0")]
-            ),
-            dbc.ModalFooter(
-                [dbc.Button("Cancel", id=ids.TASK_DELETE_CANCEL, color="secondary"),
-                 dbc.Button("Delete task", id=ids.TASK_DELETE_CONFIRM, color="danger")]
-            ),
-        ],
-        id=ids.TASK_DELETE_MODAL,
-        is_open=False,
-    )
+    body = question(html.Strong(task.title), "It leaves every list, board and case; its history stays for audit.")
+    return confirm_modal(ids.TASK_DELETE_MODAL, "Delete this task?", body=body,
+                         no_id=ids.TASK_DELETE_CANCEL, yes_id=ids.TASK_DELETE_CONFIRM, yes_label="Delete task")
 
 
 # --- forms (rendered once per page load, only for those allowed) -------------------------
@@ -570,14 +559,15 @@ def search_cases(search, chosen, task_id):
 )
 def move(_clicks, task_id, version):
     """Move the task to the clicked status; refusals are shown."""
-    if not ctx.triggered_id or not ctx.triggered[0]["value"]:
-        return (no_update,) * 5  # buttons re-rendered after a change, not clicked
+    clicked = clicked_row()
+    if clicked is None:
+        return (no_update,) * 5
     user = portal_user()
     task_uuid = _task_uuid(task_id)
     if user is None or task_uuid is None:
         return _refused("Task not found.")
     try:
-        target = TaskStatus(ctx.triggered_id["status"])
+        target = TaskStatus(clicked["status"])
         task = tasks.change_status(actor=user, task_id=task_uuid, status=target, expected_version=_rendered_version(version))
     except ValueError:
         return _refused("That status does not exist.")
@@ -777,11 +767,12 @@ def upload(pending, task_id):
 )
 def delete_attachment(_clicks, task_id):
     """Remove the clicked attachment; refusals are shown."""
-    if not ctx.triggered_id or not ctx.triggered[0]["value"]:
-        return (no_update,) * 3  # buttons re-rendered after a change, not clicked
+    clicked = clicked_row()
+    if clicked is None:
+        return (no_update,) * 3
     user = portal_user()
     task_uuid = _task_uuid(task_id)
-    attachment_uuid = _task_uuid(ctx.triggered_id["id"])
+    attachment_uuid = _task_uuid(clicked["id"])
     if user is None or task_uuid is None or attachment_uuid is None:
         return no_update, no_update, _message("Attachment not found.", ok=False)
     try:

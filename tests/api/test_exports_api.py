@@ -11,22 +11,11 @@ from boto3.s3.transfer import TransferConfig
 
 import aws
 import db
-from app import create_app
 from auth.tokens import issue_token
 from aws import storage
 from db.models import Priority, Role
-from tests.conftest import PASSWORD, config_for
+from tests.conftest import PASSWORD
 from workflow import tasks, users
-
-
-@pytest.fixture(scope="module")
-def bg_app(fresh_database):
-    """The app on its own committed database, exports run by the in-process thread pool."""
-    application = create_app(config_for(fresh_database("wm_exports"), EXPORT_RUNNER="thread"))
-    yield application
-    pool = application.extensions.get("export_pool")
-    if pool is not None:
-        pool.shutdown(wait=True)
 
 
 @pytest.fixture(scope="module")
@@ -48,13 +37,6 @@ def crew(bg_app):
             )
         db.session.remove()
     return made
-
-
-@pytest.fixture
-def bg_client(bg_app, tmp_path):
-    bg_app.config.update(S3_BUCKET=None, AWS_ENDPOINT_URL=None, LOCAL_STORAGE_DIR=str(tmp_path / "store"))
-    aws.init_app(bg_app)
-    return bg_app.test_client()
 
 
 def headers(app, user) -> dict:

@@ -6,30 +6,18 @@ import uuid
 
 import pytest
 
-import aws
 import db
-from app import create_app
 from db.models import Role
 from tests.api.test_exports_api import headers, start, wait_for
-from tests.conftest import PASSWORD, config_for
+from tests.conftest import PASSWORD
 from workflow import tasks, users
 
 
 @pytest.fixture(scope="module")
-def log_app(fresh_database):
-    """The app on its own committed database, exports run by the in-process thread pool."""
-    application = create_app(config_for(fresh_database("wm_log_exports"), EXPORT_RUNNER="thread"))
-    yield application
-    pool = application.extensions.get("export_pool")
-    if pool is not None:
-        pool.shutdown(wait=True)
-
-
-@pytest.fixture(scope="module")
-def crew(log_app):
+def crew(bg_app):
     """An admin, a manager and a viewer; the admin renamed a user whose name is a spreadsheet formula; tasks with history."""
     made = {}
-    with log_app.app_context():
+    with bg_app.app_context():
         for role in (Role.ADMIN, Role.MANAGER, Role.VIEWER):
             name = f"{role.value.lower()}_{uuid.uuid4().hex[:6]}"
             made[role.value.lower()] = users.create_user(
@@ -45,13 +33,6 @@ def crew(log_app):
     return made
 
 
-@pytest.fixture
-def client(log_app, tmp_path):
-    log_app.config.update(S3_BUCKET=None, AWS_ENDPOINT_URL=None, LOCAL_STORAGE_DIR=str(tmp_path / "store"))
-    aws.init_app(log_app)
-    return log_app.test_client()
-
-
 def _download(client, done: dict) -> list[dict]:
     assert done["status"] == "done", done
     body = client.get(done["download_url"])
@@ -59,38 +40,38 @@ def _download(client, done: dict) -> list[dict]:
     return list(csv.DictReader(io.StringIO(body.get_data(as_text=True))))
 
 
-def test_the_audit_log_exports_with_its_filters_and_safe_cells(client, log_app, crew):
-    head = headers(log_app, crew["admin"])
-    done = wait_for(client, start(client, head, "audit", {"action": "user.updated"})["id"], head)
-    rows = _download(client, done)
+def test_the_audit_log_exports_with_its_filters_and_safe_cells(bg_client, bg_app, crew):
+    head = headers(bg_app, crew["admin"])
+    done = wait_for(bg_client, start(bg_client, head, "audit", {"action": "user.updated"})["id"], head)
+    rows = _download(bg_client, done)
     assert done["rows"] == len(rows) == 1
     row = rows[0]
     assert (row["action"], row["actor"], row["target_id"]) == ("user.updated", crew["admin"].username, str(crew["viewer"].id))
     # The formula reaches the spreadsheet as text: the cell starts with a quote, not with `{` or `=`.
     assert json.loads(row["after"]) == {"full_name": "=HYPERLINK(\"x\")"}
     assert row["at"].endswith("Z") and row["id"]
-    listed = client.get("/api/audit?action=user.updated", headers=head).json["items"]
+    listed = bg_client.get("/api/audit?action=user.updated", headers=head).json["items"]
     assert [item["id"] for item in listed] == [row["id"]]
     # The export itself is in the log.
-    assert client.get("/api/audit?action=export.requested", headers=head).json["items"][0]["after"]["report"] == "audit"
+    assert bg_client.get("/api/audit?action=export.requested", headers=head).json["items"][0]["after"]["report"] == "audit"
 
 
-def test_the_task_history_exports_oldest_first(client, log_app, crew):
-    head = headers(log_app, crew["manager"])
-    done = wait_for(client, start(client, head, "history", {"task_id": str(crew["task_id"])})["id"], head)
-    rows = _download(client, done)
+def test_the_task_history_exports_oldest_first(bg_client, bg_app, crew):
+    head = headers(bg_app, crew["manager"])
+    done = wait_for(bg_client, start(bg_client, head, "history", {"task_id": str(crew["task_id"])})["id"], head)
+    rows = _download(bg_client, done)
     assert [r["change_type"] for r in rows] == ["Creation", "Edit"]
     assert {r["task"] for r in rows} == {"Logged task 2, renamed"} and rows[0]["changed_by"] == crew["manager"].username
     assert json.loads(rows[1]["new_value"]) == {"title": "Logged task 2, renamed"}
-    everything = _download(client, wait_for(client, start(client, head, "history", {"change_type": "Edit"})["id"], head))
+    everything = _download(bg_client, wait_for(bg_client, start(bg_client, head, "history", {"change_type": "Edit"})["id"], head))
     assert len(everything) == 3 and [r["changed_at"] for r in everything] == sorted(r["changed_at"] for r in everything)
 
 
 @pytest.mark.parametrize(("role", "report", "status"), [
     ("manager", "audit", 403), ("viewer", "audit", 403), ("viewer", "history", 403), ("admin", "history", 202),
 ])
-def test_who_may_export_the_logs(client, log_app, crew, role, report, status):
-    response = client.post("/api/exports", json={"report": report, "filters": {}}, headers=headers(log_app, crew[role]))
+def test_who_may_export_the_logs(bg_client, bg_app, crew, role, report, status):
+    response = bg_client.post("/api/exports", json={"report": report, "filters": {}}, headers=headers(bg_app, crew[role]))
     assert response.status_code == status, response.json
 
 
@@ -98,6 +79,6 @@ def test_who_may_export_the_logs(client, log_app, crew, role, report, status):
     ("audit", {"action": "user.renamed"}), ("audit", {"date_from": "yesterday"}), ("history", {"change_type": "Deleted"}),
     ("history", {"task_id": "not-a-uuid"}), ("history", {"priority": "High"}),
 ])
-def test_bad_log_filters_are_422(client, log_app, crew, report, filters):
-    response = client.post("/api/exports", json={"report": report, "filters": filters}, headers=headers(log_app, crew["admin"]))
+def test_bad_log_filters_are_422(bg_client, bg_app, crew, report, filters):
+    response = bg_client.post("/api/exports", json={"report": report, "filters": filters}, headers=headers(bg_app, crew["admin"]))
     assert response.status_code == 422, response.json
