@@ -41,12 +41,24 @@ def _allow_uploads():
         request.max_content_length = max(limit, current_app.config.get("MAX_CONTENT_LENGTH") or 0)
 
 
+#: How long a browser keeps an asset asked for by its fingerprinted address (a year: such an address never changes).
+FINGERPRINTED_MAX_AGE = 365 * 24 * 3600
+
+
+def _cache_fingerprinted_assets(response):
+    """Dash links every asset as `/assets/<file>?m=<its modified time>`: kept, not revalidated on every page."""
+    if request.path.startswith("/assets/") and request.args.get("m") and response.status_code == 200:
+        response.headers["Cache-Control"] = f"public, max-age={FINGERPRINTED_MAX_AGE}, immutable"
+    return response
+
+
 def init_app(server: Flask) -> dash.Dash:
     """Mount the Dash app at / on `server`."""
     server.register_blueprint(auth_blueprint)
     unavailable.init_app(server, json_paths=DASH_ENDPOINTS)
     server.before_request(_require_session)
     server.before_request(_allow_uploads)
+    server.after_request(_cache_fingerprinted_assets)
     app = dash.Dash(
         __name__,
         server=server,

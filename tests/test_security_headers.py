@@ -123,3 +123,20 @@ def test_hsts_only_when_the_session_cookie_is_secure(client, database_url):
         response = secure.get(path)
         assert response.headers["Strict-Transport-Security"] == HSTS, path
         response.close()
+
+
+def test_fingerprinted_assets_are_kept_by_the_browser_and_others_revalidated(client, make_user):
+    _sign_in(client, make_user(Role.AGENT))
+    page = client.get("/").get_data(as_text=True)
+    linked = re.findall(r'"(/assets/[^"?]+\?m=[0-9.]+)"', page)
+    assert any(path.startswith("/assets/app.css?m=") for path in linked), linked
+    for path in linked:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable", path
+        response.close()
+    # Without its fingerprint an address may serve new bytes tomorrow: revalidated every time.
+    plain = client.get("/assets/app.css")
+    assert plain.status_code == 200 and "immutable" not in plain.headers["Cache-Control"]
+    assert "no-cache" in plain.headers["Cache-Control"]
+    plain.close()
