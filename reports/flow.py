@@ -6,8 +6,9 @@ import math
 from datetime import date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import String, case, func, literal, select, true, union_all
+from sqlalchemy import String, case, func, literal, select, union_all
 
+from db import session
 from db.models import Task, TaskHistory, TaskStatus, TaskStatusInterval
 from db.types import epoch_seconds
 from domain.filters import TaskFilters
@@ -15,7 +16,7 @@ from domain.rules import OPEN_STATUSES
 from reports import facts
 from reports.filters import epoch_in_range, in_range, task_conditions, task_scope
 from reports.intervals import status_intervals, task_milestones
-from reports.sql import as_text, floor_int, frame, now_or, one_row, percentiles, seconds, week_start
+from reports.sql import as_text, floor_int, frame, now_or, percentiles, seconds, week_start
 
 HOUR = 3600.0
 DAY = 86400
@@ -77,19 +78,32 @@ def transition_matrix(*, filters: TaskFilters) -> pd.DataFrame:
     return matrix.reindex(index=STATUS_ORDER, columns=STATUS_ORDER, fill_value=0).astype("int64")
 
 
-def reopen_events(filters: TaskFilters):
-    """One row (`task_id`) per reopen in the period: a task moved from Completed back to In Progress."""
+def _reopens(filters: TaskFilters):
     interval = TaskStatusInterval
     return select(interval.task_id.label("task_id")).where(
         interval.from_status == TaskStatus.COMPLETED, interval.status == TaskStatus.IN_PROGRESS,
-        *in_range(interval.started_at, filters), *task_scope(interval.task_id, filters))
+        *in_range(interval.started_at, filters))
+
+
+def _hand_backs(filters: TaskFilters):
+    history = TaskHistory
+    return select(history.task_id.label("task_id")).where(history.returned_to_holder, *in_range(history.changed_at, filters))
+
+
+def reopen_events(filters: TaskFilters):
+    """One row (`task_id`) per reopen in the period: a task moved from Completed back to In Progress."""
+    reopens = _reopens(filters)
+    return reopens.where(*task_scope(reopens.selected_columns.task_id, filters))
 
 
 def hand_back_events(filters: TaskFilters):
     """One row (`task_id`) per ping-pong reassignment in the period: a task handed back to someone who held it before."""
-    history = TaskHistory
-    return select(history.task_id.label("task_id")).where(
-        history.returned_to_holder, *in_range(history.changed_at, filters), *task_scope(history.task_id, filters))
+    hand_backs = _hand_backs(filters)
+    return hand_backs.where(*task_scope(hand_backs.selected_columns.task_id, filters))
+
+
+#: The kinds of rework event, as `rework` tells them apart.
+REOPEN, HAND_BACK = 1, 2
 
 
 def rework(*, filters: TaskFilters) -> dict:
@@ -97,15 +111,19 @@ def rework(*, filters: TaskFilters) -> dict:
 
     Counts the events and the distinct tasks they happened to.
     """
-    # Both are rare rows with an index of their own: the reopens' intervals and the flagged hand-backs.
-    def counted(events, label: str, tasks_label: str):
-        rows = events.subquery()
-        return select(func.count().label(label), func.count(func.distinct(rows.c.task_id)).label(tasks_label)).subquery()
-
-    reopens = counted(reopen_events(filters), "reopens", "reopened_tasks")
-    hand_backs = counted(hand_back_events(filters), "ping_pong_reassignments", "ping_pong_tasks")
-    both = select(reopens, hand_backs).select_from(reopens.join(hand_backs, true()))  # one row each
-    return {key: int(value) for key, value in one_row(both).items()}
+    # Both are rare rows with an index of their own (the reopens' intervals, the flagged hand-backs), checked
+    # against the filters' tasks together: a department's tasks are gathered once, not once per kind.
+    events = union_all(
+        _reopens(filters).add_columns(literal(REOPEN).label("kind")),
+        _hand_backs(filters).add_columns(literal(HAND_BACK).label("kind")),
+    ).subquery("events")
+    counted = (select(events.c.kind, func.count(), func.count(func.distinct(events.c.task_id)))
+               .where(*task_scope(events.c.task_id, filters)).group_by(events.c.kind))
+    found = {kind: (int(count), int(tasks)) for kind, count, tasks in session.execute(counted)}
+    reopens, reopened = found.get(REOPEN, (0, 0))
+    hand_backs, handed_back = found.get(HAND_BACK, (0, 0))
+    return {"reopens": reopens, "reopened_tasks": reopened,
+            "ping_pong_reassignments": hand_backs, "ping_pong_tasks": handed_back}
 
 
 def time_in_status(*, filters: TaskFilters) -> pd.DataFrame:

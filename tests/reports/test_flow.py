@@ -62,6 +62,17 @@ def test_rework_counts_reopens_and_ping_pong_reassignments(world, only):
     }
 
 
+def test_rework_of_one_assignees_tasks_counts_each_kind_only_for_them(world, only):
+    # Held now: "straight" and "working" by ada (both handed back), "reopened" by bob.
+    ada, bob = world["straight"].assigned_to, world["reopened"].assigned_to
+    assert flow.rework(filters=only(assigned_to=ada)) == {
+        "reopens": 0, "reopened_tasks": 0, "ping_pong_reassignments": 2, "ping_pong_tasks": 2,
+    }
+    assert flow.rework(filters=only(assigned_to=bob)) == {
+        "reopens": 1, "reopened_tasks": 1, "ping_pong_reassignments": 0, "ping_pong_tasks": 0,
+    }
+
+
 def test_time_in_status_median_and_p85_over_finished_stays(world, only):
     rows = flow.time_in_status(filters=only()).to_dict("records")
     assert [r["status"] for r in rows] == ["New", IP, HOLD, DONE]
