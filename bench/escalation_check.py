@@ -1,0 +1,48 @@
+"""What the SLA escalation check after a status change costs: `workflow.escalations.check_task` in process.
+
+    DATABASE_URL=postgresql+psycopg2://postgres@127.0.0.1:5432/wm_bench .venv/bin/python bench/escalation_check.py
+
+Two passes over the same In Progress tasks (`--tasks`) of an existing database, one call each, timed from the
+call to its return. The first pass fires whatever step is due (its rows, notices and history are written, as
+the sweep would), so run it on a benchmark database; the second finds them fired and only checks: the cost a
+status change pays when nothing is crossed. Prints each pass's median and p90 and how many steps fired.
+"""
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app import create_app  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=int, default=200)
+    options = parser.parse_args()
+    app = create_app()
+    with app.app_context():
+        from sqlalchemy import select
+
+        from db import session
+        from db.models import Task, TaskStatus
+        from workflow import escalations
+
+        task_ids = list(session.scalars(select(Task.id).where(Task.status == TaskStatus.IN_PROGRESS,
+                                                              Task.deleted_at.is_(None)).limit(options.tasks)))
+        session.commit()
+        for name in ("first pass", "second pass"):
+            times, fired = [], 0
+            for task_id in task_ids:
+                started = time.perf_counter()
+                fired += len(escalations.check_task(task_id=task_id))
+                times.append((time.perf_counter() - started) * 1000)
+            times.sort()
+            print(f"{name}: {len(task_ids)} tasks, {fired} steps fired; median {statistics.median(times):.2f} ms, "
+                  f"p90 {times[int(len(times) * 0.9)]:.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
