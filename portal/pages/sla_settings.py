@@ -12,7 +12,7 @@ from domain import sla as sla_rules
 from domain.errors import DomainError, ValidationFailed
 from portal import ids
 from portal.access import portal_user
-from portal.components.errors import error_sentence
+from portal.components.errors import error_sentence, sentence
 from reports import policy
 from workflow import escalations
 from workflow import sla as sla_policy
@@ -184,6 +184,14 @@ def layout(**_query):
     )
 
 
+def _by_priority(refusal: ValidationFailed) -> dict[str, str]:
+    """The first problem the policy found per priority ("High.warning_percent" is High's), as a sentence under its field."""
+    found: dict[str, str] = {}
+    for problem in refusal.details or []:
+        found.setdefault(str(problem.get("field", "")).split(".")[0], sentence(problem["message"]))
+    return found
+
+
 def _alert(text: str, color: str) -> dbc.Alert:
     return dbc.Alert(text, color=color, className="py-1 mb-0", dismissable=color == "success")
 
@@ -234,8 +242,7 @@ def save_targets(clicks, *values):
             message = _alert("SLA targets saved. The analytics are recomputed in the background; the analytics page "
                              "says so until they are done.", "success")
         except ValidationFailed as exc:
-            for problem in exc.details or []:
-                errors.setdefault(str(problem.get("field", "")).split(".")[0], f"{problem['message'][:1].upper()}{problem['message'][1:]}.")
+            errors = _by_priority(exc)
         except DomainError as exc:
             message = _alert(error_sentence(exc), "danger")
     if errors:
@@ -440,9 +447,7 @@ def save_escalations(clicks, *values):
             escalations.set_rules(actor=user, changes=changes)
             message = _alert("Escalations saved: the next check of the SLA clocks acts on them.", "success")
         except ValidationFailed as exc:
-            for problem in exc.details or []:
-                text = problem["message"]
-                errors.setdefault(str(problem.get("field", "")).split(".")[0], f"{text[:1].upper()}{text[1:]}.")
+            errors = _by_priority(exc)
         except DomainError as exc:
             message = _alert(error_sentence(exc), "danger")
     if errors:
