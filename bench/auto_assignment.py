@@ -10,7 +10,9 @@ cases alternate in blocks (`--block` creations each: off, round robin, least loa
 `--rounds` rounds, so drift on a shared machine falls on every case alike; the rule is switched between blocks
 through `workflow.assignment.set_rules`. The result is each case's median and mean, and the ratio of each
 median to the median with the rule off (what a creation costs more) and to the one assigned by hand (what
-choosing costs, the assignment's own writes and notice being the same).
+choosing costs, the assignment's own writes and notice being the same). The reference, independent of the code
+under test, runs in the same rounds: a least-loaded creation by hand-written SQL on a bare psycopg2 connection
+(one aggregate of the Agents' weighted open work, the task's INSERT and its creation history row, one commit).
 
     .venv/bin/python bench/auto_assignment.py --agents 50 --open-tasks 10000 --block 50 --rounds 6
 
@@ -35,6 +37,27 @@ from bench import databases  # noqa: E402
 RESULTS = ROOT / "bench/results"
 DEPARTMENT = "Service desk"
 CASES = ("off", "round_robin", "least_loaded", "by hand")
+REFERENCE = "reference (SQL)"
+#: The reference's least-loaded creation, in one transaction: the same weights as the workload report's.
+REFERENCE_SQL = """
+WITH chosen AS (
+    SELECT agent FROM unnest(CAST(%(agents)s AS uuid[])) AS agent
+    LEFT JOIN tasks ON tasks.assigned_to = agent AND tasks.deleted_at IS NULL
+                   AND tasks.status IN ('New', 'In Progress', 'On Hold')
+    GROUP BY agent
+    ORDER BY coalesce(sum(CASE tasks.priority WHEN 'Low' THEN 1 WHEN 'Medium' THEN 2 WHEN 'High' THEN 3 ELSE 5 END), 0),
+             count(tasks.id), agent
+    LIMIT 1
+), task AS (
+    INSERT INTO tasks (id, title, description, status, priority, assigned_to, created_by, created_at, updated_at,
+                       tags, version, status_since, sla_clock_s, sla_work_clock_s)
+    SELECT gen_random_uuid(), %(title)s, '', 'New', 'Medium', agent, %(manager)s, now(), now(), '{}', 1, now(), 0, 0
+    FROM chosen
+    RETURNING id, created_by
+)
+INSERT INTO task_history (id, task_id, changed_by, change_type, old_value, new_value, changed_at)
+SELECT gen_random_uuid(), id, created_by, 'Creation', NULL, '{}'::jsonb, now() FROM task
+"""
 
 
 def make_app(url: str):
@@ -86,18 +109,34 @@ def measure(app, people, manager, block: int, rounds: int) -> dict:
     from db import session
     from workflow import assignment, tasks
 
-    times = {case: [] for case in CASES}
+    times = {case: [] for case in (*CASES, REFERENCE)}
     given = {case: 0 for case in CASES}
+    connection = databases.connect(app.config["DATABASE_URL"])
+    connection.autocommit = False
+    reference = {"agents": [str(person.id) for person in people], "manager": str(manager.id)}
     with app.app_context():
         # Warm-up: a block of each, untimed (statement caches, connections).
         for case in CASES:
             _run(assignment, tasks, session, manager, people, case, block, [], given)
         given = {case: 0 for case in CASES}
+        _reference(connection, reference, block, [])
         for _ in range(rounds):
             for case in CASES:
                 _run(assignment, tasks, session, manager, people, case, block, times[case], given)
+            _reference(connection, reference, block, times[REFERENCE])
         session.remove()
+    connection.close()
     return {"seconds": times, "assigned": given}
+
+
+def _reference(connection, values: dict, block: int, into: list) -> None:
+    """`block` least-loaded creations by hand-written SQL, each timed to its commit."""
+    with connection.cursor() as cursor:
+        for n in range(block):
+            started = time.perf_counter()
+            cursor.execute(REFERENCE_SQL, {**values, "title": f"Reference {n}"})
+            connection.commit()
+            into.append(time.perf_counter() - started)
 
 
 def _run(assignment, tasks, session, manager, people, case, block, into, given) -> None:
@@ -115,14 +154,16 @@ def _run(assignment, tasks, session, manager, people, case, block, into, given) 
 def summarise(result: dict) -> list[dict]:
     off = statistics.median(result["seconds"]["off"])
     by_hand = statistics.median(result["seconds"]["by hand"])
+    reference = statistics.median(result["seconds"][REFERENCE])
     rows = []
-    for case in CASES:
+    for case in (*CASES, REFERENCE):
         values = result["seconds"][case]
         median = statistics.median(values)
-        rows.append({"case": case, "creations": len(values), "assigned": result["assigned"][case],
+        rows.append({"case": case, "creations": len(values), "assigned": result["assigned"].get(case, len(values)),
                      "median_ms": round(median * 1000, 3), "mean_ms": round(statistics.fmean(values) * 1000, 3),
                      "p90_ms": round(statistics.quantiles(values, n=10)[-1] * 1000, 3),
-                     "ratio_to_off": round(median / off, 3), "ratio_to_by_hand": round(median / by_hand, 3)})
+                     "ratio_to_off": round(median / off, 3), "ratio_to_by_hand": round(median / by_hand, 3),
+                     "ratio_to_reference": round(median / reference, 3)})
     return rows
 
 
@@ -152,11 +193,12 @@ def main() -> None:
         {"agents": args.agents, "open_tasks": args.open_tasks, "block": args.block, "rounds": args.rounds,
          "cases": rows, "seconds": result["seconds"]}, indent=1))
     print(f"\n{args.agents} Agents, {args.open_tasks:,} open tasks; {args.rounds} rounds of {args.block} creations per case\n")
-    print("| case | creations | assigned | median | mean | p90 | median ÷ off | median ÷ by hand |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| case | creations | assigned | median | mean | p90 | median ÷ off | median ÷ by hand | median ÷ reference |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(f"| {row['case']} | {row['creations']} | {row['assigned']} | {row['median_ms']:.2f} ms | "
-              f"{row['mean_ms']:.2f} ms | {row['p90_ms']:.2f} ms | {row['ratio_to_off']:.2f} | {row['ratio_to_by_hand']:.2f} |")
+              f"{row['mean_ms']:.2f} ms | {row['p90_ms']:.2f} ms | {row['ratio_to_off']:.2f} | {row['ratio_to_by_hand']:.2f} | "
+              f"{row['ratio_to_reference']:.2f} |")
 
 
 if __name__ == "__main__":
