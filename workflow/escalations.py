@@ -4,8 +4,8 @@ it to the queue. Each step fires once per task and SLA episode (a reopen or a re
 
 Two ways in, one rule: the scheduled sweep (`sweep`) finds the tasks that crossed a threshold since its last
 run off the kept due moments (tasks.sla_due_s, an index range: no clock is computed for the others), and a
-task's own change (`check_task`, called by workflow/tasks.py after it commits) looks at that task's clock at
-once. The clock is the SLA report's (reports/sla.py): paused On Hold, stopped at Completed, business hours
+task's own change (`check_task`, called by workflow/tasks.py after it commits) looks at that task's due moment
+at once (its clock, computed, while the facts are being rebuilt). The clock is the SLA report's (reports/sla.py): paused On Hold, stopped at Completed, business hours
 where the priority counts them. A fired step is a row of sla_escalations whose key (task, episode, step)
 decides, race-free, who tells: a second sweep, a retry or a concurrent change inserts nothing and tells nobody.
 """
@@ -163,6 +163,33 @@ def _unfired(task_id, step: str):
     return ~fired.exists()
 
 
+def _crossed(step: str, due, threshold):
+    """Whether a due moment (a number, or SQL) has crossed the step's threshold (the same, from `threshold`)."""
+    # Past the target means past it: a clock exactly at its target (a business-hours clock stopped at closing
+    # time) is not breached until it runs again, as in the SLA report. A warning share is reached at it.
+    return due < threshold if step == BREACH else due <= threshold
+
+
+def _due_task(judge: _Policy, now: datetime, task_id: uuid.UUID) -> dict:
+    """{task id: (episode, step)} of one task if its kept due moment has crossed an unfired step's threshold:
+    one row read, and nothing more when no threshold is crossed (most changes)."""
+    task = session.execute(select(Task.priority, Task.status, Task.sla_due_s)
+                           .where(Task.id == task_id, Task.deleted_at.is_(None))).one_or_none()
+    if task is None or task.sla_due_s is None or task.status not in CLOCK_STATUSES:
+        return {}
+    crossed = [step for step, share in judge.steps(task.priority)
+               if _crossed(step, task.sla_due_s, judge.threshold(task.priority, share, now))]
+    if not crossed:
+        return {}
+    row = session.execute(select(_episode(Task.id), *(_unfired(Task.id, step) for step in crossed))
+                          .where(Task.id == task_id)).one()
+    found: dict[uuid.UUID, tuple[int, str]] = {}
+    for step, unfired in zip(crossed, row[1:]):
+        if unfired:
+            _merge(found, task_id, row[0], step)
+    return found
+
+
 def _due_candidates(judge: _Policy, now: datetime, since: datetime) -> tuple[dict, bool]:
     """{task id: (episode, step)} of the running tasks whose due moment crossed a threshold after `since`,
     read off the due moments' index; and whether a batch was cut short."""
@@ -171,12 +198,9 @@ def _due_candidates(judge: _Policy, now: datetime, since: datetime) -> tuple[dic
     for priority in Priority:
         for step, share in judge.steps(priority):
             upper = judge.threshold(priority, share, now)
-            # Past the target means past it: a clock exactly at its target (a business-hours clock stopped at
-            # closing time) is not breached until it runs again, as in the SLA report.
             # The lower bound is the upper one of a run at `since`, the other way round: nothing falls between.
             lower = judge.threshold(priority, share, since)
-            conditions = ([lower <= Task.sla_due_s, Task.sla_due_s < upper] if step == BREACH
-                          else [lower < Task.sla_due_s, Task.sla_due_s <= upper])
+            conditions = [~_crossed(step, Task.sla_due_s, lower), _crossed(step, Task.sla_due_s, upper)]
             statement = (
                 select(Task.id, _episode(Task.id))
                 .where(Task.sla_due_s.is_not(None), Task.deleted_at.is_(None), *conditions,
@@ -260,7 +284,8 @@ def check_task(*, task_id: uuid.UUID, now: datetime | None = None) -> list[str]:
     threshold (a higher priority, a lower target, a reopen). Returns the steps that fired."""
     now = now or utcnow()
     judge = _Policy.now()
-    found = _clock_candidates(judge, now, task_id=task_id)
+    # The kept due moment says it when it is current; while the facts are rebuilt, the clock is computed.
+    found = _due_task(judge, now, task_id) if facts.ready() else _clock_candidates(judge, now, task_id=task_id)
     session.commit()
     return [step for found_id, (episode, step) in found.items() if _fire(found_id, episode, step, now, judge)]
 

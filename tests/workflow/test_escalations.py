@@ -67,10 +67,13 @@ def path(request, ctx):
 
 
 def ready(path: str) -> None:
-    """For the `due` path: the analytics (and every task's due moment) derived again, as the duty does."""
+    """The `due` path: the analytics (and every task's due moment) derived again, as the duty does; the `clock`
+    path: the analytics said to be stale, as a policy change does (a new database's are current)."""
     if path == "due":
         analytics.rebuild_on(session.connection())
-        session.commit()
+    else:
+        analytics.mark_stale("being recomputed")
+    session.commit()
 
 
 def notices(user, kind: NotificationType) -> list[str]:
@@ -194,9 +197,10 @@ def test_a_paused_or_completed_task_is_not_escalated(team, clock, path):
         "SLA warning: 'Waiting for parts' has used 75 % of its 72 h target"]
 
 
-def test_a_higher_priority_past_its_target_is_told_without_waiting_for_the_sweep(team, clock):
+def test_a_higher_priority_past_its_target_is_told_without_waiting_for_the_sweep(team, clock, path):
     agent, manager = team["agent"], team["manager"]
     task = tasks.create_task(actor=manager, title="Urgent after all", assigned_to=agent.id, priority=Priority.LOW)
+    ready(path)
     clock.now = at(5)
     tasks.update_task(actor=manager, task_id=task.id, changes={"priority": Priority.CRITICAL})  # 4 h target
     assert notices(agent, NotificationType.SLA_BREACH) == ["SLA breached: 'Urgent after all' is past its 4 h target"]
