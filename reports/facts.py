@@ -17,8 +17,9 @@ one log-spaced bucket of it:
   before the current one hold the open breaches; the current hour's are read live.
 - CURRENT: every task, in its status now, on the fixed day CURRENT_DAY (no event is that old): the
   state the daily entries and exits add up to, so a day's state is read from the days after it.
-- DUE: an open task with a due date, on that date's day, `status` NONE (overdue work: the days
-  before today, and today's own read live).
+- OPEN_CREATED: an open task, on the day it was created, in its status now; the bucket is the day of
+  its due date (days since 1970-01-01, NEVER_DUE without one). The workload of tasks created in a
+  period, and its overdue work: the due days before today (today's own are read live).
 
 One statement (`event_rows`) states every event in SQL; `derivation` counts them at each grain.
 Every task change applies, in its own transaction, the difference between the changed tasks'
@@ -52,9 +53,14 @@ from reports.sql import BUCKET_GROWTH, dialect_name, epoch_day, floor_int, log_b
 
 #: Seconds in an hour and a day (OPEN_DUE's bucket is the hour of its day).
 HOUR, DAY = 3600, 86400
-ENTERED, LEFT, CYCLE, LEAD, SLA_MET, SLA_BREACHED, OPEN_DUE, SLA_CLOCK, CURRENT, DUE = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
-#: The day CURRENT rows are kept on.
-CURRENT_DAY = date(1970, 1, 1)
+ENTERED, LEFT, CYCLE, LEAD, SLA_MET, SLA_BREACHED, OPEN_DUE, SLA_CLOCK, CURRENT = 1, 2, 3, 4, 5, 6, 7, 8, 9
+#: (10 was DUE: open tasks by due day alone, which cannot be narrowed to a creation period.)
+OPEN_CREATED = 11
+#: OPEN_CREATED's due day of a task without a due date, and the last day a due date is told apart
+#: (2059-09-18, the bucket column's largest value): never before any day the workload is read on.
+NEVER_DUE = 32767
+#: The day CURRENT rows are kept on, and day 0 of OPEN_CREATED's due days.
+CURRENT_DAY = EPOCH_DAY = date(1970, 1, 1)
 #: The grains every event is counted at: all tasks, per department of the assignee, per assignee.
 ALL, BY_DEPARTMENT, BY_ASSIGNEE = 0, 1, 2
 #: from_status of a task's first stretch, and the bucket of an event with no duration.
@@ -150,9 +156,11 @@ def event_rows(task_ids: Iterable[uuid.UUID] | BindParameter | None = None) -> C
     sla_due = state_rows(OPEN_DUE, epoch_day(task.sla_due_s), status_now, open_now, task.sla_due_s.is_not(None),
                          bucket=floor_int(task.sla_due_s / HOUR) - 24 * floor_int(task.sla_due_s / DAY))
     current = state_rows(CURRENT, literal(CURRENT_DAY, Date), status_now)
-    # Without its status: a move between open statuses leaves it as it is.
-    due = state_rows(DUE, utc_day(task.due_date), literal(NONE), open_now, task.due_date.is_not(None))
-    return union_all(entered, left, cycle, lead, sla, clocks, sla_due, current, due)
+    due_s = epoch_seconds(task.due_date)
+    due_day = case((task.due_date.is_(None), NEVER_DUE), (due_s < 0, 0), (due_s >= NEVER_DUE * DAY, NEVER_DUE),
+                   else_=floor_int(due_s / DAY))
+    created = state_rows(OPEN_CREATED, utc_day(task.created_at), status_now, open_now, bucket=due_day)
+    return union_all(entered, left, cycle, lead, sla, clocks, sla_due, current, created)
 
 
 def derivation(task_ids: Iterable[uuid.UUID] | None = None) -> CompoundSelect:
@@ -316,14 +324,16 @@ def uncovered(filters: TaskFilters) -> str | None:
 
 def conditions(filters: TaskFilters, measures: Iterable[int], by: Iterable[str] = (), *,
                through: date | None = None, after: date | None = None, before: date | None = None,
-               period: bool = True, due_before: dict[int, datetime] | None = None) -> list:
+               period: bool = True, due_before: dict[int, datetime] | None = None,
+               due_day_before: date | None = None) -> list:
     """WHERE conditions on report_facts for these measures and filters, at the grain that serves them.
 
     A filter or grouping by assignee reads the per-assignee rows, one by department the
     per-department rows, anything else the rows of all tasks. `through` (a last day) or `after` (a
     day) replaces the period: everything up to it, or everything after it; `before` (a day) cuts
     the period short; `period=False` ignores it (CURRENT rows); `due_before` (OPEN_DUE rows) keeps
-    the rows of each priority code before the hour that begins at its moment.
+    the rows of each priority code before the hour that begins at its moment; `due_day_before` (a day,
+    OPEN_CREATED rows) keeps the tasks due on an earlier day.
     """
     fact = ReportFact
     by = set(by)
@@ -355,6 +365,8 @@ def conditions(filters: TaskFilters, measures: Iterable[int], by: Iterable[str] 
         where.append(or_(*(and_(fact.priority == code, or_(fact.day < moment.date(),
                                                             and_(fact.day == moment.date(), fact.bucket < moment.hour)))
                            for code, moment in due_before.items())))
+    if due_day_before is not None:
+        where.append(fact.bucket < (due_day_before - EPOCH_DAY).days)
     if filters.priority is not None:
         where.append(fact.priority == PRIORITY_CODES[Priority(filters.priority)])
     return where

@@ -1,8 +1,9 @@
 """Workload: open tasks now, per assignee and department, and the unassigned queue.
 
 The date range selects tasks by their creation; everything else is the state at this moment.
-Without a date range, and with filters the analytics facts keep, the counts come from the facts'
-CURRENT and DUE rows (a few per assignee) rather than from every open task.
+With filters the analytics facts keep, the counts come from the facts (a few rows per assignee and
+day) rather than from every open task: CURRENT rows without a date range, OPEN_CREATED rows of the
+range's days with one; the overdue work from OPEN_CREATED's due days.
 """
 from datetime import datetime, timezone
 
@@ -113,8 +114,8 @@ def unassigned_queue(*, filters: TaskFilters, now: datetime | None = None) -> di
 
 
 def _from_facts(filters: TaskFilters) -> bool:
-    """Whether the facts answer: they keep no creation dates, which the workload's date range selects by."""
-    return filters.date_from is None and filters.date_to is None and facts.uncovered(filters) is None
+    """Whether the facts answer for these filters."""
+    return facts.uncovered(filters) is None
 
 
 def _loads(filters: TaskFilters, now: datetime) -> dict:
@@ -125,8 +126,11 @@ def _loads(filters: TaskFilters, now: datetime) -> dict:
         return loads.setdefault(assignee, dict.fromkeys(LOAD_COLUMNS, 0))
 
     open_codes = {facts.STATUS_CODES[status] for status in OPEN_STATUSES}
-    for assignee, priority, status, n in facts.counts(filters, [facts.CURRENT], ("assignee_id", "priority", "status"),
-                                                      period=False):
+    # Every task's status now, or the open tasks by the day they were created, for a period.
+    period = filters.date_from is not None or filters.date_to is not None
+    tasks_now = facts.OPEN_CREATED if period else facts.CURRENT
+    for assignee, priority, status, n in facts.counts(filters, [tasks_now], ("assignee_id", "priority", "status"),
+                                                      period=period):
         if status in open_codes and n:
             name = facts.PRIORITIES[priority]
             row = load(assignee)
@@ -135,7 +139,8 @@ def _loads(filters: TaskFilters, now: datetime) -> dict:
             row["weighted_load"] += int(n) * PRIORITY_WEIGHTS[Priority(name)]
     # Overdue: due on an earlier day (facts), or earlier today (the day's own, read live).
     today = now.astimezone(timezone.utc).date()
-    for assignee, n in facts.counts(filters, [facts.DUE], ("assignee_id",), period=False, before=today):
+    for assignee, n in facts.counts(filters, [facts.OPEN_CREATED], ("assignee_id",), period=period,
+                                    due_day_before=today):
         if n:
             load(assignee)["overdue"] += int(n)
     due_today = (select(Task.assigned_to, func.count())

@@ -41,6 +41,14 @@ def test_facts_equal_a_derivation_after_every_kind_of_change(ctx, make_user):
         lambda: tasks.update_task(actor=manager, task_id=task.id, changes={"assigned_to": bob.id}),
         lambda: tasks.update_task(actor=manager, task_id=other.id, changes={"priority": Priority.LOW}),
         lambda: tasks.update_task(actor=manager, task_id=other.id, changes={"assigned_to": None}),
+        # A due date set, moved and cleared: the open task's due day (OPEN_CREATED) follows it.
+        lambda: tasks.update_task(actor=manager, task_id=task.id, changes={"due_date": datetime(2026, 3, 2, 17, 0,
+                                                                                             tzinfo=timezone.utc)}),
+        lambda: tasks.update_task(actor=manager, task_id=task.id, changes={"due_date": datetime(2031, 1, 1,
+                                                                                             tzinfo=timezone.utc)}),
+        lambda: tasks.update_task(actor=manager, task_id=other.id, changes={"due_date": datetime(2026, 3, 2,
+                                                                                              tzinfo=timezone.utc)}),
+        lambda: tasks.update_task(actor=manager, task_id=task.id, changes={"due_date": None}),
         lambda: tasks.update_task(actor=manager, task_id=task.id, changes={"status": S.COMPLETED, "priority": Priority.CRITICAL}),
         # Cancel and restore, then delete.
         lambda: tasks.change_status(actor=manager, task_id=task.id, status=S.IN_PROGRESS),
@@ -211,8 +219,19 @@ def test_what_if_reads_the_clock_buckets_and_keeps_unchanged_targets_exact(world
     pd.testing.assert_frame_equal(tried, exact, check_dtype=False)
 
 
+#: Workload periods (tasks created in them): none, both bounds (the tasks due today and on earlier and later days
+#: created on the 20th, the older ones from the 15th), and a start alone.
+PERIODS = {
+    "now": {},
+    "15th to 20th": {"date_from": datetime(2026, 1, 15, tzinfo=timezone.utc),
+                     "date_to": datetime(2026, 1, 21, tzinfo=timezone.utc)},
+    "from the 20th": {"date_from": datetime(2026, 1, 20, tzinfo=timezone.utc)},
+}
+
+
+@pytest.mark.parametrize("period", PERIODS)
 @pytest.mark.parametrize("narrowing", [*NARROWINGS, lambda w: {"department": w["department"], "priority": Priority.HIGH}])
-def test_the_workload_read_from_the_facts_equals_the_open_tasks(world, build, marker, narrowing):
+def test_the_workload_read_from_the_facts_equals_the_open_tasks(world, build, marker, narrowing, period):
     ada, bob = world["ada"], world["bob"]
     # NOW is 16:00 on day 17: due on an earlier day, earlier today, later today and on a later day.
     for due, priority, assignee in ((300, Priority.HIGH, ada), (395, Priority.HIGH, bob), (398, Priority.LOW, ada),
@@ -220,12 +239,16 @@ def test_the_workload_read_from_the_facts_equals_the_open_tasks(world, build, ma
         build.task([(due - 20, IP)], created=due - 30, priority=priority, assigned_to=assignee, due=due)
     build.task([(299, DONE)], created=250, priority=Priority.HIGH, assigned_to=ada, due=260)
     analytics.rebuild()
-    fields = narrowing(world)
+    fields = {**narrowing(world), **PERIODS[period]}
     covered, live = TaskFilters(**fields), TaskFilters(tag=marker, **fields)
     assert workload._from_facts(covered) and not workload._from_facts(live)
     for function in (workload.open_by_assignee, workload.open_by_department):
         fast, exact = function(filters=covered, now=NOW), function(filters=live, now=NOW)
-        assert len(exact) and (exact["overdue"].sum() > 0 or fields.get("priority") == Priority.CRITICAL)
+        # Every case holds open tasks (no Critical one was created from the 15th to the 20th), and overdue ones
+        # (no Critical one is overdue).
+        critical = fields.get("priority") == Priority.CRITICAL
+        assert len(exact) or (critical and period == "15th to 20th")
+        assert exact["overdue"].sum() > 0 or critical
         pd.testing.assert_frame_equal(fast, exact, check_dtype=False, obj=function.__name__)
     assert workload.unassigned_queue(filters=covered, now=NOW) == workload.unassigned_queue(filters=live, now=NOW)
 
