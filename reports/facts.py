@@ -17,8 +17,8 @@ one log-spaced bucket of it:
   before the current one hold the open breaches; the current hour's are read live.
 - CURRENT: every task, in its status now, on the fixed day CURRENT_DAY (no event is that old): the
   state the daily entries and exits add up to, so a day's state is read from the days after it.
-- OPEN_CREATED: an open task, on the day it was created, in its status now; the bucket is the day of
-  its due date (days since 1970-01-01, NEVER_DUE without one). The workload of tasks created in a
+- OPEN_CREATED: an open task, on the day it was created, `status` NONE; the bucket is the day of its
+  due date (days since 1970-01-01, NEVER_DUE without one). The workload of tasks created in a
   period, and its overdue work: the due days before today (today's own are read live).
 
 One statement (`event_rows`) states every event in SQL; `derivation` counts them at each grain.
@@ -159,7 +159,8 @@ def event_rows(task_ids: Iterable[uuid.UUID] | BindParameter | None = None) -> C
     due_s = epoch_seconds(task.due_date)
     due_day = case((task.due_date.is_(None), NEVER_DUE), (due_s < 0, 0), (due_s >= NEVER_DUE * DAY, NEVER_DUE),
                    else_=floor_int(due_s / DAY))
-    created = state_rows(OPEN_CREATED, utc_day(task.created_at), status_now, open_now, bucket=due_day)
+    # Without its status: a move between open statuses (most changes) leaves it as it is.
+    created = state_rows(OPEN_CREATED, utc_day(task.created_at), literal(NONE), open_now, bucket=due_day)
     return union_all(entered, left, cycle, lead, sla, clocks, sla_due, current, created)
 
 

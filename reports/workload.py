@@ -131,7 +131,8 @@ def _loads(filters: TaskFilters, now: datetime) -> dict:
     tasks_now = facts.OPEN_CREATED if period else facts.CURRENT
     for assignee, priority, status, n in facts.counts(filters, [tasks_now], ("assignee_id", "priority", "status"),
                                                       period=period):
-        if status in open_codes and n:
+        # OPEN_CREATED holds only open tasks, without their status.
+        if (period or status in open_codes) and n:
             name = facts.PRIORITIES[priority]
             row = load(assignee)
             row[name] += int(n)
