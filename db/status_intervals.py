@@ -30,6 +30,12 @@ from db.types import epoch_seconds
 CLOCK_STATUSES = (TaskStatus.NEW, TaskStatus.IN_PROGRESS)
 
 
+def reopens(interval) -> list:
+    """SQL conditions on a TaskStatusInterval (or an alias of it): the stretch reopens its task, back to In
+    Progress from Completed."""
+    return [interval.from_status == TaskStatus.COMPLETED, interval.status == TaskStatus.IN_PROGRESS]
+
+
 def clock_part(status: TaskStatus, started_at: datetime, ended_at: datetime) -> float:
     """SLA clock seconds an interval adds: its length if the clock runs in its status, else 0."""
     return (ended_at - started_at).total_seconds() if status in CLOCK_STATUSES else 0.0

@@ -20,6 +20,10 @@ one log-spaced bucket of it:
 - OPEN_CREATED: an open task, on the day it was created, `status` NONE; the bucket is the day of its
   due date (days since 1970-01-01, NEVER_DUE without one). The workload of tasks created in a
   period, and its overdue work: the due days before today (today's own are read live).
+- REOPENED, HANDED_BACK: a reopen (In Progress from Completed; `status` In Progress) or a hand-back
+  (a task given back to someone who held it before; `status` NONE), on its day; the bucket is the
+  day of the task's previous one of the kind (days since 1970-01-01, FIRST_TIME for its first). The
+  tasks reworked in a period are counted once each: at the event whose previous one came before it.
 
 One statement (`event_rows`) states every event in SQL; `derivation` counts them at each grain.
 Every task change applies, in its own transaction, the difference between the changed tasks'
@@ -42,9 +46,12 @@ from sqlalchemy import (BindParameter, CompoundSelect, Date, Uuid, and_, bindpar
                         or_, select, text, union_all)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import aliased
 
 from db import prepared, session
-from db.models import Priority, ReportFact, ReportFactState, SlaTarget, Task, TaskStatus, TaskStatusInterval, User
+from db.models import (Priority, ReportFact, ReportFactState, SlaTarget, Task, TaskHistory, TaskStatus,
+                       TaskStatusInterval, User)
+from db.status_intervals import reopens
 from db.types import epoch_seconds
 from domain.filters import UNASSIGNED, TaskFilters
 from domain.rules import OPEN_STATUSES
@@ -55,12 +62,14 @@ from reports.sql import BUCKET_GROWTH, dialect_name, epoch_day, floor_int, log_b
 HOUR, DAY = 3600, 86400
 ENTERED, LEFT, CYCLE, LEAD, SLA_MET, SLA_BREACHED, OPEN_DUE, SLA_CLOCK, CURRENT = 1, 2, 3, 4, 5, 6, 7, 8, 9
 #: (10 was DUE: open tasks by due day alone, which cannot be narrowed to a creation period.)
-OPEN_CREATED = 11
+OPEN_CREATED, REOPENED, HANDED_BACK = 11, 12, 13
 #: OPEN_CREATED's due day of a task without a due date, and the last day a due date is told apart
 #: (2059-09-18, the bucket column's largest value): never before any day the workload is read on.
 NEVER_DUE = 32767
-#: The day CURRENT rows are kept on, and day 0 of OPEN_CREATED's due days.
+#: The day CURRENT rows are kept on, and day 0 of the days kept as numbers in buckets.
 CURRENT_DAY = EPOCH_DAY = date(1970, 1, 1)
+#: REOPENED's and HANDED_BACK's bucket for a task's first: before any day.
+FIRST_TIME = -1
 #: The grains every event is counted at: all tasks, per department of the assignee, per assignee.
 ALL, BY_DEPARTMENT, BY_ASSIGNEE = 0, 1, 2
 #: from_status of a task's first stretch, and the bucket of an event with no duration.
@@ -161,7 +170,37 @@ def event_rows(task_ids: Iterable[uuid.UUID] | BindParameter | None = None) -> C
                    else_=floor_int(due_s / DAY))
     # Without its status: a move between open statuses (most changes) leaves it as it is.
     created = state_rows(OPEN_CREATED, utc_day(task.created_at), literal(NONE), open_now, bucket=due_day)
-    return union_all(entered, left, cycle, lead, sla, clocks, sla_due, current, created)
+
+    def previous_day(moment):
+        return func.coalesce(floor_int(epoch_seconds(moment) / DAY), FIRST_TIME)
+
+    earlier = aliased(TaskStatusInterval, name="earlier")
+    reopened = interval_rows(
+        REOPENED, interval.started_at, literal(NONE),
+        previous_day(select(func.max(earlier.started_at))
+                     .where(earlier.task_id == interval.task_id, earlier.step < interval.step, *reopens(earlier))
+                     .scalar_subquery()),
+        *reopens(interval),
+    )
+    history, before = TaskHistory, aliased(TaskHistory, name="before")
+    previous_hand_back = (
+        select(func.max(before.changed_at))
+        .where(before.task_id == history.task_id, before.returned_to_holder,
+               # The history's order: two hand-backs of one moment are one after the other too.
+               or_(before.changed_at < history.changed_at, and_(before.changed_at == history.changed_at,
+                                                               before.id < history.id)))
+        .scalar_subquery()
+    )
+    handed_back = (
+        select(literal(HANDED_BACK).label("measure"), utc_day(history.changed_at).label("day"), *owners,
+               literal(NONE).label("status"), literal(NONE).label("from_status"),
+               previous_day(previous_hand_back).label("bucket"))
+        .select_from(history)
+        .join(task, task.id == history.task_id)
+        .outerjoin(User, User.id == task.assigned_to)
+        .where(*scope, history.returned_to_holder)
+    )
+    return union_all(entered, left, cycle, lead, sla, clocks, sla_due, current, created, reopened, handed_back)
 
 
 def derivation(task_ids: Iterable[uuid.UUID] | None = None) -> CompoundSelect:
@@ -367,7 +406,7 @@ def conditions(filters: TaskFilters, measures: Iterable[int], by: Iterable[str] 
                                                             and_(fact.day == moment.date(), fact.bucket < moment.hour)))
                            for code, moment in due_before.items())))
     if due_day_before is not None:
-        where.append(fact.bucket < (due_day_before - EPOCH_DAY).days)
+        where.append(fact.bucket < day_number(due_day_before))
     if filters.priority is not None:
         where.append(fact.priority == PRIORITY_CODES[Priority(filters.priority)])
     return where
@@ -413,6 +452,11 @@ def _value_at(histogram: dict[int, int], rank: int) -> float:
 def share_within(histogram: dict[int, int], limit_s: float) -> int:
     """How many of the histogram's values are at most `limit_s` seconds, reading each bucket as its midpoint."""
     return sum(count for bucket, count in histogram.items() if midpoint(bucket) <= limit_s)
+
+
+def day_number(day: date) -> int:
+    """A day as the buckets keep it: days since 1970-01-01."""
+    return (day - EPOCH_DAY).days
 
 
 def day_start(day: date) -> datetime:

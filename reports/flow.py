@@ -3,13 +3,14 @@
 All of it comes from the status intervals (reports.intervals), the one rule for time in status.
 """
 import math
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pandas as pd
 from sqlalchemy import String, case, func, literal, select, union_all
 
 from db import session
 from db.models import Task, TaskHistory, TaskStatus, TaskStatusInterval
+from db.status_intervals import reopens
 from db.types import epoch_seconds
 from domain.filters import TaskFilters
 from domain.rules import OPEN_STATUSES
@@ -80,9 +81,7 @@ def transition_matrix(*, filters: TaskFilters) -> pd.DataFrame:
 
 def _reopens(filters: TaskFilters):
     interval = TaskStatusInterval
-    return select(interval.task_id.label("task_id")).where(
-        interval.from_status == TaskStatus.COMPLETED, interval.status == TaskStatus.IN_PROGRESS,
-        *in_range(interval.started_at, filters))
+    return select(interval.task_id.label("task_id")).where(*reopens(interval), *in_range(interval.started_at, filters))
 
 
 def _hand_backs(filters: TaskFilters):
@@ -111,6 +110,8 @@ def rework(*, filters: TaskFilters) -> dict:
 
     Counts the events and the distinct tasks they happened to.
     """
+    if facts.uncovered(filters) is None:
+        return _rework_from_facts(filters)
     # Both are rare rows with an index of their own (the reopens' intervals, the flagged hand-backs), checked
     # against the filters' tasks together: a department's tasks are gathered once, not once per kind.
     events = union_all(
@@ -124,6 +125,20 @@ def rework(*, filters: TaskFilters) -> dict:
     hand_backs, handed_back = found.get(HAND_BACK, (0, 0))
     return {"reopens": reopens, "reopened_tasks": reopened,
             "ping_pong_reassignments": hand_backs, "ping_pong_tasks": handed_back}
+
+
+def _rework_from_facts(filters: TaskFilters) -> dict:
+    """rework from the facts' REOPENED and HANDED_BACK rows of the period (a few per day)."""
+    # A task counts once: at its event whose previous one of the kind (the bucket's day) came before the period.
+    first_day = facts.day_number(filters.date_from.astimezone(timezone.utc).date()) if filters.date_from else 0
+    kinds = [facts.REOPENED, facts.HANDED_BACK]
+    events, tasks = dict.fromkeys(kinds, 0), dict.fromkeys(kinds, 0)
+    for measure, previous_day, n in facts.counts(filters, kinds, ("measure", "bucket")):
+        events[measure] += int(n)
+        if previous_day < first_day:
+            tasks[measure] += int(n)
+    return {"reopens": events[facts.REOPENED], "reopened_tasks": tasks[facts.REOPENED],
+            "ping_pong_reassignments": events[facts.HANDED_BACK], "ping_pong_tasks": tasks[facts.HANDED_BACK]}
 
 
 def time_in_status(*, filters: TaskFilters) -> pd.DataFrame:

@@ -49,6 +49,9 @@ def test_facts_equal_a_derivation_after_every_kind_of_change(ctx, make_user):
         lambda: tasks.update_task(actor=manager, task_id=other.id, changes={"due_date": datetime(2026, 3, 2,
                                                                                               tzinfo=timezone.utc)}),
         lambda: tasks.update_task(actor=manager, task_id=task.id, changes={"due_date": None}),
+        # Handed back to ada, who held it first, then back to bob: two hand-backs (HANDED_BACK).
+        lambda: tasks.update_task(actor=manager, task_id=task.id, changes={"assigned_to": ada.id}),
+        lambda: tasks.update_task(actor=manager, task_id=task.id, changes={"assigned_to": bob.id}),
         lambda: tasks.update_task(actor=manager, task_id=task.id, changes={"status": S.COMPLETED, "priority": Priority.CRITICAL}),
         # Cancel and restore, then delete.
         lambda: tasks.change_status(actor=manager, task_id=task.id, status=S.IN_PROGRESS),
@@ -251,6 +254,34 @@ def test_the_workload_read_from_the_facts_equals_the_open_tasks(world, build, ma
         assert exact["overdue"].sum() > 0 or critical
         pd.testing.assert_frame_equal(fast, exact, check_dtype=False, obj=function.__name__)
     assert workload.unassigned_queue(filters=covered, now=NOW) == workload.unassigned_queue(filters=live, now=NOW)
+
+
+def test_rework_read_from_the_facts_counts_each_task_once_per_period(build, make_user, marker):
+    ada, bob = make_user(Role.AGENT, department=f"D{marker}"), make_user(Role.AGENT, department=f"D{marker}")
+    # Reopened on the 6th, twice on the 8th; once on the 10th (High, bob's).
+    build.task([(1, IP), (10, DONE), (24, IP), (30, DONE), (72, IP), (74, DONE), (76, IP), (80, DONE)], assigned_to=ada)
+    build.task([(1, IP), (20, DONE), (120, IP)], priority=Priority.HIGH, assigned_to=bob)
+    # Handed back on the 6th (to ada, who held it first), on the 9th (to bob), and twice at one moment on the 9th.
+    ping = build.task([(1, IP)], assigned_to=ada)
+    for hours, to, holder in ((2, bob, ada), (26, ada, bob), (90, bob, ada), (100, ada, bob), (100, bob, ada)):
+        build.assign(ping, hours, to, holder)
+    analytics.rebuild()
+
+    def day(number: int) -> datetime:
+        return datetime(2026, 1, number, tzinfo=timezone.utc)
+
+    periods = [{}, {"date_from": day(7)}, {"date_from": day(8), "date_to": day(9)}, {"date_to": day(8)},
+               {"date_from": day(9), "date_to": day(11)}]
+    narrowings = [{}, {"department": f"D{marker}"}, {"assigned_to": ada.id}, {"priority": Priority.HIGH}]
+    for fields in [{**period, **narrowing} for period in periods for narrowing in narrowings]:
+        covered, live = TaskFilters(**fields), TaskFilters(tag=marker, **fields)
+        assert facts.uncovered(covered) is None
+        assert flow.rework(filters=covered) == flow.rework(filters=live), fields
+    # Both kinds happened more often than to as many tasks: each task counted once.
+    assert flow.rework(filters=TaskFilters(date_from=day(7), department=f"D{marker}")) == {
+        "reopens": 3, "reopened_tasks": 2, "ping_pong_reassignments": 3, "ping_pong_tasks": 1}
+    assert flow.rework(filters=TaskFilters(department=f"D{marker}")) == {
+        "reopens": 4, "reopened_tasks": 2, "ping_pong_reassignments": 4, "ping_pong_tasks": 1}
 
 
 def test_the_facts_keep_the_period_by_utc_day(world):
