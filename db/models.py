@@ -186,9 +186,12 @@ class Task(Base):
         Index("ix_tasks_deleted_id", "id", postgresql_where=DELETED, sqlite_where=DELETED),
         # Open tasks by when their SLA target is passed (the breaches of the last hours, the watchlist).
         Index("ix_tasks_sla_due_s", "sla_due_s", postgresql_where=SLA_DUE, sqlite_where=SLA_DUE),
-        # The paused tasks with SLA time left (no due moment while paused): the watchlist orders these few apart.
-        Index("ix_tasks_paused_within_target", "id", postgresql_where=PAUSED_WITHIN_TARGET,
-              sqlite_where=PAUSED_WITHIN_TARGET),
+        # The paused tasks with SLA time left (no due moment while paused), per priority by the clock they used,
+        # wall clock or working time, most first: the watchlist reads the few of each nearest their target.
+        Index("ix_tasks_paused_clock", "priority", text("sla_clock_s DESC"), "id",
+              postgresql_where=PAUSED_WITHIN_TARGET, sqlite_where=PAUSED_WITHIN_TARGET),
+        Index("ix_tasks_paused_work_clock", "priority", text("sla_work_clock_s DESC"), "id",
+              postgresql_where=PAUSED_WITHIN_TARGET, sqlite_where=PAUSED_WITHIN_TARGET),
         # The latest completions (cycle and lead time points).
         _live_index("ix_tasks_status_status_since_id", "status", "status_since", "id"),
         # Open tasks, oldest work first (aging work in progress).

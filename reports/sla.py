@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 
 import pandas as pd
-from sqlalchemy import Float, Subquery, and_, bindparam, case, func, literal, null, or_, select, update
+from sqlalchemy import Float, Subquery, and_, bindparam, case, func, literal, null, or_, select, union_all, update
 
 from db.models import Priority, SlaTarget, Task, TaskStatus, TaskStatusInterval, User
 from db.status_intervals import CLOCK_STATUSES, moment_at, working_coordinate
@@ -32,8 +32,9 @@ MET, BREACHED, AT_RISK, ON_TRACK = "met", "breached", "at_risk", "on_track"
 
 
 def task_outcomes(filters: TaskFilters, targets: dict[Priority, int], now: datetime,
-                  status: TaskStatus | None = None) -> Subquery:
-    """Per task (cancelled ones left out): target_s, clock_s, outcome, decided_s, status, since_s, title, created_at.
+                  status: TaskStatus | None = None, task_ids=None) -> Subquery:
+    """Per task (cancelled ones left out; of `status` and `task_ids`, SQL, if given): target_s, clock_s, outcome,
+    decided_s, status, since_s, title, created_at.
 
     outcome is `met` or `breached` for completed tasks, `breached`, `at_risk` or `on_track` for
     open ones. decided_s is when the outcome was settled: the completion for completed tasks,
@@ -73,7 +74,8 @@ def task_outcomes(filters: TaskFilters, targets: dict[Priority, int], now: datet
             Task.sla_due_s.label("due_s"),
         )
         .where(Task.status != TaskStatus.CANCELLED, *task_conditions(filters),
-               *([Task.status == status] if status is not None else []))
+               *([Task.status == status] if status is not None else []),
+               *([Task.id.in_(task_ids)] if task_ids is not None else []))
         .subquery("outcomes")
     )
 
@@ -413,19 +415,42 @@ def watchlist(*, filters: TaskFilters, limit: int = 50, now: datetime | None = N
 
 def _most_urgent(filters: TaskFilters, limit: int, now: datetime) -> pd.DataFrame:
     """The `limit` most urgent breached and at-risk tasks (the watchlist's columns but the chance)."""
-    targets = _targets(None)
+    targets, business = policy.get_policy()
     if not facts.ready():  # the due moments are being recomputed: order every open task by its own
         statement, passed_at, outcomes = _urgent(task_outcomes(filters, targets, now), filters, now)
         return frame(statement.order_by(passed_at, outcomes.c.task_id).limit(limit)).drop(columns="key")
     # Two reads: the tasks with a kept due moment in its order (an index), and the paused tasks
-    # within target (no due moment while paused), of the On Hold ones only.
+    # within target (no due moment while paused) at risk, nearest their target first (indexes too).
     statement, _passed_at, outcomes = _urgent(task_outcomes(filters, targets, now), filters, now)
     running = statement.where(outcomes.c.due_s.is_not(None)).order_by(outcomes.c.due_s, outcomes.c.task_id)
-    statement, passed_at, held = _urgent(task_outcomes(filters, targets, now, status=TaskStatus.ON_HOLD), filters, now)
-    paused = statement.where(held.c.due_s.is_(None)).order_by(passed_at, held.c.task_id)
+    held_ids = _paused_at_risk(filters, targets, business, limit)
+    statement, passed_at, held = _urgent(task_outcomes(filters, targets, now, status=TaskStatus.ON_HOLD,
+                                                       task_ids=held_ids), filters, now)
+    paused = statement.order_by(passed_at, held.c.task_id)
     rows = pd.concat([frame(running.limit(limit)), frame(paused.limit(limit))], ignore_index=True)
     rows = rows.sort_values(["key", "task_id"], kind="stable").head(limit)
     return rows.drop(columns="key").reset_index(drop=True)
+
+
+def _paused_at_risk(filters: TaskFilters, targets: dict[Priority, int], business: dict[Priority, bool], limit: int):
+    """SQL: the ids of the paused tasks with SLA time left that are at risk, at most `limit` of each priority,
+    nearest their target first: read off the paused clocks' indexes, no other paused task's clock computed."""
+    picks = []
+    for priority in Priority:
+        # Paused, the clock is what the task used before: nearest the target is most used (ties by id, as the
+        # watchlist orders them).
+        used = Task.sla_work_clock_s if business[priority] else Task.sla_clock_s
+        pick = (
+            select(Task.id)
+            .where(Task.priority == priority, Task.status == TaskStatus.ON_HOLD, Task.sla_due_s.is_(None),
+                   Task.deleted_at.is_(None), used >= AT_RISK_SHARE * (targets[priority] * 60),
+                   *task_conditions(filters), *in_range(Task.created_at, filters))
+            .order_by(used.desc(), Task.id)
+            .limit(limit)
+            .subquery()
+        )
+        picks.append(select(pick.c.id))
+    return union_all(*picks)
 
 
 def _with_breach_probability(rows: pd.DataFrame, filters: TaskFilters) -> pd.DataFrame:

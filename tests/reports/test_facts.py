@@ -291,6 +291,31 @@ def test_the_facts_keep_the_period_by_utc_day(world):
     assert max(days) <= (at(300) + timedelta(days=1)).date()
 
 
+@pytest.mark.parametrize("business_hours", [False, True], ids=["wall clock", "business hours"])
+def test_the_paused_tasks_at_risk_are_read_nearest_their_target_first(build, only, make_user, business_hours):
+    """Paused with time left, each priority's read off its clock's index, at most `limit` each: the same list, at
+    every length, as ordering every open task (ties by id)."""
+    if business_hours:
+        # Monday 09:00 on: every High task paused with the 8 working hours of Monday used (at risk, tied), the
+        # Medium ones with 14 (at risk), 23 and 24 (past the target).
+        sla_policy.set_targets(actor=make_user(Role.ADMIN), targets={"High": 10 * 60, "Medium": 18 * 60},
+                               business_hours={"High": True, "Medium": True})
+        analytics.rebuild_if_stale()
+    # Paused (On Hold) after using this many hours of clock (New and In Progress count) on each priority.
+    for priority, hours in ((Priority.HIGH, [19.5, 20, 20, 21, 10]), (Priority.MEDIUM, [60, 55, 30]),
+                            (Priority.CRITICAL, [3.5]), (Priority.LOW, [10])):
+        for used in hours:
+            build.task([(0.5, IP), (used, HOLD)], priority=priority)
+    build.task([(1, IP)], priority=Priority.CRITICAL)  # running, breached at 4 h
+    now = at(300)
+    assert facts.ready()
+    kept = {limit: sla.watchlist(filters=only(), now=now, limit=limit) for limit in (1, 2, 3, 5, 50)}
+    analytics.mark_stale("a test")
+    for limit, rows in kept.items():
+        pd.testing.assert_frame_equal(rows, sla.watchlist(filters=only(), now=now, limit=limit), obj=f"limit {limit}")
+    assert len(kept[5]) == 5 and kept[50]["state"].tolist().count("at_risk") == 7
+
+
 def test_the_watchlist_off_the_due_index_equals_the_full_ordering(build, only, make_user):
     """Running tasks by their kept due moment, paused ones as if resumed now: the same list as ordering every open task."""
     build.task([(1, IP)], priority=Priority.CRITICAL)  # breached at 5 h
