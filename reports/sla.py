@@ -33,7 +33,7 @@ MET, BREACHED, AT_RISK, ON_TRACK = "met", "breached", "at_risk", "on_track"
 
 def task_outcomes(filters: TaskFilters, targets: dict[Priority, int], now: datetime,
                   status: TaskStatus | None = None, task_ids=None) -> Subquery:
-    """Per task (cancelled ones left out; of `status` and `task_ids`, SQL, if given): target_s, clock_s, outcome,
+    """Per task (cancelled ones left out; of `status` and `task_ids`, if given): target_s, clock_s, outcome,
     decided_s, status, since_s, title, created_at.
 
     outcome is `met` or `breached` for completed tasks, `breached`, `at_risk` or `on_track` for
@@ -423,7 +423,8 @@ def _most_urgent(filters: TaskFilters, limit: int, now: datetime) -> pd.DataFram
     # within target (no due moment while paused) at risk, nearest their target first (indexes too).
     statement, _passed_at, outcomes = _urgent(task_outcomes(filters, targets, now), filters, now)
     running = statement.where(outcomes.c.due_s.is_not(None)).order_by(outcomes.c.due_s, outcomes.c.task_id)
-    held_ids = _paused_at_risk(filters, targets, business, limit)
+    # The ids first: joined in one statement, the planner scans every paused task for the outcome instead.
+    held_ids = list(session.scalars(_paused_at_risk(filters, targets, business, limit)))
     statement, passed_at, held = _urgent(task_outcomes(filters, targets, now, status=TaskStatus.ON_HOLD,
                                                        task_ids=held_ids), filters, now)
     paused = statement.order_by(passed_at, held.c.task_id)
@@ -433,7 +434,7 @@ def _most_urgent(filters: TaskFilters, limit: int, now: datetime) -> pd.DataFram
 
 
 def _paused_at_risk(filters: TaskFilters, targets: dict[Priority, int], business: dict[Priority, bool], limit: int):
-    """SQL: the ids of the paused tasks with SLA time left that are at risk, at most `limit` of each priority,
+    """SELECT of the ids of the paused tasks with SLA time left that are at risk, at most `limit` of each priority,
     nearest their target first: read off the paused clocks' indexes, no other paused task's clock computed."""
     picks = []
     for priority in Priority:
