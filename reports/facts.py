@@ -18,8 +18,9 @@ one log-spaced bucket of it:
 - CURRENT: every task, in its status now, on the fixed day CURRENT_DAY (no event is that old): the
   state the daily entries and exits add up to, so a day's state is read from the days after it.
 - OPEN_CREATED: an open task, on the day it was created, `status` NONE; the bucket is the day of its
-  due date (days since 1970-01-01, NEVER_DUE without one). The workload of tasks created in a
-  period, and its overdue work: the due days before today (today's own are read live).
+  due date (days since 1970-01-01, NEVER_DUE without one) and `from_status` that moment's hour of the
+  day (0-23; NONE without one). The workload of tasks created in a period, and its overdue work: the
+  hours before the current one (the current hour's are read live).
 - REOPENED, HANDED_BACK: a reopen (In Progress from Completed; `status` In Progress) or a hand-back
   (a task given back to someone who held it before; `status` NONE), on its day; the bucket is the
   day of the task's previous one of the kind (days since 1970-01-01, FIRST_TIME for its first). The
@@ -150,10 +151,10 @@ def event_rows(task_ids: Iterable[uuid.UUID] | BindParameter | None = None) -> C
     sla = task_rows(case((clock <= target_seconds(), SLA_MET), else_=SLA_BREACHED), literal(NO_DURATION))
     clocks = task_rows(literal(SLA_CLOCK), log_bucket(clock))
 
-    def state_rows(measure: int, day, status, *where, bucket=literal(NO_DURATION)):
+    def state_rows(measure: int, day, status, *where, bucket=literal(NO_DURATION), from_status=literal(NONE)):
         return (
             select(literal(measure).label("measure"), day.label("day"), *owners,
-                   status.label("status"), literal(NONE).label("from_status"),
+                   status.label("status"), from_status.label("from_status"),
                    bucket.label("bucket"))
             .select_from(task)
             .outerjoin(User, User.id == task.assigned_to)
@@ -168,8 +169,11 @@ def event_rows(task_ids: Iterable[uuid.UUID] | BindParameter | None = None) -> C
     due_s = epoch_seconds(task.due_date)
     due_day = case((task.due_date.is_(None), NEVER_DUE), (due_s < 0, 0), (due_s >= NEVER_DUE * DAY, NEVER_DUE),
                    else_=floor_int(due_s / DAY))
+    due_hour = case((task.due_date.is_(None), NONE), (due_s < 0, 0), (due_s >= NEVER_DUE * DAY, 0),
+                    else_=floor_int(due_s / HOUR) - 24 * floor_int(due_s / DAY))
     # Without its status: a move between open statuses (most changes) leaves it as it is.
-    created = state_rows(OPEN_CREATED, utc_day(task.created_at), literal(NONE), open_now, bucket=due_day)
+    created = state_rows(OPEN_CREATED, utc_day(task.created_at), literal(NONE), open_now, bucket=due_day,
+                         from_status=due_hour)
 
     def previous_day(moment):
         return func.coalesce(floor_int(epoch_seconds(moment) / DAY), FIRST_TIME)
@@ -365,15 +369,15 @@ def uncovered(filters: TaskFilters) -> str | None:
 def conditions(filters: TaskFilters, measures: Iterable[int], by: Iterable[str] = (), *,
                through: date | None = None, after: date | None = None, before: date | None = None,
                period: bool = True, due_before: dict[int, datetime] | None = None,
-               due_day_before: date | None = None) -> list:
+               overdue_at: datetime | None = None) -> list:
     """WHERE conditions on report_facts for these measures and filters, at the grain that serves them.
 
     A filter or grouping by assignee reads the per-assignee rows, one by department the
     per-department rows, anything else the rows of all tasks. `through` (a last day) or `after` (a
     day) replaces the period: everything up to it, or everything after it; `before` (a day) cuts
     the period short; `period=False` ignores it (CURRENT rows); `due_before` (OPEN_DUE rows) keeps
-    the rows of each priority code before the hour that begins at its moment; `due_day_before` (a day,
-    OPEN_CREATED rows) keeps the tasks due on an earlier day.
+    the rows of each priority code before the hour that begins at its moment; `overdue_at` (the start of an
+    hour, OPEN_CREATED rows) keeps the tasks due before it.
     """
     fact = ReportFact
     by = set(by)
@@ -405,8 +409,9 @@ def conditions(filters: TaskFilters, measures: Iterable[int], by: Iterable[str] 
         where.append(or_(*(and_(fact.priority == code, or_(fact.day < moment.date(),
                                                             and_(fact.day == moment.date(), fact.bucket < moment.hour)))
                            for code, moment in due_before.items())))
-    if due_day_before is not None:
-        where.append(fact.bucket < day_number(due_day_before))
+    if overdue_at is not None:
+        today = day_number(overdue_at.astimezone(timezone.utc).date())
+        where.append(or_(fact.bucket < today, and_(fact.bucket == today, fact.from_status < overdue_at.hour)))
     if filters.priority is not None:
         where.append(fact.priority == PRIORITY_CODES[Priority(filters.priority)])
     return where

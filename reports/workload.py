@@ -3,7 +3,7 @@
 The date range selects tasks by their creation; everything else is the state at this moment.
 With filters the analytics facts keep, the counts come from the facts (a few rows per assignee and
 day) rather than from every open task: CURRENT rows without a date range, OPEN_CREATED rows of the
-range's days with one; the overdue work from OPEN_CREATED's due days.
+range's days with one; the overdue work from OPEN_CREATED's due days and hours.
 """
 from datetime import datetime, timezone
 
@@ -138,16 +138,15 @@ def _loads(filters: TaskFilters, now: datetime) -> dict:
             row[name] += int(n)
             row["open"] += int(n)
             row["weighted_load"] += int(n) * PRIORITY_WEIGHTS[Priority(name)]
-    # Overdue: due on an earlier day (facts), or earlier today (the day's own, read live).
-    today = now.astimezone(timezone.utc).date()
-    for assignee, n in facts.counts(filters, [facts.OPEN_CREATED], ("assignee_id",), period=period,
-                                    due_day_before=today):
+    # Overdue: due in an earlier hour (facts), or earlier in this one (read live).
+    hour = now.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    for assignee, n in facts.counts(filters, [facts.OPEN_CREATED], ("assignee_id",), period=period, overdue_at=hour):
         if n:
             load(assignee)["overdue"] += int(n)
-    due_today = (select(Task.assigned_to, func.count())
-                 .where(*open_task_conditions(filters), Task.due_date >= facts.day_start(today), Task.due_date < now)
-                 .group_by(Task.assigned_to))
-    for assignee, n in session.execute(due_today):
+    due_this_hour = (select(Task.assigned_to, func.count())
+                     .where(*open_task_conditions(filters), Task.due_date >= hour, Task.due_date < now)
+                     .group_by(Task.assigned_to))
+    for assignee, n in session.execute(due_this_hour):
         load(assignee if assignee is not None else facts.NOBODY)["overdue"] += n
     return loads
 

@@ -236,8 +236,11 @@ PERIODS = {
 @pytest.mark.parametrize("narrowing", [*NARROWINGS, lambda w: {"department": w["department"], "priority": Priority.HIGH}])
 def test_the_workload_read_from_the_facts_equals_the_open_tasks(world, build, marker, narrowing, period):
     ada, bob = world["ada"], world["bob"]
-    # NOW is 16:00 on day 17: due on an earlier day, earlier today, later today and on a later day.
+    # At 400 h 40 min: due on an earlier day, earlier today, in the hour before, earlier in this hour (read live),
+    # later in this hour, later today and on a later day.
+    now = NOW + timedelta(minutes=40)
     for due, priority, assignee in ((300, Priority.HIGH, ada), (395, Priority.HIGH, bob), (398, Priority.LOW, ada),
+                                    (399.5, Priority.LOW, bob), (400.25, Priority.HIGH, ada), (400.9, Priority.LOW, ada),
                                     (402, Priority.HIGH, ada), (500, Priority.CRITICAL, bob), (300, Priority.LOW, None)):
         build.task([(due - 20, IP)], created=due - 30, priority=priority, assigned_to=assignee, due=due)
     build.task([(299, DONE)], created=250, priority=Priority.HIGH, assigned_to=ada, due=260)
@@ -246,14 +249,14 @@ def test_the_workload_read_from_the_facts_equals_the_open_tasks(world, build, ma
     covered, live = TaskFilters(**fields), TaskFilters(tag=marker, **fields)
     assert workload._from_facts(covered) and not workload._from_facts(live)
     for function in (workload.open_by_assignee, workload.open_by_department):
-        fast, exact = function(filters=covered, now=NOW), function(filters=live, now=NOW)
+        fast, exact = function(filters=covered, now=now), function(filters=live, now=now)
         # Every case holds open tasks (no Critical one was created from the 15th to the 20th), and overdue ones
         # (no Critical one is overdue).
         critical = fields.get("priority") == Priority.CRITICAL
         assert len(exact) or (critical and period == "15th to 20th")
         assert exact["overdue"].sum() > 0 or critical
         pd.testing.assert_frame_equal(fast, exact, check_dtype=False, obj=function.__name__)
-    assert workload.unassigned_queue(filters=covered, now=NOW) == workload.unassigned_queue(filters=live, now=NOW)
+    assert workload.unassigned_queue(filters=covered, now=now) == workload.unassigned_queue(filters=live, now=now)
 
 
 def test_rework_read_from_the_facts_counts_each_task_once_per_period(build, make_user, marker):

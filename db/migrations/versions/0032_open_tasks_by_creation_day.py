@@ -1,4 +1,4 @@
-"""Analytics facts: open tasks by the day they were created, with their due day (OPEN_CREATED), in place
+"""Analytics facts: open tasks by the day they were created, with their due day and hour (OPEN_CREATED), in place
 of open tasks by due day alone (DUE), so the workload of a period reads the facts too.
 
 Facts derived before this revision lack them: a database that holds tasks marks its facts not
