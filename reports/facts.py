@@ -97,6 +97,11 @@ def _code(column, codes: dict, missing=None):
     return mapping if missing is None else func.coalesce(mapping, missing)
 
 
+def _hour_of_day(moment_s):
+    """SQL: the UTC hour of the day (0-23) of a moment in epoch seconds (at or after 1970)."""
+    return floor_int(moment_s / HOUR) - 24 * floor_int(moment_s / DAY)
+
+
 def event_rows(task_ids: Iterable[uuid.UUID] | BindParameter | None = None) -> CompoundSelect:
     """SELECT of every event the facts count (EVENT columns, assignee_id, department), of every live task or of `task_ids`.
 
@@ -164,13 +169,13 @@ def event_rows(task_ids: Iterable[uuid.UUID] | BindParameter | None = None) -> C
     open_now = task.status.in_(OPEN_STATUSES)
     status_now = _code(task.status, STATUS_CODES)
     sla_due = state_rows(OPEN_DUE, epoch_day(task.sla_due_s), status_now, open_now, task.sla_due_s.is_not(None),
-                         bucket=floor_int(task.sla_due_s / HOUR) - 24 * floor_int(task.sla_due_s / DAY))
+                         bucket=_hour_of_day(task.sla_due_s))
     current = state_rows(CURRENT, literal(CURRENT_DAY, Date), status_now)
     due_s = epoch_seconds(task.due_date)
     due_day = case((task.due_date.is_(None), NEVER_DUE), (due_s < 0, 0), (due_s >= NEVER_DUE * DAY, NEVER_DUE),
                    else_=floor_int(due_s / DAY))
     due_hour = case((task.due_date.is_(None), NONE), (due_s < 0, 0), (due_s >= NEVER_DUE * DAY, 0),
-                    else_=floor_int(due_s / HOUR) - 24 * floor_int(due_s / DAY))
+                    else_=_hour_of_day(due_s))
     # Without its status: a move between open statuses (most changes) leaves it as it is.
     created = state_rows(OPEN_CREATED, utc_day(task.created_at), literal(NONE), open_now, bucket=due_day,
                          from_status=due_hour)

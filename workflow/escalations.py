@@ -5,8 +5,8 @@ it to the queue. Each step fires once per task and SLA episode (a reopen or a re
 Two ways in, one rule: the scheduled sweep (`sweep`) finds the tasks that crossed a threshold since its last
 run off the kept due moments (tasks.sla_due_s, an index range: no clock is computed for the others), and a
 task's own change (`check_task`, called by workflow/tasks.py after it commits) looks at that task's due moment
-at once (its clock, computed, while the facts are being rebuilt). The clock is the SLA report's (reports/sla.py): paused On Hold, stopped at Completed, business hours
-where the priority counts them. A fired step is a row of sla_escalations whose key (task, episode, step)
+at once (its clock, computed, while the facts are being rebuilt). The clock is the SLA report's
+(reports/sla.py): paused On Hold, stopped at Completed, business hours where the priority counts them. A fired step is a row of sla_escalations whose key (task, episode, step)
 decides, race-free, who tells: a second sweep, a retry or a concurrent change inserts nothing and tells nobody.
 """
 import logging
