@@ -43,7 +43,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import (BindParameter, CompoundSelect, Date, Uuid, and_, bindparam, case, cast, delete, func, literal,
+from sqlalchemy import (BindParameter, CompoundSelect, Date, Text, Uuid, and_, bindparam, case, cast, delete, func, literal,
                         or_, select, text, union_all)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -281,7 +281,8 @@ def add(delta: dict[tuple, int]) -> None:
         return
     names = (*KEY, "n")
     if dialect_name() == "postgresql":
-        session.execute(_upsert_arrays(), {name: list(values) for name, values in zip(names, zip(*rows))})
+        prepared.execute(session.connection(), "report_facts_add", _upsert_arrays(),
+                         {name: list(values) for name, values in zip(names, zip(*rows))})
     else:
         session.execute(_upsert_rows(), [dict(zip(names, row)) for row in rows])
 
@@ -292,7 +293,14 @@ def _on_conflict_add(statement):
 
 @functools.cache
 def _upsert_arrays():
-    rows = select(*(func.unnest(cast(bindparam(name), ARRAY(FACTS.c[name].type))).label(name) for name in (*KEY, "n")))
+    def column(name):
+        kind = FACTS.c[name].type
+        if isinstance(kind, Uuid):
+            # As text: the prepared statement's arguments go as literals, and psycopg2 writes no uuid[].
+            return cast(func.unnest(cast(bindparam(name), ARRAY(Text))), kind).label(name)
+        return func.unnest(cast(bindparam(name), ARRAY(kind))).label(name)
+
+    rows = select(*(column(name) for name in (*KEY, "n")))
     return _on_conflict_add(postgresql.insert(FACTS).from_select([*KEY, "n"], rows))
 
 
