@@ -130,7 +130,12 @@ def _check_version(task: Task, expected_version: int | None, precondition: bool)
 
 
 def _count_move(before: TaskStatus | None, after: TaskStatus | None) -> None:
-    """Keep the live-per-status counters in the change's transaction (None: the task appears or leaves)."""
+    """Keep the live-per-status counters in the change's transaction (None: the task appears or leaves).
+
+    Called last, just before the commit (after the facts, whose rows are locked in the same order
+    by every change): every move between two statuses updates the same two rows, and each change
+    holds their locks from here to its commit, so concurrent changes wait on each other only that long.
+    """
     shifts = {status: delta for status, delta in ((before, -1), (after, 1)) if status is not None}
     # Always in the same order, so two opposite moves at once cannot deadlock on the counter rows.
     # No autoflush: flushing the half-made change here would spend a second version on it.
@@ -152,13 +157,16 @@ def _announce(task: Task, at: datetime, *changes: tuple[str, dict | None]) -> No
 
 
 def _commit_change(
-    precondition: bool, task: Task, facts_before: Counter, announce: tuple[tuple[str, dict | None], ...] = ()
+    precondition: bool, task: Task, facts_before: Counter, announce: tuple[tuple[str, dict | None], ...] = (),
+    moved: tuple[TaskStatus | None, TaskStatus | None] | None = None,
 ) -> None:
-    """Keep the analytics facts, add the webhook events `announce` names and commit; a concurrent writer that
-    got there first turns into a version error."""
+    """Keep the analytics facts, add the webhook events `announce` names, count the status move `moved` (before,
+    after) and commit; a concurrent writer that got there first turns into a version error."""
     try:
         analytics.keep([task.id], facts_before)
         _announce(task, task.updated_at, *announce)
+        if moved is not None:
+            _count_move(*moved)
         session.commit()
     except StaleDataError:
         session.rollback()
@@ -208,13 +216,13 @@ def create_task(
     session.add(task)
     history.record(task, actor, ChangeType.CREATION, None, history.snapshot(task), now)
     status_intervals.record_creation(session, task, now)
-    _count_move(None, task.status)
     events.task_assigned(actor=actor, task=task, at=now)
     if assigned_to is None:
         _auto_assign(task, actor, now, assignment.department_of(task=task, creator=actor))
     analytics.keep([task.id], Counter())
     _announce(task, now, ("task.created", None),
               *((("task.assigned", {"assigned_to": None}),) if task.assigned_to is not None else ()))
+    _count_move(None, task.status)
     session.commit()
     return task
 
@@ -230,7 +238,6 @@ def _apply_transition(task: Task, actor: User, target: TaskStatus, now: datetime
         )
     old = task.status
     task.status = target
-    _count_move(old, target)
     status_intervals.record_move(session, task, old, target, now)
     history.record(
         task, actor, ChangeType.STATUS_CHANGE, {"status": old.value}, {"status": target.value}, now
@@ -323,7 +330,7 @@ def update_task(
         task.updated_at = now
         announce = ((("task.assigned", {"assigned_to": old_assignee}),) if assign else ()) + (
             (("task.status_changed", {"status": old_status}),) if move else ())
-        _commit_change(precondition, task, facts_before, announce)
+        _commit_change(precondition, task, facts_before, announce, (old_status, task.status) if move else None)
         if "priority" in edits or (move and task.status in status_intervals.CLOCK_STATUSES):
             # A higher priority (a shorter target), a reopen or a resume may put the clock past a threshold now.
             escalations.check_task(task_id=task.id, now=now)
@@ -350,7 +357,8 @@ def change_status(
         session.rollback()
         raise
     task.updated_at = now
-    _commit_change(precondition, task, facts_before, (("task.status_changed", {"status": old_status}),))
+    _commit_change(precondition, task, facts_before, (("task.status_changed", {"status": old_status}),),
+                   (old_status, task.status))
     if task.status in status_intervals.CLOCK_STATUSES:
         escalations.check_task(task_id=task.id, now=now)  # a reopen, a restore or a resume: maybe past a threshold
     return task
@@ -368,11 +376,10 @@ def delete_task(
     facts_before = analytics.before_change([task.id])
     task.deleted_at = now
     task.updated_at = now
-    _count_move(task.status, None)
     history.record(
         task, actor, ChangeType.EDIT, {"deleted_at": None}, {"deleted_at": now.isoformat()}, now
     )
-    _commit_change(precondition, task, facts_before)
+    _commit_change(precondition, task, facts_before, moved=(task.status, None))
 
 
 def titles(*, task_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
