@@ -27,7 +27,7 @@ from domain.errors import Forbidden
 from domain.filters import TaskFilters, parse_sort
 from domain.schemas import AnalyticsQuery, ForecastQuery
 from reports import flow, forecast, policy, sla, task_csv, workload
-from reports.tables import TABLES, csv_rows, plain
+from reports.tables import TABLES, csv_rows, plain, plain_columns
 from workflow import cases, tasks
 
 
@@ -75,7 +75,8 @@ def report_filters(query: AnalyticsQuery) -> TaskFilters:
 
 def records(frame: pd.DataFrame) -> list[dict]:
     """A report frame as a list of JSON objects."""
-    return [{str(key): plain(value) for key, value in row.items()} for row in frame.to_dict("records")]
+    names = [str(name) for name in frame.columns]
+    return [dict(zip(names, row)) for row in zip(*plain_columns(frame))]
 
 
 def frame_csv(frame: pd.DataFrame):
