@@ -27,6 +27,8 @@ def _frame() -> pd.DataFrame:
         "name": pd.array(["a", None, "c"], dtype="string"),
         "title": pd.Series(["x", None, "z"], dtype="str"),
         "at": pd.to_datetime([moment, None, moment.replace(microsecond=5)], utc=True),
+        # A moment computed from epoch seconds (a float) has nanoseconds.
+        "computed": pd.to_datetime([1_780_000_000.990268946, None, 1_780_000_000.0], unit="s", utc=True),
         "naive": pd.to_datetime(["2026-03-01 10:00:00", None, "2026-03-02 00:00:00.000001"], format="ISO8601"),
         "day": [date(2026, 3, 1), None, date(2026, 3, 3)],
         "colour": [Colour.RED, None, Colour.RED],
