@@ -25,6 +25,8 @@ one log-spaced bucket of it:
   (a task given back to someone who held it before; `status` NONE), on its day; the bucket is the
   day of the task's previous one of the kind (days since 1970-01-01, FIRST_TIME for its first). The
   tasks reworked in a period are counted once each: at the event whose previous one came before it.
+- DAY_ENTERED, DAY_LEFT: ENTERED and LEFT again without from_status or bucket: a few rows per day,
+  which the cumulative flow reads (ENTERED's and LEFT's rows of a month are tens of thousands).
 
 One statement (`event_rows`) states every event in SQL; `derivation` counts them at each grain.
 Every task change applies, in its own transaction, the difference between the changed tasks'
@@ -64,6 +66,7 @@ HOUR, DAY = 3600, 86400
 ENTERED, LEFT, CYCLE, LEAD, SLA_MET, SLA_BREACHED, OPEN_DUE, SLA_CLOCK, CURRENT = 1, 2, 3, 4, 5, 6, 7, 8, 9
 #: (10 was DUE: open tasks by due day alone, which cannot be narrowed to a creation period.)
 OPEN_CREATED, REOPENED, HANDED_BACK = 11, 12, 13
+DAY_ENTERED, DAY_LEFT = 14, 15
 #: OPEN_CREATED's due day of a task without a due date, and the last day a due date is told apart
 #: (2059-09-18, the bucket column's largest value): never before any day the workload is read on.
 NEVER_DUE = 32767
@@ -137,6 +140,9 @@ def event_rows(task_ids: Iterable[uuid.UUID] | BindParameter | None = None) -> C
         log_bucket(epoch_seconds(interval.ended_at) - epoch_seconds(interval.started_at)),
         interval.ended_at.is_not(None),
     )
+    entered_day = interval_rows(DAY_ENTERED, interval.started_at, literal(NONE), literal(NO_DURATION))
+    left_day = interval_rows(DAY_LEFT, interval.ended_at, literal(NONE), literal(NO_DURATION),
+                             interval.ended_at.is_not(None))
     done = epoch_seconds(task.status_since)
 
     def task_rows(measure, bucket, *where):
@@ -209,7 +215,8 @@ def event_rows(task_ids: Iterable[uuid.UUID] | BindParameter | None = None) -> C
         .outerjoin(User, User.id == task.assigned_to)
         .where(*scope, history.returned_to_holder)
     )
-    return union_all(entered, left, cycle, lead, sla, clocks, sla_due, current, created, reopened, handed_back)
+    return union_all(entered, left, entered_day, left_day, cycle, lead, sla, clocks, sla_due, current, created,
+                     reopened, handed_back)
 
 
 def derivation(task_ids: Iterable[uuid.UUID] | None = None) -> CompoundSelect:

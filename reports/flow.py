@@ -305,7 +305,7 @@ def _flow_counts_from_facts(filters: TaskFilters, days: list[date]) -> pd.DataFr
     history's computation.
     """
     step = (days[1] - days[0]).days if len(days) > 1 else 1
-    kinds = {facts.ENTERED: "start", facts.LEFT: "end"}
+    kinds = {facts.DAY_ENTERED: "start", facts.DAY_LEFT: "end"}
     totals: dict[tuple, int] = {}
 
     def add(key: tuple, n: int) -> None:
@@ -315,7 +315,7 @@ def _flow_counts_from_facts(filters: TaskFilters, days: list[date]) -> pd.DataFr
         add(("start", facts.STATUSES[status], 0), int(n))
     for measure, status, day, n in facts.counts(filters, kinds, ("measure", "status", "day"), after=days[0]):
         name, n = facts.STATUSES[status], int(n)
-        add(("start", name, 0), -n if measure == facts.ENTERED else n)
+        add(("start", name, 0), -n if measure == facts.DAY_ENTERED else n)
         if day <= days[-1]:
             add((kinds[measure], name, ((day - days[0]).days - 1) // step + 1), n)
     return pd.DataFrame([(*key, n) for key, n in totals.items()], columns=["kind", "status", "bucket", "n"])
