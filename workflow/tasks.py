@@ -160,11 +160,16 @@ def _commit_change(
     precondition: bool, task: Task, facts_before: Counter, announce: tuple[tuple[str, dict | None], ...] = (),
     moved: tuple[TaskStatus | None, TaskStatus | None] | None = None,
 ) -> None:
-    """Keep the analytics facts, add the webhook events `announce` names, count the status move `moved` (before,
-    after) and commit; a concurrent writer that got there first turns into a version error."""
+    """Add the webhook events `announce` names, keep the analytics facts, count the status move `moved` (before,
+    after) and commit; a concurrent writer that got there first turns into a version error.
+
+    The rows every change shares (the facts' and the counters') are written last, so their locks are
+    held only to the commit.
+    """
     try:
-        analytics.keep([task.id], facts_before)
+        session.flush()  # the change's new version, which the events show
         _announce(task, task.updated_at, *announce)
+        analytics.keep([task.id], facts_before)
         if moved is not None:
             _count_move(*moved)
         session.commit()
@@ -219,9 +224,10 @@ def create_task(
     events.task_assigned(actor=actor, task=task, at=now)
     if assigned_to is None:
         _auto_assign(task, actor, now, assignment.department_of(task=task, creator=actor))
-    analytics.keep([task.id], Counter())
+    session.flush()  # the task's first version, which the events show
     _announce(task, now, ("task.created", None),
               *((("task.assigned", {"assigned_to": None}),) if task.assigned_to is not None else ()))
+    analytics.keep([task.id], Counter())
     _count_move(None, task.status)
     session.commit()
     return task
