@@ -1,6 +1,6 @@
 """PostgreSQL prepared statements, for the hot statements that take longer to plan than to run.
 
-A task change reads its task's analytics events twice with a union of eleven joins: PostgreSQL
+A task change reads its task's analytics events twice with a union of thirteen joins: PostgreSQL
 spends about 2 ms planning it and 0.5 ms running it. Prepared once per connection, it is planned
 once (the engine asks for generic plans, db/__init__.py). The statement's constants (the codes of
 statuses and priorities, the SLA defaults: 131 of the events read's 132 values) are written into
@@ -43,7 +43,8 @@ _PLACEHOLDER = re.compile(r"\$(\d+)")
 
 
 class _Prepared(NamedTuple):
-    """A statement as prepared on one connection: for which statement and lengths of expanding values, and which values it takes."""
+    """A statement as prepared on one connection: of which statement, for which lengths of its expanding
+    values, taking which values."""
     statement: Executable
     lengths: tuple
     #: (key in the caller's parameters, index in its list for an expanding one, else None), in $1, $2 ... order.

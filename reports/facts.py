@@ -45,8 +45,8 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import (BindParameter, CompoundSelect, Date, Text, Uuid, and_, bindparam, case, cast, delete, func, literal,
-                        or_, select, text, union_all)
+from sqlalchemy import (BindParameter, CompoundSelect, Date, Text, Uuid, and_, bindparam, case, cast, delete, func,
+                        literal, or_, select, text, union_all)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased

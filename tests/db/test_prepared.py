@@ -13,6 +13,10 @@ from tests.conftest import BACKEND
 pytestmark = pytest.mark.skipif(BACKEND != "postgresql", reason="statements are prepared on PostgreSQL only")
 
 
+def _in_order(row: dict) -> tuple:
+    return tuple(str(row[name]) for name in sorted(row))
+
+
 def _prepared_text(name: str) -> str:
     return session.scalar(text("SELECT statement FROM pg_prepared_statements WHERE name = :name"), {"name": name})
 
@@ -25,8 +29,7 @@ def test_the_events_read_sends_only_the_task_id_and_answers_as_the_plain_stateme
     got = prepared.rows(session.connection(), "events_under_test", statement, {"task_id": task.id})
 
     plain = [dict(row) for row in session.execute(facts.event_rows([task.id])).mappings()]
-    key = lambda row: tuple(str(row[name]) for name in sorted(row))  # noqa: E731
-    assert sorted(got, key=key) == sorted(plain, key=key) and got
+    assert sorted(got, key=_in_order) == sorted(plain, key=_in_order) and got
     assert isinstance(got[0]["assignee_id"], uuid.UUID) and isinstance(got[0]["day"], date)
     # The codes and defaults are written into the text; the task's id is its only parameter.
     written = _prepared_text("events_under_test")
