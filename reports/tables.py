@@ -129,5 +129,5 @@ def _fraction_as_isoformat(text: str) -> str:
 def csv_rows(frame: pd.DataFrame) -> Iterator[list]:
     """The header, then each row with its values as `plain` makes them, nulls empty, text spreadsheet-safe."""
     yield [safe_cell(str(column)) for column in frame.columns]
-    for row in frame.itertuples(index=False, name=None):
-        yield ["" if (cell := plain(value)) is None else safe_cell(cell) for value in row]
+    for row in zip(*plain_columns(frame)):
+        yield ["" if cell is None else safe_cell(cell) for cell in row]
