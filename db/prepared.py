@@ -31,6 +31,9 @@ def _compiled(statement: Executable) -> SQLCompiler:
 def _literal(value):
     """A value as psycopg2 can send it into EXECUTE (it adapts neither UUIDs nor enums; lists become arrays)."""
     if isinstance(value, list):
+        if value and all(isinstance(item, uuid.UUID) for item in value):
+            # As an array's text: psycopg2 writes a list as ARRAY['...'], a text[] PostgreSQL will not take for uuid[].
+            return "{" + ",".join(str(item) for item in value) + "}"
         return [_literal(item) for item in value]
     if isinstance(value, uuid.UUID):
         return str(value)

@@ -45,7 +45,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import (BindParameter, CompoundSelect, Date, Text, Uuid, and_, bindparam, case, cast, delete, func,
+from sqlalchemy import (BindParameter, CompoundSelect, Date, Uuid, and_, bindparam, case, cast, delete, func,
                         literal, or_, select, text, union_all)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -300,14 +300,7 @@ def _on_conflict_add(statement):
 
 @functools.cache
 def _upsert_arrays():
-    def column(name):
-        kind = FACTS.c[name].type
-        if isinstance(kind, Uuid):
-            # As text: the prepared statement's arguments go as literals, and psycopg2 writes no uuid[].
-            return cast(func.unnest(cast(bindparam(name), ARRAY(Text))), kind).label(name)
-        return func.unnest(cast(bindparam(name), ARRAY(kind))).label(name)
-
-    rows = select(*(column(name) for name in (*KEY, "n")))
+    rows = select(*(func.unnest(cast(bindparam(name), ARRAY(FACTS.c[name].type))).label(name) for name in (*KEY, "n")))
     return _on_conflict_add(postgresql.insert(FACTS).from_select([*KEY, "n"], rows))
 
 
