@@ -9,6 +9,7 @@ from datetime import date
 
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from db.models import Priority
 from reports.flow import STATUS_ORDER
@@ -26,9 +27,25 @@ def definition(function) -> str:
     return " ".join(inspect.cleandoc(function.__doc__ or "").split())
 
 
+#: The trace types the figures draw (the portal's Plotly bundle holds these and Sankey, which no template styles).
+TEMPLATED_TRACES = ("bar", "scatter", "heatmap")
+#: Subplot kinds no figure draws: plotly_white styles them, and every figure would carry and apply that.
+UNUSED_SUBPLOTS = ("geo", "polar", "scene", "ternary", "coloraxis", "mapbox", "map")
+
+
+def _portal_template() -> go.layout.Template:
+    """plotly_white cut to what the figures draw: a seventh of its size, to build, send and apply with each figure."""
+    white = pio.templates["plotly_white"]
+    layout = {key: value for key, value in white.layout.to_plotly_json().items() if key not in UNUSED_SUBPLOTS}
+    return go.layout.Template(layout=layout, data={kind: white.data[kind] for kind in TEMPLATED_TRACES})
+
+
+TEMPLATE = _portal_template()
+
+
 def _layout(figure: go.Figure, **layout) -> go.Figure:
     defaults = {"margin": {"l": 40, "r": 10, "t": 10, "b": 40}, "height": 300, "legend": {"orientation": "h", "y": -0.2},
-                "clickmode": "event", "template": "plotly_white"}
+                "clickmode": "event", "template": TEMPLATE}
     figure.update_layout(**{**defaults, **layout})
     return figure
 

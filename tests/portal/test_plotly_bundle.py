@@ -73,3 +73,21 @@ def test_a_page_without_charts_does_not_fetch_plotly_until_one_is_opened(page, l
     page.wait_for_selector("#analytics-sla-priority .main-svg", state="attached")
     page.wait_for_function("window.Plotly && window.Plotly.react !== undefined")
     assert [url for url in fetched if "plotly-portal.min.js" in url]
+
+
+def test_the_figures_template_is_plotly_white_cut_to_what_the_figures_draw():
+    import plotly.io as pio
+
+    from reports import figures
+
+    white = pio.templates["plotly_white"].to_plotly_json()
+    kept = figures.TEMPLATE.to_plotly_json()
+    # Every trace type a figure draws is styled as plotly_white styles it (Sankey: plotly_white has no style for it).
+    assert set(kept["data"]) == _drawn_traces() - {"sankey"} == set(figures.TEMPLATED_TRACES)
+    assert all(kept["data"][kind] == white["data"][kind] for kind in kept["data"])
+    # The 2-D layout is plotly_white's; what is left out is only the subplots no figure draws.
+    assert {key: white["layout"][key] for key in kept["layout"]} == kept["layout"]
+    assert set(white["layout"]) - set(kept["layout"]) <= set(figures.UNUSED_SUBPLOTS)
+    assert len(json.dumps(kept)) < len(json.dumps(white)) / 2
+    assert figures.sla_by_priority(figures.pd.DataFrame(
+        {"priority": ["High"], "met": [3], "breached": [1]})).layout.template.to_plotly_json() == kept
