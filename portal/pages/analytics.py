@@ -345,8 +345,12 @@ def layout(**query):
             filter_bar(ids.ANALYTICS, url_filters(query)),
             html.Div(id=ids.ANALYTICS_KPIS, className="mb-2", role="region", **{"aria-label": "Key figures"}),
             html.Div(id=ids.ANALYTICS_KPI, className="mb-2"),
-            dbc.Tabs([dbc.Tab(html.Div(contents[tab_id], className="pt-3"), label=label, tab_id=tab_id)
+            dbc.Tabs([dbc.Tab(html.Div(contents[tab_id] if tab_id == tab else None, id=tab_pane(tab_id), className="pt-3"),
+                              label=label, tab_id=tab_id)
                       for tab_id, label in TABS], id=ids.ANALYTICS_TABS, active_tab=tab, className="mb-1"),
+            # The other tabs' components wait here, as data, until their tab is first shown: mounted, every
+            # one would be drawn (its charts as empty axes) and kept up by the renderer with each answer.
+            dcc.Store(id=ids.ANALYTICS_TAB_CONTENTS, data={tab_id: contents[tab_id] for tab_id in TAB_IDS if tab_id != tab}),
             dcc.Store(id=ids.ANALYTICS_URL),
             *[dcc.Store(id=tab_filters(tab_id)) for tab_id in TAB_IDS],
             dbc.Offcanvas(html.Div(id=ids.ANALYTICS_DRILL, role="region", **{"aria-live": "polite"}),
@@ -362,25 +366,44 @@ def tab_filters(tab: str) -> str:
     return f"{ids.ANALYTICS_TABS}-{tab}"
 
 
-# A tab's figures are computed when it is shown, for the filters then chosen, and once only: its store
-# takes the filters when it is shown and they differ from its last. Decided in the browser, so a
-# hidden tab costs no request.
+def tab_pane(tab: str) -> str:
+    """The element holding a tab's components (empty until the tab is first shown)."""
+    return f"{ids.ANALYTICS_TABS}-{tab}-pane"
+
+
+# A tab's components are put in its pane when it is first shown (from the page's store of them), and its
+# figures are computed then, for the filters then chosen, and once only: its store takes the filters when
+# it is shown and they differ from its last. Decided in the browser, so a hidden tab costs no request.
+# Pane and filters come in one answer: the figures' callbacks, set off by the filters, find their graphs.
 clientside_callback(
     """
     function(tab, start, end, department, assignee, priority, tag) {
         const controls = [start, end, department, assignee, priority, tag];
-        const stores = dash_clientside.callback_context.states_list;
+        const states = dash_clientside.callback_context.states_list;
+        const contents = states[0].value || {};
+        const stores = states.slice(1);
         const names = TABS;
-        return names.map((name, i) => {
-            if (name !== (tab || names[0])) { return window.dash_clientside.no_update; }
+        const shown = tab || names[0];
+        const filters = names.map((name, i) => {
+            if (name !== shown) { return window.dash_clientside.no_update; }
             const last = stores[i].value;
             return last && JSON.stringify(last) === JSON.stringify(controls) ? window.dash_clientside.no_update : controls;
         });
+        if (!(shown in contents)) {
+            return [...filters, ...names.map(() => window.dash_clientside.no_update), window.dash_clientside.no_update];
+        }
+        const rest = Object.assign({}, contents);
+        delete rest[shown];
+        const panes = names.map((name) => name === shown ? contents[shown] : window.dash_clientside.no_update);
+        return [...filters, ...panes, rest];
     }
     """.replace("TABS", str(list(TAB_IDS))),
     *[Output(tab_filters(tab), "data") for tab in TAB_IDS],
+    *[Output(tab_pane(tab), "children") for tab in TAB_IDS],
+    Output(ids.ANALYTICS_TAB_CONTENTS, "data"),
     Input(ids.ANALYTICS_TABS, "active_tab"),
     *filter_inputs(ids.ANALYTICS),
+    State(ids.ANALYTICS_TAB_CONTENTS, "data"),
     *[State(tab_filters(tab), "data") for tab in TAB_IDS],
 )
 
@@ -718,22 +741,18 @@ DRILL = PagedList(ids.ANALYTICS_DRILL_ROWS, ids.ANALYTICS_DRILL_CURSOR, ids.ANAL
 register_more(DRILL, ids.ANALYTICS_DRILL_SPEC, drill_selection)
 
 
-#: The figures a click drills into.
-DRILLED = (ids.ANALYTICS_SLA_PRIORITY, ids.ANALYTICS_SLA_WEEK, ids.ANALYTICS_SANKEY, ids.ANALYTICS_MATRIX,
-           ids.ANALYTICS_TIME_IN_STATUS, ids.ANALYTICS_REWORK, ids.ANALYTICS_CYCLE, ids.ANALYTICS_THROUGHPUT,
-           ids.ANALYTICS_CFD, ids.ANALYTICS_AGING)
+#: The figures a click drills into, per tab: a tab's graphs are in the page only once it has been shown,
+#: and a callback asks for all its inputs or none.
+DRILLED = {
+    "sla": (ids.ANALYTICS_SLA_PRIORITY, ids.ANALYTICS_SLA_WEEK),
+    "flow": (ids.ANALYTICS_SANKEY, ids.ANALYTICS_MATRIX, ids.ANALYTICS_TIME_IN_STATUS, ids.ANALYTICS_REWORK),
+    "delivery": (ids.ANALYTICS_CYCLE, ids.ANALYTICS_THROUGHPUT, ids.ANALYTICS_CFD, ids.ANALYTICS_AGING),
+}
 
 
-@callback(
-    Output(ids.ANALYTICS_DRILL, "children"),
-    Output(f"{ids.ANALYTICS_DRILL}-panel", "is_open"),
-    *[Input(graph_id, "clickData") for graph_id in DRILLED],
-    *filter_states(ids.ANALYTICS),
-    prevent_initial_call=True,
-)
 def drill_through(*args):
     """The tasks behind the bar, link, cell or point just clicked, in a side panel."""
-    filters = args[len(DRILLED):]
+    filters = args[-(len(FILTERS) + 1):]  # the dates are two controls
     source = ctx.triggered_id
     data = ctx.triggered[0]["value"] if ctx.triggered else None
     if reader() is None or not source or not data or not data.get("points"):
@@ -743,20 +762,30 @@ def drill_through(*args):
     return drill_list(DRILL, ids.ANALYTICS_DRILL_SPEC, heading, drilled, spec, dismissable=False), True
 
 
+for _graphs in DRILLED.values():
+    callback(
+        Output(ids.ANALYTICS_DRILL, "children", allow_duplicate=True),
+        Output(f"{ids.ANALYTICS_DRILL}-panel", "is_open", allow_duplicate=True),
+        *[Input(graph_id, "clickData") for graph_id in _graphs],
+        *filter_states(ids.ANALYTICS),
+        prevent_initial_call=True,
+    )(drill_through)
+
+
 @callback(
     Output(ids.SLA_WHAT_IF_MESSAGE, "children"),
     Output(ids.SLA_WHAT_IF_RESULT, "children"),
     *[Output(what_if_input(p), "invalid") for p in Priority],
     *[Output(f"{what_if_input(p)}-error", "children") for p in Priority],
     Input(ids.SLA_WHAT_IF_RUN, "n_clicks"),
-    *filter_inputs(ids.ANALYTICS),
+    Input(tab_filters("sla"), "data"),
     *[State(what_if_input(p), "value") for p in Priority],
     prevent_initial_call=True,
 )
-def recompute_what_if(clicks, *args):
-    """The what-if table for the typed targets, on Recompute and again when the filters change once it is shown."""
-    controls, values = args[:len(FILTERS) + 1], args[len(FILTERS) + 1:]
-    if not clicks or reader() is None:
+def recompute_what_if(clicks, controls, *values):
+    """The what-if table for the typed targets, on Recompute and again when the SLA tab is shown with other filters
+    once it has been computed (the tab's filters, not the controls: its card is in the page only once it is shown)."""
+    if not clicks or reader() is None or not isinstance(controls, list):
         raise dash.exceptions.PreventUpdate
     message, table, invalid, errors = what_if_view(values, query_of(*controls))
     return message, table, *invalid, *errors

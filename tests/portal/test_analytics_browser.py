@@ -239,6 +239,38 @@ def test_each_tab_draws_its_figures_and_a_matrix_cell_drills_to_its_tasks(page, 
     page.wait_for_selector("#analytics-watchlist :text('No task is breached or at risk.'), #analytics-watchlist table")
 
 
+def test_a_tab_comes_into_the_page_when_first_shown_with_the_filters_then_chosen(page, live_server, flow_tasks):
+    manager, _agent, marker, _made = flow_tasks
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(page, live_server.url, manager, next_path="/analytics?tab=flow")
+    page.wait_for_selector("#analytics-rework .bars .point", state="attached")
+    # Only the shown tab's components are in the page: four charts drawn, none of the other tabs' graphs or cards.
+    assert page.locator(".js-plotly-plot").count() == 4
+    for hidden in ("#analytics-sla-priority", "#analytics-watchlist", "#sla-what-if-card", "#analytics-cycle",
+                   "#analytics-forecast"):
+        assert page.locator(hidden).count() == 0, hidden
+    # Filters changed while the SLA tab is away (its watchlist, what-if and figures are not in the page): no error.
+    page.fill("#analytics-tag", marker)
+    page.press("#analytics-tag", "Enter")
+    page.wait_for_selector(f"a[id*='transitions'][href*='tag={marker}']", state="attached")
+    page.click("#analytics-tabs a:text('SLA')")
+    page.wait_for_selector("#analytics-sla-priority .bars .point", state="attached")
+    page.wait_for_selector("#analytics-watchlist :text('No task is breached or at risk.'), #analytics-watchlist table")
+    # Its CSV links were filled for the filters chosen before it came.
+    page.wait_for_selector(f"a[id*='by_week'][href*='tag={marker}']", state="attached")
+    # Back to Flow: its components stay as they were (no second copy), and no figure is asked for again.
+    asked = []
+    page.on("request", lambda request: asked.append(request.post_data or "") if "_dash-update-component" in request.url
+            else None)
+    page.click("#analytics-tabs a:text('Flow')")
+    page.wait_for_timeout(500)
+    assert page.locator("#analytics-sankey").count() == 1
+    assert not [body for body in asked if ".figure" in body]
+    assert errors == []
+
+
 @pytest.mark.parametrize("tab", ["sla", "flow", "delivery", "forecast"])
 def test_every_tab_fits_a_phone(page, live_server, flow_tasks, tab):
     manager, _agent, marker, _made = flow_tasks

@@ -103,7 +103,7 @@ def filter_by_tag(page, marker: str) -> None:
     page.wait_for_selector("#analytics-kpis-compliance_pct")
     page.fill("#analytics-tag", marker)
     page.press("#analytics-tag", "Enter")
-    page.wait_for_selector(f"a[id*='transitions'][href*='tag={marker}']", state="attached")
+    page.wait_for_selector(f"a[id*='by_week'][href*='tag={marker}']", state="attached")  # the shown tab's link
 
 
 def bar_at(page, percent: int) -> None:
