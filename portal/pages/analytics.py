@@ -353,6 +353,7 @@ def layout(**query):
             dcc.Store(id=ids.ANALYTICS_TAB_CONTENTS, data={tab_id: contents[tab_id] for tab_id in TAB_IDS if tab_id != tab}),
             dcc.Store(id=ids.ANALYTICS_URL),
             *[dcc.Store(id=tab_filters(tab_id)) for tab_id in TAB_IDS],
+            dcc.Store(id=ids.SLA_WHAT_IF_FILTERS),
             dbc.Offcanvas(html.Div(id=ids.ANALYTICS_DRILL, role="region", **{"aria-live": "polite"}),
                           id=f"{ids.ANALYTICS_DRILL}-panel", title="Tasks behind the figure", placement="end",
                           is_open=False, scrollable=True),
@@ -375,6 +376,7 @@ def tab_pane(tab: str) -> str:
 # figures are computed then, for the filters then chosen, and once only: its store takes the filters when
 # it is shown and they differ from its last. Decided in the browser, so a hidden tab costs no request.
 # Pane and filters come in one answer: the figures' callbacks, set off by the filters, find their graphs.
+# The what-if table is asked again only when the SLA tab's filters change after its first showing.
 clientside_callback(
     """
     function(tab, start, end, department, assignee, priority, tag) {
@@ -384,23 +386,27 @@ clientside_callback(
         const stores = states.slice(1);
         const names = TABS;
         const shown = tab || names[0];
+        const none = window.dash_clientside.no_update;
         const filters = names.map((name, i) => {
-            if (name !== shown) { return window.dash_clientside.no_update; }
+            if (name !== shown) { return none; }
             const last = stores[i].value;
-            return last && JSON.stringify(last) === JSON.stringify(controls) ? window.dash_clientside.no_update : controls;
+            return last && JSON.stringify(last) === JSON.stringify(controls) ? none : controls;
         });
+        const sla = names.indexOf("sla");
+        const whatIf = filters[sla] !== none && stores[sla].value ? controls : none;
         if (!(shown in contents)) {
-            return [...filters, ...names.map(() => window.dash_clientside.no_update), window.dash_clientside.no_update];
+            return [...filters, ...names.map(() => none), none, whatIf];
         }
         const rest = Object.assign({}, contents);
         delete rest[shown];
-        const panes = names.map((name) => name === shown ? contents[shown] : window.dash_clientside.no_update);
-        return [...filters, ...panes, rest];
+        const panes = names.map((name) => name === shown ? contents[shown] : none);
+        return [...filters, ...panes, rest, whatIf];
     }
     """.replace("TABS", str(list(TAB_IDS))),
     *[Output(tab_filters(tab), "data") for tab in TAB_IDS],
     *[Output(tab_pane(tab), "children") for tab in TAB_IDS],
     Output(ids.ANALYTICS_TAB_CONTENTS, "data"),
+    Output(ids.SLA_WHAT_IF_FILTERS, "data"),
     Input(ids.ANALYTICS_TABS, "active_tab"),
     *filter_inputs(ids.ANALYTICS),
     State(ids.ANALYTICS_TAB_CONTENTS, "data"),
@@ -778,13 +784,14 @@ for _graphs in DRILLED.values():
     *[Output(what_if_input(p), "invalid") for p in Priority],
     *[Output(f"{what_if_input(p)}-error", "children") for p in Priority],
     Input(ids.SLA_WHAT_IF_RUN, "n_clicks"),
-    Input(tab_filters("sla"), "data"),
+    Input(ids.SLA_WHAT_IF_FILTERS, "data"),
+    State(tab_filters("sla"), "data"),
     *[State(what_if_input(p), "value") for p in Priority],
     prevent_initial_call=True,
 )
-def recompute_what_if(clicks, controls, *values):
-    """The what-if table for the typed targets, on Recompute and again when the SLA tab is shown with other filters
-    once it has been computed (the tab's filters, not the controls: its card is in the page only once it is shown)."""
+def recompute_what_if(clicks, _changed, controls, *values):
+    """The what-if table for the typed targets, on Recompute and again when the SLA tab's filters change once it
+    has been computed (the tab's filters, not the controls: its card is in the page only while the tab has been shown)."""
     if not clicks or reader() is None or not isinstance(controls, list):
         raise dash.exceptions.PreventUpdate
     message, table, invalid, errors = what_if_view(values, query_of(*controls))

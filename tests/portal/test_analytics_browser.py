@@ -244,6 +244,9 @@ def test_a_tab_comes_into_the_page_when_first_shown_with_the_filters_then_chosen
     errors = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
+    asked = []
+    page.on("request", lambda request: asked.append(request.post_data or "") if "_dash-update-component" in request.url
+            else None)
     sign_in(page, live_server.url, manager, next_path="/analytics?tab=flow")
     page.wait_for_selector("#analytics-rework .bars .point", state="attached")
     # Only the shown tab's components are in the page: four charts drawn, none of the other tabs' graphs or cards.
@@ -260,10 +263,10 @@ def test_a_tab_comes_into_the_page_when_first_shown_with_the_filters_then_chosen
     page.wait_for_selector("#analytics-watchlist :text('No task is breached or at risk.'), #analytics-watchlist table")
     # Its CSV links were filled for the filters chosen before it came.
     page.wait_for_selector(f"a[id*='by_week'][href*='tag={marker}']", state="attached")
+    # The what-if table is asked for only once computed: not when the SLA tab comes, nor with new filters.
+    assert not [body for body in asked if "sla-what-if" in body]
     # Back to Flow: its components stay as they were (no second copy), and no figure is asked for again.
-    asked = []
-    page.on("request", lambda request: asked.append(request.post_data or "") if "_dash-update-component" in request.url
-            else None)
+    asked.clear()
     page.click("#analytics-tabs a:text('Flow')")
     page.wait_for_timeout(500)
     assert page.locator("#analytics-sankey").count() == 1

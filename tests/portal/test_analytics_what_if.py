@@ -103,7 +103,7 @@ def test_recompute_callback_for_a_signed_in_reader_changes_no_target(app, analyt
     controls = [None, None, None, None, None, known]
     with app.test_request_context():
         login_user(SessionUser(make_user(Role.VIEWER)))
-        message, table, *flags = analytics.recompute_what_if(1, controls, 168, 72, 1, 4)
+        message, table, *flags = analytics.recompute_what_if(1, None, controls, 168, 72, 1, 4)
     assert message is None and flags == [False] * 4 + [None] * 4
     # High at 1 h: both High tasks (2 h and 20 h) breach it.
     assert table_rows(table)["High"]["what-if"].startswith("0.0 %")
@@ -113,7 +113,7 @@ def test_recompute_callback_for_a_signed_in_reader_changes_no_target(app, analyt
 def test_invalid_targets_show_inline_errors_not_a_table(app, analytics, make_user):
     with app.test_request_context():
         login_user(SessionUser(make_user(Role.MANAGER)))
-        message, table, *flags = analytics.recompute_what_if(1, [None] * 6, 9000, -1, 0, "")
+        message, table, *flags = analytics.recompute_what_if(1, None, [None] * 6, 9000, -1, 0, "")
     assert "Check the highlighted targets" in text(message) and table is None
     assert flags[:4] == [True] * 4
     assert flags[4:] == ["Enter at most 8784 hours (a year).", "Enter more than 0 hours.", "Enter more than 0 hours.",
@@ -126,7 +126,7 @@ def test_agents_get_nothing(app, analytics, make_user):
     with app.test_request_context():
         login_user(SessionUser(make_user(Role.AGENT)))
         with pytest.raises(dash.exceptions.PreventUpdate):
-            analytics.recompute_what_if(1, [None] * 6, 168, 72, 24, 4)
+            analytics.recompute_what_if(1, None, [None] * 6, 168, 72, 24, 4)
 
 
 def test_the_card_is_prefilled_with_the_targets_in_force_in_hours(app, analytics, make_user):

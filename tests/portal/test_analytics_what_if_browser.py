@@ -69,6 +69,15 @@ def test_manager_tries_a_shorter_high_target_and_nothing_is_saved(page, live_ser
     assert cell(page, "High", "target-what-if").inner_text() == "2 h"
     assert cell(page, "High", "what-if").inner_text().startswith("50.0 %")
     assert cell(page, "High", "change").inner_text() == "-50.0 pts"
+    # Once computed, it follows the filters: no task under another tag, and back.
+    page.fill("#analytics-tag", f"{marker}-none")
+    page.press("#analytics-tag", "Enter")
+    page.wait_for_function("document.querySelector(\"#sla-what-if-result tr[data-priority='High'] [data-col='what-if']\")"
+                           ".innerText.startsWith('—')")
+    page.fill("#analytics-tag", marker)
+    page.press("#analytics-tag", "Enter")
+    page.wait_for_function("document.querySelector(\"#sla-what-if-result tr[data-priority='High'] [data-col='what-if']\")"
+                           ".innerText.startsWith('50.0 %')")
 
     card = page.locator("#sla-what-if-card")
     card.scroll_into_view_if_needed()
