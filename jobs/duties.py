@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from aws import metrics
 from db import session
 from domain.filters import TaskFilters
+from domain.rules import OPEN_STATUSES
 from reports import exports, policy, sla
 from workflow import analytics, digests, escalations, reminders
 from workflow import exports as export_runs
@@ -19,10 +20,9 @@ from workflow import subscriptions
 
 def sla_counts(now: datetime | None = None) -> dict[str, int]:
     """Open tasks past their SLA target, and at risk (75 % of it used)."""
-    outcomes = sla.task_outcomes(TaskFilters(), policy.get_targets(), now or datetime.now(timezone.utc))
-    rows = session.execute(
-        select(outcomes.c.outcome, func.count()).where(outcomes.c.status != "Completed").group_by(outcomes.c.outcome)
-    ).all()
+    outcomes = sla.task_outcomes(TaskFilters(), policy.get_targets(), now or datetime.now(timezone.utc),
+                                 statuses=OPEN_STATUSES)
+    rows = session.execute(select(outcomes.c.outcome, func.count()).group_by(outcomes.c.outcome)).all()
     counts = dict(rows)
     return {"breached": int(counts.get(sla.BREACHED, 0)), "at_risk": int(counts.get(sla.AT_RISK, 0))}
 

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from db import session
 from db.models import Priority, Task, TaskStatus
 from domain.filters import TaskFilters
+from domain.rules import OPEN_STATUSES
 from reports import flow, policy, sla, workload
 from reports.filters import epoch_in_range, in_range
 from reports.intervals import status_intervals
@@ -63,7 +64,8 @@ def sla_tasks(*, filters: TaskFilters, outcome: str, now: datetime | None = None
     now = now_or(now)
     targets = policy.get_targets()
     if outcome == sla.AT_RISK:
-        outcomes = sla.task_outcomes(filters, targets, now)
+        # Only open tasks can be at risk: the others' clocks (most of the tasks) are not computed.
+        outcomes = sla.task_outcomes(filters, targets, now, statuses=OPEN_STATUSES)
         statement = (
             select(outcomes.c.task_id)
             .where(outcomes.c.outcome == sla.AT_RISK, *in_range(outcomes.c.created_at, filters))

@@ -8,7 +8,7 @@ calendar (workflow/calendar.py), through the working coordinates db/status_inter
 """
 import functools
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timezone
 
 import pandas as pd
@@ -32,8 +32,8 @@ MET, BREACHED, AT_RISK, ON_TRACK = "met", "breached", "at_risk", "on_track"
 
 
 def task_outcomes(filters: TaskFilters, targets: dict[Priority, int], now: datetime,
-                  status: TaskStatus | None = None, task_ids=None) -> Subquery:
-    """Per task (cancelled ones left out; of `status` and `task_ids`, if given): target_s, clock_s, outcome,
+                  statuses: Collection[TaskStatus] | None = None, task_ids=None) -> Subquery:
+    """Per task (cancelled ones left out; of `statuses` and `task_ids`, if given): target_s, clock_s, outcome,
     decided_s, status, since_s, title, created_at.
 
     outcome is `met` or `breached` for completed tasks, `breached`, `at_risk` or `on_track` for
@@ -74,7 +74,7 @@ def task_outcomes(filters: TaskFilters, targets: dict[Priority, int], now: datet
             Task.sla_due_s.label("due_s"),
         )
         .where(Task.status != TaskStatus.CANCELLED, *task_conditions(filters),
-               *([Task.status == status] if status is not None else []),
+               *([Task.status.in_(statuses)] if statuses is not None else []),
                *([Task.id.in_(task_ids)] if task_ids is not None else []))
         .subquery("outcomes")
     )
@@ -425,7 +425,7 @@ def _most_urgent(filters: TaskFilters, limit: int, now: datetime) -> pd.DataFram
     running = statement.where(outcomes.c.due_s.is_not(None)).order_by(outcomes.c.due_s, outcomes.c.task_id)
     # The ids first: joined in one statement, the planner scans every paused task for the outcome instead.
     held_ids = list(session.scalars(_paused_at_risk(filters, targets, business, limit)))
-    statement, passed_at, held = _urgent(task_outcomes(filters, targets, now, status=TaskStatus.ON_HOLD,
+    statement, passed_at, held = _urgent(task_outcomes(filters, targets, now, statuses=[TaskStatus.ON_HOLD],
                                                        task_ids=held_ids), filters, now)
     paused = statement.order_by(passed_at, held.c.task_id)
     rows = pd.concat([frame(running.limit(limit)), frame(paused.limit(limit))], ignore_index=True)
