@@ -791,7 +791,7 @@ for _graphs in DRILLED.values():
 )
 def recompute_what_if(clicks, _changed, controls, *values):
     """The what-if table for the typed targets, on Recompute and again when the SLA tab's filters change once it
-    has been computed (the tab's filters, not the controls: its card is in the page only while the tab has been shown)."""
+    has been computed (the tab's filters, not the controls: its card is in the page only once the tab has been shown)."""
     if not clicks or reader() is None or not isinstance(controls, list):
         raise dash.exceptions.PreventUpdate
     message, table, invalid, errors = what_if_view(values, query_of(*controls))

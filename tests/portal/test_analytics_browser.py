@@ -234,9 +234,23 @@ def test_each_tab_draws_its_figures_and_a_matrix_cell_drills_to_its_tasks(page, 
                   "#analytics-cfd .scatterlayer .trace", "#analytics-aging .scatterlayer .point"):
         page.wait_for_selector(graph, state="attached")
     assert "tab=delivery" in page.url
+    # Each tab's figures drill through once the tab has come (a drill callback per tab).
+    _click_tallest_bar(page, "#analytics-throughput")
+    page.wait_for_selector("#analytics-drill :text('Completed in the week of')")
+    page.wait_for_selector("#analytics-drill :text('— 1 task')")
+    page.click("#analytics-drill-panel .btn-close")
     page.click("#analytics-tabs a:text('SLA')")
     page.wait_for_selector("#analytics-sla-priority .bars .point", state="attached")
     page.wait_for_selector("#analytics-watchlist :text('No task is breached or at risk.'), #analytics-watchlist table")
+    _click_tallest_bar(page, "#analytics-sla-priority")
+    page.wait_for_selector("#analytics-drill :text('High: met — 1 task')")
+    assert page.locator("#analytics-drill .drill-list a").get_attribute("href") == f"/tasks/{made[0].id}"
+
+
+def _click_tallest_bar(page, graph: str) -> None:
+    bars = page.locator(f"{graph} .bars .point path")
+    heights = [bars.nth(i).evaluate("el => el.getBBox().height") for i in range(bars.count())]
+    bars.nth(heights.index(max(heights))).click(force=True)
 
 
 def test_a_tab_comes_into_the_page_when_first_shown_with_the_filters_then_chosen(page, live_server, flow_tasks):
