@@ -29,7 +29,8 @@ def definition(function) -> str:
 
 #: The trace types the figures draw (the portal's Plotly bundle holds these and Sankey, which no template styles).
 TEMPLATED_TRACES = ("bar", "scatter", "heatmap")
-#: Subplot kinds no figure draws: plotly_white styles them, and every figure would carry and apply that.
+#: Layout parts (subplot kinds, the shared colour axis) no figure draws: plotly_white styles them, and every figure
+#: would carry and apply that.
 UNUSED_SUBPLOTS = ("geo", "polar", "scene", "ternary", "coloraxis", "mapbox", "map")
 
 
