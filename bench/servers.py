@@ -71,9 +71,10 @@ def owns_port(pid: int, port: int) -> bool:
     return False
 
 
-def serve(command: list[str], port: int, env: dict, *, check_path: str = "/healthz", timeout: float = 60) -> subprocess.Popen:
-    """Start `command` (listening on `port`), wait until it answers 200 on `check_path` and owns the port."""
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
+def serve(command: list[str], port: int, env: dict, *, check_path: str = "/healthz", timeout: float = 60,
+          cwd: Path = ROOT) -> subprocess.Popen:
+    """Start `command` in `cwd` (listening on `port`), wait until it answers 200 on `check_path` and owns the port."""
+    process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **env})
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -91,12 +92,13 @@ def serve(command: list[str], port: int, env: dict, *, check_path: str = "/healt
     raise SystemExit(f"port {port} is not served by the process this benchmark started")
 
 
-def gunicorn(target: str, port: int, env: dict, *, workers: int = 2, threads: int = 1) -> subprocess.Popen:
-    """gunicorn serving `target` on 127.0.0.1:`port` (checked to be this one)."""
-    command = [str(ROOT / ".venv/bin/gunicorn"), "--no-control-socket", "--bind", f"127.0.0.1:{port}",
+def gunicorn(target: str, port: int, env: dict, *, workers: int = 2, threads: int = 1,
+             checkout: Path = ROOT) -> subprocess.Popen:
+    """gunicorn serving `target` of `checkout` (this one by default) on 127.0.0.1:`port` (checked to be this one)."""
+    command = [str(checkout / ".venv/bin/gunicorn"), "--no-control-socket", "--bind", f"127.0.0.1:{port}",
                "--workers", str(workers), "--threads", str(threads), "--timeout", "120", "--log-level", "warning",
                target]
-    return serve(command, port, env)
+    return serve(command, port, env, cwd=checkout)
 
 
 def stop(process: subprocess.Popen) -> None:
